@@ -1,0 +1,128 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset', 'import'] as const;
+export type VersionAction = (typeof VERSION_ACTIONS)[number];
+export const AUDIT_ACTIONS = [...VERSION_ACTIONS, 'view', 'list', 'history', 'repair'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export const AUDIT_STATUSES = ['success', 'failed', 'denied'] as const;
+export type AuditStatus = (typeof AUDIT_STATUSES)[number];
+
+export interface Actor {
+  id: string;
+  tag: string;
+}
+
+export const SYSTEM_ACTOR: Actor = { id: 'system', tag: 'system' };
+
+export interface SystemConfigDoc {
+  key: string;
+  value: unknown;
+  version: number;
+  updatedBy: Actor;
+  updatedAt: Date;
+}
+
+export interface ConfigVersionDoc {
+  key: string;
+  version: number;
+  value: unknown;
+  action: VersionAction;
+  actor: Actor;
+  reason?: string;
+  /** For a rollback: the version whose value it restored. */
+  restoredFrom?: number;
+  createdAt: Date;
+}
+
+export interface ConfigAuditDoc {
+  key: string;
+  action: AuditAction;
+  status: AuditStatus;
+  oldValue?: unknown;
+  newValue?: unknown;
+  version?: number;
+  actor: Actor;
+  guildId?: string;
+  channelId?: string;
+  reason?: string;
+  error?: string;
+  createdAt: Date;
+}
+
+const actorSchema = new Schema<Actor>(
+  { id: { type: String, required: true }, tag: { type: String, required: true } },
+  { _id: false },
+);
+
+// Mixed values keep their JSON type (number, boolean, string, object) so stored data reads naturally.
+// Buffering is off: a write to an unreachable database must fail fast, not queue silently.
+const common = { versionKey: false, bufferCommands: false, strict: 'throw' } as const;
+
+const systemConfigSchema = new Schema<SystemConfigDoc>(
+  {
+    key: { type: String, required: true },
+    value: { type: Schema.Types.Mixed },
+    version: { type: Number, required: true },
+    updatedBy: { type: actorSchema, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...common, collection: 'system_configs', minimize: false },
+);
+systemConfigSchema.index({ key: 1 }, { unique: true });
+
+const configVersionSchema = new Schema<ConfigVersionDoc>(
+  {
+    key: { type: String, required: true },
+    version: { type: Number, required: true },
+    value: { type: Schema.Types.Mixed },
+    action: { type: String, enum: VERSION_ACTIONS, required: true },
+    actor: { type: actorSchema, required: true },
+    reason: { type: String },
+    restoredFrom: { type: Number },
+    createdAt: { type: Date, required: true },
+  },
+  { ...common, collection: 'config_versions', minimize: false },
+);
+// The arbiter of concurrent writers: two processes can never both write version N of a key.
+configVersionSchema.index({ key: 1, version: 1 }, { unique: true });
+
+const auditSchema = new Schema<ConfigAuditDoc>(
+  {
+    key: { type: String, required: true },
+    action: { type: String, enum: AUDIT_ACTIONS, required: true },
+    status: { type: String, enum: AUDIT_STATUSES, required: true },
+    oldValue: { type: Schema.Types.Mixed },
+    newValue: { type: Schema.Types.Mixed },
+    version: { type: Number },
+    actor: { type: actorSchema, required: true },
+    guildId: { type: String },
+    channelId: { type: String },
+    reason: { type: String },
+    error: { type: String },
+    createdAt: { type: Date, required: true },
+  },
+  { ...common, collection: 'config_audit_logs', minimize: false },
+);
+auditSchema.index({ createdAt: -1 });
+auditSchema.index({ key: 1, createdAt: -1 });
+
+export interface ConfigModels {
+  SystemConfig: Model<SystemConfigDoc>;
+  ConfigVersion: Model<ConfigVersionDoc>;
+  ConfigAudit: Model<ConfigAuditDoc>;
+}
+
+/** Binds the models to one connection, so several services (and tests) can share a process. */
+export function bindModels(conn: Connection): ConfigModels {
+  return {
+    SystemConfig: conn.models.SystemConfig ?? conn.model('SystemConfig', systemConfigSchema),
+    ConfigVersion: conn.models.ConfigVersion ?? conn.model('ConfigVersion', configVersionSchema),
+    ConfigAudit: conn.models.ConfigAudit ?? conn.model('ConfigAudit', auditSchema),
+  } as ConfigModels;
+}
+
+export async function ensureIndexes(models: ConfigModels): Promise<void> {
+  await Promise.all(
+    [models.SystemConfig, models.ConfigVersion, models.ConfigAudit].map((m) => m.createIndexes()),
+  );
+}

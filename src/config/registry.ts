@@ -1,0 +1,125 @@
+import type { ValueKind } from './kinds.js';
+import { boolean, decimal, integer, oneOf, timeOfDay, timeZone, withRule } from './kinds.js';
+
+export const CATEGORIES = ['export', 'ai', 'system'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export interface KeyDefinition<T = unknown> extends ValueKind<T> {
+  readonly category: Category;
+  readonly description: string;
+  readonly default: T;
+  /** Soft limits: the value is stored, and the admin is told why it may be a bad idea. */
+  warnings?(value: T): string[];
+  /** Never shown or logged in clear text. */
+  readonly sensitive: boolean;
+  /** Stored at once but only read at start-up. */
+  readonly requiresRestart: boolean;
+}
+
+type Spec<T> = Omit<KeyDefinition<T>, 'sensitive' | 'requiresRestart' | keyof ValueKind<T>> & {
+  kind: ValueKind<T>;
+  sensitive?: boolean;
+  requiresRestart?: boolean;
+};
+
+function key<T>(spec: Spec<T>): KeyDefinition<T> {
+  const { kind, ...rest } = spec;
+  return { ...kind, sensitive: false, requiresRestart: false, ...rest };
+}
+
+const hourOf = (hhmm: string) => Number(hhmm.slice(0, 2));
+
+/**
+ * Every configuration key, declared once. To add one: add an entry here with a kind from
+ * ./kinds.ts (or withRule for extra limits) and a default; it is seeded as version 1 at next
+ * start and appears in /config at once. Names are UPPER_SNAKE.
+ */
+const definitions = {
+  DAILY_EXPORT_TIME: key({
+    category: 'export',
+    description: 'Time of day the daily export runs (24-hour HH:MM, in SCHEDULE_TIMEZONE).',
+    kind: withRule(timeOfDay(), (t) =>
+      t < '06:00' || t > '22:00' ? `Export time must be between 06:00 and 22:00; got ${t}` : undefined,
+    ),
+    default: '18:00',
+    warnings: (t) => {
+      const h = hourOf(t);
+      return h >= 9 && h <= 17
+        ? [
+            `${t} is during business hours (09:00-17:59): the export will compete with daytime load. Off-peak 18:00-22:00 is better.`,
+          ]
+        : [];
+    },
+  }),
+  AI_CONFIDENCE_THRESHOLD: key({
+    category: 'ai',
+    description: 'Minimum model confidence for a prediction to be accepted without manual review.',
+    kind: withRule(decimal({ min: 0, max: 1 }), (n) =>
+      n < 0.5
+        ? `Must be at least 0.5: below that the system would accept unreliable predictions; got ${n}`
+        : undefined,
+    ),
+    default: 0.85,
+    warnings: (n) =>
+      n > 0.95
+        ? [`${n} is above 0.95: most predictions will go to manual review, expect excessive review load.`]
+        : [],
+  }),
+  MAX_BATCH_SIZE: key({
+    category: 'export',
+    description: 'Largest number of rows processed (and written per export file) in one batch.',
+    kind: integer({ min: 1, max: 1000, maxReason: 'larger batches risk running out of memory' }),
+    default: 100,
+    warnings: (n) =>
+      n < 10 ? [`${n} is a very small batch: exports will be slow and make many files.`] : [],
+  }),
+  IMMEDIATE_EXPORT_BUFFER: key({
+    category: 'export',
+    description: 'Minutes to wait before an immediate export runs, to collect late changes.',
+    kind: integer({ min: 0, max: 120, unit: 'minutes' }),
+    default: 30,
+  }),
+  LOG_LEVEL: key({
+    category: 'system',
+    description: 'How much the bot logs. Takes effect at once.',
+    kind: oneOf(['error', 'warn', 'info', 'debug']),
+    default: 'info',
+  }),
+  MAINTENANCE_MODE: key({
+    category: 'system',
+    description: 'When true, scheduled jobs are paused.',
+    kind: boolean(),
+    default: false,
+  }),
+  SCHEDULE_TIMEZONE: key({
+    category: 'system',
+    description: 'IANA time zone used by every scheduled job.',
+    kind: timeZone(),
+    default: 'UTC',
+  }),
+};
+
+type Definitions = typeof definitions;
+export type ConfigKey = keyof Definitions;
+/** The typed value of every key, e.g. ConfigValues['MAX_BATCH_SIZE'] is number. */
+export type ConfigValues = { [K in ConfigKey]: Definitions[K]['default'] };
+
+export interface RegisteredKey<T = unknown> extends KeyDefinition<T> {
+  readonly key: string;
+}
+
+export type Registry = ReadonlyMap<string, RegisteredKey>;
+
+/** Builds a registry from declarations keyed by name (tests and teams build their own). */
+export function buildRegistry(defs: Record<string, KeyDefinition>): Registry {
+  const map = new Map<string, RegisteredKey>();
+  for (const [name, def] of Object.entries(defs)) {
+    if (!KEY_PATTERN.test(name)) throw new Error(`Registry key ${name} is not UPPER_SNAKE (${KEY_PATTERN})`);
+    map.set(name, { ...def, key: name });
+  }
+  return map;
+}
+
+export const KEY_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+export const registry: Registry = buildRegistry(definitions);

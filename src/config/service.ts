@@ -1,0 +1,658 @@
+import type { Connection } from 'mongoose';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isUnavailableError, isDuplicateKeyError } from '../db/connection.js';
+import { DatabaseUnavailableError, UserError } from '../errors.js';
+import { errorDetail, logger, LOG_LEVELS, setLogLevel, type LogLevel } from '../logger.js';
+import { ConfigCache, type CacheEntry, type CacheStats } from './cache.js';
+import { ConfigEvents, type ConfigChange, type ConfigListener } from './events.js';
+import {
+  bindModels,
+  ensureIndexes,
+  SYSTEM_ACTOR,
+  type Actor,
+  type AuditAction,
+  type ConfigAuditDoc,
+  type ConfigVersionDoc,
+  type SystemConfigDoc,
+  type VersionAction,
+} from './models.js';
+import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
+import { ConfigStore, type AuditFilter } from './store.js';
+import { checkReason, parseValue, resolveKey, revalidate } from './validate.js';
+
+/** Where a request came from, recorded in the audit log. */
+export interface RequestContext {
+  guildId?: string;
+  channelId?: string;
+}
+
+export interface WriteSuccess {
+  ok: true;
+  key: string;
+  action: VersionAction;
+  version: number;
+  value: unknown;
+  oldValue: unknown;
+  oldVersion: number;
+  warnings: string[];
+  restoredFrom?: number;
+}
+export interface WriteFailure {
+  ok: false;
+  error: UserError;
+}
+export type WriteResult = WriteSuccess | WriteFailure;
+
+export interface ConfigEntry {
+  key: string;
+  category: Category;
+  description: string;
+  type: string;
+  value: unknown;
+  /** The value as text, masked for sensitive keys. */
+  display: string;
+  defaultDisplay: string;
+  isDefault: boolean;
+  version: number;
+  updatedBy: Actor | undefined;
+  updatedAt: Date | undefined;
+  sensitive: boolean;
+  requiresRestart: boolean;
+}
+
+export interface ServiceStats {
+  cache: CacheStats;
+  database: 'connected' | 'unavailable';
+  outageSince: Date | undefined;
+}
+
+export interface ConfigServiceOptions {
+  registry: Registry;
+  conn: Connection;
+  /** Safety-net full reload of the cache. */
+  cacheTtlMs?: number;
+  /** Retries of a writer that lost a race before it reports a conflict. */
+  writeRetries?: number;
+}
+
+export const MASK = '••••••';
+
+interface Proposal {
+  value: unknown;
+  restoredFrom?: number;
+  warnings: string[];
+}
+
+/**
+ * The configuration core every command, job and script calls. Reads come from memory; writes
+ * append a version, then move the current value forward by compare-and-set (see ConfigStore),
+ * record an audit row, update this process's cache and announce the change.
+ */
+export class ConfigService {
+  readonly events = new ConfigEvents();
+  private readonly cache = new ConfigCache();
+  private readonly store: ConfigStore;
+  private readonly registry: Registry;
+  private readonly conn: Connection;
+  private readonly ttlMs: number;
+  private readonly retries: number;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private outageSince: Date | undefined;
+  private outageWarned = false;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(opts: ConfigServiceOptions) {
+    this.registry = opts.registry;
+    this.conn = opts.conn;
+    this.store = new ConfigStore(bindModels(opts.conn));
+    this.ttlMs = opts.cacheTtlMs ?? 300_000;
+    this.retries = opts.writeRetries ?? 8;
+  }
+
+  /** Creates indexes, completes interrupted writes, seeds missing keys and loads every value. */
+  async init(): Promise<void> {
+    await ensureIndexes(bindModels(this.conn));
+    await this.repairAll();
+    await this.seedMissing();
+    await this.refresh();
+    this.watchConnection();
+    this.bindLogLevel();
+    this.ttlTimer = setInterval(
+      () => void this.refresh().catch((e: unknown) => this.noteFailure('refresh', e)),
+      this.ttlMs,
+    );
+    this.ttlTimer.unref();
+    logger.info(`Configuration loaded: ${this.cache.stats().keys} keys`);
+  }
+
+  /** Stops timers and listeners. The connection belongs to the caller. */
+  async close(): Promise<void> {
+    clearInterval(this.ttlTimer);
+    this.ttlTimer = undefined;
+    for (const off of this.detach.splice(0)) off();
+    this.events.clear();
+  }
+
+  /** The current value, from memory. Never throws for a registered key, even with the database down. */
+  get<K extends ConfigKey>(key: K): ConfigValues[K];
+  get(key: string): unknown;
+  get(key: string): unknown {
+    if (this.outageSince && !this.outageWarned) {
+      this.outageWarned = true;
+      logger.warn('Database unavailable: serving configuration from memory (last known values).');
+    }
+    const entry = this.cache.read(key);
+    if (entry !== undefined) return entry.value;
+    const def = this.registry.get(key);
+    if (!def) throw new UserError('UNKNOWN_KEY', `Unknown setting ${key}.`, { key });
+    return def.default;
+  }
+
+  getAll(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key of this.registry.keys())
+      out[key] = this.cache.peek(key)?.value ?? this.registry.get(key)?.default;
+    return out;
+  }
+
+  /** One key with its metadata; `input` is what a user typed (case-insensitive). */
+  describe(input: string): ConfigEntry {
+    return this.entry(resolveKey(this.registry, input));
+  }
+
+  list(category?: Category): ConfigEntry[] {
+    return [...this.registry.values()]
+      .filter((d) => !category || d.category === category)
+      .map((d) => this.entry(d))
+      .sort((a, b) => a.category.localeCompare(b.category) || a.key.localeCompare(b.key));
+  }
+
+  /** Keys matching a search text (name or description), for autocomplete. */
+  search(text: string, limit = 25): RegisteredKey[] {
+    const q = text.trim().toUpperCase();
+    const all = [...this.registry.values()];
+    const byName = all.filter((d) => d.key.includes(q.replace(/\s+/g, '_')));
+    const byDescription = all.filter((d) => !byName.includes(d) && d.description.toUpperCase().includes(q));
+    return [...byName, ...byDescription].slice(0, limit);
+  }
+
+  set(
+    input: string,
+    value: string,
+    actor: Actor,
+    reason?: string,
+    ctx: RequestContext = {},
+  ): Promise<WriteResult> {
+    return this.write('set', input, actor, reason, ctx, (def) => {
+      const parsed = parseValue(def, value);
+      return () => ({ value: parsed.value, warnings: parsed.warnings });
+    });
+  }
+
+  rollback(
+    input: string,
+    toVersion: number,
+    actor: Actor,
+    reason?: string,
+    ctx: RequestContext = {},
+  ): Promise<WriteResult> {
+    return this.write('rollback', input, actor, reason, ctx, async (def) => {
+      if (!Number.isSafeInteger(toVersion) || toVersion < 1) {
+        throw new UserError(
+          'VERSION_NOT_FOUND',
+          `Version must be a whole number of at least 1; got ${toVersion}.`,
+        );
+      }
+      const target = await this.store.version(def.key, toVersion);
+      if (!target) {
+        const latest = this.cache.peek(def.key)?.version;
+        throw new UserError(
+          'VERSION_NOT_FOUND',
+          `${def.key} has no version ${toVersion}${latest ? ` (versions 1-${latest} exist)` : ''}.`,
+          { key: def.key, toVersion },
+        );
+      }
+      let checked;
+      try {
+        checked = revalidate(def, target.value);
+      } catch (err) {
+        const why = err instanceof UserError ? err.message : String(err);
+        throw new UserError(
+          'INVALID_VALUE',
+          `Cannot roll back ${def.key} to version ${toVersion}: its value ${this.show(def, target.value)} is not allowed by today's rules. ${why}`,
+          { key: def.key, toVersion },
+        );
+      }
+      return () => ({ value: checked.value, warnings: checked.warnings, restoredFrom: toVersion });
+    });
+  }
+
+  reset(input: string, actor: Actor, reason?: string, ctx: RequestContext = {}): Promise<WriteResult> {
+    return this.write('reset', input, actor, reason, ctx, (def) => () => ({
+      value: def.default,
+      warnings: def.warnings?.(def.default) ?? [],
+    }));
+  }
+
+  /** Versions of a key, newest first; `before` pages back from a version number. */
+  async history(input: string, opts: { limit?: number; before?: number } = {}): Promise<ConfigVersionDoc[]> {
+    const def = resolveKey(this.registry, input);
+    const limit = Math.min(Math.max(opts.limit ?? 10, 1), 100);
+    const rows = await this.guard(() => this.store.history(def.key, limit, opts.before));
+    return def.sensitive ? rows.map((r) => ({ ...r, value: MASK })) : rows;
+  }
+
+  async auditLog(filter: AuditFilter = {}): Promise<ConfigAuditDoc[]> {
+    const rows = await this.guard(() => this.store.auditLog(filter));
+    return rows.map((r) =>
+      this.registry.get(r.key)?.sensitive
+        ? {
+            ...r,
+            oldValue: r.oldValue === undefined ? undefined : MASK,
+            newValue: r.newValue === undefined ? undefined : MASK,
+          }
+        : r,
+    );
+  }
+
+  /** Records a refused attempt (permission, guild, rate limit) in the audit log. */
+  async recordDenied(
+    key: string,
+    action: AuditAction,
+    actor: Actor,
+    error: string,
+    ctx: RequestContext = {},
+  ): Promise<void> {
+    await this.audit({ key: key.slice(0, 64), action, status: 'denied', actor, error, ...ctx });
+  }
+
+  subscribe(keys: readonly string[] | undefined, listener: ConfigListener): () => void {
+    return this.events.subscribe(keys, listener);
+  }
+
+  stats(): ServiceStats {
+    return {
+      cache: this.cache.stats(),
+      database: this.outageSince ? 'unavailable' : 'connected',
+      outageSince: this.outageSince,
+    };
+  }
+
+  /** Reloads every current value from the database (newer versions only). */
+  async refresh(): Promise<void> {
+    const docs = await this.store.allCurrent();
+    const loaded = new Map<string, CacheEntry>();
+    for (const doc of docs) {
+      const def = this.registry.get(doc.key);
+      if (!def) continue;
+      loaded.set(doc.key, this.toEntry(def, doc));
+    }
+    for (const [key, entry] of loaded) {
+      const before = this.cache.peek(key);
+      if (this.cache.put(key, entry) && before) {
+        this.announce({
+          key,
+          oldValue: before.value,
+          newValue: entry.value,
+          version: entry.version,
+          action: 'set',
+          actor: entry.updatedBy,
+        });
+      }
+    }
+    this.cache.markRefreshed();
+  }
+
+  /** Completes every write that was interrupted between its version and its current value. */
+  async repairAll(): Promise<number> {
+    const keys = await this.store.lagging();
+    for (const key of keys) await this.repairKey(key);
+    return keys.length;
+  }
+
+  // ---- writes ----------------------------------------------------------------------------
+
+  /**
+   * The one write path. `prepare` validates what can be checked once (input, target version)
+   * and returns a function computing the new value from fresh state on each attempt.
+   */
+  private async write(
+    action: VersionAction,
+    input: string,
+    actor: Actor,
+    rawReason: string | undefined,
+    ctx: RequestContext,
+    prepare: (def: RegisteredKey) => (() => Proposal) | Promise<() => Proposal>,
+  ): Promise<WriteResult> {
+    let key = input.slice(0, 64);
+    let reason: string | undefined;
+    let oldValue: unknown;
+    let proposed: unknown;
+    try {
+      reason = checkReason(rawReason);
+      const def = resolveKey(this.registry, input);
+      key = def.key;
+      const propose = await prepare(def);
+      const res = await this.commit(def, action, actor, reason, (cur) => {
+        oldValue = cur.value;
+        const p = propose();
+        proposed = p.value;
+        if (def.format(p.value as never) === def.format(cur.value as never)) {
+          const what = p.restoredFrom
+            ? ` (the value of version ${p.restoredFrom})`
+            : action === 'reset'
+              ? ' (its default)'
+              : '';
+          throw new UserError(
+            'UNCHANGED',
+            `${def.key} is already ${this.show(def, cur.value)}${what}. Nothing was changed.`,
+            { key: def.key },
+          );
+        }
+        return p;
+      });
+      const success: WriteSuccess = {
+        ok: true,
+        key,
+        action,
+        version: res.version.version,
+        value: res.version.value,
+        oldValue: res.previous.value,
+        oldVersion: res.previous.version,
+        warnings: res.warnings,
+        ...(res.version.restoredFrom !== undefined ? { restoredFrom: res.version.restoredFrom } : {}),
+      };
+      await this.audit({
+        key,
+        action,
+        status: 'success',
+        oldValue: this.stored(def, res.previous.value),
+        newValue: this.stored(def, res.version.value),
+        version: res.version.version,
+        actor,
+        reason,
+        ...ctx,
+      });
+      this.apply(def, res.version, res.previous.value);
+      return success;
+    } catch (err) {
+      const error = this.toUserError(err, key, action);
+      const def = this.registry.get(key);
+      await this.audit({
+        key,
+        action,
+        status: 'failed',
+        oldValue: def ? this.stored(def, oldValue ?? this.cache.peek(key)?.value) : undefined,
+        newValue: def ? this.stored(def, proposed) : undefined,
+        actor,
+        reason,
+        error: error ? error.message : `internal error: ${errorDetail(err).error as string}`,
+        ...ctx,
+      });
+      if (!error) throw err;
+      return { ok: false, error };
+    }
+  }
+
+  private async commit(
+    def: RegisteredKey,
+    action: VersionAction,
+    actor: Actor,
+    reason: string | undefined,
+    next: (cur: SystemConfigDoc) => Proposal,
+  ): Promise<{ previous: SystemConfigDoc; version: ConfigVersionDoc; warnings: string[] }> {
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
+      const cur = await this.store.current(def.key);
+      if (!cur) {
+        await this.seedOne(def);
+        continue;
+      }
+      const proposal = next(cur);
+      const doc: ConfigVersionDoc = {
+        key: def.key,
+        version: cur.version + 1,
+        value: proposal.value,
+        action,
+        actor,
+        ...(reason ? { reason } : {}),
+        ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
+        createdAt: new Date(),
+      };
+      if (!(await this.store.insertVersion(doc))) {
+        // Lost the race for this version number, or a crashed writer left it: complete, then retry.
+        await this.repairKey(def.key);
+        continue;
+      }
+      try {
+        if (!(await this.store.advance(def.key, cur.version, doc))) {
+          // Only a repair by another process can have moved it, and a repair applies our version.
+          const now = await this.store.current(def.key);
+          if (!now || now.version < doc.version)
+            throw new Error(`current of ${def.key} did not reach v${doc.version}`);
+        }
+      } catch (err) {
+        if (!isUnavailableError(err)) throw err;
+        throw new DatabaseUnavailableError(
+          errorDetail(err).error as string,
+          `Database became unavailable while saving ${def.key}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
+        );
+      }
+      return { previous: cur, version: doc, warnings: proposal.warnings };
+    }
+    throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
+      key: def.key,
+    });
+  }
+
+  private async repairKey(key: string): Promise<void> {
+    const def = this.registry.get(key);
+    const fixed = await this.store.repair(key);
+    if (!fixed || !def) return;
+    logger.warn(`Completed an interrupted write: ${key} is now version ${fixed.to.version}`);
+    this.apply(def, fixed.to, fixed.from?.value);
+  }
+
+  private async seedMissing(): Promise<void> {
+    const present = new Set((await this.store.allCurrent()).map((d) => d.key));
+    const missing = [...this.registry.values()].filter((d) => !present.has(d.key));
+    const now = new Date();
+    const seeded = await this.store.seed(missing.map((d) => this.initVersion(d, now)));
+    await this.store.auditMany(
+      seeded.map((key) => ({
+        key,
+        action: 'init' as const,
+        status: 'success' as const,
+        newValue: this.stored(this.registry.get(key) as RegisteredKey, this.registry.get(key)?.default),
+        version: 1,
+        actor: SYSTEM_ACTOR,
+        createdAt: now,
+      })),
+    );
+    if (seeded.length) logger.info(`Seeded ${seeded.length} keys with their defaults as version 1`);
+  }
+
+  private async seedOne(def: RegisteredKey): Promise<void> {
+    const doc = this.initVersion(def, new Date());
+    if (await this.store.insertVersion(doc)) {
+      await this.store.advance(def.key, null, doc);
+      await this.audit({
+        key: def.key,
+        action: 'init',
+        status: 'success',
+        newValue: doc.value,
+        version: 1,
+        actor: SYSTEM_ACTOR,
+      });
+    } else {
+      await this.repairKey(def.key);
+    }
+  }
+
+  private initVersion(def: RegisteredKey, createdAt: Date): ConfigVersionDoc {
+    return { key: def.key, version: 1, value: def.default, action: 'init', actor: SYSTEM_ACTOR, createdAt };
+  }
+
+  /** Updates this process's cache and tells listeners, once a version is committed. */
+  private apply(def: RegisteredKey, version: ConfigVersionDoc, oldValue: unknown): void {
+    const entry: CacheEntry = {
+      value: version.value,
+      version: version.version,
+      updatedBy: version.actor,
+      updatedAt: version.createdAt,
+    };
+    if (!this.cache.put(def.key, entry)) return;
+    this.announce({
+      key: def.key,
+      oldValue,
+      newValue: version.value,
+      version: version.version,
+      action: version.action,
+      actor: version.actor,
+    });
+  }
+
+  private announce(change: ConfigChange): void {
+    this.events.emit(change);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private async audit(row: Omit<ConfigAuditDoc, 'createdAt'>): Promise<void> {
+    const clean = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) as Omit<
+      ConfigAuditDoc,
+      'createdAt'
+    >;
+    try {
+      await this.store.audit({ ...clean, createdAt: new Date() });
+    } catch (err) {
+      // The attempt itself is already decided; a lost audit row must not turn it into an error.
+      this.noteFailure('audit', err);
+      logger.error(`Audit row lost for ${row.action} ${row.key} (${row.status})`, errorDetail(err));
+    }
+  }
+
+  /** The user-facing form of a failure, or undefined for a bug (which the caller rethrows). */
+  private toUserError(err: unknown, key: string, action: string): UserError | undefined {
+    if (err instanceof UserError) return err;
+    if (isUnavailableError(err)) {
+      this.noteFailure(action, err);
+      return new DatabaseUnavailableError(errorDetail(err).error as string);
+    }
+    if (isDuplicateKeyError(err)) {
+      return new UserError('CONFLICT', `${key} was changed concurrently by someone else; try again.`, {
+        key,
+      });
+    }
+    return undefined;
+  }
+
+  /** Runs a read against the database, turning "cannot reach it" into the user-facing error. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isUnavailableError(err)) throw err;
+      this.noteFailure('read', err);
+      throw new DatabaseUnavailableError(
+        errorDetail(err).error as string,
+        'Database unavailable; try again in a moment.',
+      );
+    }
+  }
+
+  private noteFailure(what: string, err: unknown): void {
+    if (!isUnavailableError(err)) {
+      logger.error(`Configuration ${what} failed`, errorDetail(err));
+      return;
+    }
+    if (!this.outageSince) {
+      this.outageSince = new Date();
+      this.outageWarned = false;
+      logger.warn(`Database unavailable (${what}): ${errorDetail(err).error as string}`);
+    }
+  }
+
+  private watchConnection(): void {
+    const down = () =>
+      this.noteFailure(
+        'connection',
+        Object.assign(new Error('connection lost'), { name: 'MongoNetworkError' }),
+      );
+    const up = () => {
+      if (!this.outageSince) return;
+      logger.info('Database reachable again: completing interrupted writes and reloading configuration.');
+      this.outageSince = undefined;
+      void this.repairAll()
+        .then(() => this.refresh())
+        .catch((err: unknown) => this.noteFailure('recovery', err));
+    };
+    this.conn.on('disconnected', down);
+    this.conn.on('reconnected', up);
+    this.conn.on('connected', up);
+    this.detach.push(() => {
+      this.conn.off('disconnected', down);
+      this.conn.off('reconnected', up);
+      this.conn.off('connected', up);
+    });
+  }
+
+  private bindLogLevel(): void {
+    if (!this.registry.has('LOG_LEVEL')) return;
+    const applyLevel = (v: unknown) => {
+      if (LOG_LEVELS.includes(v as LogLevel)) setLogLevel(v as LogLevel);
+    };
+    applyLevel(this.get('LOG_LEVEL'));
+    this.detach.push(this.subscribe(['LOG_LEVEL'], (c) => applyLevel(c.newValue)));
+  }
+
+  private toEntry(def: RegisteredKey, doc: SystemConfigDoc): CacheEntry {
+    let value = doc.value;
+    try {
+      value = revalidate(def, doc.value).value;
+    } catch (err) {
+      // Rules tightened since it was stored: serve the default rather than a value code can't trust.
+      logger.error(`Stored value of ${def.key} (v${doc.version}) fails today's rules; serving the default`, {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      value = def.default;
+    }
+    return { value, version: doc.version, updatedBy: doc.updatedBy, updatedAt: doc.updatedAt };
+  }
+
+  private entry(def: RegisteredKey): ConfigEntry {
+    const cached = this.cache.peek(def.key);
+    const value = cached?.value ?? def.default;
+    return {
+      key: def.key,
+      category: def.category,
+      description: def.description,
+      type: def.type,
+      value: def.sensitive ? MASK : value,
+      display: this.show(def, value),
+      defaultDisplay: this.show(def, def.default),
+      isDefault: def.format(value as never) === def.format(def.default as never),
+      version: cached?.version ?? 0,
+      updatedBy: cached?.updatedBy,
+      updatedAt: cached?.updatedAt,
+      sensitive: def.sensitive,
+      requiresRestart: def.requiresRestart,
+    };
+  }
+
+  /** A value as users see it: formatted, masked when sensitive. */
+  show(def: RegisteredKey, value: unknown): string {
+    if (def.sensitive) return MASK;
+    try {
+      return def.format(value as never);
+    } catch {
+      return JSON.stringify(value);
+    }
+  }
+
+  /** What goes into the audit log: the value, or nothing at all for sensitive keys. */
+  private stored(def: RegisteredKey, value: unknown): unknown {
+    if (value === undefined) return undefined;
+    return def.sensitive ? MASK : value;
+  }
+}

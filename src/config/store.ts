@@ -1,0 +1,180 @@
+import mongoose from 'mongoose';
+import { isDuplicateKeyError } from '../db/connection.js';
+import type { ConfigAuditDoc, ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './models.js';
+
+export interface AuditFilter {
+  key?: string;
+  actorId?: string;
+  status?: ConfigAuditDoc['status'];
+  action?: ConfigAuditDoc['action'];
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+/**
+ * The database side of configuration: every query lives here. No multi-document transactions
+ * (FerretDB and standalone mongod have none): the unique (key, version) index decides which
+ * writer wins a version, and the current document only moves forward by compare-and-set.
+ */
+export class ConfigStore {
+  constructor(private readonly m: ConfigModels) {}
+
+  current(key: string): Promise<SystemConfigDoc | null> {
+    return this.m.SystemConfig.findOne({ key }, { _id: 0 }).lean<SystemConfigDoc>().exec();
+  }
+
+  allCurrent(): Promise<SystemConfigDoc[]> {
+    return this.m.SystemConfig.find({}, { _id: 0 }).lean<SystemConfigDoc[]>().exec();
+  }
+
+  version(key: string, version: number): Promise<ConfigVersionDoc | null> {
+    return this.m.ConfigVersion.findOne({ key, version }, { _id: 0 }).lean<ConfigVersionDoc>().exec();
+  }
+
+  latest(key: string): Promise<ConfigVersionDoc | null> {
+    return this.m.ConfigVersion.findOne({ key }, { _id: 0 })
+      .sort({ version: -1 })
+      .lean<ConfigVersionDoc>()
+      .exec();
+  }
+
+  /** Writes a version; false when that (key, version) already exists, i.e. another writer won it. */
+  async insertVersion(doc: ConfigVersionDoc): Promise<boolean> {
+    try {
+      await this.m.ConfigVersion.collection.insertOne({ ...doc });
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves the current document to `next`, only if it still holds `fromVersion` (or, with null,
+   * only if it does not exist yet). False when someone else moved it first.
+   */
+  async advance(key: string, fromVersion: number | null, next: ConfigVersionDoc): Promise<boolean> {
+    const fields = {
+      key,
+      value: next.value,
+      version: next.version,
+      updatedBy: next.actor,
+      updatedAt: next.createdAt,
+    };
+    if (fromVersion === null) {
+      try {
+        await this.m.SystemConfig.collection.insertOne({ ...fields });
+        return true;
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return false;
+        throw err;
+      }
+    }
+    const res = await this.m.SystemConfig.collection.updateOne(
+      { key, version: fromVersion },
+      { $set: fields },
+    );
+    return res.matchedCount === 1;
+  }
+
+  /**
+   * Completes a write interrupted between its two steps: if the newest version is ahead of the
+   * current document, the current document is moved to it. Returns what was applied, if anything.
+   */
+  async repair(key: string): Promise<{ from: SystemConfigDoc | null; to: ConfigVersionDoc } | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [cur, latest] = await Promise.all([this.current(key), this.latest(key)]);
+      if (!latest || (cur && cur.version >= latest.version)) return undefined;
+      if (await this.advance(key, cur?.version ?? null, latest)) return { from: cur, to: latest };
+    }
+    return undefined;
+  }
+
+  /**
+   * Keys whose current document is behind their versions. Versions are contiguous from 1, so the
+   * count of a key's versions is its newest version number: one $group with $sum, which both
+   * MongoDB and FerretDB run (FerretDB 1.x has no $max accumulator).
+   */
+  async lagging(): Promise<string[]> {
+    const [counts, current] = await Promise.all([
+      this.m.ConfigVersion.aggregate<{ _id: string; n: number }>([
+        { $group: { _id: '$key', n: { $sum: 1 } } },
+      ]).exec(),
+      this.allCurrent(),
+    ]);
+    const at = new Map(current.map((c) => [c.key, c.version]));
+    return counts.filter((c) => (at.get(c._id) ?? 0) < c.n).map((c) => c._id);
+  }
+
+  /** Seeds version 1 of many keys at once; returns the keys whose version 1 this call wrote. */
+  async seed(docs: ConfigVersionDoc[]): Promise<string[]> {
+    if (docs.length === 0) return [];
+    const failed = await insertManyTolerant(this.m.ConfigVersion.collection, docs);
+    const written = docs.filter((_, i) => !failed.has(i));
+    await insertManyTolerant(
+      this.m.SystemConfig.collection,
+      written.map((d) => ({
+        key: d.key,
+        value: d.value,
+        version: d.version,
+        updatedBy: d.actor,
+        updatedAt: d.createdAt,
+      })),
+    );
+    return written.map((d) => d.key);
+  }
+
+  history(key: string, limit: number, before?: number): Promise<ConfigVersionDoc[]> {
+    return this.m.ConfigVersion.find(
+      { key, ...(before !== undefined ? { version: { $lt: before } } : {}) },
+      { _id: 0 },
+    )
+      .sort({ version: -1 })
+      .limit(limit)
+      .lean<ConfigVersionDoc[]>()
+      .exec();
+  }
+
+  async audit(doc: ConfigAuditDoc): Promise<void> {
+    await this.m.ConfigAudit.collection.insertOne({ ...doc });
+  }
+
+  async auditMany(docs: ConfigAuditDoc[]): Promise<void> {
+    if (docs.length) await this.m.ConfigAudit.collection.insertMany(docs.map((d) => ({ ...d })));
+  }
+
+  auditLog(f: AuditFilter): Promise<ConfigAuditDoc[]> {
+    const query: Record<string, unknown> = {};
+    if (f.key) query.key = f.key;
+    if (f.actorId) query['actor.id'] = f.actorId;
+    if (f.status) query.status = f.status;
+    if (f.action) query.action = f.action;
+    if (f.since || f.until)
+      query.createdAt = { ...(f.since && { $gte: f.since }), ...(f.until && { $lt: f.until }) };
+    return this.m.ConfigAudit.find(query, { _id: 0 })
+      .sort({ createdAt: -1 })
+      .limit(Math.min(Math.max(f.limit ?? 50, 1), 1000))
+      .lean<ConfigAuditDoc[]>()
+      .exec();
+  }
+}
+
+/** insertMany that ignores duplicates (another process got there first); returns the indexes it skipped. */
+async function insertManyTolerant(collection: mongoose.Collection, docs: object[]): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await collection.insertMany(
+      docs.map((d) => ({ ...d })),
+      { ordered: false },
+    );
+    return new Set();
+  } catch (err) {
+    const writeErrors = (
+      err as { writeErrors?: { code: number; index: number }[] | { code: number; index: number } }
+    ).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err;
+    return new Set(list.map((e) => e.index));
+  }
+}

@@ -1,0 +1,116 @@
+import { UserError } from '../errors.js';
+import { preview } from './kinds.js';
+import { KEY_PATTERN, type RegisteredKey, type Registry } from './registry.js';
+
+export const MAX_VALUE_LENGTH = 1000;
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * Turns what an admin typed into a registered key. Case-insensitive; anything that is not
+ * UPPER_SNAKE after upper-casing (`$where`, `a.b`, `__proto__`) is refused before it can reach a
+ * query, and an unknown name gets the nearest known names as suggestions.
+ */
+export function resolveKey(registry: Registry, input: string): RegisteredKey {
+  const name = normaliseKey(input);
+  const def = registry.get(name);
+  if (!def) {
+    const suggestions = suggestKeys(registry, name);
+    const hint = suggestions.length
+      ? ` Did you mean ${suggestions.join(' or ')}?`
+      : ' Use /config list to see every key.';
+    throw new UserError('UNKNOWN_KEY', `Unknown setting ${name}.${hint}`, { key: name, suggestions });
+  }
+  return def;
+}
+
+export function normaliseKey(input: string): string {
+  const name = input.trim().toUpperCase();
+  if (!KEY_PATTERN.test(name)) {
+    throw new UserError(
+      'INVALID_KEY',
+      `"${preview(input)}" is not a valid setting name. Names are letters, digits and underscores, start with a letter, at most 64 characters (e.g. MAX_BATCH_SIZE).`,
+      { key: preview(input, 64) },
+    );
+  }
+  return name;
+}
+
+export interface Parsed<T = unknown> {
+  value: T;
+  warnings: string[];
+}
+
+/** Parses text for a key; throws a UserError naming the key and what is allowed. */
+export function parseValue<T>(def: RegisteredKey<T>, input: string): Parsed<T> {
+  if (input.length > MAX_VALUE_LENGTH) {
+    throw new UserError(
+      'TOO_LONG',
+      `Value is too long (${input.length} characters); at most ${MAX_VALUE_LENGTH}.`,
+      {
+        key: def.key,
+      },
+    );
+  }
+  const result = def.schema.safeParse(input);
+  if (!result.success) {
+    const why = result.error.issues.map((i) => i.message).join('; ');
+    throw new UserError('INVALID_VALUE', `Invalid value for ${def.key}: ${why}. Allowed: ${def.type}.`, {
+      key: def.key,
+      allowed: def.type,
+    });
+  }
+  return { value: result.data, warnings: def.warnings?.(result.data) ?? [] };
+}
+
+/** Re-checks a stored value against today's rules by formatting it back to text. */
+export function revalidate<T>(def: RegisteredKey<T>, stored: unknown): Parsed<T> {
+  let text: string;
+  try {
+    text = def.format(stored as T);
+  } catch {
+    text = typeof stored === 'string' ? stored : JSON.stringify(stored);
+  }
+  return parseValue(def, typeof text === 'string' ? text : String(text));
+}
+
+export function checkReason(reason: string | undefined): string | undefined {
+  const trimmed = reason?.trim();
+  if (!trimmed) return undefined;
+  if (trimmed.length > MAX_REASON_LENGTH) {
+    throw new UserError(
+      'TOO_LONG',
+      `Reason is too long (${trimmed.length} characters); at most ${MAX_REASON_LENGTH}.`,
+    );
+  }
+  return trimmed;
+}
+
+/** Nearest registered names by edit distance, plus names containing the input. */
+export function suggestKeys(registry: Registry, name: string, max = 3): string[] {
+  const scored = [...registry.keys()].map((k) => ({
+    k,
+    d: k.includes(name) || name.includes(k) ? 0 : editDistance(k, name),
+  }));
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return scored
+    .filter((s) => s.d <= limit)
+    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
+    .slice(0, max)
+    .map((s) => s.k);
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}

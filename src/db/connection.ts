@@ -1,0 +1,54 @@
+import mongoose, { type Connection } from 'mongoose';
+
+const { MongoError } = mongoose.mongo;
+
+export interface ConnectOptions {
+  uri: string;
+  dbName?: string;
+  /** How long an operation waits for an unreachable server before failing. */
+  timeoutMs: number;
+}
+
+/** Opens a dedicated connection (not mongoose's global one), so several can live in one process. */
+export async function connect({ uri, dbName, timeoutMs }: ConnectOptions): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, {
+    ...(dbName ? { dbName } : {}),
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+    // Notice a dead server within about a second, so outages are reported (and ended) promptly.
+    heartbeatFrequencyMS: 1000,
+    bufferCommands: false,
+    autoIndex: false,
+    autoCreate: false,
+  });
+  await conn.asPromise();
+  return conn;
+}
+
+const UNAVAILABLE_NAMES = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'PoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoPoolClearedError',
+]);
+
+/** True when an error means "the database could not be reached", as opposed to a rejected command. */
+export function isUnavailableError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_NAMES.has(err.constructor.name)) return true;
+  if (
+    err instanceof MongoError &&
+    (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('ResetPool'))
+  ) {
+    return true;
+  }
+  // mongoose raises plain errors when a command is issued on a closed or never-opened connection.
+  return /before initial connection|connection .*closed|Client must be connected/i.test(err.message);
+}
+
+export const isDuplicateKeyError = (err: unknown): boolean => err instanceof MongoError && err.code === 11000;

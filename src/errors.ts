@@ -1,0 +1,36 @@
+/**
+ * Errors a user can act on. `code` is stable (tests and callers switch on it), `message` is the
+ * text shown to the user, `detail` is for the log only and never reaches Discord.
+ */
+export type UserErrorCode =
+  | 'INVALID_KEY'
+  | 'UNKNOWN_KEY'
+  | 'INVALID_VALUE'
+  | 'TOO_LONG'
+  | 'UNCHANGED'
+  | 'VERSION_NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAVAILABLE'
+  | 'PERMISSION_DENIED';
+
+export class UserError extends Error {
+  constructor(
+    readonly code: UserErrorCode,
+    message: string,
+    readonly context: Record<string, unknown> = {},
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export const isUserError = (err: unknown): err is UserError => err instanceof UserError;
+
+/** Raised when the database cannot be reached; writes that raise it changed nothing unless `detail` says so. */
+export class DatabaseUnavailableError extends UserError {
+  constructor(detail: string, message = 'Database unavailable, nothing was changed. Try again in a moment.') {
+    super('UNAVAILABLE', message, {}, detail);
+    this.name = 'DatabaseUnavailableError';
+  }
+}

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import {
+  findFerretdb,
+  findMongod,
+  startFerretdb,
+  startMongoMemoryServer,
+  type EmbeddedServer,
+} from '../../src/db/embedded.js';
+import { env } from '../../src/env.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    mongoUri: string;
+    dbKind: string;
+  }
+}
+
+/**
+ * One real database server for the whole run, chosen in this order: MONGODB_URI; a mongod that
+ * mongodb-memory-server finds on this machine; FerretDB (npm run db:ferretdb); finally
+ * mongodb-memory-server with a download (a machine with internet). Never a mock.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const e = env();
+  if (e.MONGODB_URI) {
+    project.provide('mongoUri', e.MONGODB_URI);
+    project.provide('dbKind', 'external (MONGODB_URI)');
+    return async () => {};
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'config-bot-test-'));
+  const ferret = findFerretdb(e.FERRETDB_PATH, e.PATH);
+  let server: EmbeddedServer;
+  if ((await findMongod()) || !ferret) server = await startMongoMemoryServer(dir);
+  else server = await startFerretdb(ferret, dir);
+  process.stderr.write(`[test database] ${server.kind} at ${server.uri} (files in ${dir})\n`);
+  project.provide('mongoUri', server.uri);
+  project.provide('dbKind', server.kind);
+  return async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
