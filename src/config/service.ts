@@ -114,7 +114,7 @@ export class ConfigService {
     await ensureIndexes(bindModels(this.conn));
     await this.repairAll();
     await this.seedMissing();
-    await this.refresh();
+    await this.refresh({ repair: false });
     this.watchConnection();
     this.bindLogLevel();
     this.ttlTimer = setInterval(
@@ -278,8 +278,9 @@ export class ConfigService {
     };
   }
 
-  /** Reloads every current value from the database (newer versions only). */
-  async refresh(): Promise<void> {
+  /** Reloads every current value from the database (newer versions only), completing lagging keys first. */
+  async refresh({ repair = true } = {}): Promise<void> {
+    if (repair) await this.repairAll();
     const docs = await this.store.allCurrent();
     const loaded = new Map<string, CacheEntry>();
     for (const doc of docs) {
@@ -337,18 +338,6 @@ export class ConfigService {
         oldValue = cur.value;
         const p = propose();
         proposed = p.value;
-        if (def.format(p.value as never) === def.format(cur.value as never)) {
-          const what = p.restoredFrom
-            ? ` (the value of version ${p.restoredFrom})`
-            : action === 'reset'
-              ? ' (its default)'
-              : '';
-          throw new UserError(
-            'UNCHANGED',
-            `${def.key} is already ${this.show(def, cur.value)}${what}. Nothing was changed.`,
-            { key: def.key },
-          );
-        }
         return p;
       });
       const success: WriteSuccess = {
@@ -362,6 +351,7 @@ export class ConfigService {
         warnings: res.warnings,
         ...(res.version.restoredFrom !== undefined ? { restoredFrom: res.version.restoredFrom } : {}),
       };
+      this.apply(def, res.version, res.previous.value);
       await this.audit({
         key,
         action,
@@ -373,7 +363,6 @@ export class ConfigService {
         reason,
         ...ctx,
       });
-      this.apply(def, res.version, res.previous.value);
       return success;
     } catch (err) {
       const error = this.toUserError(err, key, action);
@@ -409,6 +398,14 @@ export class ConfigService {
         continue;
       }
       const proposal = next(cur);
+      if (def.format(proposal.value as never) === def.format(cur.value as never)) {
+        // Only claim "already" once sure no newer version exists that the current document lags.
+        if (await this.store.version(def.key, cur.version + 1)) {
+          await this.repairKey(def.key);
+          continue;
+        }
+        throw this.unchanged(def, action, cur.value, proposal.restoredFrom);
+      }
       const doc: ConfigVersionDoc = {
         key: def.key,
         version: cur.version + 1,
@@ -424,13 +421,9 @@ export class ConfigService {
         await this.repairKey(def.key);
         continue;
       }
+      // From here the change is committed: the version exists, and versions are the source of truth.
       try {
-        if (!(await this.store.advance(def.key, cur.version, doc))) {
-          // Only a repair by another process can have moved it, and a repair applies our version.
-          const now = await this.store.current(def.key);
-          if (!now || now.version < doc.version)
-            throw new Error(`current of ${def.key} did not reach v${doc.version}`);
-        }
+        if (!(await this.store.advance(def.key, cur.version, doc))) await this.settle(def.key, doc.version);
       } catch (err) {
         if (!isUnavailableError(err)) throw err;
         throw new DatabaseUnavailableError(
@@ -443,6 +436,43 @@ export class ConfigService {
     throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
       key: def.key,
     });
+  }
+
+  /**
+   * Brings the current document up to at least `version` after our compare-and-set missed.
+   * On MongoDB only a repair by another process can have moved it (and that applies our version).
+   * FerretDB 1.x runs updateOne as a read followed by a write, so a concurrent writer's stale
+   * update can even move it back; repairing forward from the versions restores it.
+   */
+  private async settle(key: string, version: number): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+      const cur = await this.store.current(key);
+      if (cur && cur.version >= version) return;
+      await this.repairKey(key);
+    }
+    logger.warn(
+      `Current document of ${key} still behind v${version}; the next write or refresh completes it`,
+    );
+  }
+
+  private unchanged(
+    def: RegisteredKey,
+    action: VersionAction,
+    current: unknown,
+    restoredFrom?: number,
+  ): UserError {
+    const what = restoredFrom
+      ? ` (the value of version ${restoredFrom})`
+      : action === 'reset'
+        ? ' (its default)'
+        : '';
+    return new UserError(
+      'UNCHANGED',
+      `${def.key} is already ${this.show(def, current)}${what}. Nothing was changed.`,
+      {
+        key: def.key,
+      },
+    );
   }
 
   private async repairKey(key: string): Promise<void> {
@@ -528,7 +558,9 @@ export class ConfigService {
     } catch (err) {
       // The attempt itself is already decided; a lost audit row must not turn it into an error.
       this.noteFailure('audit', err);
-      logger.error(`Audit row lost for ${row.action} ${row.key} (${row.status})`, errorDetail(err));
+      if (isUnavailableError(err))
+        logger.warn(`Audit row not written (database unavailable): ${row.action} ${row.key} ${row.status}`);
+      else logger.error(`Audit row lost for ${row.action} ${row.key} (${row.status})`, errorDetail(err));
     }
   }
 

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindModels } from '../../src/config/models.js';
+import type { ConfigChange } from '../../src/config/events.js';
+import type { ConfigService } from '../../src/config/service.js';
+import { logger } from '../../src/logger.js';
+import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
+import { captureLogs } from '../helpers/logs.js';
+
+let db: TestDb;
+let svc: ConfigService;
+const bob = actor('222222222222222222', 'bob');
+
+beforeAll(async () => {
+  db = await openTestDb('events');
+  svc = await openService(db);
+});
+afterAll(async () => {
+  await svc.close();
+  await db.drop();
+});
+
+describe('config:changed', () => {
+  it('is emitted once the change is committed, with old and new value, version, action and actor', async () => {
+    const seen: { change: ConfigChange; storedVersion: Promise<number | undefined> }[] = [];
+    const off = svc.subscribe(['MAX_BATCH_SIZE'], (change) => {
+      const stored = bindModels(db.conn)
+        .ConfigVersion.findOne({ key: change.key, version: change.version })
+        .lean()
+        .then((v) => v?.version);
+      seen.push({ change, storedVersion: stored });
+    });
+    await svc.set('MAX_BATCH_SIZE', '250', bob);
+    off();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.change).toEqual({
+      key: 'MAX_BATCH_SIZE',
+      oldValue: 100,
+      newValue: 250,
+      version: 2,
+      action: 'set',
+      actor: bob,
+    });
+    expect(await seen[0]?.storedVersion).toBe(2);
+  });
+
+  it('is not emitted for a refused change', async () => {
+    const seen: ConfigChange[] = [];
+    const off = svc.subscribe(undefined, (c) => void seen.push(c));
+    await svc.set('MAX_BATCH_SIZE', '5000', bob);
+    await svc.set('MAX_BATCH_SIZE', '250', bob); // unchanged
+    off();
+    expect(seen).toEqual([]);
+  });
+
+  it('only reaches subscribers of that key, and stops after unsubscribe', async () => {
+    const forBuffer: string[] = [];
+    const off = svc.subscribe(
+      ['immediate_export_buffer'],
+      (c) => void forBuffer.push(`${c.key}=${String(c.newValue)}`),
+    );
+    await svc.set('MAX_BATCH_SIZE', '300', bob);
+    await svc.set('IMMEDIATE_EXPORT_BUFFER', '10', bob);
+    off();
+    await svc.set('IMMEDIATE_EXPORT_BUFFER', '20', bob);
+    expect(forBuffer).toEqual(['IMMEDIATE_EXPORT_BUFFER=10']);
+  });
+
+  it('a throwing or rejecting listener is logged and affects neither the write nor other listeners', async () => {
+    const logs = captureLogs();
+    const reached: string[] = [];
+    const offs = [
+      svc.subscribe(['AI_CONFIDENCE_THRESHOLD'], () => {
+        throw new Error('listener exploded');
+      }),
+      svc.subscribe(['AI_CONFIDENCE_THRESHOLD'], async () => {
+        throw new Error('async listener exploded');
+      }),
+      svc.subscribe(['AI_CONFIDENCE_THRESHOLD'], (c) => void reached.push(String(c.newValue))),
+    ];
+    const res = await svc.set('AI_CONFIDENCE_THRESHOLD', '0.9', bob);
+    await new Promise((r) => setImmediate(r));
+    offs.forEach((off) => off());
+    logs.stop();
+    expect(res.ok).toBe(true);
+    expect(svc.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.9);
+    expect(reached).toEqual(['0.9']);
+    expect(logs.lines.join()).toContain('listener exploded');
+    expect(logs.lines.join()).toContain('async listener exploded');
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('changes the running logger level at once', async () => {
+    expect(logger.level).toBe('info');
+    await svc.set('LOG_LEVEL', 'debug', bob);
+    expect(logger.level).toBe('debug');
+    await svc.set('LOG_LEVEL', 'warn', bob);
+    expect(logger.level).toBe('warn');
+    await svc.reset('LOG_LEVEL', bob);
+    expect(logger.level).toBe('info');
+  });
+});

@@ -1,0 +1,90 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bindModels } from '../../src/config/models.js';
+import type { ConfigService } from '../../src/config/service.js';
+import { actor, openService, openTestDb, startOwnServer, type TestDb } from '../helpers/db.js';
+import { captureLogs } from '../helpers/logs.js';
+
+type OwnServer = NonNullable<Awaited<ReturnType<typeof startOwnServer>>>;
+let server: OwnServer | undefined;
+let db: TestDb;
+let svc: ConfigService;
+const dave = actor('444444444444444444', 'dave');
+
+beforeAll(async () => {
+  server = await startOwnServer();
+  if (!server) return;
+  db = await openTestDb('outage', server.uri);
+  svc = await openService(db);
+});
+afterAll(async () => {
+  if (!server) return;
+  await svc.close();
+  await db.drop();
+  await server.cleanup();
+});
+
+describe('database outage', () => {
+  it('serves last known values, fails writes fast and cleanly, and recovers without a restart', async (ctx) => {
+    if (!server) {
+      process.stderr.write('outage test skipped: MONGODB_URI points to a server this test cannot stop\n');
+      ctx.skip();
+      return;
+    }
+    expect((await svc.set('MAX_BATCH_SIZE', '500', dave)).ok).toBe(true);
+
+    await server.stop();
+    const logs = captureLogs();
+    // Reads never throw and keep the last values.
+    for (let i = 0; i < 100; i++) {
+      expect(svc.get('MAX_BATCH_SIZE')).toBe(500);
+      expect(svc.get('DAILY_EXPORT_TIME')).toBe('18:00');
+    }
+    const started = Date.now();
+    const results = await Promise.all([
+      svc.set('MAX_BATCH_SIZE', '600', dave),
+      svc.rollback('MAX_BATCH_SIZE', 1, dave),
+      svc.reset('MAX_BATCH_SIZE', dave),
+    ]);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(5000);
+    for (const r of results) {
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.error.code).toBe('UNAVAILABLE');
+      expect(!r.ok && r.error.message).toMatch(/Database unavailable, nothing was changed/);
+    }
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(500);
+    expect(svc.stats().database).toBe('unavailable');
+    svc.get('LOG_LEVEL');
+    const warnings = logs.lines.filter((l) => l.includes('serving configuration from memory'));
+    expect(warnings).toHaveLength(1);
+    logs.stop();
+
+    await server.restart();
+    let after: Awaited<ReturnType<ConfigService['set']>> | undefined;
+    for (let i = 0; i < 60 && !after?.ok; i++) {
+      after = await svc.set('MAX_BATCH_SIZE', '700', dave);
+      if (!after.ok) await sleep(250);
+    }
+    expect(after).toMatchObject({ ok: true, value: 700, version: 3 });
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(700);
+
+    // Nothing half-written: versions contiguous, current equals the newest, every version audited.
+    const m = bindModels(db.conn);
+    const versions = await m.ConfigVersion.find({ key: 'MAX_BATCH_SIZE' }).sort({ version: 1 }).lean();
+    expect(versions.map((v) => [v.version, v.value])).toEqual([
+      [1, 100],
+      [2, 500],
+      [3, 700],
+    ]);
+    expect(await m.SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean()).toMatchObject({
+      version: 3,
+      value: 700,
+    });
+    for (const v of versions) {
+      expect(
+        await m.ConfigAudit.countDocuments({ key: 'MAX_BATCH_SIZE', version: v.version, status: 'success' }),
+      ).toBe(1);
+    }
+  });
+});
