@@ -7,6 +7,17 @@ const optional = <T extends z.ZodType>(schema: T) =>
 const withDefault = <T extends z.ZodType>(schema: T, fallback: z.util.NoUndefined<z.output<T>>) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.default(fallback));
 
+const snowflake = z.string().regex(/^\d{15,21}$/, 'must be a Discord id (15-21 digits)');
+const snowflakeList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(snowflake));
+
 const envSchema = z.object({
   /** development: readable logs; production: JSON lines for a log collector. */
   NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
@@ -28,6 +39,18 @@ const envSchema = z.object({
   DB_TIMEOUT_MS: withDefault(z.coerce.number().int().min(500).max(60_000), 3000),
   /** Safety-net refresh of the in-memory cache; changes reach the cache at once without it. */
   CONFIG_CACHE_TTL_MS: withDefault(z.coerce.number().int().min(1000), 300_000),
+  /** The bot's token (Discord developer portal > your application > Bot). Not needed by the offline console. */
+  DISCORD_TOKEN: optional(z.string().min(50, 'does not look like a bot token')),
+  /** The application id; derived from the token when unset. */
+  DISCORD_CLIENT_ID: optional(snowflake),
+  /** The home server: commands are registered there, and it is the only allowed one by default. */
+  DISCORD_GUILD_ID: optional(snowflake),
+  /** Servers allowed to use the bot (comma-separated). Unset: DISCORD_GUILD_ID alone. */
+  ALLOWED_GUILD_IDS: optional(snowflakeList),
+  /** Roles whose members may change configuration without being server administrators. */
+  ADMIN_ROLE_IDS: withDefault(snowflakeList, []),
+  /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
+  CONFIRM_TIMEOUT_MS: withDefault(z.coerce.number().int().min(1000).max(600_000), 60_000),
   /** How often a writer that lost a race retries from fresh state before giving up. */
   CONFIG_WRITE_RETRIES: withDefault(z.coerce.number().int().min(0).max(50), 8),
 });

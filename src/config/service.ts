@@ -75,6 +75,15 @@ export interface ConfigServiceOptions {
   writeRetries?: number;
 }
 
+export interface Preview {
+  key: string;
+  currentVersion: number;
+  current: string;
+  next: string;
+  warnings: string[];
+  restoredFrom?: number;
+}
+
 export const MASK = '••••••';
 
 interface Proposal {
@@ -197,34 +206,75 @@ export class ConfigService {
     ctx: RequestContext = {},
   ): Promise<WriteResult> {
     return this.write('rollback', input, actor, reason, ctx, async (def) => {
-      if (!Number.isSafeInteger(toVersion) || toVersion < 1) {
-        throw new UserError(
-          'VERSION_NOT_FOUND',
-          `Version must be a whole number of at least 1; got ${toVersion}.`,
-        );
-      }
-      const target = await this.store.version(def.key, toVersion);
-      if (!target) {
-        const latest = this.cache.peek(def.key)?.version;
-        throw new UserError(
-          'VERSION_NOT_FOUND',
-          `${def.key} has no version ${toVersion}${latest ? ` (versions 1-${latest} exist)` : ''}.`,
-          { key: def.key, toVersion },
-        );
-      }
-      let checked;
-      try {
-        checked = revalidate(def, target.value);
-      } catch (err) {
-        const why = err instanceof UserError ? err.message : String(err);
-        throw new UserError(
-          'INVALID_VALUE',
-          `Cannot roll back ${def.key} to version ${toVersion}: its value ${this.show(def, target.value)} is not allowed by today's rules. ${why}`,
-          { key: def.key, toVersion },
-        );
-      }
+      const checked = await this.rollbackTarget(def, toVersion);
       return () => ({ value: checked.value, warnings: checked.warnings, restoredFrom: toVersion });
     });
+  }
+
+  /** What a rollback would change, without writing (the confirmation step shows it). */
+  async previewRollback(input: string, toVersion: number): Promise<Preview> {
+    const def = resolveKey(this.registry, input);
+    const target = await this.guard(() => this.rollbackTarget(def, toVersion));
+    return this.preview(def, 'rollback', target.value, target.warnings, toVersion);
+  }
+
+  /** What a reset would change, without writing. */
+  previewReset(input: string): Preview {
+    const def = resolveKey(this.registry, input);
+    return this.preview(def, 'reset', def.default, def.warnings?.(def.default) ?? []);
+  }
+
+  private preview(
+    def: RegisteredKey,
+    action: VersionAction,
+    next: unknown,
+    warnings: string[],
+    restoredFrom?: number,
+  ): Preview {
+    const cur = this.cache.peek(def.key);
+    const current = cur?.value ?? def.default;
+    if (def.format(next as never) === def.format(current as never))
+      throw this.unchanged(def, action, current, restoredFrom);
+    return {
+      key: def.key,
+      currentVersion: cur?.version ?? 0,
+      current: this.show(def, current),
+      next: this.show(def, next),
+      warnings,
+      ...(restoredFrom !== undefined ? { restoredFrom } : {}),
+    };
+  }
+
+  /** The value of `toVersion`, checked against today's rules. */
+  private async rollbackTarget(
+    def: RegisteredKey,
+    toVersion: number,
+  ): Promise<{ value: unknown; warnings: string[] }> {
+    if (!Number.isSafeInteger(toVersion) || toVersion < 1) {
+      throw new UserError(
+        'VERSION_NOT_FOUND',
+        `Version must be a whole number of at least 1; got ${toVersion}.`,
+      );
+    }
+    const target = await this.store.version(def.key, toVersion);
+    if (!target) {
+      const latest = this.cache.peek(def.key)?.version;
+      throw new UserError(
+        'VERSION_NOT_FOUND',
+        `${def.key} has no version ${toVersion}${latest ? ` (versions 1-${latest} exist)` : ''}.`,
+        { key: def.key, toVersion },
+      );
+    }
+    try {
+      return revalidate(def, target.value);
+    } catch (err) {
+      const why = err instanceof UserError ? err.message : String(err);
+      throw new UserError(
+        'INVALID_VALUE',
+        `Cannot roll back ${def.key} to version ${toVersion}: its value ${this.show(def, target.value)} is not allowed by today's rules. ${why}`,
+        { key: def.key, toVersion },
+      );
+    }
   }
 
   reset(input: string, actor: Actor, reason?: string, ctx: RequestContext = {}): Promise<WriteResult> {
@@ -670,6 +720,16 @@ export class ConfigService {
       sensitive: def.sensitive,
       requiresRestart: def.requiresRestart,
     };
+  }
+
+  /** The registered definition of a key; `input` is what a user typed. */
+  definition(input: string): RegisteredKey {
+    return resolveKey(this.registry, input);
+  }
+
+  /** A value of `input`'s key as users see it: formatted, masked when sensitive. */
+  display(input: string, value: unknown): string {
+    return this.show(resolveKey(this.registry, input), value);
   }
 
   /** A value as users see it: formatted, masked when sensitive. */

@@ -1,0 +1,118 @@
+import {
+  InteractionContextType,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import { CATEGORIES } from '../src/config/registry.js';
+import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../src/config/validate.js';
+import { autocomplete } from '../src/discord/config/complete.js';
+import { history, list, listButton, view } from '../src/discord/config/read.js';
+import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
+import type { CommandContext } from '../src/discord/types.js';
+
+export const data = new SlashCommandBuilder()
+  .setName('config')
+  .setDescription("View and change the application's configuration")
+  // Hidden from non-admins by default; server admins can widen it, so access is checked in code too.
+  .setDefaultMemberPermissions(PermissionFlagsBits.Administrator)
+  .setContexts(InteractionContextType.Guild)
+  .addSubcommand((s) =>
+    s
+      .setName('view')
+      .setDescription('Show one setting with its type, default and last change')
+      .addStringOption((o) =>
+        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
+      ),
+  )
+  .addSubcommand((s) =>
+    s
+      .setName('set')
+      .setDescription('Change a setting')
+      .addStringOption((o) =>
+        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('value')
+          .setDescription('New value')
+          .setRequired(true)
+          .setMaxLength(MAX_VALUE_LENGTH)
+          .setAutocomplete(true),
+      )
+      .addStringOption((o) =>
+        o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH),
+      ),
+  )
+  .addSubcommand((s) =>
+    s
+      .setName('list')
+      .setDescription('List settings, by category')
+      .addStringOption((o) =>
+        o
+          .setName('category')
+          .setDescription('Only this category')
+          .addChoices(...CATEGORIES.map((c) => ({ name: c, value: c }))),
+      ),
+  )
+  .addSubcommand((s) =>
+    s
+      .setName('history')
+      .setDescription('Show the versions of a setting, newest first')
+      .addStringOption((o) =>
+        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
+      )
+      .addIntegerOption((o) =>
+        o.setName('limit').setDescription('How many versions (default 10)').setMinValue(1).setMaxValue(25),
+      ),
+  )
+  .addSubcommand((s) =>
+    s
+      .setName('rollback')
+      .setDescription('Restore the value of an earlier version (as a new version)')
+      .addStringOption((o) =>
+        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
+      )
+      .addIntegerOption((o) =>
+        o
+          .setName('version')
+          .setDescription('Version to restore')
+          .setRequired(true)
+          .setMinValue(1)
+          .setAutocomplete(true),
+      )
+      .addStringOption((o) =>
+        o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH),
+      ),
+  )
+  .addSubcommand((s) =>
+    s
+      .setName('reset')
+      .setDescription('Set a setting back to its default (as a new version)')
+      .addStringOption((o) =>
+        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
+      )
+      .addStringOption((o) =>
+        o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH),
+      ),
+  );
+
+const subcommands = { view, set, list, history, rollback, reset } as const;
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const name = interaction.options.getSubcommand(true);
+  if (!Object.hasOwn(subcommands, name)) throw new Error(`Unknown subcommand ${name}`);
+  await subcommands[name as keyof typeof subcommands](interaction, ctx);
+}
+
+export { autocomplete };
+
+/** `config:list:<category>:<page>`, `config:confirm:<id>`, `config:cancel:<id>`. */
+export async function button(interaction: ButtonInteraction, ctx: CommandContext): Promise<void> {
+  const [, kind, a = '', b = ''] = interaction.customId.split(':');
+  if (kind === 'list') return listButton(interaction, ctx, a, Number(b) || 0);
+  if (kind === 'confirm' || kind === 'cancel')
+    return confirmationButton(interaction, ctx, kind === 'confirm', a);
+  throw new Error(`Unknown button ${interaction.customId}`);
+}

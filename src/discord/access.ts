@@ -1,0 +1,83 @@
+import { PermissionFlagsBits, type BaseInteraction } from 'discord.js';
+import { UserError } from '../errors.js';
+import type { Actor, AuditAction } from '../config/models.js';
+import type { RequestContext } from '../config/service.js';
+
+export interface AccessSettings {
+  /** Guilds whose members may use the bot at all. */
+  allowedGuildIds: readonly string[];
+  /** Roles that may change configuration besides Administrators. */
+  adminRoleIds: readonly string[];
+}
+
+export type AccessLevel = 'read' | 'write';
+
+/** What was attempted, for the audit row of a refusal. */
+export interface Attempt {
+  key: string;
+  action: AuditAction;
+}
+
+/**
+ * Who may do what. Discord's default member permission (Administrator) can be overridden by a
+ * server's admins, so every execution is checked here as well: guild allowlist for everything,
+ * Administrator or an admin role for writes.
+ */
+export class AccessPolicy {
+  constructor(private readonly settings: AccessSettings) {}
+
+  /**
+   * Throws PERMISSION_DENIED with the reason shown to the user; `attempt` (key and action) is
+   * carried in the error so the refusal can be audited.
+   */
+  check(interaction: BaseInteraction, level: AccessLevel, attempt: Attempt): void {
+    try {
+      this.enforce(interaction, level);
+    } catch (err) {
+      if (err instanceof UserError) Object.assign(err.context, attempt);
+      throw err;
+    }
+  }
+
+  private enforce(interaction: BaseInteraction, level: AccessLevel): void {
+    if (!interaction.inGuild()) {
+      throw new UserError(
+        'PERMISSION_DENIED',
+        'This bot only works inside its server, not in direct messages.',
+      );
+    }
+    if (!this.settings.allowedGuildIds.includes(interaction.guildId)) {
+      throw new UserError(
+        'PERMISSION_DENIED',
+        "This server is not allowed to manage this application's configuration.",
+        {},
+        `guild ${interaction.guildId} not in allowlist`,
+      );
+    }
+    if (level === 'write' && !this.isAdmin(interaction)) {
+      throw new UserError(
+        'PERMISSION_DENIED',
+        'Changing configuration needs the Administrator permission or one of the configured admin roles.',
+      );
+    }
+  }
+
+  isAdmin(interaction: BaseInteraction): boolean {
+    if (interaction.memberPermissions?.has(PermissionFlagsBits.Administrator)) return true;
+    const roles = interaction.member?.roles;
+    // An uncached member arrives as raw API data (role ids); a cached one as a GuildMember.
+    const ids: readonly string[] = Array.isArray(roles) ? roles : roles ? [...roles.cache.keys()] : [];
+    return ids.some((id) => this.settings.adminRoleIds.includes(id));
+  }
+}
+
+export function actorOf(interaction: BaseInteraction): Actor {
+  return { id: interaction.user.id, tag: interaction.user.tag };
+}
+
+export function contextOf(interaction: BaseInteraction): RequestContext {
+  return {
+    ...(interaction.guildId ? { guildId: interaction.guildId } : {}),
+    ...(interaction.channelId ? { channelId: interaction.channelId } : {}),
+  };
+}

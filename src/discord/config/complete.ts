@@ -1,0 +1,75 @@
+import type { AutocompleteInteraction, ApplicationCommandOptionChoiceData } from 'discord.js';
+import { isUserError } from '../../errors.js';
+import { truncate } from '../render.js';
+import type { CommandContext } from '../types.js';
+
+/** Discord shows at most 25 choices, each name and value at most 100 characters. */
+const MAX_CHOICES = 25;
+const choiceName = (s: string) => truncate(s.replace(/\s+/g, ' '), 100);
+
+export async function autocomplete(i: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
+  try {
+    ctx.access.check(i, 'read', { key: '*', action: 'view' });
+  } catch {
+    // Refused users get no suggestions; the command itself explains the refusal when run.
+    await i.respond([]);
+    return;
+  }
+  const focused = i.options.getFocused(true);
+  let choices: ApplicationCommandOptionChoiceData[] = [];
+  if (focused.name === 'setting') choices = settingChoices(ctx, String(focused.value));
+  else if (focused.name === 'version') choices = await versionChoices(i, ctx, String(focused.value));
+  else if (focused.name === 'value') choices = valueChoices(i, ctx, String(focused.value));
+  await i.respond(choices.slice(0, MAX_CHOICES));
+}
+
+function settingChoices(ctx: CommandContext, typed: string): ApplicationCommandOptionChoiceData[] {
+  return ctx.config
+    .search(typed, MAX_CHOICES)
+    .map((d) => ({ name: choiceName(`${d.key} — ${d.description}`), value: d.key }));
+}
+
+async function versionChoices(
+  i: AutocompleteInteraction,
+  ctx: CommandContext,
+  typed: string,
+): Promise<ApplicationCommandOptionChoiceData[]> {
+  const setting = i.options.getString('setting');
+  if (!setting) return [];
+  try {
+    const def = ctx.config.definition(setting);
+    const rows = await ctx.config.history(def.key, { limit: MAX_CHOICES });
+    return rows
+      .filter((v) => String(v.version).startsWith(typed.trim()))
+      .map((v) => ({
+        name: choiceName(
+          `v${v.version} · ${v.action} · ${ctx.config.show(def, v.value)} · ${v.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        ),
+        value: v.version,
+      }));
+  } catch (err) {
+    if (isUserError(err)) return [];
+    throw err;
+  }
+}
+
+/** For keys with a closed list of values (enums, booleans): those values; otherwise the current value. */
+function valueChoices(
+  i: AutocompleteInteraction,
+  ctx: CommandContext,
+  typed: string,
+): ApplicationCommandOptionChoiceData[] {
+  const setting = i.options.getString('setting');
+  if (!setting) return [];
+  try {
+    const def = ctx.config.definition(setting);
+    if (def.sensitive) return [];
+    const values = def.choices ?? [ctx.config.show(def, ctx.config.get(def.key))];
+    return values
+      .filter((v) => v.toLowerCase().includes(typed.toLowerCase()))
+      .map((v) => ({ name: choiceName(v), value: v }));
+  } catch (err) {
+    if (isUserError(err)) return [];
+    throw err;
+  }
+}

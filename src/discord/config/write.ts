@@ -1,0 +1,155 @@
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  EmbedBuilder,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import { UserError } from '../../errors.js';
+import type { WriteResult } from '../../config/service.js';
+import { actorOf, contextOf } from '../access.js';
+import type { PendingAction } from '../confirmations.js';
+import { REPLY_DEFAULTS } from '../dispatcher.js';
+import { COLOR, previewEmbed, writeEmbed } from '../render.js';
+import type { CommandContext } from '../types.js';
+
+const quiet = { allowedMentions: REPLY_DEFAULTS.allowedMentions };
+
+export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const setting = i.options.getString('setting', true);
+  ctx.access.check(i, 'write', { key: setting, action: 'set' });
+  // Writes can take longer than Discord's 3 seconds when the database is slow: acknowledge first.
+  await i.deferReply({ flags: REPLY_DEFAULTS.flags });
+  const result = await ctx.config.set(
+    setting,
+    i.options.getString('value', true),
+    actorOf(i),
+    i.options.getString('reason') ?? undefined,
+    contextOf(i),
+  );
+  await i.editReply({ embeds: [resultEmbed(ctx, result)], ...quiet });
+}
+
+export async function rollback(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const setting = i.options.getString('setting', true);
+  ctx.access.check(i, 'write', { key: setting, action: 'rollback' });
+  await i.deferReply({ flags: REPLY_DEFAULTS.flags });
+  const toVersion = i.options.getInteger('version', true);
+  const preview = await ctx.config.previewRollback(setting, toVersion);
+  await ask(i, ctx, preview.key, 'rollback', previewEmbed('rollback', preview, ctx.confirmations.timeoutMs), {
+    toVersion,
+    expectedVersion: preview.currentVersion,
+  });
+}
+
+export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const setting = i.options.getString('setting', true);
+  ctx.access.check(i, 'write', { key: setting, action: 'reset' });
+  await i.deferReply({ flags: REPLY_DEFAULTS.flags });
+  const preview = ctx.config.previewReset(setting);
+  await ask(i, ctx, preview.key, 'reset', previewEmbed('reset', preview, ctx.confirmations.timeoutMs), {
+    expectedVersion: preview.currentVersion,
+  });
+}
+
+/** Shows what will change with Confirm and Cancel buttons that expire. */
+async function ask(
+  i: ChatInputCommandInteraction,
+  ctx: CommandContext,
+  key: string,
+  action: PendingAction['action'],
+  embed: EmbedBuilder,
+  extra: { toVersion?: number; expectedVersion: number },
+): Promise<void> {
+  const reason = i.options.getString('reason') ?? undefined;
+  const seconds = Math.round(ctx.confirmations.timeoutMs / 1000);
+  const id = ctx.confirmations.create({ userId: i.user.id, action, key, reason, ...extra }, async () => {
+    await i.editReply({
+      embeds: [
+        new EmbedBuilder()
+          .setColor(COLOR.muted)
+          .setTitle(`Expired: ${action} of ${key}`)
+          .setDescription(`Not confirmed within ${seconds} seconds; nothing was changed.`),
+      ],
+      components: [],
+      ...quiet,
+    });
+  });
+  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(`config:confirm:${id}`).setLabel('Confirm').setStyle(ButtonStyle.Danger),
+    new ButtonBuilder().setCustomId(`config:cancel:${id}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
+  );
+  await i.editReply({ embeds: [embed], components: [row], ...quiet });
+}
+
+/** Confirm and Cancel of a pending rollback or reset: custom id `config:confirm:<id>` / `config:cancel:<id>`. */
+export async function confirmationButton(
+  i: ButtonInteraction,
+  ctx: CommandContext,
+  confirmed: boolean,
+  id: string,
+): Promise<void> {
+  const pending = ctx.confirmations.peek(id);
+  if (!pending) {
+    await i.update({
+      embeds: [
+        new EmbedBuilder()
+          .setColor(COLOR.muted)
+          .setTitle('Expired')
+          .setDescription(
+            'This confirmation expired or was already used; nothing was changed. Run the command again.',
+          ),
+      ],
+      components: [],
+      ...quiet,
+    });
+    return;
+  }
+  if (pending.userId !== i.user.id) {
+    throw new UserError(
+      'PERMISSION_DENIED',
+      `Only <@${pending.userId}>, who asked for this ${pending.action}, can confirm or cancel it.`,
+      {
+        key: pending.key,
+        action: pending.action,
+      },
+    );
+  }
+  ctx.access.check(i, 'write', { key: pending.key, action: pending.action });
+  ctx.confirmations.take(id);
+  if (!confirmed) {
+    await i.update({
+      embeds: [
+        new EmbedBuilder()
+          .setColor(COLOR.muted)
+          .setTitle(`Cancelled: ${pending.action} of ${pending.key}`)
+          .setDescription('Nothing was changed.'),
+      ],
+      components: [],
+      ...quiet,
+    });
+    return;
+  }
+  await i.deferUpdate();
+  const now = ctx.config.describe(pending.key).version;
+  if (now !== pending.expectedVersion) {
+    throw new UserError(
+      'CONFLICT',
+      `${pending.key} changed since this preview (v${pending.expectedVersion} → v${now}); nothing was changed. Run the command again to see what it would do now.`,
+    );
+  }
+  const actor = actorOf(i);
+  const result =
+    pending.action === 'rollback'
+      ? await ctx.config.rollback(pending.key, pending.toVersion ?? 0, actor, pending.reason, contextOf(i))
+      : await ctx.config.reset(pending.key, actor, pending.reason, contextOf(i));
+  await i.editReply({ embeds: [resultEmbed(ctx, result)], components: [], ...quiet });
+}
+
+/** The embed of a successful write; a refused one is thrown for the dispatcher to render. */
+function resultEmbed(ctx: CommandContext, result: WriteResult): EmbedBuilder {
+  if (!result.ok) throw result.error;
+  const def = ctx.config.definition(result.key);
+  return writeEmbed(result, (v) => ctx.config.show(def, v), def.requiresRestart);
+}

@@ -1,0 +1,180 @@
+import {
+  ComponentType,
+  type APIActionRowComponent,
+  type APIComponentInMessageActionRow,
+  type APIEmbed,
+  type APIMessage,
+  type APIApplicationCommandOptionChoice,
+} from 'discord.js';
+import { CommandLineError, parseCommandLine } from './command-line.js';
+import type { CapturedCall, OfflineDiscord } from './harness.js';
+import {
+  autocompletePayload,
+  buttonPayload,
+  chatInputPayload,
+  PayloadError,
+  type Simulated,
+} from './payloads.js';
+
+/** One reply the bot sent, as a JSON-friendly object. */
+export interface ReplyView {
+  kind: CapturedCall['kind'];
+  content?: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIComponentInMessageActionRow>[];
+  flags?: number;
+  allowedMentions?: unknown;
+  choices?: APIApplicationCommandOptionChoice[];
+}
+
+/** Raised for lines the console itself cannot run (as opposed to the bot refusing them). */
+export class ConsoleInputError extends Error {
+  override name = 'ConsoleInputError';
+}
+
+/**
+ * A simulated Discord user typing into the offline harness: runs command lines, presses
+ * buttons of the last reply, asks for autocomplete choices.
+ */
+export class ConsoleSession {
+  private lastMessage: APIMessage | undefined;
+
+  constructor(
+    readonly discord: OfflineDiscord,
+    public sim: Simulated,
+  ) {}
+
+  async run(line: string): Promise<ReplyView[]> {
+    const { payload } = this.build(line);
+    const calls = await this.discord.dispatch(payload);
+    this.remember(payload.token);
+    return calls.map(toView);
+  }
+
+  async complete(line: string): Promise<APIApplicationCommandOptionChoice[]> {
+    const parsed = this.parse(line);
+    const def = this.definition(parsed.command);
+    const names = Object.keys(parsed.options);
+    const focused = names.at(-1);
+    if (!focused)
+      throw new ConsoleInputError('Give the option being typed, e.g. complete "/config view setting:MAX"');
+    const payload = this.wrap(() => autocompletePayload(this.sim, def, parsed, focused));
+    const calls = await this.discord.dispatch(payload);
+    const result = calls.find((c) => c.kind === 'autocomplete');
+    return (result?.body?.choices as APIApplicationCommandOptionChoice[] | undefined) ?? [];
+  }
+
+  /** Presses a button of the last reply, by label (case-insensitive) or custom id. */
+  async press(labelOrId: string): Promise<ReplyView[]> {
+    const message = this.lastMessage;
+    if (!message) throw new ConsoleInputError('No reply with buttons yet');
+    const buttons = buttonsOf(message);
+    const wanted = labelOrId.trim().toLowerCase();
+    const button =
+      buttons.find((b) => b.customId === labelOrId.trim()) ??
+      buttons.find((b) => b.label.toLowerCase() === wanted);
+    if (!button) {
+      const list = buttons.map((b) => b.label).join(', ') || 'none';
+      throw new ConsoleInputError(`No button "${labelOrId}" on the last reply (buttons: ${list})`);
+    }
+    if (button.disabled) throw new ConsoleInputError(`Button ${button.label} is disabled`);
+    const payload = buttonPayload(this.sim, message, button.customId);
+    const calls = await this.discord.dispatch(payload);
+    this.remember(payload.token);
+    return calls.map(toView);
+  }
+
+  /** The newest state of the message the last reply created (edits by timers included). */
+  current(): APIMessage | undefined {
+    return this.lastMessage ? this.discord.messages.get(this.lastMessage.id) : undefined;
+  }
+
+  private remember(token: string): void {
+    const msg = this.discord.messageOf(token);
+    if (msg) this.lastMessage = msg;
+  }
+
+  private build(line: string) {
+    const parsed = this.parse(line);
+    const def = this.definition(parsed.command);
+    return { payload: this.wrap(() => chatInputPayload(this.sim, def, parsed)) };
+  }
+
+  private parse(line: string) {
+    try {
+      return parseCommandLine(line);
+    } catch (err) {
+      if (err instanceof CommandLineError) throw new ConsoleInputError(err.message);
+      throw err;
+    }
+  }
+
+  private wrap<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof PayloadError) throw new ConsoleInputError(err.message);
+      throw err;
+    }
+  }
+
+  private definition(name: string) {
+    const command = this.discord.commands.get(name);
+    if (!command)
+      throw new ConsoleInputError(
+        `Unknown command /${name}; known: ${[...this.discord.commands.keys()].map((c) => `/${c}`).join(', ')}`,
+      );
+    return command.data.toJSON();
+  }
+}
+
+interface ButtonView {
+  label: string;
+  customId: string;
+  disabled: boolean;
+}
+
+export function buttonsOf(message: Pick<APIMessage, 'components'>): ButtonView[] {
+  const out: ButtonView[] = [];
+  for (const row of message.components ?? []) {
+    if (row.type !== ComponentType.ActionRow) continue;
+    for (const c of row.components) {
+      if (c.type === ComponentType.Button && 'custom_id' in c) {
+        out.push({ label: c.label ?? c.custom_id, customId: c.custom_id, disabled: Boolean(c.disabled) });
+      }
+    }
+  }
+  return out;
+}
+
+function toView(call: CapturedCall): ReplyView {
+  const b = call.body ?? {};
+  return {
+    kind: call.kind,
+    ...(typeof b.content === 'string' && b.content ? { content: b.content } : {}),
+    embeds: (b.embeds as APIEmbed[] | undefined) ?? [],
+    components: (b.components as ReplyView['components'] | undefined) ?? [],
+    ...(typeof b.flags === 'number' ? { flags: b.flags } : {}),
+    ...(b.allowed_mentions ? { allowedMentions: b.allowed_mentions } : {}),
+    ...(b.choices ? { choices: b.choices as APIApplicationCommandOptionChoice[] } : {}),
+  };
+}
+
+/** A reply as readable text for a terminal. */
+export function renderText(view: ReplyView): string {
+  if (view.kind === 'defer') return '(thinking…)';
+  if (view.kind === 'deferUpdate') return '(updating…)';
+  const lines: string[] = [];
+  if (view.content) lines.push(view.content);
+  for (const e of view.embeds) {
+    if (e.title) lines.push(`== ${e.title} ==`);
+    if (e.description) lines.push(e.description);
+    for (const f of e.fields ?? []) lines.push(`${f.name}: ${f.value.replace(/\n/g, '\n  ')}`);
+    if (e.footer?.text) lines.push(`-- ${e.footer.text}`);
+  }
+  const buttons = buttonsOf({ components: view.components as APIMessage['components'] });
+  if (buttons.length)
+    lines.push(buttons.map((b) => `[${b.label}${b.disabled ? ' (disabled)' : ''}]`).join(' '));
+  for (const c of view.choices ?? []) lines.push(`  ${String(c.value)}  —  ${c.name}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,35 @@
+import type { ConfigService } from '../config/service.js';
+import type { Env } from '../env.js';
+import { AccessPolicy } from './access.js';
+import { Confirmations } from './confirmations.js';
+import type { CommandContext } from './types.js';
+
+export interface DiscordSettings {
+  allowedGuildIds: readonly string[];
+  adminRoleIds: readonly string[];
+  confirmTimeoutMs: number;
+}
+
+/** ALLOWED_GUILD_IDS, or the home guild alone when unset. */
+export function discordSettings(env: Env): DiscordSettings {
+  return {
+    allowedGuildIds: env.ALLOWED_GUILD_IDS ?? (env.DISCORD_GUILD_ID ? [env.DISCORD_GUILD_ID] : []),
+    adminRoleIds: env.ADMIN_ROLE_IDS,
+    confirmTimeoutMs: env.CONFIRM_TIMEOUT_MS,
+  };
+}
+
+export function createCommandContext(config: ConfigService, settings: DiscordSettings): CommandContext {
+  return {
+    config,
+    access: new AccessPolicy(settings),
+    confirmations: new Confirmations(settings.confirmTimeoutMs),
+  };
+}
+
+/** The application id is the first part of a bot token, base64-encoded. */
+export function applicationIdFromToken(token: string): string | undefined {
+  const first = token.split('.')[0] ?? '';
+  const id = Buffer.from(first, 'base64').toString('utf8');
+  return /^\d{15,21}$/.test(id) ? id : undefined;
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import {
+  MessageFlags,
+  type BaseInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type InteractionReplyOptions,
+} from 'discord.js';
+import { isUserError, type UserError } from '../errors.js';
+import type { AuditAction } from '../config/models.js';
+import { errorDetail, logger } from '../logger.js';
+import { actorOf, contextOf } from './access.js';
+import { errorEmbed } from './render.js';
+import type { Command, CommandContext } from './types.js';
+
+/** Every reply: ephemeral (only the admin sees it) and never pinging anyone. */
+export const REPLY_DEFAULTS = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
+
+type Repliable = ChatInputCommandInteraction | ButtonInteraction;
+
+/**
+ * The one place interactions are routed and errors become replies. Returns a handler for the
+ * client's interactionCreate event; it never throws.
+ */
+export function createInteractionHandler(
+  commands: ReadonlyMap<string, Command>,
+  ctx: CommandContext,
+): (interaction: BaseInteraction) => Promise<void> {
+  return async (interaction) => {
+    try {
+      if (interaction.isChatInputCommand()) {
+        const command = commands.get(interaction.commandName);
+        if (!command) throw new Error(`No handler for /${interaction.commandName}`);
+        await command.execute(interaction, ctx);
+      } else if (interaction.isAutocomplete()) {
+        const command = commands.get(interaction.commandName);
+        await command?.autocomplete?.(interaction, ctx);
+        if (!interaction.responded) await interaction.respond([]);
+      } else if (interaction.isButton()) {
+        const command = commands.get(interaction.customId.split(':')[0] ?? '');
+        if (!command?.button) throw new Error(`No handler for button ${interaction.customId}`);
+        await command.button(interaction, ctx);
+      }
+    } catch (err) {
+      if (interaction.isChatInputCommand() || interaction.isButton())
+        await replyWithError(interaction, err, ctx);
+      else logger.error('Interaction handler failed', { type: interaction.type, ...errorDetail(err) });
+    }
+  };
+}
+
+async function replyWithError(interaction: Repliable, err: unknown, ctx: CommandContext): Promise<void> {
+  let embed;
+  if (isUserError(err)) {
+    if (err.code === 'PERMISSION_DENIED') await auditDenied(interaction, err, ctx);
+    embed = errorEmbed(err.message, err.code === 'PERMISSION_DENIED' ? 'Not allowed' : 'Not done');
+    logger.info(`Refused ${describe(interaction)}: ${err.code}`, {
+      user: interaction.user.id,
+      detail: err.detail,
+    });
+  } else {
+    const errorId = randomBytes(4).toString('hex');
+    logger.error(`Unexpected error ${errorId} in ${describe(interaction)}`, {
+      user: interaction.user.id,
+      ...errorDetail(err),
+    });
+    embed = errorEmbed(
+      `Something went wrong on our side. If it keeps happening, give this id to the bot's operators: \`${errorId}\``,
+      'Error',
+    );
+  }
+  try {
+    await respond(interaction, { embeds: [embed], components: [] });
+  } catch (replyErr) {
+    logger.error(`Could not send the error reply for ${describe(interaction)}`, errorDetail(replyErr));
+  }
+}
+
+/** Sends a reply the right way for the interaction's state: reply, editReply or followUp. */
+export async function respond(
+  interaction: Repliable,
+  message: Pick<InteractionReplyOptions, 'embeds' | 'components' | 'content'>,
+): Promise<void> {
+  if (interaction.deferred && !interaction.replied) {
+    await interaction.editReply({ ...message, allowedMentions: REPLY_DEFAULTS.allowedMentions });
+  } else if (interaction.replied) {
+    await interaction.followUp({ ...message, ...REPLY_DEFAULTS });
+  } else {
+    await interaction.reply({ ...message, ...REPLY_DEFAULTS });
+  }
+}
+
+async function auditDenied(interaction: Repliable, err: UserError, ctx: CommandContext): Promise<void> {
+  const key = typeof err.context.key === 'string' ? err.context.key : '*';
+  const action = (typeof err.context.action === 'string' ? err.context.action : 'view') as AuditAction;
+  await ctx.config.recordDenied(
+    key,
+    action,
+    actorOf(interaction),
+    err.detail ?? err.message,
+    contextOf(interaction),
+  );
+}
+
+function describe(interaction: Repliable): string {
+  if (interaction.isChatInputCommand()) {
+    const sub = interaction.options.getSubcommand(false);
+    return `/${interaction.commandName}${sub ? ` ${sub}` : ''}`;
+  }
+  return `button ${interaction.customId}`;
+}

@@ -1,0 +1,233 @@
+import {
+  Client,
+  Events,
+  GatewayDispatchEvents,
+  GatewayOpcodes,
+  InteractionResponseType,
+  Status,
+  type APIInteraction,
+  type APIMessage,
+  type BaseInteraction,
+  type GatewayInteractionCreateDispatch,
+} from 'discord.js';
+import { errorDetail, logger } from '../logger.js';
+import { createInteractionHandler } from './dispatcher.js';
+import { messageFrom, snowflake } from './payloads.js';
+import type { Command, CommandContext } from './types.js';
+
+export type CallKind =
+  'reply' | 'defer' | 'update' | 'deferUpdate' | 'autocomplete' | 'editReply' | 'followUp' | 'other';
+
+/** One REST call the bot made, as it would have reached Discord. */
+export interface CapturedCall {
+  kind: CallKind;
+  method: string;
+  path: string;
+  /** The JSON body (for a callback: its `data`), or undefined. */
+  body: Record<string, unknown> | undefined;
+  /** The interaction token it answered, when it answered one. */
+  token: string | undefined;
+  at: number;
+}
+
+interface GatewayInjector {
+  status: Status;
+  handlePacket(packet: GatewayInteractionCreateDispatch, shard?: unknown): boolean;
+}
+
+const API_PREFIX = /^\/api\/v\d+/;
+
+/**
+ * A real discord.js Client that never connects: raw interaction payloads enter through the same
+ * gateway packet handler a live connection feeds, the bot's handler runs as in production, and
+ * every REST call it makes is captured (and answered as Discord would) instead of being sent.
+ */
+export class OfflineDiscord {
+  readonly client: Client;
+  readonly calls: CapturedCall[] = [];
+  /** Messages the bot created, by id. */
+  readonly messages = new Map<string, APIMessage>();
+  private readonly tokenMessage = new Map<string, string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private sequence = 0;
+
+  constructor(
+    readonly commands: ReadonlyMap<string, Command>,
+    ctx: CommandContext,
+    readonly applicationId: string,
+  ) {
+    this.client = new Client({
+      intents: [],
+      rest: { makeRequest: (url, init) => this.handleRest(url, init) },
+    });
+    const handler = createInteractionHandler(commands, ctx);
+    this.client.on(Events.InteractionCreate, (interaction: BaseInteraction) => {
+      const run = handler(interaction).finally(() => this.inflight.delete(run));
+      this.inflight.add(run);
+    });
+    // As after the READY event: packets are handled at once instead of queued.
+    (this.client.ws as unknown as GatewayInjector).status = Status.Ready;
+  }
+
+  /** Feeds one raw interaction through the gateway path and waits until the bot has handled it. */
+  async dispatch(payload: APIInteraction): Promise<CapturedCall[]> {
+    const from = this.calls.length;
+    if (payload.type === 3 && payload.message) this.tokenMessage.set(payload.token, payload.message.id);
+    const packet: GatewayInteractionCreateDispatch = {
+      op: GatewayOpcodes.Dispatch,
+      t: GatewayDispatchEvents.InteractionCreate,
+      s: ++this.sequence,
+      d: payload,
+    };
+    this.client.emit(Events.Raw, packet, 0);
+    (this.client.ws as unknown as GatewayInjector).handlePacket(packet);
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+    return this.calls.slice(from);
+  }
+
+  /** Waits for a call matching `predicate` made after index `from` (timers, e.g. expiry). */
+  async waitForCall(
+    predicate: (c: CapturedCall) => boolean,
+    from: number,
+    timeoutMs: number,
+  ): Promise<CapturedCall> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.calls.slice(from).find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching REST call within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The message an interaction's reply created or edited, as Discord would now show it. */
+  messageOf(token: string): APIMessage | undefined {
+    const id = this.tokenMessage.get(token);
+    return id ? this.messages.get(id) : undefined;
+  }
+
+  async destroy(): Promise<void> {
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+    await this.client.destroy();
+  }
+
+  // ---- the fake Discord REST API -----------------------------------------------------------
+
+  private async handleRest(url: string, init: { method?: string; body?: unknown }): Promise<Response> {
+    const { pathname, searchParams } = new URL(url);
+    const path = decodeURIComponent(pathname).replace(API_PREFIX, '');
+    const method = (init.method ?? 'GET').toUpperCase();
+    const body = await readBody(init.body);
+    try {
+      return this.route(method, path, searchParams, body);
+    } catch (err) {
+      logger.error(`Offline Discord could not answer ${method} ${path}`, errorDetail(err));
+      return json(500, { message: 'offline console error', code: 0 });
+    }
+  }
+
+  private route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, unknown> | undefined,
+  ): Response {
+    const record = (kind: CallKind, token: string | undefined, data = body) =>
+      this.calls.push({ kind, method, path, body: data, token, at: Date.now() });
+
+    let m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
+    if (m && method === 'POST') {
+      const token = m[2] ?? '';
+      const type = Number(body?.type);
+      const data = (body?.data ?? {}) as Partial<APIMessage>;
+      let message: APIMessage | undefined;
+      if (type === InteractionResponseType.ChannelMessageWithSource) {
+        record('reply', token, data as Record<string, unknown>);
+        message = this.createMessage(token, data);
+      } else if (type === InteractionResponseType.DeferredChannelMessageWithSource) {
+        record('defer', token, data as Record<string, unknown>);
+        message = this.createMessage(token, { ...data, flags: (data.flags ?? 0) | 128 });
+      } else if (type === InteractionResponseType.UpdateMessage) {
+        record('update', token, data as Record<string, unknown>);
+        message = this.editMessage(token, data);
+      } else if (type === InteractionResponseType.DeferredMessageUpdate) {
+        record('deferUpdate', token, data as Record<string, unknown>);
+      } else if (type === InteractionResponseType.ApplicationCommandAutocompleteResult) {
+        record('autocomplete', token, data as Record<string, unknown>);
+      } else {
+        record('other', token);
+      }
+      if (query.get('with_response') !== 'true') return new Response(null, { status: 204 });
+      return json(200, {
+        interaction: { id: m[1], type },
+        resource: { type, ...(message ? { message } : {}) },
+      });
+    }
+
+    m = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/.exec(path);
+    if (m) {
+      const token = m[2] ?? '';
+      if (method === 'PATCH') {
+        record('editReply', token);
+        return json(200, this.editMessage(token, (body ?? {}) as Partial<APIMessage>));
+      }
+      if (method === 'GET') return json(200, this.messageOf(token) ?? {});
+      if (method === 'DELETE') return new Response(null, { status: 204 });
+    }
+
+    m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path);
+    if (m && method === 'POST') {
+      record('followUp', m[2]);
+      const msg = messageFrom((body ?? {}) as Partial<APIMessage>, this.ids());
+      this.messages.set(msg.id, msg);
+      return json(200, msg);
+    }
+
+    record('other', undefined);
+    return json(404, { message: `Offline console: no fake for ${method} ${path}`, code: 0 });
+  }
+
+  private ids() {
+    return { id: snowflake(), channelId: '0', applicationId: this.applicationId };
+  }
+
+  private createMessage(token: string, data: Partial<APIMessage>): APIMessage {
+    const msg = messageFrom(data, this.ids());
+    this.messages.set(msg.id, msg);
+    this.tokenMessage.set(token, msg.id);
+    return msg;
+  }
+
+  private editMessage(token: string, data: Partial<APIMessage>): APIMessage {
+    const current = this.messageOf(token);
+    if (!current) return this.createMessage(token, data);
+    const loading = ((current.flags ?? 0) & 128) !== 0;
+    const next: APIMessage = {
+      ...current,
+      ...(data.content !== undefined ? { content: data.content } : loading ? { content: '' } : {}),
+      ...(data.embeds !== undefined ? { embeds: data.embeds } : {}),
+      ...(data.components !== undefined ? { components: data.components } : {}),
+      flags: (current.flags ?? 0) & ~128,
+      edited_timestamp: new Date().toISOString(),
+    };
+    this.messages.set(next.id, next);
+    return next;
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/** Request bodies arrive as JSON text, or as multipart form data with a payload_json part. */
+async function readBody(body: unknown): Promise<Record<string, unknown> | undefined> {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return JSON.parse(body) as Record<string, unknown>;
+  if (body instanceof FormData) {
+    const payload = body.get('payload_json');
+    return typeof payload === 'string' ? (JSON.parse(payload) as Record<string, unknown>) : {};
+  }
+  if (body instanceof Uint8Array)
+    return JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
+  return undefined;
+}

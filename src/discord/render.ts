@@ -1,0 +1,183 @@
+import { EmbedBuilder, escapeMarkdown, type APIEmbedField } from 'discord.js';
+import type { ConfigEntry, Preview, WriteSuccess } from '../config/service.js';
+import type { Actor, ConfigVersionDoc } from '../config/models.js';
+
+export const COLOR = {
+  ok: 0x2ecc71,
+  warn: 0xf1c40f,
+  error: 0xe74c3c,
+  info: 0x5865f2,
+  muted: 0x95a5a6,
+} as const;
+
+/** Discord's limits for one embed. */
+export const LIMITS = {
+  fields: 25,
+  fieldValue: 1024,
+  fieldName: 256,
+  description: 4096,
+  embed: 6000,
+  title: 256,
+} as const;
+
+/**
+ * Text from users or the database, made safe to show: markdown is escaped, and mentions and
+ * timestamps are broken with a zero-width space so they render as typed (replies also set
+ * allowed mentions to none, so nothing can ping).
+ */
+export function safe(text: string, max: number = LIMITS.fieldValue): string {
+  const escaped = escapeMarkdown(text, {
+    inlineCode: true,
+    codeBlock: true,
+    maskedLink: true,
+    heading: true,
+    bulletedList: true,
+    numberedList: true,
+  })
+    .replace(/@(everyone|here)/gi, '@\u200b$1')
+    .replace(/<([@#:&!a-z])/gi, '<\u200b$1');
+  return truncate(escaped, max);
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+export const when = (d: Date | undefined): string =>
+  d
+    ? `<t:${Math.floor(new Date(d).getTime() / 1000)}:f> (<t:${Math.floor(new Date(d).getTime() / 1000)}:R>)`
+    : 'never';
+
+export function who(actor: Actor | undefined): string {
+  if (!actor) return 'nobody';
+  if (!/^\d{15,21}$/.test(actor.id)) return safe(actor.tag, 100);
+  return `<@${actor.id}> (${safe(actor.tag, 100)})`;
+}
+
+export function errorEmbed(message: string, title = 'Not done'): EmbedBuilder {
+  return new EmbedBuilder()
+    .setColor(COLOR.error)
+    .setTitle(title)
+    .setDescription(truncate(message, LIMITS.description));
+}
+
+export function viewEmbed(e: ConfigEntry): EmbedBuilder {
+  const embed = new EmbedBuilder()
+    .setColor(COLOR.info)
+    .setTitle(e.key)
+    .setDescription(safe(e.description, LIMITS.description))
+    .addFields(
+      { name: 'Value', value: safe(e.display), inline: true },
+      { name: 'Default', value: safe(e.defaultDisplay), inline: true },
+      { name: 'Version', value: String(e.version), inline: true },
+      { name: 'Type', value: safe(e.type), inline: false },
+      { name: 'Last changed', value: `${when(e.updatedAt)} by ${who(e.updatedBy)}`, inline: false },
+    )
+    .setFooter({
+      text: `Category: ${e.category}${e.requiresRestart ? ' · takes effect after a restart' : ''}`,
+    });
+  return embed;
+}
+
+const ACTION_TITLES = {
+  set: 'Updated',
+  rollback: 'Rolled back',
+  reset: 'Reset',
+  init: 'Initialised',
+  import: 'Imported',
+} as const;
+
+export function writeEmbed(
+  r: WriteSuccess,
+  show: (v: unknown) => string,
+  requiresRestart: boolean,
+): EmbedBuilder {
+  const embed = new EmbedBuilder()
+    .setColor(r.warnings.length ? COLOR.warn : COLOR.ok)
+    .setTitle(`${ACTION_TITLES[r.action]} ${r.key}`)
+    .addFields(
+      { name: 'Old value', value: safe(show(r.oldValue)), inline: true },
+      { name: 'New value', value: safe(show(r.value)), inline: true },
+      {
+        name: 'Version',
+        value: `${r.oldVersion} → ${r.version}${r.restoredFrom ? ` (restores v${r.restoredFrom})` : ''}`,
+        inline: true,
+      },
+    );
+  if (r.warnings.length) embed.addFields({ name: '⚠️ Warning', value: safe(r.warnings.join('\n')) });
+  if (requiresRestart)
+    embed.addFields({ name: 'Restart needed', value: 'Stored now; takes effect after the bot restarts.' });
+  return embed;
+}
+
+export function previewEmbed(action: 'rollback' | 'reset', p: Preview, timeoutMs: number): EmbedBuilder {
+  const title =
+    action === 'rollback'
+      ? `Roll back ${p.key} to version ${p.restoredFrom}?`
+      : `Reset ${p.key} to its default?`;
+  const embed = new EmbedBuilder()
+    .setColor(COLOR.warn)
+    .setTitle(title)
+    .addFields(
+      { name: 'Current value', value: `${safe(p.current)} (v${p.currentVersion})`, inline: true },
+      { name: 'New value', value: safe(p.next), inline: true },
+    )
+    .setFooter({
+      text: `Confirm within ${Math.round(timeoutMs / 1000)} seconds. Only you can press these buttons.`,
+    });
+  if (p.warnings.length) embed.addFields({ name: '⚠️ Warning', value: safe(p.warnings.join('\n')) });
+  return embed;
+}
+
+export function historyEmbed(
+  key: string,
+  rows: ConfigVersionDoc[],
+  show: (v: unknown) => string,
+): EmbedBuilder {
+  const embed = new EmbedBuilder().setColor(COLOR.info).setTitle(`History of ${key}`);
+  if (rows.length === 0) return embed.setDescription('No versions.');
+  const budget = Math.floor((LIMITS.embed - 200) / rows.length);
+  embed.addFields(
+    rows.slice(0, LIMITS.fields).map((v) => ({
+      name: truncate(
+        `v${v.version} · ${v.action}${v.restoredFrom ? ` of v${v.restoredFrom}` : ''}`,
+        LIMITS.fieldName,
+      ),
+      value: truncate(
+        `${safe(show(v.value), 300)}\n${who(v.actor)} · ${when(v.createdAt)}${v.reason ? `\n“${safe(v.reason, 300)}”` : ''}`,
+        Math.min(LIMITS.fieldValue, budget),
+      ),
+    })),
+  );
+  return embed;
+}
+
+/** Splits fields into pages that each fit one embed (25 fields, 6000 characters with the title). */
+export function paginate(fields: APIEmbedField[], reserved = 300): APIEmbedField[][] {
+  const pages: APIEmbedField[][] = [];
+  let page: APIEmbedField[] = [];
+  let size = 0;
+  for (const f of fields) {
+    const len = f.name.length + f.value.length;
+    if (page.length && (page.length >= LIMITS.fields || size + len > LIMITS.embed - reserved)) {
+      pages.push(page);
+      page = [];
+      size = 0;
+    }
+    page.push(f);
+    size += len;
+  }
+  if (page.length) pages.push(page);
+  return pages;
+}
+
+/** One field per key for /config list, grouped by category in the order given. */
+export function listFields(entries: ConfigEntry[]): APIEmbedField[] {
+  return entries.map((e) => ({
+    name: truncate(`${e.category} · ${e.key}${e.isDefault ? '' : ' ✎'}`, LIMITS.fieldName),
+    value: truncate(
+      `${safe(e.display, 300)} · v${e.version}\n${safe(e.description, 400)}`,
+      LIMITS.fieldValue,
+    ),
+  }));
+}

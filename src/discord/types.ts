@@ -1,0 +1,27 @@
+import type {
+  AutocompleteInteraction,
+  ButtonInteraction,
+  ChatInputCommandInteraction,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { ConfigService } from '../config/service.js';
+import type { AccessPolicy } from './access.js';
+import type { Confirmations } from './confirmations.js';
+
+/** What every command handler receives; passed explicitly rather than through a global container. */
+export interface CommandContext {
+  config: ConfigService;
+  access: AccessPolicy;
+  confirmations: Confirmations;
+}
+
+/**
+ * A top-level slash command: one file under commands/. Buttons whose custom id starts with
+ * `${data.name}:` are routed to `button`.
+ */
+export interface Command {
+  data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
+  autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void>;
+  button?(interaction: ButtonInteraction, ctx: CommandContext): Promise<void>;
+}

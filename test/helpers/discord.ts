@@ -1,0 +1,79 @@
+import type { ConfigService } from '../../src/config/service.js';
+import { ConsoleSession } from '../../src/discord/console-session.js';
+import { createCommandContext, type DiscordSettings } from '../../src/discord/context.js';
+import { OfflineDiscord } from '../../src/discord/harness.js';
+import { loadCommands } from '../../src/discord/loader.js';
+import { ADMIN_PERMISSIONS, MEMBER_PERMISSIONS, type Simulated } from '../../src/discord/payloads.js';
+import type { CommandContext } from '../../src/discord/types.js';
+
+export const HOME_GUILD = '900000000000000001';
+export const OTHER_GUILD = '900000000000000002';
+export const CHANNEL = '910000000000000001';
+export const ADMIN_ROLE = '920000000000000001';
+export const APP_ID = '930000000000000001';
+
+export const as = {
+  admin: (): Simulated => ({
+    applicationId: APP_ID,
+    guildId: HOME_GUILD,
+    channelId: CHANNEL,
+    user: { id: '100000000000000001', username: 'admin' },
+    permissions: ADMIN_PERMISSIONS,
+    roles: [],
+  }),
+  otherAdmin: (): Simulated => ({
+    ...as.admin(),
+    user: { id: '100000000000000003', username: 'other_admin' },
+  }),
+  member: (): Simulated => ({
+    ...as.admin(),
+    user: { id: '100000000000000002', username: 'member' },
+    permissions: MEMBER_PERMISSIONS,
+  }),
+  roleAdmin: (): Simulated => ({
+    ...as.admin(),
+    user: { id: '100000000000000004', username: 'role_admin' },
+    permissions: MEMBER_PERMISSIONS,
+    roles: [ADMIN_ROLE],
+  }),
+  foreignAdmin: (): Simulated => ({
+    ...as.admin(),
+    guildId: OTHER_GUILD,
+    user: { id: '100000000000000005', username: 'foreign' },
+  }),
+  dm: (): Simulated => ({
+    ...as.admin(),
+    guildId: null,
+    user: { id: '100000000000000001', username: 'admin' },
+  }),
+};
+
+export interface Bot {
+  discord: OfflineDiscord;
+  ctx: CommandContext;
+  session(sim?: Simulated): ConsoleSession;
+  close(): Promise<void>;
+}
+
+/** The real command handlers behind an offline discord.js Client, over a real ConfigService. */
+export async function startBot(
+  config: ConfigService,
+  overrides: Partial<DiscordSettings> = {},
+): Promise<Bot> {
+  const ctx = createCommandContext(config, {
+    allowedGuildIds: [HOME_GUILD],
+    adminRoleIds: [ADMIN_ROLE],
+    confirmTimeoutMs: 60_000,
+    ...overrides,
+  });
+  const discord = new OfflineDiscord(await loadCommands(), ctx, APP_ID);
+  return {
+    discord,
+    ctx,
+    session: (sim = as.admin()) => new ConsoleSession(discord, sim),
+    async close() {
+      ctx.confirmations.clear();
+      await discord.destroy();
+    },
+  };
+}
