@@ -66,8 +66,12 @@ export class ConsoleSession {
 
   /** Presses a button of the last reply, by label (case-insensitive) or custom id. */
   async press(labelOrId: string): Promise<ReplyView[]> {
-    const message = this.lastMessage;
-    if (!message) throw new ConsoleInputError('No reply with buttons yet');
+    if (!this.lastMessage) throw new ConsoleInputError('No reply with buttons yet');
+    return this.pressOn(this.lastMessage, labelOrId);
+  }
+
+  /** Presses a button of a given message (as it was when this user saw it). */
+  async pressOn(message: APIMessage, labelOrId: string): Promise<ReplyView[]> {
     const buttons = buttonsOf(message);
     const wanted = labelOrId.trim().toLowerCase();
     const button =
@@ -176,5 +180,15 @@ export function renderText(view: ReplyView): string {
   if (buttons.length)
     lines.push(buttons.map((b) => `[${b.label}${b.disabled ? ' (disabled)' : ''}]`).join(' '));
   for (const c of view.choices ?? []) lines.push(`  ${String(c.value)}  —  ${c.name}`);
-  return lines.join('\n');
+  return terminalTimestamps(lines.join('\n'));
+}
+
+/** Discord renders <t:UNIX:f> in the reader's time zone; a terminal gets UTC text instead. */
+function terminalTimestamps(text: string): string {
+  return text
+    .replace(/ \(<t:\d+:R>\)/g, '')
+    .replace(
+      /<t:(\d+):[tTdDfFR]>/g,
+      (_, s: string) => `${new Date(Number(s) * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+    );
 }

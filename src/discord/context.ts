@@ -10,10 +10,11 @@ export interface DiscordSettings {
   confirmTimeoutMs: number;
 }
 
-/** ALLOWED_GUILD_IDS, or the home guild alone when unset. */
-export function discordSettings(env: Env): DiscordSettings {
+/** ALLOWED_GUILD_IDS, or the home guild (DISCORD_GUILD_ID, else `fallbackHome`) alone when unset. */
+export function discordSettings(env: Env, fallbackHome?: string): DiscordSettings {
+  const home = env.DISCORD_GUILD_ID ?? fallbackHome;
   return {
-    allowedGuildIds: env.ALLOWED_GUILD_IDS ?? (env.DISCORD_GUILD_ID ? [env.DISCORD_GUILD_ID] : []),
+    allowedGuildIds: env.ALLOWED_GUILD_IDS ?? (home ? [home] : []),
     adminRoleIds: env.ADMIN_ROLE_IDS,
     confirmTimeoutMs: env.CONFIRM_TIMEOUT_MS,
   };

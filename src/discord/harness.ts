@@ -50,6 +50,8 @@ export class OfflineDiscord {
   private readonly tokenMessage = new Map<string, string>();
   private readonly inflight = new Set<Promise<void>>();
   private sequence = 0;
+  /** Called for calls made outside any dispatch (timers such as a confirmation expiring). */
+  onBackgroundCall: ((call: CapturedCall) => void) | undefined;
 
   constructor(
     readonly commands: ReadonlyMap<string, Command>,
@@ -132,8 +134,11 @@ export class OfflineDiscord {
     query: URLSearchParams,
     body: Record<string, unknown> | undefined,
   ): Response {
-    const record = (kind: CallKind, token: string | undefined, data = body) =>
-      this.calls.push({ kind, method, path, body: data, token, at: Date.now() });
+    const record = (kind: CallKind, token: string | undefined, data = body) => {
+      const call: CapturedCall = { kind, method, path, body: data, token, at: Date.now() };
+      this.calls.push(call);
+      if (this.inflight.size === 0) this.onBackgroundCall?.(call);
+    };
 
     let m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
     if (m && method === 'POST') {
