@@ -7,13 +7,7 @@ import { inject } from 'vitest';
 import { ConfigService } from '../../src/config/service.js';
 import { registry as defaultRegistry, type Registry } from '../../src/config/registry.js';
 import { connect } from '../../src/db/connection.js';
-import {
-  findFerretdb,
-  findMongod,
-  startFerretdb,
-  startMongoMemoryServer,
-  type EmbeddedServer,
-} from '../../src/db/embedded.js';
+import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { env } from '../../src/env.js';
 
 /** A database name of its own for each test file (and each call), so files run in parallel. */
@@ -66,9 +60,12 @@ export async function startOwnServer(): Promise<(EmbeddedServer & { cleanup(): P
   const e = env();
   if (e.MONGODB_URI) return undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'config-bot-own-'));
-  const ferret = findFerretdb(e.FERRETDB_PATH, e.PATH);
-  const server =
-    (await findMongod()) || !ferret ? await startMongoMemoryServer(dir) : await startFerretdb(ferret, dir);
+  const server = await startEmbedded({
+    dataDir: dir,
+    prefer: e.EMBEDDED_DB,
+    ferretdbPath: e.FERRETDB_PATH,
+    searchPath: e.PATH,
+  });
   return Object.assign(server, {
     async cleanup() {
       await server.stop();

@@ -2,13 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import {
-  findFerretdb,
-  findMongod,
-  startFerretdb,
-  startMongoMemoryServer,
-  type EmbeddedServer,
-} from '../../src/db/embedded.js';
+import { startEmbedded } from '../../src/db/embedded.js';
 import { env } from '../../src/env.js';
 
 declare module 'vitest' {
@@ -31,10 +25,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'config-bot-test-'));
-  const ferret = findFerretdb(e.FERRETDB_PATH, e.PATH);
-  let server: EmbeddedServer;
-  if ((await findMongod()) || !ferret) server = await startMongoMemoryServer(dir);
-  else server = await startFerretdb(ferret, dir);
+  // The same choice the bot makes for its embedded database.
+  const server = await startEmbedded({
+    dataDir: dir,
+    prefer: e.EMBEDDED_DB,
+    ferretdbPath: e.FERRETDB_PATH,
+    searchPath: e.PATH,
+  });
   process.stderr.write(`[test database] ${server.kind} at ${server.uri} (files in ${dir})\n`);
   project.provide('mongoUri', server.uri);
   project.provide('dbKind', server.kind);
