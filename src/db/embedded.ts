@@ -132,6 +132,8 @@ export async function startFerretdb(bin: string, dataDir: string, port?: number)
         `--listen-addr=127.0.0.1:${listenPort}`,
         '--debug-addr=-',
         '--telemetry=disable',
+        // Its state file (telemetry id) goes next to the data, not into the working directory.
+        `--state-dir=${dir}`,
         '--log-level=error',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
