@@ -8,7 +8,7 @@ import {
 import { CATEGORIES } from '../src/config/registry.js';
 import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../src/config/validate.js';
 import { autocomplete } from '../src/discord/config/complete.js';
-import { history, list, listButton, view } from '../src/discord/config/read.js';
+import { history, list, listButton, status, view } from '../src/discord/config/read.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
 import type { CommandContext } from '../src/discord/types.js';
 
@@ -96,9 +96,12 @@ export const data = new SlashCommandBuilder()
       .addStringOption((o) =>
         o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH),
       ),
+  )
+  .addSubcommand((s) =>
+    s.setName('status').setDescription('Jobs, cache, database and sync state of this bot process'),
   );
 
-const subcommands = { view, set, list, history, rollback, reset } as const;
+const subcommands = { view, set, list, history, rollback, reset, status } as const;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const name = interaction.options.getSubcommand(true);

@@ -8,8 +8,6 @@
  * Without: reads lines (a prompt, or a pipe): commands, `press LABEL`, `complete "/config ..."`.
  */
 import { createInterface } from 'node:readline';
-import { closeConfigService, initConfigService } from '../src/config/index.js';
-import { openDatabase } from '../src/db/index.js';
 import { splitVerb } from '../src/discord/command-line.js';
 import {
   ConsoleInputError,
@@ -20,6 +18,7 @@ import {
 import type { CapturedCall } from '../src/discord/harness.js';
 import { startOffline } from '../src/discord/offline.js';
 import { env, EnvError } from '../src/env.js';
+import { startRuntime } from '../src/runtime.js';
 
 const USAGE = `usage: npm run console -- [--json] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] ["/config view setting:MAX_BATCH_SIZE"]
 Interactive lines: a command like /config list, press LABEL_OR_ID, complete "/config view setting:MAX", help, quit`;
@@ -112,9 +111,14 @@ async function main(): Promise<number> {
     return 2;
   }
   const e = env();
-  const db = await openDatabase(e);
-  const config = await initConfigService(db.conn, e);
-  const offline = await startOffline(config, e, { as: args.as, roles: args.roles, guildId: args.guildId });
+  // The console runs no jobs: those belong to the bot processes.
+  const runtime = await startRuntime(e, { jobs: false });
+  const offline = await startOffline(
+    runtime.config,
+    e,
+    { as: args.as, roles: args.roles, guildId: args.guildId },
+    runtime,
+  );
   let ok = true;
   try {
     if (args.line) {
@@ -150,8 +154,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await offline.close();
-    await closeConfigService();
-    await db.close();
+    await runtime.stop();
   }
   return ok ? 0 : 2;
 }

@@ -51,6 +51,14 @@ const envSchema = z.object({
   ADMIN_ROLE_IDS: withDefault(snowflakeList, []),
   /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
   CONFIRM_TIMEOUT_MS: withDefault(z.coerce.number().int().min(1000).max(600_000), 60_000),
+  /** How often each process checks for changes made by other processes (when change streams are unavailable). */
+  CONFIG_POLL_INTERVAL_MS: withDefault(z.coerce.number().int().min(50).max(60_000), 500),
+  /** Where the daily export writes its files (one folder per date). */
+  EXPORT_DIR: withDefault(z.string(), './exports'),
+  /** Channel that receives the daily export summary with its files. Unset: no post. */
+  EXPORT_CHANNEL_ID: optional(snowflake),
+  /** Channel that receives job failure alerts. Unset: failures are only logged and recorded. */
+  ALERT_CHANNEL_ID: optional(snowflake),
   /** How often a writer that lost a race retries from fresh state before giving up. */
   CONFIG_WRITE_RETRIES: withDefault(z.coerce.number().int().min(0).max(50), 8),
 });

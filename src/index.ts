@@ -3,13 +3,13 @@
  * logs in to Discord and answers /config. Stops cleanly on SIGINT/SIGTERM.
  */
 import { Client, Events, GatewayIntentBits } from 'discord.js';
-import { closeConfigService, initConfigService } from './config/index.js';
-import { openDatabase } from './db/index.js';
 import { createCommandContext, discordSettings } from './discord/context.js';
 import { createInteractionHandler } from './discord/dispatcher.js';
 import { loadCommands } from './discord/loader.js';
+import { restNotifier } from './discord/notifier.js';
 import { env, EnvError } from './env.js';
 import { errorDetail, logger } from './logger.js';
+import { startRuntime } from './runtime.js';
 
 const NO_TOKEN = `DISCORD_TOKEN is not set, so the bot cannot log in to Discord.
   1. Create an application at https://discord.com/developers/applications, add a Bot, and copy its token.
@@ -28,16 +28,16 @@ async function main(): Promise<void> {
     logger.warn('Neither DISCORD_GUILD_ID nor ALLOWED_GUILD_IDS is set: every server will be refused.');
   }
   const commands = await loadCommands();
-  const db = await openDatabase(e);
-  const config = await initConfigService(db.conn, e);
-  const ctx = createCommandContext(config, settings);
-
   // Slash commands arrive without any privileged intent; Guilds keeps guild and channel caches.
   const client = new Client({ intents: [GatewayIntentBits.Guilds] });
+  const runtime = await startRuntime(e, { jobs: true, notifier: restNotifier(client.rest) });
+  const ctx = createCommandContext(runtime.config, settings, runtime);
   const handle = createInteractionHandler(commands, ctx);
   client.on(Events.InteractionCreate, (interaction) => void handle(interaction));
   client.once(Events.ClientReady, (c) =>
-    logger.info(`Logged in as ${c.user.tag}; serving ${[...commands.keys()].map((n) => `/${n}`).join(', ')}`),
+    logger.info(
+      `Logged in as ${c.user.tag} (instance ${runtime.instanceId}); serving ${[...commands.keys()].map((n) => `/${n}`).join(', ')}`,
+    ),
   );
   client.on(Events.Error, (err) => logger.error('Discord client error', errorDetail(err)));
 
@@ -49,8 +49,7 @@ async function main(): Promise<void> {
     try {
       ctx.confirmations.clear();
       await client.destroy();
-      await closeConfigService();
-      await db.close();
+      await runtime.stop();
     } catch (err) {
       logger.error('Error during shutdown', errorDetail(err));
     }

@@ -85,6 +85,8 @@ const configVersionSchema = new Schema<ConfigVersionDoc>(
 );
 // The arbiter of concurrent writers: two processes can never both write version N of a key.
 configVersionSchema.index({ key: 1, version: 1 }, { unique: true });
+// Other processes poll for recent versions by time.
+configVersionSchema.index({ createdAt: 1 });
 
 const auditSchema = new Schema<ConfigAuditDoc>(
   {

@@ -109,6 +109,7 @@ export class ConfigService {
   private outageSince: Date | undefined;
   private outageWarned = false;
   private readonly detach: (() => void)[] = [];
+  private readonly restartPending = new Set<string>();
 
   constructor(opts: ConfigServiceOptions) {
     this.registry = opts.registry;
@@ -294,15 +295,16 @@ export class ConfigService {
 
   async auditLog(filter: AuditFilter = {}): Promise<ConfigAuditDoc[]> {
     const rows = await this.guard(() => this.store.auditLog(filter));
-    return rows.map((r) =>
-      this.registry.get(r.key)?.sensitive
-        ? {
-            ...r,
-            oldValue: r.oldValue === undefined ? undefined : MASK,
-            newValue: r.newValue === undefined ? undefined : MASK,
-          }
-        : r,
-    );
+    return rows.map((r) => this.maskAudit(r));
+  }
+
+  private maskAudit(r: ConfigAuditDoc): ConfigAuditDoc {
+    if (!this.registry.get(r.key)?.sensitive) return r;
+    return {
+      ...r,
+      oldValue: r.oldValue === undefined ? undefined : MASK,
+      newValue: r.newValue === undefined ? undefined : MASK,
+    };
   }
 
   /** Records a refused attempt (permission, guild, rate limit) in the audit log. */
@@ -328,30 +330,56 @@ export class ConfigService {
     };
   }
 
-  /** Reloads every current value from the database (newer versions only), completing lagging keys first. */
+  /**
+   * Reloads every current value from the database, completing lagging keys first. A key that
+   * moved on elsewhere is caught up version by version, so listeners see every change in order.
+   */
   async refresh({ repair = true } = {}): Promise<void> {
     if (repair) await this.repairAll();
     const docs = await this.store.allCurrent();
-    const loaded = new Map<string, CacheEntry>();
     for (const doc of docs) {
       const def = this.registry.get(doc.key);
       if (!def) continue;
-      loaded.set(doc.key, this.toEntry(def, doc));
-    }
-    for (const [key, entry] of loaded) {
-      const before = this.cache.peek(key);
-      if (this.cache.put(key, entry) && before) {
-        this.announce({
-          key,
-          oldValue: before.value,
-          newValue: entry.value,
-          version: entry.version,
-          action: 'set',
-          actor: entry.updatedBy,
-        });
-      }
+      const cached = this.cache.peek(doc.key);
+      if (!cached) this.cache.put(doc.key, this.toEntry(def, doc));
+      else if (doc.version > cached.version) await this.catchUp(doc.key);
     }
     this.cache.markRefreshed();
+  }
+
+  /** Applies, oldest first, every version of `key` newer than this process has seen. */
+  async catchUp(key: string): Promise<number> {
+    const def = this.registry.get(key);
+    const cached = this.cache.peek(key);
+    if (!def || !cached) return 0;
+    const newer = await this.store.versionsAfter(key, cached.version);
+    let previous = cached.value;
+    for (const v of newer) {
+      this.apply(def, v, previous);
+      previous = v.value;
+    }
+    return newer.length;
+  }
+
+  /** Keys of versions written since `since`, with their newest version (the polling query). */
+  recentVersions(since: Date): Promise<Map<string, number>> {
+    return this.store.recentVersions(since);
+  }
+
+  /** The version this process holds for a key (0 when none). */
+  cachedVersion(key: string): number {
+    return this.cache.peek(key)?.version ?? 0;
+  }
+
+  /** Keys marked requiresRestart that changed since this process started. */
+  pendingRestart(): string[] {
+    return [...this.restartPending].sort();
+  }
+
+  /** Audit rows of a window, oldest first, in batches, with sensitive values masked (exports). */
+  async *exportAudit(since: Date, until: Date, batchSize: number): AsyncGenerator<ConfigAuditDoc[]> {
+    for await (const batch of this.store.auditBatches(since, until, batchSize))
+      yield batch.map((r) => this.maskAudit(r));
   }
 
   /** Completes every write that was interrupted between its version and its current value. */
@@ -582,6 +610,7 @@ export class ConfigService {
       updatedAt: version.createdAt,
     };
     if (!this.cache.put(def.key, entry)) return;
+    if (def.requiresRestart) this.restartPending.add(def.key);
     this.announce({
       key: def.key,
       oldValue,
@@ -643,7 +672,8 @@ export class ConfigService {
     }
   }
 
-  private noteFailure(what: string, err: unknown): void {
+  /** Records a failed database operation; an unreachable database starts an outage. */
+  noteFailure(what: string, err: unknown): void {
     if (!isUnavailableError(err)) {
       logger.error(`Configuration ${what} failed`, errorDetail(err));
       return;
@@ -655,20 +685,21 @@ export class ConfigService {
     }
   }
 
+  /** Ends an outage: completes interrupted writes and catches up on everything missed. */
+  noteAvailable(): void {
+    if (!this.outageSince) return;
+    logger.info('Database reachable again: completing interrupted writes and catching up on changes.');
+    this.outageSince = undefined;
+    void this.refresh().catch((err: unknown) => this.noteFailure('recovery', err));
+  }
+
   private watchConnection(): void {
     const down = () =>
       this.noteFailure(
         'connection',
         Object.assign(new Error('connection lost'), { name: 'MongoNetworkError' }),
       );
-    const up = () => {
-      if (!this.outageSince) return;
-      logger.info('Database reachable again: completing interrupted writes and reloading configuration.');
-      this.outageSince = undefined;
-      void this.repairAll()
-        .then(() => this.refresh())
-        .catch((err: unknown) => this.noteFailure('recovery', err));
-    };
+    const up = () => this.noteAvailable();
     this.conn.on('disconnected', down);
     this.conn.on('reconnected', up);
     this.conn.on('connected', up);

@@ -39,6 +39,44 @@ export class ConfigStore {
       .exec();
   }
 
+  /** Versions of a key after `version`, oldest first (catching up on changes made elsewhere). */
+  versionsAfter(key: string, version: number): Promise<ConfigVersionDoc[]> {
+    return this.m.ConfigVersion.find({ key, version: { $gt: version } }, { _id: 0 })
+      .sort({ version: 1 })
+      .lean<ConfigVersionDoc[]>()
+      .exec();
+  }
+
+  /** Newest version per key among versions written since `since` (the polling query; indexed by time). */
+  async recentVersions(since: Date): Promise<Map<string, number>> {
+    const rows = await this.m.ConfigVersion.find(
+      { createdAt: { $gte: since } },
+      { _id: 0, key: 1, version: 1 },
+    )
+      .lean<{ key: string; version: number }[]>()
+      .exec();
+    const newest = new Map<string, number>();
+    for (const r of rows) newest.set(r.key, Math.max(newest.get(r.key) ?? 0, r.version));
+    return newest;
+  }
+
+  /** Audit rows of a time window, oldest first, in batches (for exports). */
+  async *auditBatches(since: Date, until: Date, batchSize: number): AsyncGenerator<ConfigAuditDoc[]> {
+    const cursor = this.m.ConfigAudit.find({ createdAt: { $gte: since, $lt: until } }, { _id: 0 })
+      .sort({ createdAt: 1 })
+      .lean<ConfigAuditDoc>()
+      .cursor({ batchSize });
+    let batch: ConfigAuditDoc[] = [];
+    for await (const row of cursor) {
+      batch.push(row as ConfigAuditDoc);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
   /** Writes a version; false when that (key, version) already exists, i.e. another writer won it. */
   async insertVersion(doc: ConfigVersionDoc): Promise<boolean> {
     try {

@@ -1,5 +1,6 @@
 import type { ConfigService } from '../config/service.js';
 import type { Env } from '../env.js';
+import type { RuntimeInfo } from '../runtime.js';
 import { AccessPolicy } from './access.js';
 import { Confirmations } from './confirmations.js';
 import type { CommandContext } from './types.js';
@@ -20,11 +21,16 @@ export function discordSettings(env: Env, fallbackHome?: string): DiscordSetting
   };
 }
 
-export function createCommandContext(config: ConfigService, settings: DiscordSettings): CommandContext {
+export function createCommandContext(
+  config: ConfigService,
+  settings: DiscordSettings,
+  runtime?: RuntimeInfo,
+): CommandContext {
   return {
     config,
     access: new AccessPolicy(settings),
     confirmations: new Confirmations(settings.confirmTimeoutMs),
+    ...(runtime ? { runtime } : {}),
   };
 }
 

@@ -16,7 +16,15 @@ import { messageFrom, snowflake } from './payloads.js';
 import type { Command, CommandContext } from './types.js';
 
 export type CallKind =
-  'reply' | 'defer' | 'update' | 'deferUpdate' | 'autocomplete' | 'editReply' | 'followUp' | 'other';
+  | 'reply'
+  | 'defer'
+  | 'update'
+  | 'deferUpdate'
+  | 'autocomplete'
+  | 'editReply'
+  | 'followUp'
+  | 'channelMessage'
+  | 'other';
 
 /** One REST call the bot made, as it would have reached Discord. */
 export interface CapturedCall {
@@ -27,6 +35,8 @@ export interface CapturedCall {
   body: Record<string, unknown> | undefined;
   /** The interaction token it answered, when it answered one. */
   token: string | undefined;
+  /** Names of attached files (multipart requests). */
+  files?: string[];
   at: number;
 }
 
@@ -120,8 +130,9 @@ export class OfflineDiscord {
     const path = decodeURIComponent(pathname).replace(API_PREFIX, '');
     const method = (init.method ?? 'GET').toUpperCase();
     const body = await readBody(init.body);
+    const files = init.body instanceof FormData ? fileNames(init.body) : undefined;
     try {
-      return this.route(method, path, searchParams, body);
+      return this.route(method, path, searchParams, body, files);
     } catch (err) {
       logger.error(`Offline Discord could not answer ${method} ${path}`, errorDetail(err));
       return json(500, { message: 'offline console error', code: 0 });
@@ -133,9 +144,18 @@ export class OfflineDiscord {
     path: string,
     query: URLSearchParams,
     body: Record<string, unknown> | undefined,
+    files?: string[],
   ): Response {
     const record = (kind: CallKind, token: string | undefined, data = body) => {
-      const call: CapturedCall = { kind, method, path, body: data, token, at: Date.now() };
+      const call: CapturedCall = {
+        kind,
+        method,
+        path,
+        body: data,
+        token,
+        at: Date.now(),
+        ...(files ? { files } : {}),
+      };
       this.calls.push(call);
       if (this.inflight.size === 0) this.onBackgroundCall?.(call);
     };
@@ -188,6 +208,14 @@ export class OfflineDiscord {
       return json(200, msg);
     }
 
+    m = /^\/channels\/(\d+)\/messages$/.exec(path);
+    if (m && method === 'POST') {
+      record('channelMessage', undefined);
+      const msg = messageFrom((body ?? {}) as Partial<APIMessage>, { ...this.ids(), channelId: m[1] ?? '0' });
+      this.messages.set(msg.id, msg);
+      return json(200, msg);
+    }
+
     record('other', undefined);
     return json(404, { message: `Offline console: no fake for ${method} ${path}`, code: 0 });
   }
@@ -222,6 +250,14 @@ export class OfflineDiscord {
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+function fileNames(form: FormData): string[] {
+  const names: string[] = [];
+  form.forEach((value) => {
+    if (typeof value !== 'string') names.push(value.name);
+  });
+  return names;
 }
 
 /** Request bodies arrive as JSON text, or as multipart form data with a payload_json part. */

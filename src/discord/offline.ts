@@ -1,5 +1,6 @@
 import type { ConfigService } from '../config/service.js';
 import type { Env } from '../env.js';
+import type { RuntimeInfo } from '../runtime.js';
 import { ConsoleSession } from './console-session.js';
 import { createCommandContext, discordSettings } from './context.js';
 import { OfflineDiscord } from './harness.js';
@@ -24,9 +25,14 @@ export interface OfflineOptions {
 }
 
 /** The whole bot behind an offline Discord: what `npm run console` runs. */
-export async function startOffline(config: ConfigService, env: Env, opts: OfflineOptions) {
+export async function startOffline(
+  config: ConfigService,
+  env: Env,
+  opts: OfflineOptions,
+  runtime?: RuntimeInfo,
+) {
   const settings = discordSettings(env, OFFLINE_IDS.guild);
-  const ctx = createCommandContext(config, settings);
+  const ctx = createCommandContext(config, settings, runtime);
   const applicationId = env.DISCORD_CLIENT_ID ?? OFFLINE_IDS.application;
   const discord = new OfflineDiscord(await loadCommands(), ctx, applicationId);
   const home = env.DISCORD_GUILD_ID ?? OFFLINE_IDS.guild;

@@ -181,3 +181,75 @@ export function listFields(entries: ConfigEntry[]): APIEmbedField[] {
     ),
   }));
 }
+
+export interface StatusInput {
+  instanceId: string;
+  uptimeMs: number;
+  database: string;
+  databaseState: string;
+  sync: string;
+  cache: { hits: number; misses: number; hitRate: number; keys: number; lastRefresh: Date | undefined };
+  maintenance: boolean;
+  pendingRestart: string[];
+  jobs: {
+    name: string;
+    cron: string;
+    timezone: string;
+    nextRun: Date | undefined;
+    running: boolean;
+    paused: boolean;
+    lastRun: { startedAt: Date; status: string; summary?: string; error?: string } | undefined;
+  }[];
+  schedulerHere: boolean;
+}
+
+function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d ? `${d}d ${h}h ${m}m` : h ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
+}
+
+export function statusEmbed(s: StatusInput): EmbedBuilder {
+  const embed = new EmbedBuilder()
+    .setColor(s.maintenance || s.databaseState !== 'connected' ? COLOR.warn : COLOR.info)
+    .setTitle('Bot status (this process)')
+    .addFields(
+      {
+        name: 'Instance',
+        value: `\`${safe(s.instanceId, 200)}\` · up ${duration(s.uptimeMs)}`,
+        inline: false,
+      },
+      { name: 'Database', value: `${safe(s.database, 200)} · ${s.databaseState}`, inline: true },
+      { name: 'Sync', value: safe(s.sync, 200), inline: true },
+      {
+        name: 'Cache',
+        value: `${s.cache.keys} keys · ${s.cache.hits} hits / ${s.cache.misses} misses (${(s.cache.hitRate * 100).toFixed(2)}%) · refreshed ${when(s.cache.lastRefresh)}`,
+        inline: false,
+      },
+      { name: 'Maintenance mode', value: s.maintenance ? 'ON: every job is paused' : 'off', inline: true },
+      {
+        name: 'Pending restart',
+        value: s.pendingRestart.length ? s.pendingRestart.join(', ') : 'none',
+        inline: true,
+      },
+    );
+  if (!s.schedulerHere) embed.addFields({ name: 'Jobs', value: 'No scheduler runs in this process.' });
+  for (const j of s.jobs.slice(0, 15)) {
+    const last = j.lastRun
+      ? `${j.lastRun.status} ${when(j.lastRun.startedAt)}${j.lastRun.error ? `: ${safe(j.lastRun.error, 300)}` : j.lastRun.summary ? `: ${safe(j.lastRun.summary, 300)}` : ''}`
+      : 'not run by this process yet';
+    embed.addFields({
+      name: truncate(
+        `Job ${j.name}${j.running ? ' (running)' : ''}${j.paused ? ' (paused)' : ''}`,
+        LIMITS.fieldName,
+      ),
+      value: truncate(
+        `\`${safe(j.cron, 100)}\` ${safe(j.timezone, 64)} · next ${when(j.nextRun)}\nLast: ${last}`,
+        LIMITS.fieldValue,
+      ),
+    });
+  }
+  return embed;
+}

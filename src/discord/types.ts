@@ -5,6 +5,7 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { ConfigService } from '../config/service.js';
+import type { RuntimeInfo } from '../runtime.js';
 import type { AccessPolicy } from './access.js';
 import type { Confirmations } from './confirmations.js';
 
@@ -13,6 +14,8 @@ export interface CommandContext {
   config: ConfigService;
   access: AccessPolicy;
   confirmations: Confirmations;
+  /** This process: jobs, sync, instance (for /config status). */
+  runtime?: RuntimeInfo;
 }
 
 /**

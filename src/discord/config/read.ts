@@ -8,7 +8,7 @@ import {
 } from 'discord.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
 import { REPLY_DEFAULTS } from '../dispatcher.js';
-import { COLOR, historyEmbed, listFields, paginate, viewEmbed } from '../render.js';
+import { COLOR, historyEmbed, listFields, paginate, statusEmbed, viewEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
 
 export async function view(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -80,4 +80,26 @@ function parseCategory(input: string | null): Category | undefined {
   if (!input) return undefined;
   const c = CATEGORIES.find((x) => x === input.toLowerCase());
   return c;
+}
+
+export async function status(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  ctx.access.check(i, 'read', { key: '*', action: 'view' });
+  const rt = ctx.runtime;
+  const stats = ctx.config.stats();
+  const sync = rt?.sync?.status();
+  const embed = statusEmbed({
+    instanceId: rt?.instanceId ?? 'unknown',
+    uptimeMs: rt ? Date.now() - rt.startedAt.getTime() : 0,
+    database: rt?.database ?? 'unknown',
+    databaseState: stats.database,
+    sync: sync
+      ? `${sync.mode}${sync.mode === 'polling' ? ` every ${sync.intervalMs} ms` : ''}${sync.failures ? ` · ${sync.failures} failures` : ''}`
+      : 'off',
+    cache: stats.cache,
+    maintenance: ctx.config.get('MAINTENANCE_MODE') === true,
+    pendingRestart: ctx.config.pendingRestart(),
+    jobs: rt?.scheduler?.status() ?? [],
+    schedulerHere: Boolean(rt?.scheduler),
+  });
+  await i.reply({ embeds: [embed], ...REPLY_DEFAULTS });
 }

@@ -1,0 +1,152 @@
+import type { Connection } from 'mongoose';
+import { isUnavailableError } from '../db/connection.js';
+import { errorDetail, logger } from '../logger.js';
+import type { ConfigService } from './service.js';
+
+export type SyncMode = 'change-stream' | 'polling' | 'stopped';
+
+export interface SyncStatus {
+  mode: SyncMode;
+  intervalMs: number;
+  lastSync: Date | undefined;
+  failures: number;
+}
+
+export interface SyncOptions {
+  /** Polling period when change streams are unavailable. */
+  intervalMs: number;
+  /** How far back each poll looks: covers writes that commit a little after they were stamped, and clock skew. */
+  lookbackMs?: number;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Brings changes made by other processes into this one: its cache, its events, its scheduler.
+ * On a replica set (Atlas) it follows a change stream on config_versions; elsewhere (standalone
+ * mongod, FerretDB) it polls the versions written in the last few seconds, an indexed query by
+ * time, and catches up each key that moved. After a failure, the first good poll catches up on
+ * everything missed, key by key in version order. Never throws; stop() leaves no timer.
+ */
+export class ConfigSync {
+  private mode: SyncMode = 'stopped';
+  private timer: NodeJS.Timeout | undefined;
+  private stream: { close(): Promise<void> } | undefined;
+  private lastSync: Date | undefined;
+  private failures = 0;
+  private readonly lookbackMs: number;
+
+  constructor(
+    private readonly config: ConfigService,
+    private readonly conn: Connection,
+    private readonly opts: SyncOptions,
+  ) {
+    this.lookbackMs = opts.lookbackMs ?? Math.max(10_000, opts.intervalMs * 4);
+  }
+
+  async start(): Promise<void> {
+    if (this.mode !== 'stopped') return;
+    if (await this.supportsChangeStreams()) {
+      try {
+        this.openStream();
+        return;
+      } catch (err) {
+        logger.warn('Change stream unavailable; polling instead', errorDetail(err));
+      }
+    }
+    this.mode = 'polling';
+    logger.info(`Following changes from other processes by polling every ${this.opts.intervalMs} ms`);
+    this.schedule(this.opts.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.mode = 'stopped';
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const stream = this.stream;
+    this.stream = undefined;
+    await stream?.close().catch(() => undefined);
+  }
+
+  status(): SyncStatus {
+    return {
+      mode: this.mode,
+      intervalMs: this.opts.intervalMs,
+      lastSync: this.lastSync,
+      failures: this.failures,
+    };
+  }
+
+  /** One poll: catch up every key that has a version newer than this process holds. */
+  async pollOnce(): Promise<void> {
+    const newest = await this.config.recentVersions(new Date(Date.now() - this.lookbackMs));
+    for (const [key, version] of newest) {
+      if (version > this.config.cachedVersion(key)) await this.config.catchUp(key);
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.mode !== 'polling') return;
+    this.timer = setTimeout(() => void this.tick(), delay);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let delay = this.opts.intervalMs;
+    try {
+      if (this.failures > 0) {
+        // Back after an outage: the recent window may not cover it, so compare every key.
+        await this.config.refresh();
+        this.config.noteAvailable();
+      } else {
+        await this.pollOnce();
+      }
+      this.failures = 0;
+      this.lastSync = new Date();
+    } catch (err) {
+      this.failures++;
+      delay = Math.min(this.opts.intervalMs * 2 ** this.failures, MAX_BACKOFF_MS);
+      if (isUnavailableError(err)) this.config.noteFailure('sync', err);
+      else logger.error('Configuration sync failed', errorDetail(err));
+    } finally {
+      this.schedule(delay);
+    }
+  }
+
+  private async supportsChangeStreams(): Promise<boolean> {
+    try {
+      const hello = (await this.conn.db?.admin().command({ hello: 1 })) as
+        { setName?: string; msg?: string } | undefined;
+      return Boolean(hello?.setName);
+    } catch {
+      return false;
+    }
+  }
+
+  private openStream(): void {
+    const collection = this.conn.db?.collection('config_versions');
+    if (!collection) throw new Error('no database handle');
+    const stream = collection.watch<{ key: string; version: number }>([
+      { $match: { operationType: 'insert' } },
+    ]);
+    stream.on('change', (change) => {
+      if (change.operationType !== 'insert') return;
+      const { key, version } = change.fullDocument;
+      this.lastSync = new Date();
+      if (version > this.config.cachedVersion(key)) {
+        this.config.catchUp(key).catch((err: unknown) => this.config.noteFailure('sync', err));
+      }
+    });
+    stream.on('error', (err) => {
+      logger.warn('Change stream failed; catching up and polling instead', errorDetail(err));
+      this.failures++;
+      this.stream = undefined;
+      void stream.close().catch(() => undefined);
+      this.mode = 'polling';
+      this.schedule(this.opts.intervalMs);
+    });
+    this.stream = stream;
+    this.mode = 'change-stream';
+    logger.info('Following changes from other processes with a change stream');
+  }
+}
