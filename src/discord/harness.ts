@@ -72,6 +72,8 @@ export class OfflineDiscord {
       intents: [],
       rest: { makeRequest: (url, init) => this.handleRest(url, init) },
     });
+    // Requests that need the bot token (channel posts) get a dummy one: nothing leaves the process.
+    this.client.rest.setToken('offline-console');
     const handler = createInteractionHandler(commands, ctx);
     this.client.on(Events.InteractionCreate, (interaction: BaseInteraction) => {
       const run = handler(interaction).finally(() => this.inflight.delete(run));

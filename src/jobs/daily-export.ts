@@ -5,7 +5,7 @@ import type { ConfigAuditDoc } from '../config/models.js';
 import type { ConfigService } from '../config/service.js';
 import { isDuplicateKeyError } from '../db/connection.js';
 import type { Attachment, Notifier } from '../discord/notifier.js';
-import { logger } from '../logger.js';
+import { errorDetail, logger } from '../logger.js';
 import type { JobDefinition } from '../scheduler/types.js';
 import { localDate, zonedInstant } from './time.js';
 
@@ -139,7 +139,8 @@ export async function runDailyExport(
         },
       },
     );
-    await announce(deps, result);
+    // The files are the export; a failed post is worth a warning, not a failed (and re-run) export.
+    await announce(deps, result).catch((err: unknown) => logger.warn(`Could not post the export of ${date}`, errorDetail(err)));
     return result;
   } catch (err) {
     await logs
