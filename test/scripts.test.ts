@@ -114,6 +114,7 @@ describe('npm run deploy-commands', () => {
       'history',
       'rollback',
       'reset',
+      'status',
     ]);
   });
 

@@ -39,6 +39,11 @@ export function safe(text: string, max: number = LIMITS.fieldValue): string {
   return truncate(escaped, max);
 }
 
+/** Text shown as inline code: markdown does not apply there, so only backticks need neutralising. */
+export function code(text: string, max = 200): string {
+  return `\`${truncate(text.replace(/`/g, "'"), max)}\``;
+}
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
@@ -218,7 +223,7 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
     .addFields(
       {
         name: 'Instance',
-        value: `\`${safe(s.instanceId, 200)}\` · up ${duration(s.uptimeMs)}`,
+        value: `${code(s.instanceId)} · up ${duration(s.uptimeMs)}`,
         inline: false,
       },
       { name: 'Database', value: `${safe(s.database, 200)} · ${s.databaseState}`, inline: true },
@@ -246,7 +251,7 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
         LIMITS.fieldName,
       ),
       value: truncate(
-        `\`${safe(j.cron, 100)}\` ${safe(j.timezone, 64)} · next ${when(j.nextRun)}\nLast: ${last}`,
+        `${code(j.cron, 100)} ${safe(j.timezone, 64)} · next ${when(j.nextRun)}\nLast: ${last}`,
         LIMITS.fieldValue,
       ),
     });

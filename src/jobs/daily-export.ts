@@ -140,7 +140,9 @@ export async function runDailyExport(
       },
     );
     // The files are the export; a failed post is worth a warning, not a failed (and re-run) export.
-    await announce(deps, result).catch((err: unknown) => logger.warn(`Could not post the export of ${date}`, errorDetail(err)));
+    await announce(deps, result).catch((err: unknown) =>
+      logger.warn(`Could not post the export of ${date}`, errorDetail(err)),
+    );
     return result;
   } catch (err) {
     await logs

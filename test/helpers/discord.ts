@@ -5,6 +5,7 @@ import { OfflineDiscord } from '../../src/discord/harness.js';
 import { loadCommands } from '../../src/discord/loader.js';
 import { ADMIN_PERMISSIONS, MEMBER_PERMISSIONS, type Simulated } from '../../src/discord/payloads.js';
 import type { CommandContext } from '../../src/discord/types.js';
+import type { RuntimeInfo } from '../../src/runtime.js';
 
 export const HOME_GUILD = '900000000000000001';
 export const OTHER_GUILD = '900000000000000002';
@@ -59,13 +60,18 @@ export interface Bot {
 export async function startBot(
   config: ConfigService,
   overrides: Partial<DiscordSettings> = {},
+  runtime?: RuntimeInfo,
 ): Promise<Bot> {
-  const ctx = createCommandContext(config, {
-    allowedGuildIds: [HOME_GUILD],
-    adminRoleIds: [ADMIN_ROLE],
-    confirmTimeoutMs: 60_000,
-    ...overrides,
-  });
+  const ctx = createCommandContext(
+    config,
+    {
+      allowedGuildIds: [HOME_GUILD],
+      adminRoleIds: [ADMIN_ROLE],
+      confirmTimeoutMs: 60_000,
+      ...overrides,
+    },
+    runtime,
+  );
   const discord = new OfflineDiscord(await loadCommands(), ctx, APP_ID);
   return {
     discord,

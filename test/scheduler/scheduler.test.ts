@@ -35,11 +35,23 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 }
 
 function testJob(run: JobDefinition['run']): JobDefinition {
-  return { name: 'test-job', description: 'test', scheduleKeys: ['TEST_CRON'], cron: (c) => String(c.get('TEST_CRON')), run };
+  return {
+    name: 'test-job',
+    description: 'test',
+    scheduleKeys: ['TEST_CRON'],
+    cron: (c) => String(c.get('TEST_CRON')),
+    run,
+  };
 }
 
 async function start(job: JobDefinition, alert?: (t: string) => Promise<void>): Promise<Scheduler> {
-  scheduler = new Scheduler({ config: svc, runs: new JobRuns(db.conn), jobs: [job], instanceId: 'test', ...(alert ? { alert } : {}) });
+  scheduler = new Scheduler({
+    config: svc,
+    runs: new JobRuns(db.conn),
+    jobs: [job],
+    instanceId: 'test',
+    ...(alert ? { alert } : {}),
+  });
   await scheduler.start();
   return scheduler;
 }
@@ -62,7 +74,9 @@ describe('scheduler', () => {
     expect(Date.now() - committed).toBeLessThan(1000);
     const next = s.status()[0]?.nextRun?.getTime() ?? 0;
     expect(next - Date.now()).toBeLessThanOrEqual(1000);
-    expect(logs.lines.join()).toMatch(/Job test-job scheduled: \\"\* \* \* \* \* \*\\" \(UTC\), next run 20\d\d-/);
+    expect(logs.lines.join()).toMatch(
+      /Job test-job scheduled: \\"\* \* \* \* \* \*\\" \(UTC\), next run 20\d\d-/,
+    );
     logs.stop();
     await until(() => runs > 0, 2500, 'a run');
     expect(jobStatus()?.lastRun?.status).toBe('completed');
@@ -131,7 +145,9 @@ describe('scheduler', () => {
     await until(() => calls >= 2, 4000, 'a run after the failure');
     logs.stop();
     expect(alerts[0]).toMatch(/Job \*\*test-job\*\* failed .*export target unreachable/);
-    expect(logs.lines.some((l) => l.includes('Job test-job failed') && l.includes('export target unreachable'))).toBe(true);
+    expect(
+      logs.lines.some((l) => l.includes('Job test-job failed') && l.includes('export target unreachable')),
+    ).toBe(true);
     const failed = (await new JobRuns(db.conn).recent('test-job')).find((r) => r.status === 'failed');
     expect(failed?.error).toBe('export target unreachable');
   });
