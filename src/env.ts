@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEncryptionKey } from './config/codec.js';
 
 /** Treat `FOO=` like an unset variable, as people do when they copy .env.example. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -59,6 +60,19 @@ const envSchema = z.object({
   EXPORT_CHANNEL_ID: optional(snowflake),
   /** Channel that receives job failure alerts. Unset: failures are only logged and recorded. */
   ALERT_CHANNEL_ID: optional(snowflake),
+  /** Encrypts sensitive keys at rest (AES-256-GCM): 32 bytes as base64 or hex. Required when a key is sensitive. */
+  CONFIG_ENCRYPTION_KEY: optional(
+    z.string().transform((s, ctx) => {
+      try {
+        return parseEncryptionKey(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  ),
+  /** Writes (set, rollback, reset) one Discord user may make per minute, across every bot process. */
+  WRITE_RATE_LIMIT_PER_MIN: withDefault(z.coerce.number().int().min(1).max(10_000), 10),
   /** How often a writer that lost a race retries from fresh state before giving up. */
   CONFIG_WRITE_RETRIES: withDefault(z.coerce.number().int().min(0).max(50), 8),
 });

@@ -11,7 +11,8 @@ export type UserErrorCode =
   | 'VERSION_NOT_FOUND'
   | 'CONFLICT'
   | 'UNAVAILABLE'
-  | 'PERMISSION_DENIED';
+  | 'PERMISSION_DENIED'
+  | 'RATE_LIMITED';
 
 export class UserError extends Error {
   constructor(

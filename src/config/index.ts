@@ -17,6 +17,7 @@ export async function initConfigService(conn: Connection, env: Env): Promise<Con
     conn,
     cacheTtlMs: env.CONFIG_CACHE_TTL_MS,
     writeRetries: env.CONFIG_WRITE_RETRIES,
+    ...(env.CONFIG_ENCRYPTION_KEY ? { encryptionKey: env.CONFIG_ENCRYPTION_KEY } : {}),
   });
   await service.init();
   instance = service;

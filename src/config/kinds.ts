@@ -23,7 +23,7 @@ function fail(ctx: Ctx, message: string): never {
   return z.NEVER as never;
 }
 
-const text = () => z.string().transform((s) => s.trim());
+const trimmed = () => z.string().transform((s) => s.trim());
 
 interface IntegerOptions {
   min?: number;
@@ -40,7 +40,7 @@ export function integer(opts: IntegerOptions = {}): ValueKind<number> {
   return {
     type: `integer ${range}`,
     // Whole-string match on purpose: parseInt('12abc') is 12, and that leniency stores typos.
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       if (!/^[+-]?\d+$/.test(s))
         return fail(ctx, `"${preview(s)}" is not a whole number. Use digits only, e.g. 100`);
       const n = Number(s);
@@ -61,7 +61,7 @@ interface DecimalOptions {
 export function decimal({ min, max }: DecimalOptions): ValueKind<number> {
   return {
     type: `number ${min}-${max}`,
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       if (!/^[+-]?(\d+(\.\d+)?|\.\d+)$/.test(s)) {
         return fail(ctx, `"${preview(s)}" is not a number. Use a decimal like 0.85`);
       }
@@ -79,7 +79,7 @@ const FALSE = ['false', 'off', 'no', '0'];
 export function boolean(): ValueKind<boolean> {
   return {
     type: 'boolean (true/false, on/off, yes/no, 1/0)',
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       const v = s.toLowerCase();
       if (TRUE.includes(v)) return true;
       if (FALSE.includes(v)) return false;
@@ -94,7 +94,7 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
   const list = values.join(', ');
   return {
     type: `one of ${list}`,
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       const v = values.find((x) => x.toLowerCase() === s.toLowerCase());
       return v ?? fail(ctx, `"${preview(s)}" is not allowed. Use one of: ${list}`);
     }),
@@ -107,7 +107,7 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 export function timeOfDay(): ValueKind<string> {
   return {
     type: 'time HH:MM (24-hour)',
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       const m = /^(\d{2}):(\d{2})$/.exec(s);
       if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) {
         return fail(ctx, `Invalid format. Use HH:MM (e.g., 18:00); got "${preview(s)}"`);
@@ -121,7 +121,7 @@ export function timeOfDay(): ValueKind<string> {
 export function timeZone(): ValueKind<string> {
   return {
     type: 'IANA time zone (e.g. Europe/Paris, UTC)',
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       // Intl knows the current tz database; its resolved name is the canonical spelling.
       if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(s))
         return fail(ctx, `"${preview(s)}" is not a time zone name`);
@@ -145,7 +145,7 @@ type DurationUnit = keyof typeof DURATION_UNITS;
 export function duration({ min = 0, max = 365 * 86_400_000 } = {}): ValueKind<number> {
   return {
     type: 'duration like 90s, 5m, 2h, 1d',
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       const m = /^(\d{1,9})(ms|s|m|h|d)$/.exec(s.toLowerCase());
       if (!m) return fail(ctx, `"${preview(s)}" is not a duration. Use a number and a unit: 90s, 5m, 2h, 1d`);
       const ms = Number(m[1]) * DURATION_UNITS[m[2] as DurationUnit];
@@ -169,7 +169,7 @@ export function formatDuration(ms: number): string {
 export function cronExpression(): ValueKind<string> {
   return {
     type: 'cron expression (e.g. 0 18 * * *)',
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       const normalised = s.replace(/\s+/g, ' ');
       const fields = normalised.split(' ').length;
       if ((fields !== 5 && fields !== 6) || !cron.validate(normalised)) {
@@ -187,7 +187,7 @@ export function cronExpression(): ValueKind<string> {
 export function url({ protocols = ['https:', 'http:'] } = {}): ValueKind<string> {
   return {
     type: `URL (${protocols.map((p) => p.replace(':', '')).join(' or ')})`,
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       let parsed: URL;
       try {
         parsed = new URL(s);
@@ -207,7 +207,7 @@ export function url({ protocols = ['https:', 'http:'] } = {}): ValueKind<string>
 export function jsonObject<S extends z.ZodObject>(shape: S): ValueKind<z.output<S>> {
   return {
     type: 'JSON object',
-    schema: text().transform((s, ctx) => {
+    schema: trimmed().transform((s, ctx) => {
       let raw: unknown;
       try {
         raw = JSON.parse(s);
@@ -243,5 +243,26 @@ export function withRule<T>(kind: ValueKind<T>, rule: (value: T) => string | und
       }
       return v;
     }),
+  };
+}
+
+/** Free text (a token, a name), optionally held to a pattern described by `hint`. */
+export function text({
+  min = 1,
+  max = 1000,
+  pattern,
+  hint,
+}: { min?: number; max?: number; pattern?: RegExp; hint?: string } = {}): ValueKind<string> {
+  return {
+    type: hint ?? `text (${min}-${max} characters)`,
+    schema: z.string().transform((raw, ctx) => {
+      const s = raw.trim();
+      if (s.length < min || s.length > max)
+        return fail(ctx, `Must be ${min} to ${max} characters; got ${s.length}`);
+      if (pattern && !pattern.test(s))
+        return fail(ctx, `Does not match the expected form${hint ? ` (${hint})` : ''}`);
+      return s;
+    }),
+    format: (s) => s,
   };
 }

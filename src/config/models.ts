@@ -107,6 +107,8 @@ const auditSchema = new Schema<ConfigAuditDoc>(
 );
 auditSchema.index({ createdAt: -1 });
 auditSchema.index({ key: 1, createdAt: -1 });
+// Per-user write rate limit counts a user's recent attempts.
+auditSchema.index({ 'actor.id': 1, createdAt: -1 });
 
 export interface ConfigModels {
   SystemConfig: Model<SystemConfigDoc>;

@@ -4,6 +4,7 @@ import { isUnavailableError, isDuplicateKeyError } from '../db/connection.js';
 import { DatabaseUnavailableError, UserError } from '../errors.js';
 import { errorDetail, logger, LOG_LEVELS, setLogLevel, type LogLevel } from '../logger.js';
 import { ConfigCache, type CacheEntry, type CacheStats } from './cache.js';
+import { encryptingCodec, plainCodec } from './codec.js';
 import { ConfigEvents, type ConfigChange, type ConfigListener } from './events.js';
 import {
   bindModels,
@@ -73,6 +74,8 @@ export interface ConfigServiceOptions {
   cacheTtlMs?: number;
   /** Retries of a writer that lost a race before it reports a conflict. */
   writeRetries?: number;
+  /** CONFIG_ENCRYPTION_KEY (32 bytes): required when any key is sensitive. */
+  encryptionKey?: Buffer;
 }
 
 export interface Preview {
@@ -114,7 +117,16 @@ export class ConfigService {
   constructor(opts: ConfigServiceOptions) {
     this.registry = opts.registry;
     this.conn = opts.conn;
-    this.store = new ConfigStore(bindModels(opts.conn));
+    const sensitive = new Set([...opts.registry.values()].filter((d) => d.sensitive).map((d) => d.key));
+    if (sensitive.size && !opts.encryptionKey) {
+      throw new Error(
+        `CONFIG_ENCRYPTION_KEY is not set, but ${[...sensitive].join(', ')} ${sensitive.size > 1 ? 'are' : 'is'} sensitive and must be stored encrypted. Generate a key with: openssl rand -base64 32`,
+      );
+    }
+    this.store = new ConfigStore(
+      bindModels(opts.conn),
+      opts.encryptionKey ? encryptingCodec(sensitive, opts.encryptionKey) : plainCodec,
+    );
     this.ttlMs = opts.cacheTtlMs ?? 300_000;
     this.retries = opts.writeRetries ?? 8;
   }
@@ -305,6 +317,11 @@ export class ConfigService {
       oldValue: r.oldValue === undefined ? undefined : MASK,
       newValue: r.newValue === undefined ? undefined : MASK,
     };
+  }
+
+  /** How many writes `actorId` attempted in the last `windowMs` (for the rate limit; all processes count). */
+  recentWrites(actorId: string, windowMs = 60_000): Promise<number> {
+    return this.guard(() => this.store.writesBy(actorId, new Date(Date.now() - windowMs)));
   }
 
   /** Records a refused attempt (permission, guild, rate limit) in the audit log. */
@@ -773,9 +790,8 @@ export class ConfigService {
     }
   }
 
-  /** What goes into the audit log: the value, or nothing at all for sensitive keys. */
-  private stored(def: RegisteredKey, value: unknown): unknown {
-    if (value === undefined) return undefined;
-    return def.sensitive ? MASK : value;
+  /** What goes into the audit log (the store encrypts sensitive values; readers see them masked). */
+  private stored(_def: RegisteredKey, value: unknown): unknown {
+    return value;
   }
 }

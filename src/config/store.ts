@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { isDuplicateKeyError } from '../db/connection.js';
+import { plainCodec, type ValueCodec } from './codec.js';
 import type { ConfigAuditDoc, ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './models.js';
 
 export interface AuditFilter {
@@ -18,33 +19,55 @@ export interface AuditFilter {
  * writer wins a version, and the current document only moves forward by compare-and-set.
  */
 export class ConfigStore {
-  constructor(private readonly m: ConfigModels) {}
+  constructor(
+    private readonly m: ConfigModels,
+    /** Encrypts sensitive values on the way in and decrypts them on the way out. */
+    private readonly codec: ValueCodec = plainCodec,
+  ) {}
 
-  current(key: string): Promise<SystemConfigDoc | null> {
-    return this.m.SystemConfig.findOne({ key }, { _id: 0 }).lean<SystemConfigDoc>().exec();
+  private open<T extends { key: string; value?: unknown }>(doc: T | null): T | null {
+    return doc && { ...doc, value: this.codec.decode(doc.key, doc.value) };
   }
 
-  allCurrent(): Promise<SystemConfigDoc[]> {
-    return this.m.SystemConfig.find({}, { _id: 0 }).lean<SystemConfigDoc[]>().exec();
+  private openAudit(doc: ConfigAuditDoc): ConfigAuditDoc {
+    return {
+      ...doc,
+      oldValue: this.codec.decode(doc.key, doc.oldValue),
+      newValue: this.codec.decode(doc.key, doc.newValue),
+    };
   }
 
-  version(key: string, version: number): Promise<ConfigVersionDoc | null> {
-    return this.m.ConfigVersion.findOne({ key, version }, { _id: 0 }).lean<ConfigVersionDoc>().exec();
+  async current(key: string): Promise<SystemConfigDoc | null> {
+    return this.open(await this.m.SystemConfig.findOne({ key }, { _id: 0 }).lean<SystemConfigDoc>().exec());
   }
 
-  latest(key: string): Promise<ConfigVersionDoc | null> {
-    return this.m.ConfigVersion.findOne({ key }, { _id: 0 })
-      .sort({ version: -1 })
-      .lean<ConfigVersionDoc>()
-      .exec();
+  async allCurrent(): Promise<SystemConfigDoc[]> {
+    const docs = await this.m.SystemConfig.find({}, { _id: 0 }).lean<SystemConfigDoc[]>().exec();
+    return docs.map((d) => this.open(d) as SystemConfigDoc);
+  }
+
+  async version(key: string, version: number): Promise<ConfigVersionDoc | null> {
+    return this.open(
+      await this.m.ConfigVersion.findOne({ key, version }, { _id: 0 }).lean<ConfigVersionDoc>().exec(),
+    );
+  }
+
+  async latest(key: string): Promise<ConfigVersionDoc | null> {
+    return this.open(
+      await this.m.ConfigVersion.findOne({ key }, { _id: 0 })
+        .sort({ version: -1 })
+        .lean<ConfigVersionDoc>()
+        .exec(),
+    );
   }
 
   /** Versions of a key after `version`, oldest first (catching up on changes made elsewhere). */
-  versionsAfter(key: string, version: number): Promise<ConfigVersionDoc[]> {
-    return this.m.ConfigVersion.find({ key, version: { $gt: version } }, { _id: 0 })
+  async versionsAfter(key: string, version: number): Promise<ConfigVersionDoc[]> {
+    const docs = await this.m.ConfigVersion.find({ key, version: { $gt: version } }, { _id: 0 })
       .sort({ version: 1 })
       .lean<ConfigVersionDoc[]>()
       .exec();
+    return docs.map((d) => this.open(d) as ConfigVersionDoc);
   }
 
   /** Newest version per key among versions written since `since` (the polling query; indexed by time). */
@@ -68,7 +91,7 @@ export class ConfigStore {
       .cursor({ batchSize });
     let batch: ConfigAuditDoc[] = [];
     for await (const row of cursor) {
-      batch.push(row as ConfigAuditDoc);
+      batch.push(this.openAudit(row as ConfigAuditDoc));
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
@@ -80,7 +103,10 @@ export class ConfigStore {
   /** Writes a version; false when that (key, version) already exists, i.e. another writer won it. */
   async insertVersion(doc: ConfigVersionDoc): Promise<boolean> {
     try {
-      await this.m.ConfigVersion.collection.insertOne({ ...doc });
+      await this.m.ConfigVersion.collection.insertOne({
+        ...doc,
+        value: this.codec.encode(doc.key, doc.value),
+      });
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
@@ -95,7 +121,7 @@ export class ConfigStore {
   async advance(key: string, fromVersion: number | null, next: ConfigVersionDoc): Promise<boolean> {
     const fields = {
       key,
-      value: next.value,
+      value: this.codec.encode(key, next.value),
       version: next.version,
       updatedBy: next.actor,
       updatedAt: next.createdAt,
@@ -148,13 +174,16 @@ export class ConfigStore {
   /** Seeds version 1 of many keys at once; returns the keys whose version 1 this call wrote. */
   async seed(docs: ConfigVersionDoc[]): Promise<string[]> {
     if (docs.length === 0) return [];
-    const failed = await insertManyTolerant(this.m.ConfigVersion.collection, docs);
+    const failed = await insertManyTolerant(
+      this.m.ConfigVersion.collection,
+      docs.map((d) => ({ ...d, value: this.codec.encode(d.key, d.value) })),
+    );
     const written = docs.filter((_, i) => !failed.has(i));
     await insertManyTolerant(
       this.m.SystemConfig.collection,
       written.map((d) => ({
         key: d.key,
-        value: d.value,
+        value: this.codec.encode(d.key, d.value),
         version: d.version,
         updatedBy: d.actor,
         updatedAt: d.createdAt,
@@ -163,8 +192,8 @@ export class ConfigStore {
     return written.map((d) => d.key);
   }
 
-  history(key: string, limit: number, before?: number): Promise<ConfigVersionDoc[]> {
-    return this.m.ConfigVersion.find(
+  async history(key: string, limit: number, before?: number): Promise<ConfigVersionDoc[]> {
+    const docs = await this.m.ConfigVersion.find(
       { key, ...(before !== undefined ? { version: { $lt: before } } : {}) },
       { _id: 0 },
     )
@@ -172,17 +201,35 @@ export class ConfigStore {
       .limit(limit)
       .lean<ConfigVersionDoc[]>()
       .exec();
+    return docs.map((d) => this.open(d) as ConfigVersionDoc);
+  }
+
+  private sealAudit(doc: ConfigAuditDoc): ConfigAuditDoc {
+    const out = { ...doc };
+    if (doc.oldValue !== undefined) out.oldValue = this.codec.encode(doc.key, doc.oldValue);
+    if (doc.newValue !== undefined) out.newValue = this.codec.encode(doc.key, doc.newValue);
+    return out;
+  }
+
+  /** Write attempts (set, rollback, reset) by one user since `since`, refused ones excluded. */
+  writesBy(actorId: string, since: Date): Promise<number> {
+    return this.m.ConfigAudit.countDocuments({
+      'actor.id': actorId,
+      createdAt: { $gte: since },
+      action: { $in: ['set', 'rollback', 'reset'] },
+      status: { $in: ['success', 'failed'] },
+    }).exec();
   }
 
   async audit(doc: ConfigAuditDoc): Promise<void> {
-    await this.m.ConfigAudit.collection.insertOne({ ...doc });
+    await this.m.ConfigAudit.collection.insertOne(this.sealAudit(doc));
   }
 
   async auditMany(docs: ConfigAuditDoc[]): Promise<void> {
-    if (docs.length) await this.m.ConfigAudit.collection.insertMany(docs.map((d) => ({ ...d })));
+    if (docs.length) await this.m.ConfigAudit.collection.insertMany(docs.map((d) => this.sealAudit(d)));
   }
 
-  auditLog(f: AuditFilter): Promise<ConfigAuditDoc[]> {
+  async auditLog(f: AuditFilter): Promise<ConfigAuditDoc[]> {
     const query: Record<string, unknown> = {};
     if (f.key) query.key = f.key;
     if (f.actorId) query['actor.id'] = f.actorId;
@@ -190,11 +237,12 @@ export class ConfigStore {
     if (f.action) query.action = f.action;
     if (f.since || f.until)
       query.createdAt = { ...(f.since && { $gte: f.since }), ...(f.until && { $lt: f.until }) };
-    return this.m.ConfigAudit.find(query, { _id: 0 })
+    const rows = await this.m.ConfigAudit.find(query, { _id: 0 })
       .sort({ createdAt: -1 })
       .limit(Math.min(Math.max(f.limit ?? 50, 1), 1000))
       .lean<ConfigAuditDoc[]>()
       .exec();
+    return rows.map((r) => this.openAudit(r));
   }
 }
 

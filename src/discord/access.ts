@@ -1,13 +1,15 @@
 import { PermissionFlagsBits, type BaseInteraction } from 'discord.js';
 import { UserError } from '../errors.js';
 import type { Actor, AuditAction } from '../config/models.js';
-import type { RequestContext } from '../config/service.js';
+import type { ConfigService, RequestContext } from '../config/service.js';
 
 export interface AccessSettings {
   /** Guilds whose members may use the bot at all. */
   allowedGuildIds: readonly string[];
   /** Roles that may change configuration besides Administrators. */
   adminRoleIds: readonly string[];
+  /** Writes one user may attempt per minute (WRITE_RATE_LIMIT_PER_MIN). */
+  writesPerMinute?: number;
 }
 
 export type AccessLevel = 'read' | 'write';
@@ -58,6 +60,21 @@ export class AccessPolicy {
       throw new UserError(
         'PERMISSION_DENIED',
         'Changing configuration needs the Administrator permission or one of the configured admin roles.',
+      );
+    }
+  }
+
+  /** Refuses a write past the per-user limit; counted from the audit log, so across processes. */
+  async checkWriteRate(interaction: BaseInteraction, config: ConfigService, attempt: Attempt): Promise<void> {
+    const limit = this.settings.writesPerMinute;
+    if (!limit) return;
+    const count = await config.recentWrites(interaction.user.id);
+    if (count >= limit) {
+      throw new UserError(
+        'RATE_LIMITED',
+        `Too many changes: you made ${count} in the last minute and the limit is ${limit}. Nothing was changed; try again in a minute.`,
+        { ...attempt },
+        `rate limited: ${count} writes in 60 s (limit ${limit})`,
       );
     }
   }

@@ -8,6 +8,7 @@ import type { CommandContext } from './types.js';
 export interface DiscordSettings {
   allowedGuildIds: readonly string[];
   adminRoleIds: readonly string[];
+  writesPerMinute?: number;
   confirmTimeoutMs: number;
 }
 
@@ -17,6 +18,7 @@ export function discordSettings(env: Env, fallbackHome?: string): DiscordSetting
   return {
     allowedGuildIds: env.ALLOWED_GUILD_IDS ?? (home ? [home] : []),
     adminRoleIds: env.ADMIN_ROLE_IDS,
+    writesPerMinute: env.WRITE_RATE_LIMIT_PER_MIN,
     confirmTimeoutMs: env.CONFIRM_TIMEOUT_MS,
   };
 }

@@ -52,7 +52,14 @@ export function createInteractionHandler(
 async function replyWithError(interaction: Repliable, err: unknown, ctx: CommandContext): Promise<void> {
   let embed;
   if (isUserError(err)) {
-    embed = errorEmbed(err.message, err.code === 'PERMISSION_DENIED' ? 'Not allowed' : 'Not done');
+    embed = errorEmbed(
+      err.message,
+      err.code === 'PERMISSION_DENIED'
+        ? 'Not allowed'
+        : err.code === 'RATE_LIMITED'
+          ? 'Slow down'
+          : 'Not done',
+    );
     logger.info(`Refused ${describe(interaction)}: ${err.code}`, {
       user: interaction.user.id,
       detail: err.detail,
@@ -74,7 +81,9 @@ async function replyWithError(interaction: Repliable, err: unknown, ctx: Command
     logger.error(`Could not send the error reply for ${describe(interaction)}`, errorDetail(replyErr));
   }
   // After the reply: an audit write must not delay the answer past Discord's 3 seconds.
-  if (isUserError(err) && err.code === 'PERMISSION_DENIED') await auditDenied(interaction, err, ctx);
+  if (isUserError(err) && (err.code === 'PERMISSION_DENIED' || err.code === 'RATE_LIMITED')) {
+    await auditDenied(interaction, err, ctx);
+  }
 }
 
 /** Sends a reply the right way for the interaction's state: reply, editReply or followUp. */

@@ -21,6 +21,7 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
   ctx.access.check(i, 'write', { key: setting, action: 'set' });
   // Writes can take longer than Discord's 3 seconds when the database is slow: acknowledge first.
   await i.deferReply({ flags: REPLY_DEFAULTS.flags });
+  await ctx.access.checkWriteRate(i, ctx.config, { key: setting, action: 'set' });
   const result = await ctx.config.set(
     setting,
     i.options.getString('value', true),
@@ -35,6 +36,7 @@ export async function rollback(i: ChatInputCommandInteraction, ctx: CommandConte
   const setting = i.options.getString('setting', true);
   ctx.access.check(i, 'write', { key: setting, action: 'rollback' });
   await i.deferReply({ flags: REPLY_DEFAULTS.flags });
+  await ctx.access.checkWriteRate(i, ctx.config, { key: setting, action: 'rollback' });
   const toVersion = i.options.getInteger('version', true);
   const preview = await ctx.config.previewRollback(setting, toVersion);
   await ask(i, ctx, preview.key, 'rollback', previewEmbed('rollback', preview, ctx.confirmations.timeoutMs), {
@@ -47,6 +49,7 @@ export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext)
   const setting = i.options.getString('setting', true);
   ctx.access.check(i, 'write', { key: setting, action: 'reset' });
   await i.deferReply({ flags: REPLY_DEFAULTS.flags });
+  await ctx.access.checkWriteRate(i, ctx.config, { key: setting, action: 'reset' });
   const preview = ctx.config.previewReset(setting);
   await ask(i, ctx, preview.key, 'reset', previewEmbed('reset', preview, ctx.confirmations.timeoutMs), {
     expectedVersion: preview.currentVersion,
