@@ -320,8 +320,14 @@ export class ConfigService {
   }
 
   /** How many writes `actorId` attempted in the last `windowMs` (for the rate limit; all processes count). */
-  recentWrites(actorId: string, windowMs = 60_000): Promise<number> {
-    return this.guard(() => this.store.writesBy(actorId, new Date(Date.now() - windowMs)));
+  async recentWrites(actorId: string, windowMs = 60_000): Promise<number> {
+    try {
+      return await this.store.writesBy(actorId, new Date(Date.now() - windowMs));
+    } catch (err) {
+      if (!isUnavailableError(err)) throw err;
+      this.noteFailure('rate limit', err);
+      throw new DatabaseUnavailableError(errorDetail(err).error as string);
+    }
   }
 
   /** Records a refused attempt (permission, guild, rate limit) in the audit log. */
@@ -429,7 +435,7 @@ export class ConfigService {
       const def = resolveKey(this.registry, input);
       key = def.key;
       const propose = await prepare(def);
-      const res = await this.commit(def, action, actor, reason, (cur) => {
+      const res = await this.commit(def, action, actor, reason, ctx, (cur) => {
         oldValue = cur.value;
         const p = propose();
         proposed = p.value;
@@ -447,22 +453,11 @@ export class ConfigService {
         ...(res.version.restoredFrom !== undefined ? { restoredFrom: res.version.restoredFrom } : {}),
       };
       this.apply(def, res.version, res.previous.value);
-      await this.audit({
-        key,
-        action,
-        status: 'success',
-        oldValue: this.stored(def, res.previous.value),
-        newValue: this.stored(def, res.version.value),
-        version: res.version.version,
-        actor,
-        reason,
-        ...ctx,
-      });
       return success;
     } catch (err) {
       const error = this.toUserError(err, key, action);
       const def = this.registry.get(key);
-      await this.audit({
+      const row = {
         key,
         action,
         status: 'failed',
@@ -472,7 +467,10 @@ export class ConfigService {
         reason,
         error: error ? error.message : `internal error: ${errorDetail(err).error as string}`,
         ...ctx,
-      });
+      } as const;
+      // With the database unreachable the audit row would wait out its own timeout: answer first.
+      if (error?.code === 'UNAVAILABLE') void this.audit(row);
+      else await this.audit(row);
       if (!error) throw err;
       return { ok: false, error };
     }
@@ -483,6 +481,7 @@ export class ConfigService {
     action: VersionAction,
     actor: Actor,
     reason: string | undefined,
+    ctx: RequestContext,
     next: (cur: SystemConfigDoc) => Proposal,
   ): Promise<{ previous: SystemConfigDoc; version: ConfigVersionDoc; warnings: string[] }> {
     for (let attempt = 0; attempt <= this.retries; attempt++) {
@@ -517,10 +516,31 @@ export class ConfigService {
         continue;
       }
       // From here the change is committed: the version exists, and versions are the source of truth.
+      // The audit row goes before the current value moves: a crash in between leaves the key
+      // lagging, and the repair that completes it also writes any audit row still missing.
       try {
+        await this.store.auditCommitted({
+          key: def.key,
+          action,
+          status: 'success',
+          oldValue: cur.value,
+          newValue: doc.value,
+          version: doc.version,
+          actor,
+          ...(reason ? { reason } : {}),
+          ...ctx,
+          createdAt: new Date(),
+        });
         if (!(await this.store.advance(def.key, cur.version, doc))) await this.settle(def.key, doc.version);
       } catch (err) {
-        if (!isUnavailableError(err)) throw err;
+        if (!isUnavailableError(err)) {
+          // Committed all the same: the version exists, and repair completes what is missing.
+          logger.error(
+            `After committing ${def.key} v${doc.version}, a follow-up write failed`,
+            errorDetail(err),
+          );
+          return { previous: cur, version: doc, warnings: proposal.warnings };
+        }
         throw new DatabaseUnavailableError(
           errorDetail(err).error as string,
           `Database became unavailable while saving ${def.key}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
@@ -582,33 +602,40 @@ export class ConfigService {
     const present = new Set((await this.store.allCurrent()).map((d) => d.key));
     const missing = [...this.registry.values()].filter((d) => !present.has(d.key));
     const now = new Date();
-    const seeded = await this.store.seed(missing.map((d) => this.initVersion(d, now)));
-    await this.store.auditMany(
-      seeded.map((key) => ({
-        key,
+    const docs = missing.map((d) => this.initVersion(d, now));
+    // Versions, then their audit rows, then current values: an interrupted start is completed by repair.
+    const seeded = new Set(await this.store.seedVersions(docs));
+    const written = docs.filter((d) => seeded.has(d.key));
+    await this.store.auditSeeded(
+      written.map((d) => ({
+        key: d.key,
         action: 'init' as const,
         status: 'success' as const,
-        newValue: this.stored(this.registry.get(key) as RegisteredKey, this.registry.get(key)?.default),
+        newValue: d.value,
         version: 1,
         actor: SYSTEM_ACTOR,
         createdAt: now,
       })),
     );
-    if (seeded.length) logger.info(`Seeded ${seeded.length} keys with their defaults as version 1`);
+    await this.store.seedCurrent(written);
+    if (written.length) logger.info(`Seeded ${written.length} keys with their defaults as version 1`);
   }
 
   private async seedOne(def: RegisteredKey): Promise<void> {
     const doc = this.initVersion(def, new Date());
     if (await this.store.insertVersion(doc)) {
+      await this.store.auditSeeded([
+        {
+          key: def.key,
+          action: 'init',
+          status: 'success',
+          newValue: doc.value,
+          version: 1,
+          actor: SYSTEM_ACTOR,
+          createdAt: new Date(),
+        },
+      ]);
       await this.store.advance(def.key, null, doc);
-      await this.audit({
-        key: def.key,
-        action: 'init',
-        status: 'success',
-        newValue: doc.value,
-        version: 1,
-        actor: SYSTEM_ACTOR,
-      });
     } else {
       await this.repairKey(def.key);
     }

@@ -150,9 +150,51 @@ export class ConfigStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const [cur, latest] = await Promise.all([this.current(key), this.latest(key)]);
       if (!latest || (cur && cur.version >= latest.version)) return undefined;
+      await this.ensureAudited(latest, cur?.version === latest.version - 1 ? cur.value : undefined);
       if (await this.advance(key, cur?.version ?? null, latest)) return { from: cur, to: latest };
     }
     return undefined;
+  }
+
+  /**
+   * Writes the success audit row of a version if its writer stopped before writing it. The row's
+   * id is derived from key and version, so a writer and a repairer racing write it once; the
+   * writer's own row (with where and why) replaces the repairer's.
+   */
+  private async ensureAudited(v: ConfigVersionDoc, oldValue: unknown): Promise<void> {
+    const row: ConfigAuditDoc = {
+      key: v.key,
+      action: v.action,
+      status: 'success',
+      ...(oldValue !== undefined ? { oldValue } : {}),
+      newValue: v.value,
+      version: v.version,
+      actor: v.actor,
+      reason: v.reason
+        ? `${v.reason} (recorded on recovery)`
+        : 'recorded on recovery after an interrupted write',
+      createdAt: new Date(),
+    };
+    try {
+      await this.m.ConfigAudit.collection.insertOne({
+        _id: committedId(v.key, v.version) as never,
+        ...this.sealAudit(row),
+      });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+  }
+
+  /** The success row of a committed version, written by its writer (see ensureAudited). */
+  async auditCommitted(doc: ConfigAuditDoc & { version: number }): Promise<void> {
+    const filter = { _id: committedId(doc.key, doc.version) as never };
+    try {
+      await this.m.ConfigAudit.collection.replaceOne(filter, this.sealAudit(doc), { upsert: true });
+    } catch (err) {
+      // A repairer inserted the row between our upsert's lookup and its insert: replace it now.
+      if (!isDuplicateKeyError(err)) throw err;
+      await this.m.ConfigAudit.collection.replaceOne(filter, this.sealAudit(doc));
+    }
   }
 
   /**
@@ -172,16 +214,19 @@ export class ConfigStore {
   }
 
   /** Seeds version 1 of many keys at once; returns the keys whose version 1 this call wrote. */
-  async seed(docs: ConfigVersionDoc[]): Promise<string[]> {
-    if (docs.length === 0) return [];
+  async seedVersions(docs: ConfigVersionDoc[]): Promise<string[]> {
     const failed = await insertManyTolerant(
       this.m.ConfigVersion.collection,
       docs.map((d) => ({ ...d, value: this.codec.encode(d.key, d.value) })),
     );
-    const written = docs.filter((_, i) => !failed.has(i));
+    return docs.filter((_, i) => !failed.has(i)).map((d) => d.key);
+  }
+
+  /** The current documents of freshly seeded keys. */
+  async seedCurrent(docs: ConfigVersionDoc[]): Promise<void> {
     await insertManyTolerant(
       this.m.SystemConfig.collection,
-      written.map((d) => ({
+      docs.map((d) => ({
         key: d.key,
         value: this.codec.encode(d.key, d.value),
         version: d.version,
@@ -189,7 +234,6 @@ export class ConfigStore {
         updatedAt: d.createdAt,
       })),
     );
-    return written.map((d) => d.key);
   }
 
   async history(key: string, limit: number, before?: number): Promise<ConfigVersionDoc[]> {
@@ -225,8 +269,12 @@ export class ConfigStore {
     await this.m.ConfigAudit.collection.insertOne(this.sealAudit(doc));
   }
 
-  async auditMany(docs: ConfigAuditDoc[]): Promise<void> {
-    if (docs.length) await this.m.ConfigAudit.collection.insertMany(docs.map((d) => this.sealAudit(d)));
+  /** Success rows of seeded versions (ids derived from key and version, like auditCommitted). */
+  async auditSeeded(docs: (ConfigAuditDoc & { version: number })[]): Promise<void> {
+    await insertManyTolerant(
+      this.m.ConfigAudit.collection,
+      docs.map((d) => ({ _id: committedId(d.key, d.version), ...this.sealAudit(d) })),
+    );
   }
 
   async auditLog(f: AuditFilter): Promise<ConfigAuditDoc[]> {
@@ -245,6 +293,9 @@ export class ConfigStore {
     return rows.map((r) => this.openAudit(r));
   }
 }
+
+/** The id of the one success audit row of a committed version. */
+const committedId = (key: string, version: number) => `${key}@v${version}`;
 
 /** insertMany that ignores duplicates (another process got there first); returns the indexes it skipped. */
 async function insertManyTolerant(collection: mongoose.Collection, docs: object[]): Promise<Set<number>> {

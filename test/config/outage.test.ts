@@ -4,6 +4,7 @@ import { bindModels } from '../../src/config/models.js';
 import type { ConfigService } from '../../src/config/service.js';
 import { actor, openService, openTestDb, startOwnServer, type TestDb } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
+import { startBot } from '../helpers/discord.js';
 
 type OwnServer = NonNullable<Awaited<ReturnType<typeof startOwnServer>>>;
 let server: OwnServer | undefined;
@@ -55,6 +56,18 @@ describe('database outage', () => {
     }
     expect(svc.get('MAX_BATCH_SIZE')).toBe(500);
     expect(svc.stats().database).toBe('unavailable');
+
+    // What an admin sees in Discord meanwhile: reads answer from memory, writes say nothing changed.
+    const bot = await startBot(svc);
+    const session = bot.session();
+    const [view] = await session.run('/config view setting:MAX_BATCH_SIZE');
+    expect(view?.embeds[0]?.fields?.find((f) => f.name === 'Value')?.value).toBe('500');
+    const writeStarted = Date.now();
+    const replies = await session.run('/config set setting:MAX_BATCH_SIZE value:650');
+    expect(Date.now() - writeStarted).toBeLessThan(5000);
+    expect(replies.map((r) => r.kind)).toEqual(['defer', 'editReply']);
+    expect(replies[1]?.embeds[0]?.description).toMatch(/Database unavailable, nothing was changed/);
+    await bot.close();
     svc.get('LOG_LEVEL');
     const warnings = logs.lines.filter((l) => l.includes('serving configuration from memory'));
     expect(warnings).toHaveLength(1);

@@ -39,7 +39,24 @@ describe('a crash between the version write and the current-value write', () => 
     expect(restarted.get('MAX_BATCH_SIZE')).toBe(400);
     const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean();
     expect(current).toMatchObject({ version: v, value: 400 });
+    // The writer died before its audit row too: the repair writes it, so no version goes unaudited.
+    const audit = await bindModels(db.conn)
+      .ConfigAudit.find({ key: 'MAX_BATCH_SIZE', version: v, status: 'success' })
+      .lean();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ action: 'set', actor: carol, newValue: 400, oldValue: 100 });
+    expect(audit[0]?.reason).toMatch(/recorded on recovery/);
     await restarted.close();
+  });
+
+  it('leaves every version of every key with exactly one success audit row', async () => {
+    const m = bindModels(db.conn);
+    const versions = await m.ConfigVersion.find({}, { key: 1, version: 1 }).lean();
+    for (const v of versions) {
+      expect(await m.ConfigAudit.countDocuments({ key: v.key, version: v.version, status: 'success' })).toBe(
+        1,
+      );
+    }
   });
 
   it('is repaired by the next write to that key, which then gets the following version', async () => {
