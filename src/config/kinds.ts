@@ -43,7 +43,7 @@ export function integer(opts: IntegerOptions = {}): ValueKind<number> {
     schema: trimmed().transform((s, ctx) => {
       if (!/^[+-]?\d+$/.test(s))
         return fail(ctx, `"${preview(s)}" is not a whole number. Use digits only, e.g. 100`);
-      const n = Number(s);
+      const n = Number(s) || 0; // "-0" is 0
       if (!Number.isSafeInteger(n)) return fail(ctx, `${preview(s)} is too large`);
       if (n < min) return fail(ctx, `Must be at least ${min}${opts.minReason ? ` (${opts.minReason})` : ''}`);
       if (n > max) return fail(ctx, `Must be at most ${max}${opts.maxReason ? ` (${opts.maxReason})` : ''}`);
@@ -65,7 +65,7 @@ export function decimal({ min, max }: DecimalOptions): ValueKind<number> {
       if (!/^[+-]?(\d+(\.\d+)?|\.\d+)$/.test(s)) {
         return fail(ctx, `"${preview(s)}" is not a number. Use a decimal like 0.85`);
       }
-      const n = Number(s);
+      const n = Number(s) || 0; // "-0" is 0
       if (n < min || n > max) return fail(ctx, `Must be between ${min} and ${max}`);
       return n;
     }),
