@@ -85,8 +85,6 @@ const configVersionSchema = new Schema<ConfigVersionDoc>(
 );
 // The arbiter of concurrent writers: two processes can never both write version N of a key.
 configVersionSchema.index({ key: 1, version: 1 }, { unique: true });
-// Other processes poll for recent versions by time.
-configVersionSchema.index({ createdAt: 1 });
 
 const auditSchema = new Schema<ConfigAuditDoc>(
   {
@@ -107,8 +105,6 @@ const auditSchema = new Schema<ConfigAuditDoc>(
 );
 auditSchema.index({ createdAt: -1 });
 auditSchema.index({ key: 1, createdAt: -1 });
-// Per-user write rate limit counts a user's recent attempts.
-auditSchema.index({ 'actor.id': 1, createdAt: -1 });
 
 export interface ConfigModels {
   SystemConfig: Model<SystemConfigDoc>;

@@ -319,10 +319,24 @@ export class ConfigService {
     };
   }
 
-  /** How many writes `actorId` attempted in the last `windowMs` (for the rate limit; all processes count). */
-  async recentWrites(actorId: string, windowMs = 60_000): Promise<number> {
+  /**
+   * Counts a write attempt of `actorId` against `limit` per `windowMs`: returns the attempts in
+   * the window, and records this one only when it is allowed. Shared by every process through the
+   * database; concurrent attempts of one user may overshoot by a little.
+   */
+  async takeWriteSlot(
+    actorId: string,
+    limit: number,
+    windowMs = 60_000,
+  ): Promise<{ allowed: boolean; count: number }> {
     try {
-      return await this.store.writesBy(actorId, new Date(Date.now() - windowMs));
+      const now = Date.now();
+      const recent = (await this.store.writeTimes(actorId)).filter(
+        (t) => now - new Date(t).getTime() < windowMs,
+      );
+      if (recent.length >= limit) return { allowed: false, count: recent.length };
+      await this.store.recordWriteTimes(actorId, [...recent, new Date(now)]);
+      return { allowed: true, count: recent.length + 1 };
     } catch (err) {
       if (!isUnavailableError(err)) throw err;
       this.noteFailure('rate limit', err);
@@ -382,11 +396,6 @@ export class ConfigService {
       previous = v.value;
     }
     return newer.length;
-  }
-
-  /** Keys of versions written since `since`, with their newest version (the polling query). */
-  recentVersions(since: Date): Promise<Map<string, number>> {
-    return this.store.recentVersions(since);
   }
 
   /** The version this process holds for a key (0 when none). */
@@ -546,6 +555,7 @@ export class ConfigService {
           `Database became unavailable while saving ${def.key}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
         );
       }
+      await this.announceToOthers(def.key);
       return { previous: cur, version: doc, warnings: proposal.warnings };
     }
     throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
@@ -590,16 +600,29 @@ export class ConfigService {
     );
   }
 
+  /** Moves the change marker other processes poll; a failure only delays them until their next refresh. */
+  private async announceToOthers(key: string): Promise<void> {
+    await this.store.touchChanges().catch((err: unknown) => {
+      logger.warn(`Could not signal the change of ${key} to other processes`, errorDetail(err));
+    });
+  }
+
+  /** The marker that moves on every committed write (see ConfigStore.changeMarker). */
+  changeMarker(): Promise<string | undefined> {
+    return this.store.changeMarker();
+  }
+
   private async repairKey(key: string): Promise<void> {
     const def = this.registry.get(key);
     const fixed = await this.store.repair(key);
     if (!fixed || !def) return;
+    await this.announceToOthers(key);
     logger.warn(`Completed an interrupted write: ${key} is now version ${fixed.to.version}`);
     this.apply(def, fixed.to, fixed.from?.value);
   }
 
   private async seedMissing(): Promise<void> {
-    const present = new Set((await this.store.allCurrent()).map((d) => d.key));
+    const present = await this.store.currentVersions();
     const missing = [...this.registry.values()].filter((d) => !present.has(d.key));
     const now = new Date();
     const docs = missing.map((d) => this.initVersion(d, now));
@@ -618,6 +641,7 @@ export class ConfigService {
       })),
     );
     await this.store.seedCurrent(written);
+    if (written.length) await this.announceToOthers('seeded keys');
     if (written.length) logger.info(`Seeded ${written.length} keys with their defaults as version 1`);
   }
 

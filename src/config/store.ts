@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { isDuplicateKeyError } from '../db/connection.js';
 import { plainCodec, type ValueCodec } from './codec.js';
@@ -70,17 +71,26 @@ export class ConfigStore {
     return docs.map((d) => this.open(d) as ConfigVersionDoc);
   }
 
-  /** Newest version per key among versions written since `since` (the polling query; indexed by time). */
-  async recentVersions(since: Date): Promise<Map<string, number>> {
-    const rows = await this.m.ConfigVersion.find(
-      { createdAt: { $gte: since } },
-      { _id: 0, key: 1, version: 1 },
-    )
-      .lean<{ key: string; version: number }[]>()
-      .exec();
-    const newest = new Map<string, number>();
-    for (const r of rows) newest.set(r.key, Math.max(newest.get(r.key) ?? 0, r.version));
-    return newest;
+  /**
+   * A marker that changes on every committed write: other processes poll it with one lookup by
+   * _id (indexed on every server, including FerretDB's SQLite backend, which indexes nothing else
+   * for queries) and only read the current values when it moved.
+   */
+  async changeMarker(): Promise<string | undefined> {
+    const doc = await this.meta().findOne({ _id: 'changes' });
+    return doc?.marker;
+  }
+
+  async touchChanges(): Promise<void> {
+    await this.meta().updateOne(
+      { _id: 'changes' },
+      { $set: { marker: randomUUID(), at: new Date() } },
+      { upsert: true },
+    );
+  }
+
+  private meta() {
+    return this.m.ConfigAudit.db.collection<{ _id: string; marker: string; at: Date }>('config_meta');
   }
 
   /** Audit rows of a time window, oldest first, in batches (for exports). */
@@ -207,10 +217,17 @@ export class ConfigStore {
       this.m.ConfigVersion.aggregate<{ _id: string; n: number }>([
         { $group: { _id: '$key', n: { $sum: 1 } } },
       ]).exec(),
-      this.allCurrent(),
+      this.currentVersions(),
     ]);
-    const at = new Map(current.map((c) => [c.key, c.version]));
-    return counts.filter((c) => (at.get(c._id) ?? 0) < c.n).map((c) => c._id);
+    return counts.filter((c) => (current.get(c._id) ?? 0) < c.n).map((c) => c._id);
+  }
+
+  /** The version of every current document, without reading the values. */
+  async currentVersions(): Promise<Map<string, number>> {
+    const docs = await this.m.SystemConfig.find({}, { _id: 0, key: 1, version: 1 })
+      .lean<{ key: string; version: number }[]>()
+      .exec();
+    return new Map(docs.map((d) => [d.key, d.version]));
   }
 
   /** Seeds version 1 of many keys at once; returns the keys whose version 1 this call wrote. */
@@ -255,14 +272,25 @@ export class ConfigStore {
     return out;
   }
 
-  /** Write attempts (set, rollback, reset) by one user since `since`, refused ones excluded. */
-  writesBy(actorId: string, since: Date): Promise<number> {
-    return this.m.ConfigAudit.countDocuments({
-      'actor.id': actorId,
-      createdAt: { $gte: since },
-      action: { $in: ['set', 'rollback', 'reset'] },
-      status: { $in: ['success', 'failed'] },
-    }).exec();
+  /**
+   * Times of a user's recent write attempts: one small document per user, found by _id (the one
+   * lookup FerretDB's SQLite backend answers from an index, so the check stays fast as logs grow).
+   */
+  async writeTimes(actorId: string): Promise<Date[]> {
+    const doc = await this.conn()
+      .collection<{ _id: string; times: Date[] }>('config_rate_limits')
+      .findOne({ _id: actorId });
+    return doc?.times ?? [];
+  }
+
+  async recordWriteTimes(actorId: string, times: Date[]): Promise<void> {
+    await this.conn()
+      .collection<{ _id: string; times: Date[] }>('config_rate_limits')
+      .updateOne({ _id: actorId }, { $set: { times } }, { upsert: true });
+  }
+
+  private conn() {
+    return this.m.ConfigAudit.db;
   }
 
   async audit(doc: ConfigAuditDoc): Promise<void> {

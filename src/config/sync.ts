@@ -15,8 +15,6 @@ export interface SyncStatus {
 export interface SyncOptions {
   /** Polling period when change streams are unavailable. */
   intervalMs: number;
-  /** How far back each poll looks: covers writes that commit a little after they were stamped, and clock skew. */
-  lookbackMs?: number;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -24,9 +22,10 @@ const MAX_BACKOFF_MS = 30_000;
 /**
  * Brings changes made by other processes into this one: its cache, its events, its scheduler.
  * On a replica set (Atlas) it follows a change stream on config_versions; elsewhere (standalone
- * mongod, FerretDB) it polls the versions written in the last few seconds, an indexed query by
- * time, and catches up each key that moved. After a failure, the first good poll catches up on
- * everything missed, key by key in version order. Never throws; stop() leaves no timer.
+ * mongod, FerretDB) it polls a change marker that every committed write moves (one lookup by
+ * _id), and when it moved, catches up each key whose version is newer than this process holds,
+ * version by version in order. After a failure, the first good poll does the same. Never throws;
+ * stop() leaves no timer.
  */
 export class ConfigSync {
   private mode: SyncMode = 'stopped';
@@ -34,15 +33,13 @@ export class ConfigSync {
   private stream: { close(): Promise<void> } | undefined;
   private lastSync: Date | undefined;
   private failures = 0;
-  private readonly lookbackMs: number;
+  private lastMarker: string | undefined;
 
   constructor(
     private readonly config: ConfigService,
     private readonly conn: Connection,
     private readonly opts: SyncOptions,
-  ) {
-    this.lookbackMs = opts.lookbackMs ?? Math.max(10_000, opts.intervalMs * 4);
-  }
+  ) {}
 
   async start(): Promise<void> {
     if (this.mode !== 'stopped') return;
@@ -77,12 +74,15 @@ export class ConfigSync {
     };
   }
 
-  /** One poll: catch up every key that has a version newer than this process holds. */
+  /**
+   * One poll: a single lookup of the change marker; only when it moved since the last poll are
+   * the current values compared, and each key that moved is caught up version by version.
+   */
   async pollOnce(): Promise<void> {
-    const newest = await this.config.recentVersions(new Date(Date.now() - this.lookbackMs));
-    for (const [key, version] of newest) {
-      if (version > this.config.cachedVersion(key)) await this.config.catchUp(key);
-    }
+    const marker = await this.config.changeMarker();
+    if (marker !== undefined && marker === this.lastMarker) return;
+    this.lastMarker = marker;
+    await this.config.refresh({ repair: false });
   }
 
   private schedule(delay: number): void {

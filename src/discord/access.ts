@@ -64,12 +64,12 @@ export class AccessPolicy {
     }
   }
 
-  /** Refuses a write past the per-user limit; counted from the audit log, so across processes. */
+  /** Refuses a write past the per-user limit; counted in the database, so across processes. */
   async checkWriteRate(interaction: BaseInteraction, config: ConfigService, attempt: Attempt): Promise<void> {
     const limit = this.settings.writesPerMinute;
     if (!limit) return;
-    const count = await config.recentWrites(interaction.user.id);
-    if (count >= limit) {
+    const { allowed, count } = await config.takeWriteSlot(interaction.user.id, limit);
+    if (!allowed) {
       throw new UserError(
         'RATE_LIMITED',
         `Too many changes: you made ${count} in the last minute and the limit is ${limit}. Nothing was changed; try again in a minute.`,

@@ -23,8 +23,7 @@ beforeAll(async () => {
   const connY = await connect({ uri: server.uri, dbName: dbX.dbName, timeoutMs: 3000 });
   dbY = { ...dbX, conn: connY, drop: () => connY.close() };
   y = await openService(dbY);
-  // A short look-back, so changes made while this process was cut off are outside its window.
-  sync = new ConfigSync(x, dbX.conn, { intervalMs: 200, lookbackMs: 300 });
+  sync = new ConfigSync(x, dbX.conn, { intervalMs: 200 });
   await sync.start();
 });
 afterAll(async () => {

@@ -1,0 +1,279 @@
+/**
+ * Benchmarks against the same real database the tests use (MONGODB_URI, else an embedded server
+ * in a temp dir). Prints a table, or with --json one JSON object of numbers. Targets in README.
+ *
+ *   npm run bench [-- --json] [-- --quick]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { integer } from '../src/config/kinds.js';
+import { buildRegistry, registry, type KeyDefinition } from '../src/config/registry.js';
+import { ConfigService } from '../src/config/service.js';
+import { connect } from '../src/db/connection.js';
+import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
+import { ConsoleSession } from '../src/discord/console-session.js';
+import { createCommandContext } from '../src/discord/context.js';
+import { OfflineDiscord } from '../src/discord/harness.js';
+import { loadCommands } from '../src/discord/loader.js';
+import { ADMIN_PERMISSIONS } from '../src/discord/payloads.js';
+import { env } from '../src/env.js';
+import { setLogLevel } from '../src/logger.js';
+
+const json = process.argv.includes('--json');
+const quick = process.argv.includes('--quick');
+const say = (s: string) => {
+  if (!json) process.stderr.write(`${s}\n`);
+};
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function benchRegistry() {
+  const defs: Record<string, KeyDefinition> = Object.fromEntries(registry);
+  for (let i = 0; i < 8; i++) {
+    defs[`BENCH_WRITER_${i}`] = {
+      ...integer({ min: 0, max: 1_000_000_000 }),
+      category: 'system',
+      description: `writer ${i}`,
+      default: 0,
+      sensitive: false,
+      requiresRestart: false,
+    } as KeyDefinition;
+  }
+  return buildRegistry(defs);
+}
+
+/** Per-call cost of `fn`, from batches of calls (single calls are below the timer's resolution). */
+function perCallNs(fn: (i: number) => unknown, batches: number, perBatch: number): number[] {
+  const out: number[] = [];
+  let sink = 0;
+  for (let b = 0; b < batches; b++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < perBatch; i++) if (fn(i) !== undefined) sink++;
+    out.push(Number(process.hrtime.bigint() - t0) / perBatch);
+  }
+  if (sink < 0) process.stderr.write('');
+  return out;
+}
+
+function child(args: object): {
+  lines: AsyncIterator<string>;
+  write(s: string): void;
+  done: Promise<number>;
+} {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-peer.ts', JSON.stringify(args)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  return {
+    lines,
+    write: (s) => proc.stdin.write(s),
+    done: new Promise((r) => proc.once('exit', (code) => r(code ?? 1))),
+  };
+}
+
+async function main(): Promise<void> {
+  setLogLevel('warn');
+  const e = env();
+  let server: EmbeddedServer | undefined;
+  let dir: string | undefined;
+  let uri = e.MONGODB_URI;
+  if (!uri) {
+    dir = mkdtempSync(path.join(tmpdir(), 'config-bot-bench-'));
+    server = await startEmbedded({
+      dataDir: dir,
+      prefer: e.EMBEDDED_DB,
+      ferretdbPath: e.FERRETDB_PATH,
+      searchPath: e.PATH,
+    });
+    uri = server.uri;
+  }
+  const dbName = `bench_${Date.now()}`;
+  const conn = await connect({ uri, dbName, timeoutMs: 10_000 });
+  const config = new ConfigService({ registry: benchRegistry(), conn });
+  await config.init();
+  const result: Record<string, number | string> = { database: server?.kind ?? 'MONGODB_URI' };
+  const admin = { id: '100000000000000001', tag: 'bench' };
+
+  say('get() vs Map.get ...');
+  const keys = [...registry.keys()];
+  const map = new Map(keys.map((k) => [k, config.get(k)]));
+  for (let w = 0; w < 3; w++) {
+    perCallNs((i) => config.get(keys[i % keys.length] ?? ''), 200, 1000);
+    perCallNs((i) => map.get(keys[i % keys.length] ?? ''), 200, 1000);
+  }
+  const getNs = perCallNs((i) => config.get(keys[i % keys.length] ?? ''), 2000, 1000);
+  const mapNs = perCallNs((i) => map.get(keys[i % keys.length] ?? ''), 2000, 1000);
+  result.get_ns_p50 = pct(getNs, 50);
+  result.get_ns_p99 = pct(getNs, 99);
+  result.map_get_ns_p50 = pct(mapNs, 50);
+  result.get_vs_map_ratio = result.get_ns_p50 / result.map_get_ns_p50;
+
+  say('cache hit rate with changes arriving ...');
+  const before = config.stats().cache;
+  let writing = true;
+  const writer = (async () => {
+    let n = 0;
+    while (writing) await config.set('BENCH_WRITER_0', String(++n), admin);
+  })();
+  const until = Date.now() + (quick ? 1000 : 3000);
+  while (Date.now() < until) {
+    for (let i = 0; i < 10_000; i++) config.get(keys[i % keys.length] ?? '');
+    await new Promise((r) => setImmediate(r));
+  }
+  writing = false;
+  await writer;
+  const after = config.stats().cache;
+  result.cache_hit_rate =
+    (after.hits - before.hits) / (after.hits - before.hits + after.misses - before.misses);
+
+  say('sequential set() ...');
+  const setMs: number[] = [];
+  const n = quick ? 100 : 300;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await config.set('BENCH_WRITER_1', String(i + 1), admin);
+    setMs.push(performance.now() - s);
+  }
+  result.set_ms_p50 = pct(setMs, 50);
+  result.set_ms_p99 = pct(setMs, 99);
+  result.sets_per_s = n / ((performance.now() - t0) / 1000);
+
+  say('8 concurrent writers on 8 keys ...');
+  const per = quick ? 25 : 60;
+  const c0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; i < per; i++) await config.set(`BENCH_WRITER_${w}`, String(1_000_000 + i), admin);
+    }),
+  );
+  result.concurrent_sets_per_s = (8 * per) / ((performance.now() - c0) / 1000);
+
+  say('/config set through the discord.js harness ...');
+  const ctx = createCommandContext(config, {
+    allowedGuildIds: ['100000000000000000'],
+    adminRoleIds: [],
+    confirmTimeoutMs: 60_000,
+  });
+  const discord = new OfflineDiscord(await loadCommands(), ctx, '100000000000000020');
+  const session = new ConsoleSession(discord, {
+    applicationId: '100000000000000020',
+    guildId: '100000000000000000',
+    channelId: '100000000000000010',
+    user: { id: '100000000000000001', username: 'bench' },
+    permissions: ADMIN_PERMISSIONS,
+    roles: [],
+  });
+  const interactionMs: number[] = [];
+  for (let i = 0; i < (quick ? 50 : 200); i++) {
+    const from = discord.calls.length;
+    const start = Date.now();
+    await session.run(`/config set setting:MAX_BATCH_SIZE value:${100 + (i % 500)}`);
+    const first = discord.calls[from];
+    if (first) interactionMs.push(first.at - start);
+  }
+  result.interaction_ms_p50 = pct(interactionMs, 50);
+  result.interaction_ms_p99 = pct(interactionMs, 99);
+  await discord.destroy();
+
+  say('propagation to a second process ...');
+  const peer = child({ mode: 'follow', uri, dbName, intervalMs: e.CONFIG_POLL_INTERVAL_MS });
+  await peer.lines.next(); // ready
+  const propagation: number[] = [];
+  for (let i = 0; i < (quick ? 10 : 30); i++) {
+    const r = await config.set('IMMEDIATE_EXPORT_BUFFER', String(i % 2 ? 10 : 20), admin);
+    const committed = Date.now();
+    if (!r.ok) continue;
+    for (;;) {
+      const { value } = await peer.lines.next();
+      const msg = JSON.parse(String(value)) as { key: string; version: number; at: number };
+      if (msg.key === 'IMMEDIATE_EXPORT_BUFFER' && msg.version === r.version) {
+        propagation.push(msg.at - committed);
+        break;
+      }
+    }
+    await new Promise((res) => setTimeout(res, 37 * (i % 7))); // spread commits over the poll cycle
+  }
+  peer.write('stop\n');
+  await peer.done;
+  result.propagation_ms_p50 = pct(propagation, 50);
+  result.propagation_ms_p99 = pct(propagation, 99);
+  result.poll_interval_ms = e.CONFIG_POLL_INTERVAL_MS;
+
+  const versions = quick ? 10_000 : 100_000;
+  say(`history page of one key with ${versions} versions (inserting) ...`);
+  const batch = 5000;
+  const base = Date.now() - versions * 1000;
+  for (let v = 2; v <= versions; v += batch) {
+    const docs = [];
+    for (let k = v; k < Math.min(v + batch, versions + 1); k++) {
+      docs.push({
+        key: 'BENCH_WRITER_7',
+        version: 1_000 + k,
+        value: k,
+        action: 'set',
+        actor: admin,
+        createdAt: new Date(base + k * 1000),
+      });
+    }
+    await conn.collection('config_versions').insertMany(docs);
+  }
+  const pageMs: number[] = [];
+  for (let i = 0; i < (quick ? 20 : 30); i++) {
+    const before = 1_000 + Math.floor(Math.random() * versions);
+    const s = performance.now();
+    await config.history('BENCH_WRITER_7', { limit: 25, before });
+    pageMs.push(performance.now() - s);
+  }
+  result.history_page_ms_p99 = pct(pageMs, 99);
+  result.history_versions = versions;
+
+  const count = quick ? 1000 : 10_000;
+  say(`start-up of a process with ${count} keys ...`);
+  const startupDb = `${dbName}_startup`;
+  const seed = child({ mode: 'startup', uri, dbName: startupDb, keys: count });
+  const seeded = JSON.parse(String((await seed.lines.next()).value)) as { startup_ms: number };
+  await seed.done;
+  const load = child({ mode: 'startup', uri, dbName: startupDb, keys: count });
+  const loaded = JSON.parse(String((await load.lines.next()).value)) as {
+    startup_ms: number;
+    rss_mb: number;
+  };
+  await load.done;
+  result.first_start_seed_ms = seeded.startup_ms;
+  result.startup_ms = loaded.startup_ms;
+  result.rss_mb = loaded.rss_mb;
+  result.startup_keys = count;
+
+  await config.close();
+  await conn.dropDatabase();
+  const other = conn.useDb(startupDb);
+  await other.dropDatabase();
+  await conn.close();
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const rows = Object.entries(result).map(
+    ([k, v]) =>
+      `${k.padEnd(24)} ${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : v}`,
+  );
+  process.stdout.write(`${rows.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
