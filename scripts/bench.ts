@@ -21,6 +21,7 @@ import { loadCommands } from '../src/discord/loader.js';
 import { ADMIN_PERMISSIONS } from '../src/discord/payloads.js';
 import { env } from '../src/env.js';
 import { setLogLevel } from '../src/logger.js';
+import { runScript } from './lib/run.js';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -208,25 +209,32 @@ async function main(): Promise<void> {
 
   const versions = quick ? 10_000 : 100_000;
   say(`history page of one key with ${versions} versions (inserting) ...`);
+  // Contiguous versions after the key's current one, then the current document moved to the newest,
+  // exactly as that many set() calls would leave them (inserted in bulk to save time).
   const batch = 5000;
+  const from = config.cachedVersion('BENCH_WRITER_7') + 1;
+  const top = from + versions - 1;
   const base = Date.now() - versions * 1000;
-  for (let v = 2; v <= versions; v += batch) {
+  for (let v = from; v <= top; v += batch) {
     const docs = [];
-    for (let k = v; k < Math.min(v + batch, versions + 1); k++) {
+    for (let k = v; k < Math.min(v + batch, top + 1); k++) {
       docs.push({
         key: 'BENCH_WRITER_7',
-        version: 1_000 + k,
+        version: k,
         value: k,
         action: 'set',
         actor: admin,
-        createdAt: new Date(base + k * 1000),
+        createdAt: new Date(base + (k - from) * 1000),
       });
     }
     await conn.collection('config_versions').insertMany(docs);
   }
+  await conn
+    .collection('system_configs')
+    .updateOne({ key: 'BENCH_WRITER_7' }, { $set: { version: top, value: top, updatedAt: new Date() } });
   const pageMs: number[] = [];
   for (let i = 0; i < (quick ? 20 : 30); i++) {
-    const before = 1_000 + Math.floor(Math.random() * versions);
+    const before = from + 25 + Math.floor(Math.random() * (versions - 25));
     const s = performance.now();
     await config.history('BENCH_WRITER_7', { limit: 25, before });
     pageMs.push(performance.now() - s);
@@ -270,10 +278,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${rows.join('\n')}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -17,8 +17,9 @@ import {
 } from '../src/discord/console-session.js';
 import type { CapturedCall } from '../src/discord/harness.js';
 import { startOffline } from '../src/discord/offline.js';
-import { env, EnvError } from '../src/env.js';
+import { env } from '../src/env.js';
 import { startRuntime } from '../src/runtime.js';
+import { runScript } from './lib/run.js';
 
 const USAGE = `usage: npm run console -- [--json] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] ["/config view setting:MAX_BATCH_SIZE"]
 Interactive lines: a command like /config list, press LABEL_OR_ID, complete "/config view setting:MAX", help, quit`;
@@ -159,12 +160,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 2;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `${err instanceof EnvError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -8,7 +8,8 @@
 import { REST, Routes, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
 import { applicationIdFromToken } from '../src/discord/context.js';
 import { loadCommands } from '../src/discord/loader.js';
-import { env, EnvError } from '../src/env.js';
+import { env } from '../src/env.js';
+import { runScript } from './lib/run.js';
 
 async function main(): Promise<number> {
   const flags = new Set(process.argv.slice(2));
@@ -57,12 +58,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `${err instanceof EnvError ? err.message : err instanceof Error ? err.message : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -5,10 +5,11 @@
  */
 import { REST } from 'discord.js';
 import { restNotifier } from '../src/discord/notifier.js';
-import { env, EnvError } from '../src/env.js';
+import { env } from '../src/env.js';
 import { localDate } from '../src/jobs/time.js';
 import { runDailyExport, slotOfDate } from '../src/jobs/daily-export.js';
 import { startRuntime } from '../src/runtime.js';
+import { runScript } from './lib/run.js';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -56,12 +57,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `${err instanceof EnvError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runScript(main);
