@@ -1,5 +1,4 @@
 import type { Connection } from 'mongoose';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isUnavailableError, isDuplicateKeyError } from '../db/connection.js';
 import { DatabaseUnavailableError, UserError } from '../errors.js';
 import { errorDetail, logger, LOG_LEVELS, setLogLevel, type LogLevel } from '../logger.js';
@@ -9,7 +8,6 @@ import { ConfigEvents, type ConfigChange, type ConfigListener } from './events.j
 import {
   bindModels,
   ensureIndexes,
-  SYSTEM_ACTOR,
   type Actor,
   type AuditAction,
   type ConfigAuditDoc,
@@ -19,6 +17,7 @@ import {
 } from './models.js';
 import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
 import { ConfigStore, type AuditFilter } from './store.js';
+import { VersionWriter, type Proposal } from './writer.js';
 import { checkReason, parseValue, resolveKey, revalidate } from './validate.js';
 
 /** Where a request came from, recorded in the audit log. */
@@ -89,12 +88,6 @@ export interface Preview {
 
 export const MASK = '••••••';
 
-interface Proposal {
-  value: unknown;
-  restoredFrom?: number;
-  warnings: string[];
-}
-
 /**
  * The configuration core every command, job and script calls. Reads come from memory; writes
  * append a version, then move the current value forward by compare-and-set (see ConfigStore),
@@ -104,10 +97,10 @@ export class ConfigService {
   readonly events = new ConfigEvents();
   private readonly cache = new ConfigCache();
   private readonly store: ConfigStore;
+  private readonly writer: VersionWriter;
   private readonly registry: Registry;
   private readonly conn: Connection;
   private readonly ttlMs: number;
-  private readonly retries: number;
   private ttlTimer: NodeJS.Timeout | undefined;
   private outageSince: Date | undefined;
   private outageWarned = false;
@@ -128,14 +121,18 @@ export class ConfigService {
       opts.encryptionKey ? encryptingCodec(sensitive, opts.encryptionKey) : plainCodec,
     );
     this.ttlMs = opts.cacheTtlMs ?? 300_000;
-    this.retries = opts.writeRetries ?? 8;
+    this.writer = new VersionWriter(this.store, this.registry, {
+      retries: opts.writeRetries ?? 8,
+      onApplied: (def, version, oldValue) => this.apply(def, version, oldValue),
+      unchanged: (def, action, current, restoredFrom) => this.unchanged(def, action, current, restoredFrom),
+    });
   }
 
   /** Creates indexes, completes interrupted writes, seeds missing keys and loads every value. */
   async init(): Promise<void> {
     await ensureIndexes(bindModels(this.conn));
-    await this.repairAll();
-    await this.seedMissing();
+    await this.writer.repairAll();
+    await this.writer.seedMissing();
     await this.refresh({ repair: false });
     this.watchConnection();
     this.bindLogLevel();
@@ -372,7 +369,7 @@ export class ConfigService {
    * moved on elsewhere is caught up version by version, so listeners see every change in order.
    */
   async refresh({ repair = true } = {}): Promise<void> {
-    if (repair) await this.repairAll();
+    if (repair) await this.writer.repairAll();
     const docs = await this.store.allCurrent();
     for (const doc of docs) {
       const def = this.registry.get(doc.key);
@@ -414,13 +411,6 @@ export class ConfigService {
       yield batch.map((r) => this.maskAudit(r));
   }
 
-  /** Completes every write that was interrupted between its version and its current value. */
-  async repairAll(): Promise<number> {
-    const keys = await this.store.lagging();
-    for (const key of keys) await this.repairKey(key);
-    return keys.length;
-  }
-
   // ---- writes ----------------------------------------------------------------------------
 
   /**
@@ -444,7 +434,7 @@ export class ConfigService {
       const def = resolveKey(this.registry, input);
       key = def.key;
       const propose = await prepare(def);
-      const res = await this.commit(def, action, actor, reason, ctx, (cur) => {
+      const res = await this.writer.commit(def, action, actor, reason, ctx, (cur) => {
         oldValue = cur.value;
         const p = propose();
         proposed = p.value;
@@ -470,8 +460,8 @@ export class ConfigService {
         key,
         action,
         status: 'failed',
-        oldValue: def ? this.stored(def, oldValue ?? this.cache.peek(key)?.value) : undefined,
-        newValue: def ? this.stored(def, proposed) : undefined,
+        oldValue: def ? (oldValue ?? this.cache.peek(key)?.value) : undefined,
+        newValue: def ? proposed : undefined,
         actor,
         reason,
         error: error ? error.message : `internal error: ${errorDetail(err).error as string}`,
@@ -483,101 +473,6 @@ export class ConfigService {
       if (!error) throw err;
       return { ok: false, error };
     }
-  }
-
-  private async commit(
-    def: RegisteredKey,
-    action: VersionAction,
-    actor: Actor,
-    reason: string | undefined,
-    ctx: RequestContext,
-    next: (cur: SystemConfigDoc) => Proposal,
-  ): Promise<{ previous: SystemConfigDoc; version: ConfigVersionDoc; warnings: string[] }> {
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
-      const cur = await this.store.current(def.key);
-      if (!cur) {
-        await this.seedOne(def);
-        continue;
-      }
-      const proposal = next(cur);
-      if (def.format(proposal.value as never) === def.format(cur.value as never)) {
-        // Only claim "already" once sure no newer version exists that the current document lags.
-        if (await this.store.version(def.key, cur.version + 1)) {
-          await this.repairKey(def.key);
-          continue;
-        }
-        throw this.unchanged(def, action, cur.value, proposal.restoredFrom);
-      }
-      const doc: ConfigVersionDoc = {
-        key: def.key,
-        version: cur.version + 1,
-        value: proposal.value,
-        action,
-        actor,
-        ...(reason ? { reason } : {}),
-        ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
-        createdAt: new Date(),
-      };
-      if (!(await this.store.insertVersion(doc))) {
-        // Lost the race for this version number, or a crashed writer left it: complete, then retry.
-        await this.repairKey(def.key);
-        continue;
-      }
-      // From here the change is committed: the version exists, and versions are the source of truth.
-      // The audit row goes before the current value moves: a crash in between leaves the key
-      // lagging, and the repair that completes it also writes any audit row still missing.
-      try {
-        await this.store.auditCommitted({
-          key: def.key,
-          action,
-          status: 'success',
-          oldValue: cur.value,
-          newValue: doc.value,
-          version: doc.version,
-          actor,
-          ...(reason ? { reason } : {}),
-          ...ctx,
-          createdAt: new Date(),
-        });
-        if (!(await this.store.advance(def.key, cur.version, doc))) await this.settle(def.key, doc.version);
-      } catch (err) {
-        if (!isUnavailableError(err)) {
-          // Committed all the same: the version exists, and repair completes what is missing.
-          logger.error(
-            `After committing ${def.key} v${doc.version}, a follow-up write failed`,
-            errorDetail(err),
-          );
-          return { previous: cur, version: doc, warnings: proposal.warnings };
-        }
-        throw new DatabaseUnavailableError(
-          errorDetail(err).error as string,
-          `Database became unavailable while saving ${def.key}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
-        );
-      }
-      await this.announceToOthers(def.key);
-      return { previous: cur, version: doc, warnings: proposal.warnings };
-    }
-    throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
-      key: def.key,
-    });
-  }
-
-  /**
-   * Brings the current document up to at least `version` after our compare-and-set missed.
-   * On MongoDB only a repair by another process can have moved it (and that applies our version).
-   * FerretDB 1.x runs updateOne as a read followed by a write, so a concurrent writer's stale
-   * update can even move it back; repairing forward from the versions restores it.
-   */
-  private async settle(key: string, version: number): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      const cur = await this.store.current(key);
-      if (cur && cur.version >= version) return;
-      await this.repairKey(key);
-    }
-    logger.warn(
-      `Current document of ${key} still behind v${version}; the next write or refresh completes it`,
-    );
   }
 
   private unchanged(
@@ -600,73 +495,9 @@ export class ConfigService {
     );
   }
 
-  /** Moves the change marker other processes poll; a failure only delays them until their next refresh. */
-  private async announceToOthers(key: string): Promise<void> {
-    await this.store.touchChanges().catch((err: unknown) => {
-      logger.warn(`Could not signal the change of ${key} to other processes`, errorDetail(err));
-    });
-  }
-
   /** The marker that moves on every committed write (see ConfigStore.changeMarker). */
   changeMarker(): Promise<string | undefined> {
     return this.store.changeMarker();
-  }
-
-  private async repairKey(key: string): Promise<void> {
-    const def = this.registry.get(key);
-    const fixed = await this.store.repair(key);
-    if (!fixed || !def) return;
-    await this.announceToOthers(key);
-    logger.warn(`Completed an interrupted write: ${key} is now version ${fixed.to.version}`);
-    this.apply(def, fixed.to, fixed.from?.value);
-  }
-
-  private async seedMissing(): Promise<void> {
-    const present = await this.store.currentVersions();
-    const missing = [...this.registry.values()].filter((d) => !present.has(d.key));
-    const now = new Date();
-    const docs = missing.map((d) => this.initVersion(d, now));
-    // Versions, then their audit rows, then current values: an interrupted start is completed by repair.
-    const seeded = new Set(await this.store.seedVersions(docs));
-    const written = docs.filter((d) => seeded.has(d.key));
-    await this.store.auditSeeded(
-      written.map((d) => ({
-        key: d.key,
-        action: 'init' as const,
-        status: 'success' as const,
-        newValue: d.value,
-        version: 1,
-        actor: SYSTEM_ACTOR,
-        createdAt: now,
-      })),
-    );
-    await this.store.seedCurrent(written);
-    if (written.length) await this.announceToOthers('seeded keys');
-    if (written.length) logger.info(`Seeded ${written.length} keys with their defaults as version 1`);
-  }
-
-  private async seedOne(def: RegisteredKey): Promise<void> {
-    const doc = this.initVersion(def, new Date());
-    if (await this.store.insertVersion(doc)) {
-      await this.store.auditSeeded([
-        {
-          key: def.key,
-          action: 'init',
-          status: 'success',
-          newValue: doc.value,
-          version: 1,
-          actor: SYSTEM_ACTOR,
-          createdAt: new Date(),
-        },
-      ]);
-      await this.store.advance(def.key, null, doc);
-    } else {
-      await this.repairKey(def.key);
-    }
-  }
-
-  private initVersion(def: RegisteredKey, createdAt: Date): ConfigVersionDoc {
-    return { key: def.key, version: 1, value: def.default, action: 'init', actor: SYSTEM_ACTOR, createdAt };
   }
 
   /** Updates this process's cache and tells listeners, once a version is committed. */
@@ -839,10 +670,5 @@ export class ConfigService {
     } catch {
       return JSON.stringify(value);
     }
-  }
-
-  /** What goes into the audit log (the store encrypts sensitive values; readers see them masked). */
-  private stored(_def: RegisteredKey, value: unknown): unknown {
-    return value;
   }
 }

@@ -1,0 +1,217 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isUnavailableError } from '../db/connection.js';
+import { DatabaseUnavailableError, UserError } from '../errors.js';
+import { errorDetail, logger } from '../logger.js';
+import {
+  SYSTEM_ACTOR,
+  type Actor,
+  type ConfigVersionDoc,
+  type SystemConfigDoc,
+  type VersionAction,
+} from './models.js';
+import type { RegisteredKey, Registry } from './registry.js';
+import type { RequestContext } from './service.js';
+import type { ConfigStore } from './store.js';
+
+/** What a write proposes, computed from fresh state on each attempt. */
+export interface Proposal {
+  value: unknown;
+  restoredFrom?: number;
+  warnings: string[];
+}
+
+export interface Committed {
+  previous: SystemConfigDoc;
+  version: ConfigVersionDoc;
+  warnings: string[];
+}
+
+export interface WriterOptions {
+  /** Retries of a writer that lost a race before it reports a conflict. */
+  retries: number;
+  /** A version became current here (written, repaired or seeded): update caches, tell listeners. */
+  onApplied(def: RegisteredKey, version: ConfigVersionDoc, oldValue: unknown): void;
+  /** The "already has that value" error, worded by the service. */
+  unchanged(def: RegisteredKey, action: VersionAction, current: unknown, restoredFrom?: number): UserError;
+}
+
+/**
+ * Appends versions without transactions: the unique (key, version) index decides which writer
+ * wins a version number; the audit row follows; the current value moves forward by
+ * compare-and-set; a change marker tells other processes. Anything a crash or an outage leaves
+ * half done (a version ahead of the current value, a missing audit row) is completed by repair,
+ * which runs at start, on the next write to the key, and on every refresh.
+ */
+export class VersionWriter {
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly registry: Registry,
+    private readonly opts: WriterOptions,
+  ) {}
+
+  /** Completes every write that was interrupted between its version and its current value. */
+  async repairAll(): Promise<number> {
+    const keys = await this.store.lagging();
+    for (const key of keys) await this.repairKey(key);
+    return keys.length;
+  }
+
+  async seedMissing(): Promise<void> {
+    const present = await this.store.currentVersions();
+    const missing = [...this.registry.values()].filter((d) => !present.has(d.key));
+    const now = new Date();
+    const docs = missing.map((d) => this.initVersion(d, now));
+    // Versions, then their audit rows, then current values: an interrupted start is completed by repair.
+    const seeded = new Set(await this.store.seedVersions(docs));
+    const written = docs.filter((d) => seeded.has(d.key));
+    await this.store.auditSeeded(
+      written.map((d) => ({
+        key: d.key,
+        action: 'init' as const,
+        status: 'success' as const,
+        newValue: d.value,
+        version: 1,
+        actor: SYSTEM_ACTOR,
+        createdAt: now,
+      })),
+    );
+    await this.store.seedCurrent(written);
+    if (written.length) await this.announceToOthers('seeded keys');
+    if (written.length) logger.info(`Seeded ${written.length} keys with their defaults as version 1`);
+  }
+
+  async commit(
+    def: RegisteredKey,
+    action: VersionAction,
+    actor: Actor,
+    reason: string | undefined,
+    ctx: RequestContext,
+    next: (cur: SystemConfigDoc) => Proposal,
+  ): Promise<{ previous: SystemConfigDoc; version: ConfigVersionDoc; warnings: string[] }> {
+    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
+      const cur = await this.store.current(def.key);
+      if (!cur) {
+        await this.seedOne(def);
+        continue;
+      }
+      const proposal = next(cur);
+      if (def.format(proposal.value as never) === def.format(cur.value as never)) {
+        // Only claim "already" once sure no newer version exists that the current document lags.
+        if (await this.store.version(def.key, cur.version + 1)) {
+          await this.repairKey(def.key);
+          continue;
+        }
+        throw this.opts.unchanged(def, action, cur.value, proposal.restoredFrom);
+      }
+      const doc: ConfigVersionDoc = {
+        key: def.key,
+        version: cur.version + 1,
+        value: proposal.value,
+        action,
+        actor,
+        ...(reason ? { reason } : {}),
+        ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
+        createdAt: new Date(),
+      };
+      if (!(await this.store.insertVersion(doc))) {
+        // Lost the race for this version number, or a crashed writer left it: complete, then retry.
+        await this.repairKey(def.key);
+        continue;
+      }
+      // From here the change is committed: the version exists, and versions are the source of truth.
+      // The audit row goes before the current value moves: a crash in between leaves the key
+      // lagging, and the repair that completes it also writes any audit row still missing.
+      try {
+        await this.store.auditCommitted({
+          key: def.key,
+          action,
+          status: 'success',
+          oldValue: cur.value,
+          newValue: doc.value,
+          version: doc.version,
+          actor,
+          ...(reason ? { reason } : {}),
+          ...ctx,
+          createdAt: new Date(),
+        });
+        if (!(await this.store.advance(def.key, cur.version, doc))) await this.settle(def.key, doc.version);
+      } catch (err) {
+        if (!isUnavailableError(err)) {
+          // Committed all the same: the version exists, and repair completes what is missing.
+          logger.error(
+            `After committing ${def.key} v${doc.version}, a follow-up write failed`,
+            errorDetail(err),
+          );
+          return { previous: cur, version: doc, warnings: proposal.warnings };
+        }
+        throw new DatabaseUnavailableError(
+          errorDetail(err).error as string,
+          `Database became unavailable while saving ${def.key}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
+        );
+      }
+      await this.announceToOthers(def.key);
+      return { previous: cur, version: doc, warnings: proposal.warnings };
+    }
+    throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
+      key: def.key,
+    });
+  }
+
+  /**
+   * Brings the current document up to at least `version` after our compare-and-set missed.
+   * On MongoDB only a repair by another process can have moved it (and that applies our version).
+   * FerretDB 1.x runs updateOne as a read followed by a write, so a concurrent writer's stale
+   * update can even move it back; repairing forward from the versions restores it.
+   */
+  private async settle(key: string, version: number): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+      const cur = await this.store.current(key);
+      if (cur && cur.version >= version) return;
+      await this.repairKey(key);
+    }
+    logger.warn(
+      `Current document of ${key} still behind v${version}; the next write or refresh completes it`,
+    );
+  }
+
+  async repairKey(key: string): Promise<void> {
+    const def = this.registry.get(key);
+    const fixed = await this.store.repair(key);
+    if (!fixed || !def) return;
+    await this.announceToOthers(key);
+    logger.warn(`Completed an interrupted write: ${key} is now version ${fixed.to.version}`);
+    this.opts.onApplied(def, fixed.to, fixed.from?.value);
+  }
+
+  private async seedOne(def: RegisteredKey): Promise<void> {
+    const doc = this.initVersion(def, new Date());
+    if (await this.store.insertVersion(doc)) {
+      await this.store.auditSeeded([
+        {
+          key: def.key,
+          action: 'init',
+          status: 'success',
+          newValue: doc.value,
+          version: 1,
+          actor: SYSTEM_ACTOR,
+          createdAt: new Date(),
+        },
+      ]);
+      await this.store.advance(def.key, null, doc);
+    } else {
+      await this.repairKey(def.key);
+    }
+  }
+
+  private initVersion(def: RegisteredKey, createdAt: Date): ConfigVersionDoc {
+    return { key: def.key, version: 1, value: def.default, action: 'init', actor: SYSTEM_ACTOR, createdAt };
+  }
+
+  /** Moves the change marker other processes poll; a failure only delays them until their next refresh. */
+  private async announceToOthers(key: string): Promise<void> {
+    await this.store.touchChanges().catch((err: unknown) => {
+      logger.warn(`Could not signal the change of ${key} to other processes`, errorDetail(err));
+    });
+  }
+}
