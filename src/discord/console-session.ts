@@ -180,12 +180,18 @@ export function renderText(view: ReplyView): string {
   if (buttons.length)
     lines.push(buttons.map((b) => `[${b.label}${b.disabled ? ' (disabled)' : ''}]`).join(' '));
   for (const c of view.choices ?? []) lines.push(`  ${String(c.value)}  —  ${c.name}`);
-  return terminalTimestamps(lines.join('\n'));
+  return terminalText(lines.join('\n'));
 }
 
-/** Discord renders <t:UNIX:f> in the reader's time zone; a terminal gets UTC text instead. */
-function terminalTimestamps(text: string): string {
+/**
+ * What Discord would display, as plain text: markdown escapes and the zero-width spaces that
+ * break mentions are removed, and <t:UNIX:f> timestamps (rendered by Discord in the reader's
+ * time zone) become UTC text.
+ */
+function terminalText(text: string): string {
   return text
+    .replace(/\\([\\*_`~|>#\-[\]()])/g, '$1')
+    .replace(/\u200b/g, '')
     .replace(/ \(<t:\d+:R>\)/g, '')
     .replace(
       /<t:(\d+):[tTdDfFR]>/g,

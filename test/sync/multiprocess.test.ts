@@ -60,7 +60,9 @@ describe('two bot processes on one database', () => {
     expect(committed.ok).toBe(true);
     const seen = await waitFor(b, (l) => l.type === 'change' && l.key === 'MAX_BATCH_SIZE');
     expect(seen).toMatchObject({ value: 321, version: committed.version });
-    process.stderr.write(`[propagation] ${(seen.at ?? 0) - (committed.at ?? 0)} ms (poll interval ${INTERVAL_MS} ms)\n`);
+    process.stderr.write(
+      `[propagation] ${(seen.at ?? 0) - (committed.at ?? 0)} ms (poll interval ${INTERVAL_MS} ms)\n`,
+    );
     expect((seen.at ?? 0) - (committed.at ?? 0)).toBeLessThan(2 * INTERVAL_MS);
     b.proc.stdin.write('get MAX_BATCH_SIZE\n');
     expect((await waitFor(b, (l) => l.type === 'get')).value).toBe(321);
