@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { integer } from '../src/config/kinds.js';
 import { buildRegistry, registry, type KeyDefinition } from '../src/config/registry.js';
 import { ConfigService } from '../src/config/service.js';
+import { versionId } from '../src/config/store.js';
 import { connect } from '../src/db/connection.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
 import { ConsoleSession } from '../src/discord/console-session.js';
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
     const docs = [];
     for (let k = v; k < Math.min(v + batch, top + 1); k++) {
       docs.push({
+        _id: versionId('BENCH_WRITER_7', k),
         key: 'BENCH_WRITER_7',
         version: k,
         value: k,
@@ -227,11 +229,14 @@ async function main(): Promise<void> {
         createdAt: new Date(base + (k - from) * 1000),
       });
     }
-    await conn.collection('config_versions').insertMany(docs);
+    await conn.collection<{ _id: string }>('config_versions').insertMany(docs);
   }
   await conn
     .collection('system_configs')
-    .updateOne({ key: 'BENCH_WRITER_7' }, { $set: { version: top, value: top, updatedAt: new Date() } });
+    .updateOne(
+      { _id: 'BENCH_WRITER_7' as never },
+      { $set: { version: top, value: top, updatedAt: new Date() } },
+    );
   const pageMs: number[] = [];
   for (let i = 0; i < (quick ? 20 : 30); i++) {
     const before = from + 25 + Math.floor(Math.random() * (versions - 25));

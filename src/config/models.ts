@@ -15,6 +15,7 @@ export interface Actor {
 export const SYSTEM_ACTOR: Actor = { id: 'system', tag: 'system' };
 
 export interface SystemConfigDoc {
+  _id?: string;
   key: string;
   value: unknown;
   version: number;
@@ -23,6 +24,7 @@ export interface SystemConfigDoc {
 }
 
 export interface ConfigVersionDoc {
+  _id?: string;
   key: string;
   version: number;
   value: unknown;
@@ -60,6 +62,8 @@ const common = { versionKey: false, bufferCommands: false, strict: 'throw' } as 
 
 const systemConfigSchema = new Schema<SystemConfigDoc>(
   {
+    // The key itself: found by _id, the one lookup every server (FerretDB's SQLite too) indexes.
+    _id: { type: String },
     key: { type: String, required: true },
     value: { type: Schema.Types.Mixed },
     version: { type: Number, required: true },
@@ -72,6 +76,8 @@ systemConfigSchema.index({ key: 1 }, { unique: true });
 
 const configVersionSchema = new Schema<ConfigVersionDoc>(
   {
+    // `${key}@${version}` (see versionId in store.ts).
+    _id: { type: String },
     key: { type: String, required: true },
     version: { type: Number, required: true },
     value: { type: Schema.Types.Mixed },

@@ -39,7 +39,9 @@ export class ConfigStore {
   }
 
   async current(key: string): Promise<SystemConfigDoc | null> {
-    return this.open(await this.m.SystemConfig.findOne({ key }, { _id: 0 }).lean<SystemConfigDoc>().exec());
+    return this.open(
+      await this.m.SystemConfig.findOne({ _id: key }, { _id: 0 }).lean<SystemConfigDoc>().exec(),
+    );
   }
 
   async allCurrent(): Promise<SystemConfigDoc[]> {
@@ -49,26 +51,31 @@ export class ConfigStore {
 
   async version(key: string, version: number): Promise<ConfigVersionDoc | null> {
     return this.open(
-      await this.m.ConfigVersion.findOne({ key, version }, { _id: 0 }).lean<ConfigVersionDoc>().exec(),
-    );
-  }
-
-  async latest(key: string): Promise<ConfigVersionDoc | null> {
-    return this.open(
-      await this.m.ConfigVersion.findOne({ key }, { _id: 0 })
-        .sort({ version: -1 })
+      await this.m.ConfigVersion.findOne({ _id: versionId(key, version) }, { _id: 0 })
         .lean<ConfigVersionDoc>()
         .exec(),
     );
   }
 
-  /** Versions of a key after `version`, oldest first (catching up on changes made elsewhere). */
+  /** The newest version of a key: versions are contiguous, so probe forward from the current one. */
+  async latest(key: string): Promise<ConfigVersionDoc | null> {
+    const cur = await this.current(key);
+    let newest = cur ? await this.version(key, cur.version) : null;
+    for (const v of await this.versionsAfter(key, cur?.version ?? 0)) newest = v;
+    return newest;
+  }
+
+  /**
+   * Versions of a key after `version`, oldest first (catching up on changes made elsewhere).
+   * Versions are contiguous, so this probes v+1, v+2... by _id until one is missing.
+   */
   async versionsAfter(key: string, version: number): Promise<ConfigVersionDoc[]> {
-    const docs = await this.m.ConfigVersion.find({ key, version: { $gt: version } }, { _id: 0 })
-      .sort({ version: 1 })
-      .lean<ConfigVersionDoc[]>()
-      .exec();
-    return docs.map((d) => this.open(d) as ConfigVersionDoc);
+    const out: ConfigVersionDoc[] = [];
+    for (let v = version + 1; ; v++) {
+      const doc = await this.version(key, v);
+      if (!doc) return out;
+      out.push(doc);
+    }
   }
 
   /**
@@ -115,6 +122,7 @@ export class ConfigStore {
     try {
       await this.m.ConfigVersion.collection.insertOne({
         ...doc,
+        _id: versionId(doc.key, doc.version) as never,
         value: this.codec.encode(doc.key, doc.value),
       });
       return true;
@@ -138,7 +146,7 @@ export class ConfigStore {
     };
     if (fromVersion === null) {
       try {
-        await this.m.SystemConfig.collection.insertOne({ ...fields });
+        await this.m.SystemConfig.collection.insertOne({ _id: key as never, ...fields });
         return true;
       } catch (err) {
         if (isDuplicateKeyError(err)) return false;
@@ -234,7 +242,7 @@ export class ConfigStore {
   async seedVersions(docs: ConfigVersionDoc[]): Promise<string[]> {
     const failed = await insertManyTolerant(
       this.m.ConfigVersion.collection,
-      docs.map((d) => ({ ...d, value: this.codec.encode(d.key, d.value) })),
+      docs.map((d) => ({ _id: versionId(d.key, d.version), ...d, value: this.codec.encode(d.key, d.value) })),
     );
     return docs.filter((_, i) => !failed.has(i)).map((d) => d.key);
   }
@@ -244,6 +252,7 @@ export class ConfigStore {
     await insertManyTolerant(
       this.m.SystemConfig.collection,
       docs.map((d) => ({
+        _id: d.key,
         key: d.key,
         value: this.codec.encode(d.key, d.value),
         version: d.version,
@@ -253,16 +262,16 @@ export class ConfigStore {
     );
   }
 
+  /**
+   * A page of versions, newest first, below `before` (default: from the newest). Each version is
+   * fetched by its _id, in parallel: the one lookup FerretDB's SQLite backend answers from an
+   * index, and as cheap as the (key, version) index on MongoDB.
+   */
   async history(key: string, limit: number, before?: number): Promise<ConfigVersionDoc[]> {
-    const docs = await this.m.ConfigVersion.find(
-      { key, ...(before !== undefined ? { version: { $lt: before } } : {}) },
-      { _id: 0 },
-    )
-      .sort({ version: -1 })
-      .limit(limit)
-      .lean<ConfigVersionDoc[]>()
-      .exec();
-    return docs.map((d) => this.open(d) as ConfigVersionDoc);
+    const top = before !== undefined ? before - 1 : ((await this.latest(key))?.version ?? 0);
+    const wanted = Array.from({ length: Math.max(0, Math.min(limit, top)) }, (_, i) => top - i);
+    const docs = await Promise.all(wanted.map((v) => this.version(key, v)));
+    return docs.filter((d): d is ConfigVersionDoc => d !== null);
   }
 
   private sealAudit(doc: ConfigAuditDoc): ConfigAuditDoc {
@@ -321,6 +330,9 @@ export class ConfigStore {
     return rows.map((r) => this.openAudit(r));
   }
 }
+
+/** The _id of version `version` of `key`: the same in every process, so lookups need no other index. */
+export const versionId = (key: string, version: number): string => `${key}@${version}`;
 
 /** The id of the one success audit row of a committed version. */
 const committedId = (key: string, version: number) => `${key}@v${version}`;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { versionId } from '../../src/config/store.js';
 import { bindModels } from '../../src/config/models.js';
 import type { ConfigService } from '../../src/config/service.js';
 import { openService, openTestDb, type TestDb } from '../helpers/db.js';
@@ -77,6 +78,7 @@ describe('concurrent writers', () => {
     // Another writer takes the next version number between our read and our write.
     const cur = await m.SystemConfig.findOne({ key: 'IMMEDIATE_EXPORT_BUFFER' }).lean();
     await m.ConfigVersion.collection.insertOne({
+      _id: versionId('IMMEDIATE_EXPORT_BUFFER', (cur?.version ?? 0) + 1) as never,
       key: 'IMMEDIATE_EXPORT_BUFFER',
       version: (cur?.version ?? 0) + 1,
       value: 60,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { versionId } from '../../src/config/store.js';
 import { bindModels, type ConfigVersionDoc } from '../../src/config/models.js';
 import type { ConfigService } from '../../src/config/service.js';
 import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
@@ -28,7 +29,7 @@ async function crashAfterVersion(key: string, value: unknown): Promise<number> {
     actor: carol,
     createdAt: new Date(),
   };
-  await m.ConfigVersion.collection.insertOne(doc);
+  await m.ConfigVersion.collection.insertOne({ ...doc, _id: versionId(key, doc.version) as never });
   return doc.version;
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigService } from '../../src/config/service.js';
+import { versionId } from '../../src/config/store.js';
 import { bindModels } from '../../src/config/models.js';
 import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
 
@@ -170,6 +171,7 @@ describe('rollback and reset', () => {
   it("refuses a rollback whose value today's rules no longer allow", async () => {
     // Write a value that was valid under older, looser rules straight into history.
     await models().ConfigVersion.collection.insertOne({
+      _id: versionId('MAX_BATCH_SIZE', 2) as never,
       key: 'MAX_BATCH_SIZE',
       version: 2,
       value: 5000,
