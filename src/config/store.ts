@@ -262,16 +262,17 @@ export class ConfigStore {
     );
   }
 
-  /**
-   * A page of versions, newest first, below `before` (default: from the newest). Each version is
-   * fetched by its _id, in parallel: the one lookup FerretDB's SQLite backend answers from an
-   * index, and as cheap as the (key, version) index on MongoDB.
-   */
+  /** A page of versions, newest first, below `before` (default: from the newest). */
   async history(key: string, limit: number, before?: number): Promise<ConfigVersionDoc[]> {
-    const top = before !== undefined ? before - 1 : ((await this.latest(key))?.version ?? 0);
-    const wanted = Array.from({ length: Math.max(0, Math.min(limit, top)) }, (_, i) => top - i);
-    const docs = await Promise.all(wanted.map((v) => this.version(key, v)));
-    return docs.filter((d): d is ConfigVersionDoc => d !== null);
+    const docs = await this.m.ConfigVersion.find(
+      { key, ...(before !== undefined ? { version: { $lt: before } } : {}) },
+      { _id: 0 },
+    )
+      .sort({ version: -1 })
+      .limit(limit)
+      .lean<ConfigVersionDoc[]>()
+      .exec();
+    return docs.map((d) => this.open(d) as ConfigVersionDoc);
   }
 
   private sealAudit(doc: ConfigAuditDoc): ConfigAuditDoc {
