@@ -62,7 +62,8 @@ const common = { versionKey: false, bufferCommands: false, strict: 'throw' } as 
 
 const systemConfigSchema = new Schema<SystemConfigDoc>(
   {
-    // The key itself: found by _id, the one lookup every server (FerretDB's SQLite too) indexes.
+    // The key itself, so a lookup by key is a lookup by _id (indexed on MongoDB; filtered inside
+    // SQLite rather than in Go by FerretDB).
     _id: { type: String },
     key: { type: String, required: true },
     value: { type: Schema.Types.Mixed },

@@ -79,9 +79,9 @@ export class ConfigStore {
   }
 
   /**
-   * A marker that changes on every committed write: other processes poll it with one lookup by
-   * _id (indexed on every server, including FerretDB's SQLite backend, which indexes nothing else
-   * for queries) and only read the current values when it moved.
+   * A marker that changes on every committed write, in a one-document collection: other processes
+   * poll it (a read that costs the same however long the history grows, on any server) and only
+   * read the current values when it moved.
    */
   async changeMarker(): Promise<string | undefined> {
     const doc = await this.meta().findOne({ _id: 'changes' });

@@ -22,8 +22,8 @@ const MAX_BACKOFF_MS = 30_000;
 /**
  * Brings changes made by other processes into this one: its cache, its events, its scheduler.
  * On a replica set (Atlas) it follows a change stream on config_versions; elsewhere (standalone
- * mongod, FerretDB) it polls a change marker that every committed write moves (one lookup by
- * _id), and when it moved, catches up each key whose version is newer than this process holds,
+ * mongod, FerretDB) it polls a change marker that every committed write moves (one read of a
+ * one-document collection), and when it moved, catches up each key whose version is newer than this process holds,
  * version by version in order. After a failure, the first good poll does the same. Never throws;
  * stop() leaves no timer.
  */
