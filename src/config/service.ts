@@ -131,8 +131,7 @@ export class ConfigService {
   /** Creates indexes, completes interrupted writes, seeds missing keys and loads every value. */
   async init(): Promise<void> {
     await ensureIndexes(bindModels(this.conn));
-    await this.writer.repairAll();
-    await this.writer.seedMissing();
+    await this.writer.prepare();
     await this.refresh({ repair: false });
     this.watchConnection();
     this.bindLogLevel();

@@ -220,14 +220,14 @@ export class ConfigStore {
    * count of a key's versions is its newest version number: one $group with $sum, which both
    * MongoDB and FerretDB run (FerretDB 1.x has no $max accumulator).
    */
-  async lagging(): Promise<string[]> {
-    const [counts, current] = await Promise.all([
+  async lagging(current?: Map<string, number>): Promise<string[]> {
+    const [counts, at] = await Promise.all([
       this.m.ConfigVersion.aggregate<{ _id: string; n: number }>([
         { $group: { _id: '$key', n: { $sum: 1 } } },
       ]).exec(),
-      this.currentVersions(),
+      current ?? this.currentVersions(),
     ]);
-    return counts.filter((c) => (current.get(c._id) ?? 0) < c.n).map((c) => c._id);
+    return counts.filter((c) => (at.get(c._id) ?? 0) < c.n).map((c) => c._id);
   }
 
   /** The version of every current document, without reading the values. */

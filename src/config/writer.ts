@@ -56,8 +56,18 @@ export class VersionWriter {
     return keys.length;
   }
 
-  async seedMissing(): Promise<void> {
+  /**
+   * Start-up: completes interrupted writes, then seeds keys that have no value yet, reading the
+   * current versions once for both (each read is a full scan on FerretDB).
+   */
+  async prepare(): Promise<void> {
     const present = await this.store.currentVersions();
+    for (const key of await this.store.lagging(present)) await this.repairKey(key);
+    await this.seedMissing(present);
+  }
+
+  /** Seeds every registered key missing from `present` with its default as version 1. */
+  async seedMissing(present: ReadonlyMap<string, number>): Promise<void> {
     const missing = [...this.registry.values()].filter((d) => !present.has(d.key));
     const now = new Date();
     const docs = missing.map((d) => this.initVersion(d, now));
