@@ -2,6 +2,7 @@ import {
   InteractionContextType,
   PermissionFlagsBits,
   SlashCommandBuilder,
+  type SlashCommandStringOption,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
@@ -11,6 +12,11 @@ import { autocomplete } from '../src/discord/config/complete.js';
 import { history, list, listButton, status, view } from '../src/discord/config/read.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
 import type { CommandContext } from '../src/discord/types.js';
+
+const settingOption = (o: SlashCommandStringOption) =>
+  o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true);
+const reasonOption = (o: SlashCommandStringOption) =>
+  o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH);
 
 export const data = new SlashCommandBuilder()
   .setName('config')
@@ -22,17 +28,13 @@ export const data = new SlashCommandBuilder()
     s
       .setName('view')
       .setDescription('Show one setting with its type, default and last change')
-      .addStringOption((o) =>
-        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
-      ),
+      .addStringOption(settingOption),
   )
   .addSubcommand((s) =>
     s
       .setName('set')
       .setDescription('Change a setting')
-      .addStringOption((o) =>
-        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
-      )
+      .addStringOption(settingOption)
       .addStringOption((o) =>
         o
           .setName('value')
@@ -41,9 +43,7 @@ export const data = new SlashCommandBuilder()
           .setMaxLength(MAX_VALUE_LENGTH)
           .setAutocomplete(true),
       )
-      .addStringOption((o) =>
-        o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH),
-      ),
+      .addStringOption(reasonOption),
   )
   .addSubcommand((s) =>
     s
@@ -60,9 +60,7 @@ export const data = new SlashCommandBuilder()
     s
       .setName('history')
       .setDescription('Show the versions of a setting, newest first')
-      .addStringOption((o) =>
-        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
-      )
+      .addStringOption(settingOption)
       .addIntegerOption((o) =>
         o.setName('limit').setDescription('How many versions (default 10)').setMinValue(1).setMaxValue(25),
       ),
@@ -71,9 +69,7 @@ export const data = new SlashCommandBuilder()
     s
       .setName('rollback')
       .setDescription('Restore the value of an earlier version (as a new version)')
-      .addStringOption((o) =>
-        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
-      )
+      .addStringOption(settingOption)
       .addIntegerOption((o) =>
         o
           .setName('version')
@@ -82,20 +78,14 @@ export const data = new SlashCommandBuilder()
           .setMinValue(1)
           .setAutocomplete(true),
       )
-      .addStringOption((o) =>
-        o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH),
-      ),
+      .addStringOption(reasonOption),
   )
   .addSubcommand((s) =>
     s
       .setName('reset')
       .setDescription('Set a setting back to its default (as a new version)')
-      .addStringOption((o) =>
-        o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true),
-      )
-      .addStringOption((o) =>
-        o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH),
-      ),
+      .addStringOption(settingOption)
+      .addStringOption(reasonOption),
   )
   .addSubcommand((s) =>
     s.setName('status').setDescription('Jobs, cache, database and sync state of this bot process'),

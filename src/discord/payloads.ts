@@ -161,6 +161,21 @@ function optionValue(
   }
 }
 
+function commandData(
+  sim: Simulated,
+  def: RESTPostAPIChatInputApplicationCommandsJSONBody,
+  line: CommandLine,
+  focused?: string,
+) {
+  return {
+    id: snowflake(),
+    name: def.name,
+    type: ApplicationCommandType.ChatInput,
+    options: buildOptions(def, line, focused),
+    ...(sim.guildId ? { guild_id: sim.guildId } : {}),
+  };
+}
+
 export function chatInputPayload(
   sim: Simulated,
   def: RESTPostAPIChatInputApplicationCommandsJSONBody,
@@ -169,16 +184,11 @@ export function chatInputPayload(
   return {
     ...base(sim),
     type: InteractionType.ApplicationCommand,
-    data: {
-      id: snowflake(),
-      name: def.name,
-      type: ApplicationCommandType.ChatInput,
-      options: buildOptions(def, line),
-      ...(sim.guildId ? { guild_id: sim.guildId } : {}),
-    },
+    data: commandData(sim, def, line),
   } as APIChatInputApplicationCommandInteraction;
 }
 
+/** The payload Discord sends while `focused` is being typed. */
 export function autocompletePayload(
   sim: Simulated,
   def: RESTPostAPIChatInputApplicationCommandsJSONBody,
@@ -188,13 +198,7 @@ export function autocompletePayload(
   return {
     ...base(sim),
     type: InteractionType.ApplicationCommandAutocomplete,
-    data: {
-      id: snowflake(),
-      name: def.name,
-      type: ApplicationCommandType.ChatInput,
-      options: buildOptions(def, line, focused),
-      ...(sim.guildId ? { guild_id: sim.guildId } : {}),
-    },
+    data: commandData(sim, def, line, focused),
   } as APIApplicationCommandAutocompleteInteraction;
 }
 

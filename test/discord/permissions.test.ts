@@ -1,30 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
-import type { ConfigService } from '../../src/config/service.js';
-import { openService, openTestDb, type TestDb } from '../helpers/db.js';
-import { as, CHANNEL, HOME_GUILD, OTHER_GUILD, startBot, type Bot } from '../helpers/discord.js';
+import { as, CHANNEL, HOME_GUILD, OTHER_GUILD, useBot } from '../helpers/discord.js';
 
-let db: TestDb;
-let svc: ConfigService;
-let bot: Bot;
-
-beforeAll(async () => {
-  db = await openTestDb('discord_permissions');
-  svc = await openService(db);
-  bot = await startBot(svc);
-});
-afterAll(async () => {
-  await bot.close();
-  await svc.close();
-  await db.drop();
-});
+const f = useBot('discord_permissions');
 
 const deniedRows = (userId: string) =>
-  bindModels(db.conn).ConfigAudit.find({ status: 'denied', 'actor.id': userId }).lean();
+  bindModels(f.db.conn).ConfigAudit.find({ status: 'denied', 'actor.id': userId }).lean();
 
 describe('who may do what', () => {
   it('a member may read but not write, and the refusal is audited with who and where', async () => {
-    const member = bot.session(as.member());
+    const member = f.bot.session(as.member());
     const [view] = await member.run('/config view setting:LOG_LEVEL');
     expect(view?.embeds[0]?.title).toBe('LOG_LEVEL');
 
@@ -36,7 +21,7 @@ describe('who may do what', () => {
     expect(replies[0]?.embeds[0]?.description).toMatch(
       /needs the Administrator permission or one of the configured admin roles/,
     );
-    expect(svc.get('LOG_LEVEL')).toBe('info');
+    expect(f.svc.get('LOG_LEVEL')).toBe('info');
     const [row] = await deniedRows(as.member().user.id);
     expect(row).toMatchObject({
       key: 'LOG_LEVEL',
@@ -58,30 +43,30 @@ describe('who may do what', () => {
   });
 
   it('a member with a configured admin role may write', async () => {
-    const [, reply] = await bot.session(as.roleAdmin()).run('/config set setting:LOG_LEVEL value:warn');
+    const [, reply] = await f.bot.session(as.roleAdmin()).run('/config set setting:LOG_LEVEL value:warn');
     expect(reply?.embeds[0]?.title).toBe('Updated LOG_LEVEL');
-    expect(svc.get('LOG_LEVEL')).toBe('warn');
+    expect(f.svc.get('LOG_LEVEL')).toBe('warn');
   });
 
   it('an Administrator may write', async () => {
-    const [, reply] = await bot.session(as.admin()).run('/config set setting:LOG_LEVEL value:info');
+    const [, reply] = await f.bot.session(as.admin()).run('/config set setting:LOG_LEVEL value:info');
     expect(reply?.embeds[0]?.title).toBe('Updated LOG_LEVEL');
   });
 
   it('an administrator of a server not on the allowlist may not even read, and is audited', async () => {
-    const foreign = bot.session(as.foreignAdmin());
+    const foreign = f.bot.session(as.foreignAdmin());
     const [view] = await foreign.run('/config view setting:LOG_LEVEL');
     expect(view?.embeds[0]?.description).toMatch(/This server is not allowed/);
     const [set] = await foreign.run('/config set setting:LOG_LEVEL value:debug');
     expect(set?.embeds[0]?.description).toMatch(/This server is not allowed/);
-    expect(svc.get('LOG_LEVEL')).toBe('info');
+    expect(f.svc.get('LOG_LEVEL')).toBe('info');
     const rows = await deniedRows(as.foreignAdmin().user.id);
     expect(rows.map((r) => r.guildId)).toEqual([OTHER_GUILD, OTHER_GUILD]);
     expect(rows.map((r) => r.error)).toContain(`guild ${OTHER_GUILD} not in allowlist`);
   });
 
   it('direct messages are refused', async () => {
-    const [reply] = await bot.session(as.dm()).run('/config view setting:LOG_LEVEL');
+    const [reply] = await f.bot.session(as.dm()).run('/config view setting:LOG_LEVEL');
     expect(reply?.embeds[0]?.description).toMatch(/only works inside its server/);
   });
 });

@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { ConfigService } from '../../src/config/service.js';
+import { openService, openTestDb, type TestDb } from './db.js';
 import { ConsoleSession } from '../../src/discord/console-session.js';
 import { createCommandContext, type DiscordSettings } from '../../src/discord/context.js';
 import { OfflineDiscord } from '../../src/discord/harness.js';
@@ -82,4 +84,29 @@ export async function startBot(
       await discord.destroy();
     },
   };
+}
+
+export interface BotFixture {
+  readonly db: TestDb;
+  readonly svc: ConfigService;
+  readonly bot: Bot;
+}
+
+/**
+ * A test file's own database, ConfigService and offline bot, opened before its tests and closed
+ * after them. Read the fields inside tests (they exist once beforeAll has run).
+ */
+export function useBot(label: string, overrides: Partial<DiscordSettings> = {}): BotFixture {
+  const f = {} as { db: TestDb; svc: ConfigService; bot: Bot };
+  beforeAll(async () => {
+    f.db = await openTestDb(label);
+    f.svc = await openService(f.db);
+    f.bot = await startBot(f.svc, overrides);
+  });
+  afterAll(async () => {
+    await f.bot.close();
+    await f.svc.close();
+    await f.db.drop();
+  });
+  return f;
 }
