@@ -21,6 +21,11 @@ export interface SystemConfigDoc {
   version: number;
   updatedBy: Actor;
   updatedAt: Date;
+  /**
+   * The highest version a writer announced before inserting it. Above `version`, a write may have
+   * stopped between its version and this document: start-up repairs exactly those keys.
+   */
+  pending?: number;
 }
 
 export interface ConfigVersionDoc {
@@ -70,6 +75,7 @@ const systemConfigSchema = new Schema<SystemConfigDoc>(
     version: { type: Number, required: true },
     updatedBy: { type: actorSchema, required: true },
     updatedAt: { type: Date, required: true },
+    pending: { type: Number },
   },
   { ...common, collection: 'system_configs', minimize: false },
 );

@@ -131,8 +131,7 @@ export class ConfigService {
   /** Creates indexes, completes interrupted writes, seeds missing keys and loads every value. */
   async init(): Promise<void> {
     await ensureIndexes(bindModels(this.conn));
-    await this.writer.prepare();
-    await this.refresh({ repair: false });
+    await this.load(await this.writer.prepare());
     this.watchConnection();
     this.bindLogLevel();
     this.ttlTimer = setInterval(
@@ -369,7 +368,11 @@ export class ConfigService {
    */
   async refresh({ repair = true } = {}): Promise<void> {
     if (repair) await this.writer.repairAll();
-    const docs = await this.store.allCurrent();
+    await this.load(await this.store.allCurrent());
+  }
+
+  /** Puts current documents in the cache; a key this process already holds is caught up instead. */
+  private async load(docs: SystemConfigDoc[]): Promise<void> {
     for (const doc of docs) {
       const def = this.registry.get(doc.key);
       if (!def) continue;

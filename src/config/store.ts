@@ -117,6 +117,15 @@ export class ConfigStore {
     if (batch.length) yield batch;
   }
 
+  /**
+   * Records that a writer is about to insert `version` of `key` (see SystemConfigDoc.pending), so
+   * that a crash before the current document moves is found from the current documents alone.
+   * By _id: the one filter FerretDB hands to SQLite.
+   */
+  async markPending(key: string, version: number): Promise<void> {
+    await this.m.SystemConfig.collection.updateOne({ _id: key as never }, { $max: { pending: version } });
+  }
+
   /** Writes a version; false when that (key, version) already exists, i.e. another writer won it. */
   async insertVersion(doc: ConfigVersionDoc): Promise<boolean> {
     try {
@@ -216,22 +225,23 @@ export class ConfigStore {
   }
 
   /**
-   * Keys whose current document is behind their versions. Versions are contiguous from 1, so the
-   * count of a key's versions is its newest version number: one $group with $sum, which both
-   * MongoDB and FerretDB run (FerretDB 1.x has no $max accumulator).
+   * Keys whose current document is behind their versions, however they got there. Versions are
+   * contiguous from 1, so the count of a key's versions is its newest version number: one $group
+   * with $sum, which both MongoDB and FerretDB run (FerretDB 1.x has no $max accumulator). It reads
+   * every version, so it is the periodic safety net, never on the start-up path (see `pending`).
    */
-  async lagging(current?: Map<string, number>): Promise<string[]> {
+  async lagging(): Promise<string[]> {
     const [counts, at] = await Promise.all([
       this.m.ConfigVersion.aggregate<{ _id: string; n: number }>([
         { $group: { _id: '$key', n: { $sum: 1 } } },
       ]).exec(),
-      current ?? this.currentVersions(),
+      this.currentVersions(),
     ]);
     return counts.filter((c) => (at.get(c._id) ?? 0) < c.n).map((c) => c._id);
   }
 
   /** The version of every current document, without reading the values. */
-  async currentVersions(): Promise<Map<string, number>> {
+  private async currentVersions(): Promise<Map<string, number>> {
     const docs = await this.m.SystemConfig.find({}, { _id: 0, key: 1, version: 1 })
       .lean<{ key: string; version: number }[]>()
       .exec();
@@ -247,19 +257,23 @@ export class ConfigStore {
     return docs.filter((_, i) => !failed.has(i)).map((d) => d.key);
   }
 
-  /** The current documents of freshly seeded keys. */
-  async seedCurrent(docs: ConfigVersionDoc[]): Promise<void> {
+  /**
+   * The current documents of freshly seeded keys, returned for the cache. One that exists already
+   * was written by a repair racing this start, from the same version 1.
+   */
+  async seedCurrent(docs: ConfigVersionDoc[]): Promise<SystemConfigDoc[]> {
+    const current = docs.map((d) => ({
+      key: d.key,
+      value: d.value,
+      version: d.version,
+      updatedBy: d.actor,
+      updatedAt: d.createdAt,
+    }));
     await insertManyTolerant(
       this.m.SystemConfig.collection,
-      docs.map((d) => ({
-        _id: d.key,
-        key: d.key,
-        value: this.codec.encode(d.key, d.value),
-        version: d.version,
-        updatedBy: d.actor,
-        updatedAt: d.createdAt,
-      })),
+      current.map((c) => ({ _id: c.key, ...c, value: this.codec.encode(c.key, c.value) })),
     );
+    return current;
   }
 
   /** A page of versions, newest first, below `before` (default: from the newest). */

@@ -57,17 +57,24 @@ export class VersionWriter {
   }
 
   /**
-   * Start-up: completes interrupted writes, then seeds keys that have no value yet, reading the
-   * current versions once for both (each read is a full scan on FerretDB).
+   * Start-up, from one read of the current documents: completes the writes that announced a
+   * version they may not have finished (`pending` ahead of `version`), then seeds keys that have no
+   * value yet. Returns every current document, for the cache. Nothing here reads the versions
+   * collection as a whole: start-up costs the same however long the history grows.
    */
-  async prepare(): Promise<void> {
-    const present = await this.store.currentVersions();
-    for (const key of await this.store.lagging(present)) await this.repairKey(key);
-    await this.seedMissing(present);
+  async prepare(): Promise<SystemConfigDoc[]> {
+    const docs = await this.store.allCurrent();
+    // A repaired key reaches the cache through onApplied, ahead of its stale document here.
+    for (const doc of docs) if ((doc.pending ?? 0) > doc.version) await this.repairKey(doc.key);
+    return [...docs, ...(await this.seedMissing(new Set(docs.map((d) => d.key))))];
   }
 
-  /** Seeds every registered key missing from `present` with its default as version 1. */
-  async seedMissing(present: ReadonlyMap<string, number>): Promise<void> {
+  /**
+   * Seeds every registered key missing from `present` with its default as version 1; returns the
+   * current documents it wrote. A key whose version 1 exists already (a start interrupted after
+   * its versions, or another process seeding at the same moment) is completed by repair instead.
+   */
+  async seedMissing(present: ReadonlySet<string>): Promise<SystemConfigDoc[]> {
     const missing = [...this.registry.values()].filter((d) => !present.has(d.key));
     const now = new Date();
     const docs = missing.map((d) => this.initVersion(d, now));
@@ -85,9 +92,11 @@ export class VersionWriter {
         createdAt: now,
       })),
     );
-    await this.store.seedCurrent(written);
+    const current = await this.store.seedCurrent(written);
+    for (const d of docs) if (!seeded.has(d.key)) await this.repairKey(d.key);
     if (written.length) await this.announceToOthers('seeded keys');
     if (written.length) logger.info(`Seeded ${written.length} keys with their defaults as version 1`);
+    return current;
   }
 
   async commit(
@@ -124,6 +133,9 @@ export class VersionWriter {
         ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
         createdAt: new Date(),
       };
+      // The intent goes first: if this process dies after the version and before the current
+      // document moves, the next start finds the key from the current documents alone.
+      await this.store.markPending(def.key, doc.version);
       if (!(await this.store.insertVersion(doc))) {
         // Lost the race for this version number, or a crashed writer left it: complete, then retry.
         await this.repairKey(def.key);

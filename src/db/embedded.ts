@@ -14,6 +14,8 @@ export interface EmbeddedServer {
   /** Where the server keeps its files. */
   readonly dataDir: string;
   stop(): Promise<void>;
+  /** Kills it with SIGKILL, as a crash or an OOM kill would: no shutdown, writes cut where they are. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and files (used by fault tests and after a crash). */
   restart(): Promise<void>;
 }
@@ -145,19 +147,23 @@ export async function startFerretdb(bin: string, dataDir: string, port?: number)
   };
   await start();
 
+  /** SIGTERM waits up to 5 s for a clean shutdown; SIGKILL is a crash. */
+  const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
+    const proc = child;
+    child = undefined;
+    process.removeListener('exit', killOnExit);
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill(signal);
+    await Promise.race([exited, sleep(5000).then(() => proc.kill('SIGKILL'))]);
+  };
+
   return {
     kind: 'ferretdb',
     uri: `mongodb://127.0.0.1:${listenPort}/`,
     dataDir: dir,
-    async stop() {
-      const proc = child;
-      child = undefined;
-      process.removeListener('exit', killOnExit);
-      if (!proc || proc.exitCode !== null) return;
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000).then(() => proc.kill('SIGKILL'))]);
-    },
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
     restart: start,
   };
 }
@@ -175,6 +181,14 @@ export async function startMongoMemoryServer(dataDir: string, port?: number): Pr
     dataDir: dir,
     // doCleanup false: the data directory is the user's data, kept across restarts.
     stop: async () => void (await server.stop({ doCleanup: false })),
+    async kill() {
+      const proc = server.instanceInfo?.instance.mongodProcess;
+      if (!proc || proc.exitCode !== null) return;
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGKILL');
+      await exited;
+      await server.stop({ doCleanup: false }).catch(() => undefined);
+    },
     restart: async () => void (await server.start(true)),
   };
 }

@@ -17,13 +17,19 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** Leaves the database as a writer that died between its two writes would: a version, no current. */
-async function crashAfterVersion(key: string, value: unknown): Promise<number> {
+/**
+ * Leaves the database as a writer that died between its writes would: its intent on the current
+ * document (`pending`), then its version; no audit row, current document not moved. With
+ * `announce: false`, a version that appeared without the intent (written by anything else).
+ */
+async function crashAfterVersion(key: string, value: unknown, { announce = true } = {}): Promise<number> {
   const m = bindModels(db.conn);
   const cur = await m.SystemConfig.findOne({ key }).lean();
+  const next = (cur?.version ?? 0) + 1;
+  if (announce) await m.SystemConfig.updateOne({ key }, { $max: { pending: next } });
   const doc: ConfigVersionDoc = {
     key,
-    version: (cur?.version ?? 0) + 1,
+    version: next,
     value,
     action: 'set',
     actor: carol,
@@ -80,6 +86,36 @@ describe('a crash between the version write and the current-value write', () => 
       value: 'info',
     });
     expect(await m.ConfigVersion.countDocuments({ key: 'LOG_LEVEL' })).toBe(1);
+    await restarted.close();
+  });
+
+  it('every write records its intent on the current document, so a crash after its version is found', async () => {
+    const res = await svc.set('MAX_BATCH_SIZE', '420', carol);
+    expect(res.ok).toBe(true);
+    const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean();
+    expect(current).toMatchObject({ value: 420, pending: res.ok ? res.version : -1 });
+  });
+
+  it('a writer that died after its intent but before its version leaves nothing to repair', async () => {
+    const m = bindModels(db.conn);
+    await m.SystemConfig.updateOne({ key: 'AI_CONFIDENCE_THRESHOLD' }, { $max: { pending: 2 } });
+    const restarted = await openService(db);
+    expect(restarted.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.85);
+    expect(await m.ConfigVersion.countDocuments({ key: 'AI_CONFIDENCE_THRESHOLD' })).toBe(1);
+    const res = await restarted.set('AI_CONFIDENCE_THRESHOLD', '0.9', carol);
+    expect(res).toMatchObject({ ok: true, version: 2, oldValue: 0.85 });
+    await restarted.close();
+  });
+
+  it('a version that appeared without an intent is completed by the periodic refresh', async () => {
+    const v = await crashAfterVersion('SCHEDULE_TIMEZONE', 'Europe/Paris', { announce: false });
+    const restarted = await openService(db);
+    // Start-up reads only the current documents, so it cannot know; the safety net scans versions.
+    expect(restarted.get('SCHEDULE_TIMEZONE')).toBe('UTC');
+    await restarted.refresh();
+    expect(restarted.get('SCHEDULE_TIMEZONE')).toBe('Europe/Paris');
+    const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'SCHEDULE_TIMEZONE' }).lean();
+    expect(current).toMatchObject({ version: v, value: 'Europe/Paris' });
     await restarted.close();
   });
 
