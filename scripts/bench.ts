@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { integer } from '../src/config/kinds.js';
 import { buildRegistry, registry, type KeyDefinition } from '../src/config/registry.js';
 import { ConfigService } from '../src/config/service.js';
@@ -68,7 +69,12 @@ function child(args: object): {
   write(s: string): void;
   done: Promise<number>;
 } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-peer.ts', JSON.stringify(args)], {
+  // The peer runs as this script does: compiled by `npm run bench`, or through tsx if started so.
+  // It inherits the environment, so it does not read .env again.
+  const here = fileURLToPath(import.meta.url);
+  const peer = path.join(path.dirname(here), `bench-peer${path.extname(here)}`);
+  const runtime = process.execArgv.filter((a) => !a.startsWith('--env-file'));
+  const proc = spawn(process.execPath, [...runtime, peer, JSON.stringify(args)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
