@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
 import type { ConfigService, WriteResult } from '../../src/config/service.js';
 import { connect } from '../../src/db/connection.js';
-import { actor, openService, openTestDb, startOwnServer, type TestDb } from '../helpers/db.js';
+import { actor, openService, skipWithoutOwnServer, useOwnServer } from '../helpers/db.js';
 
-type OwnServer = NonNullable<Awaited<ReturnType<typeof startOwnServer>>>;
-let server: OwnServer | undefined;
-let db: TestDb;
-let svc: ConfigService;
+const f = useOwnServer('crash');
 const erin = actor('555555555555555555', 'erin');
 
 /** One writer per key, each value different from the one before, so every set is a real change. */
@@ -24,7 +21,11 @@ interface Outcome {
 }
 
 /** Sets `key` over and over until a write fails (the server is gone). */
-async function writeUntilDown(key: string, next: (i: number) => string): Promise<Outcome[]> {
+async function writeUntilDown(
+  svc: ConfigService,
+  key: string,
+  next: (i: number) => string,
+): Promise<Outcome[]> {
   const out: Outcome[] = [];
   for (let i = 1; ; i++) {
     const started = Date.now();
@@ -34,27 +35,11 @@ async function writeUntilDown(key: string, next: (i: number) => string): Promise
   }
 }
 
-beforeAll(async () => {
-  server = await startOwnServer();
-  if (!server) return;
-  db = await openTestDb('crash', server.uri);
-  svc = await openService(db);
-});
-afterAll(async () => {
-  if (!server) return;
-  await svc.close();
-  await db.drop();
-  await server.cleanup();
-});
-
 describe('the database server killed (SIGKILL) in the middle of concurrent writes', () => {
   it('answers every write within 5 s and leaves nothing half-written after a restart', async (ctx) => {
-    if (!server) {
-      process.stderr.write('crash test skipped: MONGODB_URI points to a server this test cannot kill\n');
-      ctx.skip();
-      return;
-    }
-    const running = Object.entries(WRITES).map(([key, next]) => writeUntilDown(key, next));
+    const server = skipWithoutOwnServer(f, ctx, 'crash test');
+    const { db, svc } = f;
+    const running = Object.entries(WRITES).map(([key, next]) => writeUntilDown(svc, key, next));
     await new Promise((r) => setTimeout(r, 400));
     await server.kill();
     const outcomes = (await Promise.all(running)).flat();

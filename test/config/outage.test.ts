@@ -1,37 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
 import type { ConfigService } from '../../src/config/service.js';
-import { actor, openService, openTestDb, startOwnServer, type TestDb } from '../helpers/db.js';
+import { actor, skipWithoutOwnServer, useOwnServer } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
 import { startBot } from '../helpers/discord.js';
 
-type OwnServer = NonNullable<Awaited<ReturnType<typeof startOwnServer>>>;
-let server: OwnServer | undefined;
-let db: TestDb;
-let svc: ConfigService;
+const f = useOwnServer('outage');
 const dave = actor('444444444444444444', 'dave');
-
-beforeAll(async () => {
-  server = await startOwnServer();
-  if (!server) return;
-  db = await openTestDb('outage', server.uri);
-  svc = await openService(db);
-});
-afterAll(async () => {
-  if (!server) return;
-  await svc.close();
-  await db.drop();
-  await server.cleanup();
-});
 
 describe('database outage', () => {
   it('serves last known values, fails writes fast and cleanly, and recovers without a restart', async (ctx) => {
-    if (!server) {
-      process.stderr.write('outage test skipped: MONGODB_URI points to a server this test cannot stop\n');
-      ctx.skip();
-      return;
-    }
+    const server = skipWithoutOwnServer(f, ctx, 'outage test');
+    const { db, svc } = f;
     expect((await svc.set('MAX_BATCH_SIZE', '500', dave)).ok).toBe(true);
 
     await server.stop();

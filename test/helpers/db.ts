@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Connection } from 'mongoose';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject, type TestContext } from 'vitest';
 import { ConfigService } from '../../src/config/service.js';
 import { registry as defaultRegistry, type Registry } from '../../src/config/registry.js';
 import { connect } from '../../src/db/connection.js';
@@ -72,6 +72,46 @@ export async function startOwnServer(): Promise<(EmbeddedServer & { cleanup(): P
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+export type OwnServer = NonNullable<Awaited<ReturnType<typeof startOwnServer>>>;
+
+export interface OwnServerFixture {
+  /** Undefined when MONGODB_URI names a server the tests do not control. */
+  readonly server: OwnServer | undefined;
+  readonly db: TestDb;
+  readonly svc: ConfigService;
+}
+
+/**
+ * A server of this test file's own, which its tests may stop, kill and restart, with a database
+ * and a ConfigService on it; opened before the tests, closed after them. Read the fields inside
+ * tests, after `skipWithoutOwnServer`.
+ */
+export function useOwnServer(label: string): OwnServerFixture {
+  const f = {} as { server: OwnServer | undefined; db: TestDb; svc: ConfigService };
+  beforeAll(async () => {
+    f.server = await startOwnServer();
+    if (!f.server) return;
+    f.db = await openTestDb(label, f.server.uri);
+    f.svc = await openService(f.db);
+  });
+  afterAll(async () => {
+    if (!f.server) return;
+    await f.svc.close();
+    await f.db.drop();
+    await f.server.cleanup();
+  });
+  return f;
+}
+
+/** Skips a fault test, saying why, when there is no server it may stop; else returns that server. */
+export function skipWithoutOwnServer(f: OwnServerFixture, ctx: TestContext, what: string): OwnServer {
+  if (!f.server) {
+    process.stderr.write(`${what} skipped: MONGODB_URI points to a server this test cannot stop\n`);
+    ctx.skip();
+  }
+  return f.server as OwnServer;
 }
 
 export const actor = (id = '111111111111111111', tag = 'alice') => ({ id, tag });

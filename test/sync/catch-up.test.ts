@@ -3,46 +3,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigChange } from '../../src/config/events.js';
 import type { ConfigService } from '../../src/config/service.js';
 import { ConfigSync } from '../../src/config/sync.js';
-import { actor, openService, openTestDb, startOwnServer, type TestDb } from '../helpers/db.js';
+import { connect } from '../../src/db/connection.js';
+import { actor, openService, skipWithoutOwnServer, useOwnServer, type TestDb } from '../helpers/db.js';
 
-type OwnServer = NonNullable<Awaited<ReturnType<typeof startOwnServer>>>;
-let server: OwnServer | undefined;
-let dbX: TestDb;
+// Process X is the fixture's service, following the database with ConfigSync; Y is a second
+// process's connection and service on the same database.
+const f = useOwnServer('catchup');
 let dbY: TestDb;
-let x: ConfigService;
 let y: ConfigService;
 let sync: ConfigSync;
 
 beforeAll(async () => {
-  server = await startOwnServer();
-  if (!server) return;
-  dbX = await openTestDb('catchup', server.uri);
-  x = await openService(dbX);
-  // A second process's connection to the same database.
-  const { connect } = await import('../../src/db/connection.js');
-  const connY = await connect({ uri: server.uri, dbName: dbX.dbName, timeoutMs: 3000 });
-  dbY = { ...dbX, conn: connY, drop: () => connY.close() };
+  if (!f.server) return;
+  const connY = await connect({ uri: f.server.uri, dbName: f.db.dbName, timeoutMs: 3000 });
+  dbY = { ...f.db, conn: connY, drop: () => connY.close() };
   y = await openService(dbY);
-  sync = new ConfigSync(x, dbX.conn, { intervalMs: 200 });
+  sync = new ConfigSync(f.svc, f.db.conn, { intervalMs: 200 });
   await sync.start();
 });
 afterAll(async () => {
-  if (!server) return;
+  if (!f.server) return;
   await sync.stop();
   await y.close();
-  await x.close();
   await dbY.drop();
-  await dbX.drop();
-  await server.cleanup();
 });
 
 describe('after a lost connection', () => {
   it('catches up on every change it missed, in order, without a restart', async (ctx) => {
-    if (!server) {
-      process.stderr.write('catch-up test skipped: MONGODB_URI points to a server this test cannot stop\n');
-      ctx.skip();
-      return;
-    }
+    const server = skipWithoutOwnServer(f, ctx, 'catch-up test');
+    const x = f.svc;
     const seen: ConfigChange[] = [];
     x.subscribe(['MAX_BATCH_SIZE'], (c) => void seen.push(c));
 
