@@ -102,11 +102,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Ended, by its own exit or by a signal (then exitCode stays null). */
+const hasExited = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null;
+
 async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`ferretdb exited with code ${child.exitCode} while starting`);
+    if (hasExited(child))
+      throw new Error(`ferretdb exited (${child.exitCode ?? child.signalCode}) while starting`);
     const open = await new Promise<boolean>((resolve) => {
       const sock = tcpConnect(port, '127.0.0.1');
       sock.once('connect', () => (sock.destroy(), resolve(true)));
@@ -152,7 +155,7 @@ export async function startFerretdb(bin: string, dataDir: string, port?: number)
     const proc = child;
     child = undefined;
     process.removeListener('exit', killOnExit);
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || hasExited(proc)) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill(signal);
     await Promise.race([exited, sleep(5000).then(() => proc.kill('SIGKILL'))]);
@@ -183,7 +186,7 @@ export async function startMongoMemoryServer(dataDir: string, port?: number): Pr
     stop: async () => void (await server.stop({ doCleanup: false })),
     async kill() {
       const proc = server.instanceInfo?.instance.mongodProcess;
-      if (!proc || proc.exitCode !== null) return;
+      if (!proc || hasExited(proc)) return;
       const exited = new Promise((resolve) => proc.once('exit', resolve));
       proc.kill('SIGKILL');
       await exited;
