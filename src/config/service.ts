@@ -367,8 +367,11 @@ export class ConfigService {
    * moved on elsewhere is caught up version by version, so listeners see every change in order.
    */
   async refresh({ repair = true } = {}): Promise<void> {
-    if (repair) await this.writer.repairAll();
-    await this.load(await this.store.allCurrent());
+    // One read serves both: a key repaired here reaches the cache through apply(), ahead of its
+    // stale document, which load() then skips.
+    const docs = await this.store.allCurrent();
+    if (repair) await this.writer.repairAll(docs);
+    await this.load(docs);
   }
 
   /** Puts current documents in the cache; a key this process already holds is caught up instead. */

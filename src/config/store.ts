@@ -229,23 +229,14 @@ export class ConfigStore {
    * contiguous from 1, so the count of a key's versions is its newest version number: one $group
    * with $sum, which both MongoDB and FerretDB run (FerretDB 1.x has no $max accumulator). It reads
    * every version, so it is the periodic safety net, never on the start-up path (see `pending`).
+   * `current` is a read of the current documents the caller makes anyway.
    */
-  async lagging(): Promise<string[]> {
-    const [counts, at] = await Promise.all([
-      this.m.ConfigVersion.aggregate<{ _id: string; n: number }>([
-        { $group: { _id: '$key', n: { $sum: 1 } } },
-      ]).exec(),
-      this.currentVersions(),
-    ]);
+  async lagging(current: readonly SystemConfigDoc[]): Promise<string[]> {
+    const at = new Map(current.map((d) => [d.key, d.version]));
+    const counts = await this.m.ConfigVersion.aggregate<{ _id: string; n: number }>([
+      { $group: { _id: '$key', n: { $sum: 1 } } },
+    ]).exec();
     return counts.filter((c) => (at.get(c._id) ?? 0) < c.n).map((c) => c._id);
-  }
-
-  /** The version of every current document, without reading the values. */
-  private async currentVersions(): Promise<Map<string, number>> {
-    const docs = await this.m.SystemConfig.find({}, { _id: 0, key: 1, version: 1 })
-      .lean<{ key: string; version: number }[]>()
-      .exec();
-    return new Map(docs.map((d) => [d.key, d.version]));
   }
 
   /** Seeds version 1 of many keys at once; returns the keys whose version 1 this call wrote. */

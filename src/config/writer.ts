@@ -49,9 +49,12 @@ export class VersionWriter {
     private readonly opts: WriterOptions,
   ) {}
 
-  /** Completes every write that was interrupted between its version and its current value. */
-  async repairAll(): Promise<number> {
-    const keys = await this.store.lagging();
+  /**
+   * Completes every write that was interrupted between its version and its current value;
+   * `current` is a fresh read of the current documents.
+   */
+  async repairAll(current: readonly SystemConfigDoc[]): Promise<number> {
+    const keys = await this.store.lagging(current);
     for (const key of keys) await this.repairKey(key);
     return keys.length;
   }
