@@ -37,10 +37,19 @@ const UNAVAILABLE_NAMES = new Set([
   'MongoPoolClearedError',
 ]);
 
+/**
+ * Socket errors of the operating system. The driver passes some through unwrapped, e.g. EPIPE
+ * ("This socket has been ended by the other party") when a command goes out on a pooled
+ * connection the server closed a moment before.
+ */
+const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT']);
+
 /** True when an error means "the database could not be reached", as opposed to a rejected command. */
 export function isUnavailableError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_NAMES.has(err.constructor.name)) return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && SOCKET_ERROR_CODES.has(code)) return true;
   if (
     err instanceof MongoError &&
     (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('ResetPool'))
