@@ -4,20 +4,21 @@
  * send and needs neither a token nor the network.
  *
  *   npm run deploy-commands -- [--global] [--dry-run]
+ *   npm run -s deploy-commands -- --dry-run > commands.json   (-s keeps npm's banner off stdout)
  */
 import { REST, Routes, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
+import { runEntryPoint } from '../src/cli.js';
 import { applicationIdFromToken } from '../src/discord/context.js';
 import { loadCommands } from '../src/discord/loader.js';
-import { env } from '../src/env.js';
-import { runScript } from './lib/run.js';
+import { DEFAULT_API, describeDiscordFailure } from '../src/discord/rest-errors.js';
 
-async function main(): Promise<number> {
+const USAGE = 'usage: npm run deploy-commands -- [--global] [--dry-run]';
+
+runEntryPoint(async (e) => {
   const flags = new Set(process.argv.slice(2));
   const unknown = [...flags].filter((f) => !['--global', '--dry-run'].includes(f));
   if (unknown.length) {
-    process.stderr.write(
-      `Unknown option ${unknown.join(', ')}\nusage: npm run deploy-commands -- [--global] [--dry-run]\n`,
-    );
+    process.stderr.write(`Unknown option ${unknown.join(', ')}\n${USAGE}\n`);
     return 2;
   }
   const body = [...(await loadCommands()).values()].map((c) => c.data.toJSON());
@@ -25,7 +26,6 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
   }
-  const e = env();
   if (!e.DISCORD_TOKEN) {
     process.stderr.write(
       'DISCORD_TOKEN is not set (Discord developer portal > your application > Bot > Reset Token).\n',
@@ -42,11 +42,20 @@ async function main(): Promise<number> {
     process.stderr.write('DISCORD_GUILD_ID is not set: give the server to register in, or use --global.\n');
     return 1;
   }
-  const rest = new REST().setToken(e.DISCORD_TOKEN);
+  const api = e.DISCORD_API_URL ?? DEFAULT_API;
+  const rest = new REST({ api, retries: 1, timeout: 15_000 }).setToken(e.DISCORD_TOKEN);
   const route = global
     ? Routes.applicationCommands(clientId)
     : Routes.applicationGuildCommands(clientId, e.DISCORD_GUILD_ID ?? '');
-  const result = (await rest.put(route, { body })) as RESTPutAPIApplicationCommandsResult;
+  let result: RESTPutAPIApplicationCommandsResult;
+  try {
+    result = (await rest.put(route, { body })) as RESTPutAPIApplicationCommandsResult;
+  } catch (err) {
+    process.stderr.write(
+      `${describeDiscordFailure(err, 'register the commands', api)} Nothing was registered.\n`,
+    );
+    return 1;
+  }
   const where = global ? 'globally' : `in guild ${e.DISCORD_GUILD_ID}`;
   process.stdout.write(
     `Registered ${result.length} command(s) ${where}: ${result.map((c) => `/${c.name}`).join(', ')}\n`,
@@ -56,6 +65,4 @@ async function main(): Promise<number> {
     process.stdout.write(`  /${c.name}${subs.length ? ` (${subs.join(', ')})` : ''}\n`);
   }
   return 0;
-}
-
-runScript(main);
+});

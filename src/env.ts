@@ -1,96 +1,229 @@
+import { ConnectionString, redactConnectionString } from 'mongodb-connection-string-url';
 import { z } from 'zod';
 import { parseEncryptionKey } from './config/codec.js';
 
-/** Treat `FOO=` like an unset variable, as people do when they copy .env.example. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+type Ctx = z.core.$RefinementCtx<string | undefined>;
 
-const withDefault = <T extends z.ZodType>(schema: T, fallback: z.util.NoUndefined<z.output<T>>) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.default(fallback));
+/** Adds one problem worded for a person ("`abc` is not a Discord id"), never zod's own wording. */
+function problem(ctx: Ctx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER as never;
+}
 
-const snowflake = z.string().regex(/^\d{15,21}$/, 'must be a Discord id (15-21 digits)');
-const snowflakeList = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(snowflake));
+/** What was typed, quoted and cut short, for a problem line. Secrets are never passed here. */
+const quote = (s: string) => `\`${s.length > 60 ? `${s.slice(0, 60)}…` : s}\``;
 
-const envSchema = z.object({
-  /** development: readable logs; production: JSON lines for a log collector. */
-  NODE_ENV: withDefault(z.enum(['development', 'production', 'test']), 'development'),
-  /** Where the configuration lives. Unset: an embedded database keeping its files in DATA_DIR. */
-  MONGODB_URI: optional(
-    z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://'),
-  ),
-  /** Database name used when the URI names none. */
-  MONGODB_DB_NAME: withDefault(z.string().regex(/^[A-Za-z0-9_-]{1,63}$/), 'config_bot'),
-  /** Where the embedded database keeps its files. */
-  DATA_DIR: withDefault(z.string(), './data'),
-  /** Which embedded database to start when MONGODB_URI is unset. */
-  EMBEDDED_DB: withDefault(z.enum(['auto', 'mongodb-memory-server', 'ferretdb']), 'auto'),
-  /** Path to a ferretdb binary; otherwise ./.tools/bin, then PATH are searched. */
-  FERRETDB_PATH: optional(z.string()),
-  /** Searched for a ferretdb binary. */
-  PATH: withDefault(z.string(), ''),
-  /** How long a write waits for an unreachable database before failing (keeps replies fast). */
-  DB_TIMEOUT_MS: withDefault(z.coerce.number().int().min(500).max(60_000), 3000),
-  /** Safety-net refresh of the in-memory cache; changes reach the cache at once without it. */
-  CONFIG_CACHE_TTL_MS: withDefault(z.coerce.number().int().min(1000), 300_000),
-  /** The bot's token (Discord developer portal > your application > Bot). Not needed by the offline console. */
-  DISCORD_TOKEN: optional(z.string().min(50, 'does not look like a bot token')),
-  /** The application id; derived from the token when unset. */
-  DISCORD_CLIENT_ID: optional(snowflake),
-  /** The home server: commands are registered there, and it is the only allowed one by default. */
-  DISCORD_GUILD_ID: optional(snowflake),
-  /** Servers allowed to use the bot (comma-separated). Unset: DISCORD_GUILD_ID alone. */
-  ALLOWED_GUILD_IDS: optional(snowflakeList),
-  /** Roles whose members may change configuration without being server administrators. */
-  ADMIN_ROLE_IDS: withDefault(snowflakeList, []),
-  /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
-  CONFIRM_TIMEOUT_MS: withDefault(z.coerce.number().int().min(1000).max(600_000), 60_000),
-  /** How often each process checks for changes made by other processes (when change streams are unavailable). */
-  CONFIG_POLL_INTERVAL_MS: withDefault(z.coerce.number().int().min(50).max(60_000), 500),
-  /** Where the daily export writes its files (one folder per date). */
-  EXPORT_DIR: withDefault(z.string(), './exports'),
-  /** Channel that receives the daily export summary with its files. Unset: no post. */
-  EXPORT_CHANNEL_ID: optional(snowflake),
-  /** Channel that receives job failure alerts. Unset: failures are only logged and recorded. */
-  ALERT_CHANNEL_ID: optional(snowflake),
-  /** Encrypts sensitive keys at rest (AES-256-GCM): 32 bytes as base64 or hex. Required when a key is sensitive. */
-  CONFIG_ENCRYPTION_KEY: optional(
-    z.string().transform((s, ctx) => {
-      try {
-        return parseEncryptionKey(s);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
-  ),
-  /** Writes (set, rollback, reset) one Discord user may make per minute, across every bot process. */
-  WRITE_RATE_LIMIT_PER_MIN: withDefault(z.coerce.number().int().min(1).max(10_000), 10),
-  /** How often a writer that lost a race retries from fresh state before giving up. */
-  CONFIG_WRITE_RETRIES: withDefault(z.coerce.number().int().min(0).max(50), 8),
-});
+/** A variable read from text; `FOO=` (as copied from .env.example) counts as unset. */
+function variable<T>(parse: (text: string, ctx: Ctx) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = raw?.trim();
+      return text ? parse(text, ctx) : undefined;
+    });
+}
 
-export type Env = z.infer<typeof envSchema>;
+function withDefault<T>(parse: (text: string, ctx: Ctx) => T, fallback: T) {
+  return variable(parse).transform((v) => (v === undefined ? fallback : v));
+}
+
+const wholeNumber =
+  (min: number, max: number, unit: string) =>
+  (s: string, ctx: Ctx): number => {
+    if (!/^\d+$/.test(s)) return problem(ctx, `${quote(s)} is not a whole number of ${unit} (${min}-${max})`);
+    const n = Number(s);
+    if (n < min || n > max) return problem(ctx, `${n} is out of range: use ${min}-${max} ${unit}`);
+    return n;
+  };
+
+const oneOf =
+  <const T extends readonly string[]>(values: T) =>
+  (s: string, ctx: Ctx): T[number] =>
+    values.find((v) => v === s) ?? problem(ctx, `${quote(s)} is not one of ${values.join(', ')}`);
+
+const SNOWFLAKE = /^\d{15,21}$/;
+const discordId = (s: string, ctx: Ctx): string =>
+  SNOWFLAKE.test(s) ? s : problem(ctx, `${quote(s)} is not a Discord id (15-21 digits)`);
+
+const discordIds = (s: string, ctx: Ctx): string[] => {
+  const ids = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const bad = ids.filter((id) => !SNOWFLAKE.test(id));
+  if (bad.length)
+    return problem(
+      ctx,
+      `${bad.map(quote).join(', ')} ${bad.length > 1 ? 'are not Discord ids' : 'is not a Discord id'} (15-21 digits, comma-separated)`,
+    );
+  return ids;
+};
+
+const anyText = (s: string) => s;
+
+/** A MongoDB connection string; the password is never repeated in a problem line. */
+const mongoUri = (s: string, ctx: Ctx): string => {
+  try {
+    new ConnectionString(s);
+    return s;
+  } catch {
+    return problem(
+      ctx,
+      `${quote(redactUri(s))} is not a MongoDB connection string: use mongodb://host:27017/db or mongodb+srv://...`,
+    );
+  }
+};
+
+/** A URI with any password replaced, for logs and problem lines. */
+export function redactUri(uri: string): string {
+  try {
+    return redactConnectionString(uri);
+  } catch {
+    // Not a connection string at all: hide whatever sits where a password would.
+    return uri.replace(/\/\/([^:/@]+):([^@/]*)@/, '//$1:****@');
+  }
+}
+
+/** Bot tokens are three base64url parts separated by dots (about 70 characters); never echoed. */
+const botToken = (s: string, ctx: Ctx): string =>
+  /^[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}$/.test(s)
+    ? s
+    : problem(
+        ctx,
+        `does not look like a bot token (three parts separated by dots, about 70 characters): copy it from the Developer Portal > your application > Bot > Reset Token`,
+      );
+
+const httpUrl = (s: string, ctx: Ctx): string => {
+  try {
+    const u = new URL(s);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return s.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  return problem(ctx, `${quote(s)} is not an http(s) URL`);
+};
+
+/** Encryption keys are secrets: a problem names which key is wrong, never its text. */
+const encryptionKeys = (s: string, ctx: Ctx): Buffer[] => {
+  const parts = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const keys: Buffer[] = [];
+  parts.forEach((p, i) => {
+    try {
+      keys.push(parseEncryptionKey(p));
+    } catch (err) {
+      const which = parts.length > 1 ? `key ${i + 1} of ${parts.length} ` : '';
+      ctx.addIssue({ code: 'custom', message: `${which}${(err as Error).message}` });
+    }
+  });
+  return keys;
+};
+
+const envSchema = z
+  .object({
+    /** development: readable logs; production: JSON lines for a log collector. */
+    NODE_ENV: withDefault(oneOf(['development', 'production', 'test'] as const), 'development'),
+    /** Where the configuration lives. Unset: an embedded database keeping its files in DATA_DIR. */
+    MONGODB_URI: variable(mongoUri),
+    /** Database name used when MONGODB_URI names none (the database a URI names always wins). */
+    MONGODB_DB_NAME: withDefault(
+      (s, ctx) =>
+        /^[A-Za-z0-9_-]{1,63}$/.test(s)
+          ? s
+          : problem(ctx, `${quote(s)} is not a database name (letters, digits, _ and -, at most 63)`),
+      'config_bot',
+    ),
+    /** Where the embedded database, the last-known-good copy and queued audit rows are kept. */
+    DATA_DIR: withDefault(anyText, './data'),
+    /** Which embedded database to start when MONGODB_URI is unset. */
+    EMBEDDED_DB: withDefault(oneOf(['auto', 'mongodb-memory-server', 'ferretdb'] as const), 'auto'),
+    /** Path to a ferretdb binary; otherwise ./.tools/bin, then PATH are searched. */
+    FERRETDB_PATH: variable(anyText),
+    /** Searched for a ferretdb binary. */
+    PATH: withDefault(anyText, ''),
+    /** How long an operation waits for an unreachable database before failing (keeps replies fast). */
+    DB_TIMEOUT_MS: withDefault(wholeNumber(500, 60_000, 'milliseconds'), 3000),
+    /** Safety-net refresh of the in-memory cache; changes reach the cache at once without it. */
+    CONFIG_CACHE_TTL_MS: withDefault(wholeNumber(1000, 86_400_000, 'milliseconds'), 300_000),
+    /** The bot's token (Discord developer portal > your application > Bot). Not needed by the offline console. */
+    DISCORD_TOKEN: variable(botToken),
+    /** The application id; derived from the token when unset. */
+    DISCORD_CLIENT_ID: variable(discordId),
+    /** The home server: commands are registered there, and it is the only allowed one by default. */
+    DISCORD_GUILD_ID: variable(discordId),
+    /** Servers allowed to use the bot (comma-separated). Unset: DISCORD_GUILD_ID alone. */
+    ALLOWED_GUILD_IDS: variable(discordIds),
+    /** Roles whose members may change configuration without being server administrators. */
+    ADMIN_ROLE_IDS: withDefault(discordIds, [] as string[]),
+    /**
+     * Discord's REST API base, for deployments that send it through a rate-limit proxy
+     * (nirn-proxy, twilight-http-proxy), e.g. http://localhost:8080/api. Unset: Discord itself.
+     */
+    DISCORD_API_URL: variable(httpUrl),
+    /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
+    CONFIRM_TIMEOUT_MS: withDefault(wholeNumber(1000, 600_000, 'milliseconds'), 60_000),
+    /** How often each process checks for changes made by other processes (when change streams are unavailable). */
+    CONFIG_POLL_INTERVAL_MS: withDefault(wholeNumber(50, 60_000, 'milliseconds'), 500),
+    /** Where the daily export writes its files (one folder per date). */
+    EXPORT_DIR: withDefault(anyText, './exports'),
+    /** Channel that receives the daily export summary with its files. Unset: no post. */
+    EXPORT_CHANNEL_ID: variable(discordId),
+    /** Channel that receives job failure alerts. Unset: failures are only logged and recorded. */
+    ALERT_CHANNEL_ID: variable(discordId),
+    /**
+     * Keys that encrypt sensitive values at rest (AES-256-GCM), comma-separated, each 32 bytes as
+     * base64 or hex. New values are encrypted with the first; stored ones are read with whichever
+     * wrote them, so a new key goes first and the old one stays listed until
+     * `npm run rotate-encryption-key` has re-encrypted everything.
+     */
+    CONFIG_ENCRYPTION_KEYS: variable(encryptionKeys),
+    /** The one-key form of CONFIG_ENCRYPTION_KEYS (kept for existing deployments). */
+    CONFIG_ENCRYPTION_KEY: variable(encryptionKeys),
+    /** Changes (committed set, rollback, reset) one Discord user may make per minute, across every bot process. */
+    WRITE_RATE_LIMIT_PER_MIN: withDefault(wholeNumber(1, 10_000, 'changes a minute'), 10),
+    /** Write attempts, refused ones included, one Discord user may make per minute (stops floods of typos or probes). */
+    WRITE_ATTEMPTS_PER_MIN: withDefault(wholeNumber(1, 10_000, 'attempts a minute'), 30),
+    /** How often a writer that lost a race retries from fresh state before giving up. */
+    CONFIG_WRITE_RETRIES: withDefault(wholeNumber(0, 50, 'retries'), 8),
+    /**
+     * How long a lease holder (a job run, an export) may go without a heartbeat before another
+     * process takes the lease over: a holder that died never blocks a job for longer.
+     */
+    LEASE_TTL_MS: withDefault(wholeNumber(1000, 3_600_000, 'milliseconds'), 60_000),
+  })
+  .transform((e, ctx) => {
+    if (e.CONFIG_ENCRYPTION_KEYS && e.CONFIG_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CONFIG_ENCRYPTION_KEY'],
+        message: 'set only CONFIG_ENCRYPTION_KEYS (CONFIG_ENCRYPTION_KEY is its one-key form)',
+      });
+      return z.NEVER;
+    }
+    const { CONFIG_ENCRYPTION_KEY, CONFIG_ENCRYPTION_KEYS, ...rest } = e;
+    return { ...rest, CONFIG_ENCRYPTION_KEYS: CONFIG_ENCRYPTION_KEYS ?? CONFIG_ENCRYPTION_KEY ?? [] };
+  });
+
+export type Env = z.output<typeof envSchema>;
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.join('\n'));
     this.name = 'EnvError';
   }
 }
 
-/** Parses an environment; every problem is collected and reported together, each with its variable. */
+/**
+ * Parses an environment. Every problem is collected and reported together, one line each,
+ * naming its variable and what is expected.
+ */
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
   if (result.success) return result.data;
-  throw new EnvError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  throw new EnvError(result.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`));
 }
 
 let cached: Env | undefined;

@@ -12,7 +12,8 @@ export type UserErrorCode =
   | 'CONFLICT'
   | 'UNAVAILABLE'
   | 'PERMISSION_DENIED'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'ENCRYPTION_REQUIRED';
 
 export class UserError extends Error {
   constructor(
@@ -33,5 +34,17 @@ export class DatabaseUnavailableError extends UserError {
   constructor(detail: string, message = 'Database unavailable, nothing was changed. Try again in a moment.') {
     super('UNAVAILABLE', message, {}, detail);
     this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/**
+ * A process cannot start, for a reason its operator can fix (an unreachable database with no
+ * last-known-good copy, a stored value no configured key decrypts). The message is one plain line
+ * that names what to fix; entry points print it without a stack.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
   }
 }

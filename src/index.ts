@@ -1,13 +1,16 @@
 /**
- * The bot: connects to the database (or starts the embedded one), loads the configuration,
- * logs in to Discord and answers /config. Stops cleanly on SIGINT/SIGTERM.
+ * The bot: connects to the database (or starts the embedded one, or starts from the last-known-good
+ * copy when the database cannot be reached), loads the configuration, logs in to Discord and
+ * answers /config. Stops cleanly on SIGINT/SIGTERM/SIGHUP.
  */
 import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { atExit, runEntryPoint } from './cli.js';
 import { createCommandContext, discordSettings } from './discord/context.js';
 import { createInteractionHandler } from './discord/dispatcher.js';
 import { loadCommands } from './discord/loader.js';
 import { restNotifier } from './discord/notifier.js';
-import { env, EnvError } from './env.js';
+import { DEFAULT_API, describeDiscordFailure } from './discord/rest-errors.js';
+import { StartupError } from './errors.js';
 import { errorDetail, logger } from './logger.js';
 import { startRuntime } from './runtime.js';
 
@@ -17,52 +20,41 @@ const NO_TOKEN = `DISCORD_TOKEN is not set, so the bot cannot log in to Discord.
   3. npm run deploy-commands, then npm start.
 To try every command without Discord: npm run console`;
 
-async function main(): Promise<void> {
-  const e = env();
-  if (!e.DISCORD_TOKEN) {
-    logger.error(NO_TOKEN);
-    process.exit(1);
-  }
-  const settings = discordSettings(e);
-  if (settings.allowedGuildIds.length === 0) {
-    logger.warn('Neither DISCORD_GUILD_ID nor ALLOWED_GUILD_IDS is set: every server will be refused.');
-  }
-  const commands = await loadCommands();
-  // Slash commands arrive without any privileged intent; Guilds keeps guild and channel caches.
-  const client = new Client({ intents: [GatewayIntentBits.Guilds] });
-  const runtime = await startRuntime(e, { jobs: true, notifier: restNotifier(client.rest) });
-  const ctx = createCommandContext(runtime.config, settings, runtime);
-  const handle = createInteractionHandler(commands, ctx);
-  client.on(Events.InteractionCreate, (interaction) => void handle(interaction));
-  client.once(Events.ClientReady, (c) =>
-    logger.info(
-      `Logged in as ${c.user.tag} (instance ${runtime.instanceId}); serving ${[...commands.keys()].map((n) => `/${n}`).join(', ')}`,
-    ),
-  );
-  client.on(Events.Error, (err) => logger.error('Discord client error', errorDetail(err)));
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal} received: shutting down`);
-    try {
+runEntryPoint(
+  async (e) => {
+    if (!e.DISCORD_TOKEN) {
+      process.stderr.write(`${NO_TOKEN}\n`);
+      return 1;
+    }
+    const settings = discordSettings(e);
+    if (settings.allowedGuildIds.length === 0) {
+      logger.warn('Neither DISCORD_GUILD_ID nor ALLOWED_GUILD_IDS is set: every server will be refused.');
+    }
+    const commands = await loadCommands();
+    const api = e.DISCORD_API_URL ?? DEFAULT_API;
+    // Slash commands arrive without any privileged intent; Guilds keeps guild and channel caches.
+    const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api } });
+    const runtime = await startRuntime(e, { jobs: true, notifier: restNotifier(client.rest) });
+    const ctx = createCommandContext(runtime.config, settings, runtime);
+    atExit(async () => {
       ctx.confirmations.clear();
       await client.destroy();
-      await runtime.stop();
+    });
+    const handle = createInteractionHandler(commands, ctx);
+    client.on(Events.InteractionCreate, (interaction) => void handle(interaction));
+    client.once(Events.ClientReady, (c) =>
+      logger.info(
+        `Logged in as ${c.user.tag} (instance ${runtime.instanceId}); serving ${[...commands.keys()].map((n) => `/${n}`).join(', ')}`,
+      ),
+    );
+    client.on(Events.Error, (err) => logger.error('Discord client error', errorDetail(err)));
+    try {
+      await client.login(e.DISCORD_TOKEN);
     } catch (err) {
-      logger.error('Error during shutdown', errorDetail(err));
+      throw new StartupError(describeDiscordFailure(err, 'log in', api));
     }
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-
-  await client.login(e.DISCORD_TOKEN);
-}
-
-main().catch((err: unknown) => {
-  if (err instanceof EnvError) logger.error(err.message);
-  else logger.error('Start-up failed', errorDetail(err));
-  process.exit(1);
-});
+    // Runs until a signal: the entry point's handler stops the client and the runtime.
+    await new Promise<never>(() => undefined);
+  },
+  { signalExitCode: 0 },
+);

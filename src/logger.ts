@@ -1,5 +1,4 @@
 import winston from 'winston';
-import { env } from './env.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -7,8 +6,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const human = winston.format.combine(
   winston.format.colorize(),
   winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
-  winston.format.printf(({ timestamp, level, message, ...meta }) => {
-    const rest = Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
+  // Stack traces are for whoever debugs (LOG_LEVEL=debug), not for the operator reading a terminal.
+  winston.format.printf(({ timestamp, level, message, stack, ...meta }) => {
+    const extra = logger.level === 'debug' && stack ? { ...meta, stack } : meta;
+    const rest = Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : '';
     return `${String(timestamp)} ${level} ${String(message)}${rest}`;
   }),
 );
@@ -20,13 +21,15 @@ const json = winston.format.combine(
 );
 
 /**
- * The one logger. Starts at `info`; the LOG_LEVEL configuration key takes over once the
- * configuration is loaded (see ConfigService), so the level can change without a restart.
+ * The one logger. Starts at `info` with readable lines; the LOG_LEVEL configuration key takes over
+ * once the configuration is loaded (see ConfigService), so the level can change without a restart.
+ * It reads no environment itself: importing it can never fail, so a bad environment is reported
+ * by the entry point as plain lines, not as a crash during imports.
  */
 export const logger = winston.createLogger({
   level: 'info',
   levels: winston.config.npm.levels,
-  format: env().NODE_ENV === 'production' ? json : human,
+  format: human,
   // stderr keeps stdout free for what scripts print (JSON output of the console, dry runs).
   transports: [
     new winston.transports.Console({
@@ -34,6 +37,11 @@ export const logger = winston.createLogger({
     }),
   ],
 });
+
+/** JSON lines for a log collector (NODE_ENV=production); called once by the entry point. */
+export function useJsonLogs(): void {
+  logger.format = json;
+}
 
 export function setLogLevel(level: LogLevel): void {
   logger.level = level;

@@ -1,21 +1,9 @@
-import { EnvError } from '../../src/env.js';
+import { runEntryPoint } from '../../src/cli.js';
 
 /**
- * Runs a script's main() and exits with its code. An environment problem prints its list of
- * problems; anything else prints its stack (scripts are for operators, not Discord users).
+ * Runs a script's main() and exits with its code: a bad environment prints one line per problem,
+ * a failure one plain line, never a stack; signals stop what the script started (see cli.ts).
  */
 export function runScript(main: () => Promise<number | void>): void {
-  main().then(
-    (code) => process.exit(code ?? 0),
-    (err: unknown) => {
-      const text =
-        err instanceof EnvError
-          ? err.message
-          : err instanceof Error
-            ? (err.stack ?? err.message)
-            : String(err);
-      process.stderr.write(`${text}\n`);
-      process.exit(1);
-    },
-  );
+  runEntryPoint(() => main());
 }
