@@ -1,12 +1,18 @@
+import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { closeConfigService, initConfigService } from './config/index.js';
+import { atExit } from './cli.js';
+import { DecryptError } from './config/codec.js';
+import { closeConfigService, createConfigService, localFiles } from './config/index.js';
 import type { ConfigService } from './config/service.js';
 import { ConfigSync } from './config/sync.js';
+import { isUnavailableError } from './db/connection.js';
+import { DatabaseHealth } from './db/health.js';
 import { openDatabase, type Database } from './db/index.js';
 import type { Notifier } from './discord/notifier.js';
 import type { Env } from './env.js';
-import { createJobs } from './jobs/index.js';
+import { StartupError } from './errors.js';
+import { createJobs, exportDeps } from './jobs/index.js';
 import { errorDetail, logger } from './logger.js';
 import { JobRuns } from './scheduler/leases.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -33,33 +39,67 @@ export function newInstanceId(): string {
 /**
  * Database, configuration, cross-process sync and (optionally) the scheduler, started in order
  * and stopped in reverse. The bot runs all of it; the console and scripts leave jobs out.
+ *
+ * When the database cannot be reached, the process starts from the last-known-good copy in
+ * DATA_DIR (reads and jobs work, writes are refused), keeps trying to connect, and catches up
+ * once it answers; with no copy either, it refuses to start with one line saying so.
  */
 export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: Notifier }): Promise<Runtime> {
   const instanceId = newInstanceId();
-  const db = await openDatabase(env);
-  const config = await initConfigService(db.conn, env);
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  const health = new DatabaseHealth();
+  const db = await openDatabase(env, health);
+  const config = createConfigService(db.conn, env, { health, database: db.name });
   const sync = new ConfigSync(config, db.conn, { intervalMs: env.CONFIG_POLL_INTERVAL_MS });
-  await sync.start();
   let scheduler: Scheduler | undefined;
-  if (opts.jobs) {
-    const { notifier } = opts;
-    scheduler = new Scheduler({
-      config,
-      runs: new JobRuns(db.conn),
-      instanceId,
-      jobs: createJobs({
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await scheduler?.stop();
+      await sync.stop();
+      await closeConfigService();
+      await db.close();
+    } catch (err) {
+      logger.error('Error while stopping', errorDetail(err));
+    }
+  };
+  // Every way out of an entry point (a signal included) stops what this started, the embedded
+  // database first of all, which would otherwise outlive the process.
+  atExit(stop);
+
+  try {
+    let unreachable = db.connected ? undefined : (db.connectError ?? 'no connection');
+    if (!unreachable) {
+      try {
+        await config.init();
+        await sync.start();
+      } catch (err) {
+        if (!isUnavailableError(err)) throw err;
+        unreachable = errorDetail(err).error as string;
+      }
+    }
+    if (unreachable) await startWithoutDatabase(config, db, env, unreachable, () => sync.start());
+    if (opts.jobs) {
+      const { notifier } = opts;
+      scheduler = new Scheduler({
         config,
-        conn: db.conn,
-        exportDir: env.EXPORT_DIR,
+        runs: new JobRuns(db.conn, { ttlMs: env.LEASE_TTL_MS }),
         instanceId,
-        notifier,
-        exportChannelId: env.EXPORT_CHANNEL_ID,
-      }),
-      ...(notifier && env.ALERT_CHANNEL_ID
-        ? { alert: (text: string) => notifier.post(env.ALERT_CHANNEL_ID ?? '', text) }
-        : {}),
-    });
-    await scheduler.start();
+        jobs: createJobs(
+          exportDeps({ config, conn: db.conn, env, instanceId, ...(notifier ? { notifier } : {}) }),
+        ),
+        ...(notifier && env.ALERT_CHANNEL_ID
+          ? { alert: (text: string) => notifier.post(env.ALERT_CHANNEL_ID ?? '', text) }
+          : {}),
+      });
+      await scheduler.start();
+    }
+  } catch (err) {
+    await stop();
+    if (err instanceof DecryptError) throw new StartupError(err.message);
+    throw err;
   }
   return {
     instanceId,
@@ -69,15 +109,27 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     config,
     sync,
     scheduler,
-    async stop() {
-      try {
-        await scheduler?.stop();
-        await sync.stop();
-        await closeConfigService();
-        await db.close();
-      } catch (err) {
-        logger.error('Error while stopping', errorDetail(err));
-      }
-    },
+    stop,
   };
+}
+
+async function startWithoutDatabase(
+  config: ConfigService,
+  db: Database,
+  env: Env,
+  reason: string,
+  startSync: () => Promise<void>,
+): Promise<void> {
+  const copy = await config.lastKnownCopy();
+  if (!copy) {
+    const file = localFiles(env, db.name).lastKnownGood;
+    throw new StartupError(
+      `Cannot start: ${db.where} cannot be reached (${reason}), and there is no last-known-good copy (${file}) to start from. Start the database or fix MONGODB_URI, then try again.`,
+    );
+  }
+  await config.startFromCopy(copy, reason);
+  db.keepConnecting(async () => {
+    await config.attach();
+    await startSync();
+  });
 }

@@ -9,9 +9,12 @@ export interface ConnectOptions {
   timeoutMs: number;
 }
 
-/** Opens a dedicated connection (not mongoose's global one), so several can live in one process. */
-export async function connect({ uri, dbName, timeoutMs }: ConnectOptions): Promise<Connection> {
-  const conn = mongoose.createConnection(uri, {
+/** The options every connection of this project uses (see connect). */
+export function connectionOptions({
+  dbName,
+  timeoutMs,
+}: Omit<ConnectOptions, 'uri'>): mongoose.ConnectOptions {
+  return {
     ...(dbName ? { dbName } : {}),
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
@@ -20,7 +23,12 @@ export async function connect({ uri, dbName, timeoutMs }: ConnectOptions): Promi
     bufferCommands: false,
     autoIndex: false,
     autoCreate: false,
-  });
+  };
+}
+
+/** Opens a dedicated connection (not mongoose's global one), so several can live in one process. */
+export async function connect({ uri, dbName, timeoutMs }: ConnectOptions): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, connectionOptions({ dbName, timeoutMs }));
   await conn.asPromise();
   return conn;
 }
@@ -61,3 +69,21 @@ export function isUnavailableError(err: unknown): boolean {
 }
 
 export const isDuplicateKeyError = (err: unknown): boolean => err instanceof MongoError && err.code === 11000;
+
+/**
+ * Inserts `doc` unless a document with its `_id` (or another unique key) exists: true when this
+ * call inserted it. A unique insert is the one write both MongoDB and FerretDB arbitrate
+ * atomically, so "who inserted first" is how concurrent processes agree on a winner.
+ */
+export async function insertIfAbsent(
+  collection: { insertOne(doc: never): Promise<unknown> },
+  doc: object,
+): Promise<boolean> {
+  try {
+    await collection.insertOne(doc as never);
+    return true;
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return false;
+    throw err;
+  }
+}

@@ -4,6 +4,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { logger } from '../logger.js';
 
 export type EmbeddedKind = 'mongodb-memory-server' | 'ferretdb';
 
@@ -18,6 +19,8 @@ export interface EmbeddedServer {
   kill(): Promise<void>;
   /** Starts it again on the same port and files (used by fault tests and after a crash). */
   restart(): Promise<void>;
+  /** The server's process id while it runs (undefined when stopped or not known). */
+  readonly pid: number | undefined;
 }
 
 export interface EmbeddedOptions {
@@ -32,9 +35,7 @@ export interface EmbeddedOptions {
 export class NoEmbeddedDatabaseError extends Error {
   constructor(detail: string) {
     super(
-      `No database available: MONGODB_URI is unset and no embedded database could be started (${detail}).\n` +
-        'Either set MONGODB_URI to a MongoDB server (e.g. mongodb://localhost:27017 or an Atlas URI),\n' +
-        'or install FerretDB with `npm run db:ferretdb` (needs Go), or allow mongodb-memory-server to download mongod (needs internet).',
+      `no embedded database could be started (${detail}): set MONGODB_URI to a MongoDB server, or install FerretDB with npm run db:ferretdb (needs Go), or let mongodb-memory-server download mongod (needs internet)`,
     );
     this.name = 'NoEmbeddedDatabaseError';
   }
@@ -121,14 +122,25 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000
   throw new Error(`ferretdb did not listen on port ${port} within ${timeoutMs} ms`);
 }
 
+const RESTART_BACKOFF_MAX_MS = 30_000;
+
+/**
+ * Starts FerretDB on SQLite files in `dataDir` and supervises it: if it exits without being asked
+ * to (a crash, an OOM kill), it is started again on the same port and files, backing off up to
+ * 30 s between failed attempts, each logged; the driver then reconnects by itself. It is killed
+ * when this process exits.
+ */
 export async function startFerretdb(bin: string, dataDir: string, port?: number): Promise<EmbeddedServer> {
   const dir = path.resolve(dataDir, 'ferretdb');
   mkdirSync(dir, { recursive: true });
   const listenPort = port ?? (await freePort());
   let child: ChildProcess | undefined;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let backoff = 1000;
   const killOnExit = () => child?.kill('SIGKILL');
 
   const start = async () => {
+    clearTimeout(restartTimer);
     const proc = spawn(
       bin,
       [
@@ -145,26 +157,61 @@ export async function startFerretdb(bin: string, dataDir: string, port?: number)
     );
     child = proc;
     proc.stderr?.resume();
+    process.removeListener('exit', killOnExit);
     process.once('exit', killOnExit);
     await waitForPort(listenPort, proc);
+    // Watched only once it serves: a failure to start is the caller's to handle.
+    proc.once('exit', (code, signal) => {
+      if (proc !== child) return; // stopped or killed on purpose
+      logger.warn(
+        `Embedded FerretDB exited unexpectedly (${signal ?? `code ${code}`}); restarting in ${backoff / 1000} s`,
+      );
+      scheduleRestart();
+    });
+  };
+
+  const scheduleRestart = () => {
+    restartTimer = setTimeout(() => {
+      start().then(
+        () => {
+          logger.info(`Embedded FerretDB restarted on port ${listenPort}`);
+          backoff = 1000;
+        },
+        (err: unknown) => {
+          backoff = Math.min(backoff * 2, RESTART_BACKOFF_MAX_MS);
+          logger.error(
+            `Embedded FerretDB did not restart (${err instanceof Error ? err.message : String(err)}); next try in ${backoff / 1000} s`,
+          );
+          scheduleRestart();
+        },
+      );
+    }, backoff);
+    restartTimer.unref();
   };
   await start();
 
-  /** SIGTERM waits up to 5 s for a clean shutdown; SIGKILL is a crash. */
+  /** SIGTERM waits up to 5 s for a clean shutdown; SIGKILL is a crash. Neither is restarted. */
   const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
+    clearTimeout(restartTimer);
     const proc = child;
     child = undefined;
     process.removeListener('exit', killOnExit);
     if (!proc || hasExited(proc)) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill(signal);
-    await Promise.race([exited, sleep(5000).then(() => proc.kill('SIGKILL'))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
+    if (!hasExited(proc)) proc.kill('SIGKILL');
   };
 
   return {
     kind: 'ferretdb',
     uri: `mongodb://127.0.0.1:${listenPort}/`,
     dataDir: dir,
+    get pid() {
+      return child?.pid;
+    },
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
     restart: start,
@@ -193,5 +240,8 @@ export async function startMongoMemoryServer(dataDir: string, port?: number): Pr
       await server.stop({ doCleanup: false }).catch(() => undefined);
     },
     restart: async () => void (await server.start(true)),
+    get pid() {
+      return server.instanceInfo?.instance.mongodProcess?.pid;
+    },
   };
 }

@@ -1,36 +1,128 @@
-import type { Connection } from 'mongoose';
-import type { Env } from '../env.js';
-import { logger } from '../logger.js';
-import { connect } from './connection.js';
+import { ConnectionString } from 'mongodb-connection-string-url';
+import mongoose, { type Connection } from 'mongoose';
+import { redactUri, type Env } from '../env.js';
+import { errorDetail, logger } from '../logger.js';
+import { connectionOptions } from './connection.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
+import type { DatabaseHealth } from './health.js';
 
 export interface Database {
+  /** The connection every model binds to; it may not be connected yet (see `connected`). */
   conn: Connection;
+  /** The database in use: the one MONGODB_URI names, else MONGODB_DB_NAME. */
+  name: string;
+  /** Where it is, for messages (never with a password). */
+  where: string;
   /** Set when this process started the database itself. */
   embedded?: EmbeddedServer;
+  /** Whether the first connection succeeded; when not, why (one line). */
+  connected: boolean;
+  connectError?: string;
+  /**
+   * Keeps trying to connect, backing off up to 30 s between attempts, until it succeeds and
+   * `onConnected` does too; never throws. close() ends it.
+   */
+  keepConnecting(onConnected: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
-/** MONGODB_URI when set; otherwise an embedded database keeping its files in DATA_DIR. */
-export async function openDatabase(env: Env): Promise<Database> {
+const MAX_BACKOFF_MS = 30_000;
+
+/** The database a connection string names, if it names one (`mongodb://host/mydb`). */
+export function databaseInUri(uri: string): string | undefined {
+  try {
+    const name = decodeURIComponent(new ConnectionString(uri).pathname.replace(/^\//, ''));
+    return name || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * MONGODB_URI when set; otherwise an embedded database keeping its files in DATA_DIR. An
+ * unreachable server is not an error here: the caller decides whether it can start without it
+ * (from a last-known-good copy) and asks to keep connecting.
+ */
+export async function openDatabase(env: Env, health: DatabaseHealth): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   let uri = env.MONGODB_URI;
-  if (!uri) {
+  let connectError: string | undefined;
+  const name = (uri && databaseInUri(uri)) ?? env.MONGODB_DB_NAME;
+  const startOwn = async () => {
     embedded = await startEmbedded({
       dataDir: env.DATA_DIR,
       prefer: env.EMBEDDED_DB,
       ferretdbPath: env.FERRETDB_PATH,
       searchPath: env.PATH,
     });
-    uri = embedded.uri;
-    logger.info(`Embedded database started: ${embedded.kind}, data in ${embedded.dataDir}, at ${uri}`);
+    logger.info(
+      `Embedded database started: ${embedded.kind}, data in ${embedded.dataDir}, at ${embedded.uri}`,
+    );
+    return embedded.uri;
+  };
+  if (!uri) {
+    try {
+      uri = await startOwn();
+    } catch (err) {
+      connectError = errorDetail(err).error as string;
+    }
   }
-  const conn = await connect({ uri, dbName: env.MONGODB_DB_NAME, timeoutMs: env.DB_TIMEOUT_MS });
+  const where = uri ? `${redactUri(uri)} (database ${name})` : `the embedded database in ${env.DATA_DIR}`;
+  const options = connectionOptions({ dbName: name, timeoutMs: env.DB_TIMEOUT_MS });
+  const conn = mongoose.createConnection();
+  // Failures are reported by whoever ran the operation; an unhandled 'error' event would crash.
+  conn.on('error', (err: unknown) => logger.debug('Database connection error', errorDetail(err)));
+  let connected = false;
+  if (uri) {
+    try {
+      await conn.openUri(uri, options);
+      connected = true;
+      logger.info(`Connected to ${where}`);
+    } catch (err) {
+      connectError = errorDetail(err).error as string;
+    }
+  }
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
   return {
     conn,
-    embedded,
+    name,
+    where,
+    get embedded() {
+      return embedded;
+    },
+    connected,
+    ...(connectError ? { connectError } : {}),
+    keepConnecting(onConnected) {
+      let delay = 1000;
+      const attempt = async () => {
+        if (stopped) return;
+        try {
+          uri ??= await startOwn();
+          if (conn.readyState !== 1) await conn.openUri(uri, options);
+          await onConnected();
+          logger.info(`Connected to ${where}`);
+          return;
+        } catch (err) {
+          health.noteFailure('connect', err);
+          logger.warn(
+            `Still cannot reach ${where}: ${errorDetail(err).error as string}; next try in ${delay / 1000} s`,
+          );
+        }
+        timer = setTimeout(() => void attempt(), delay);
+        timer.unref();
+        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+      };
+      timer = setTimeout(() => void attempt(), delay);
+      timer.unref();
+    },
     async close() {
-      await conn.close();
+      stopped = true;
+      clearTimeout(timer);
+      await conn
+        .close()
+        .catch((err: unknown) => logger.warn('Could not close the database connection', errorDetail(err)));
       await embedded?.stop();
     },
   };

@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import { isUnavailableError } from '../db/connection.js';
+import type { DatabaseHealth } from '../db/health.js';
+import { errorDetail, logger } from '../logger.js';
+import type { ConfigAuditDoc } from './models.js';
+import { masked } from './present.js';
+import type { Registry } from './registry.js';
+import type { AuditFilter, ConfigStore } from './store.js';
+
+export type AuditRow = Omit<ConfigAuditDoc, 'createdAt'>;
+
+export interface AuditLogOptions {
+  /**
+   * Where rows that could not be written (database unreachable) wait, so that a restart during
+   * an outage loses none of them. Without it they wait in memory only.
+   */
+  queueFile?: string;
+  /** Rows kept waiting at most; past it the oldest are dropped, each drop logged. */
+  maxQueued?: number;
+}
+
+/** A queued row as kept on disk: values already encrypted, dates as text. */
+interface QueuedRow extends Omit<ConfigAuditDoc, 'createdAt'> {
+  createdAt: Date | string;
+}
+
+/**
+ * The audit log: one row per attempt. Recording never throws and never delays an answer: a row
+ * that cannot be written because the database is unreachable is queued (on disk when a file is
+ * given) and written when the database is back, marked as written late (its attempt time in
+ * `attemptedAt`). Views mask sensitive values.
+ */
+export class AuditLog {
+  private queue: QueuedRow[] = [];
+  private flushing: Promise<number> | undefined;
+  private saving = Promise.resolve();
+  private readonly maxQueued: number;
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly registry: Registry,
+    private readonly health: DatabaseHealth,
+    private readonly opts: AuditLogOptions = {},
+  ) {
+    this.maxQueued = opts.maxQueued ?? 10_000;
+  }
+
+  /** Loads rows queued by an earlier run of this process that could not write them. */
+  async loadQueue(): Promise<void> {
+    if (!this.opts.queueFile) return;
+    let text: string;
+    try {
+      text = await readFile(this.opts.queueFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        logger.error(`Could not read queued audit rows from ${this.opts.queueFile}`, errorDetail(err));
+      return;
+    }
+    try {
+      const rows = JSON.parse(text) as QueuedRow[];
+      if (rows.length)
+        logger.info(`${rows.length} audit rows from an earlier outage are waiting to be written`);
+      this.queue = [...rows, ...this.queue];
+    } catch (err) {
+      logger.error(
+        `Queued audit rows in ${this.opts.queueFile} are unreadable; left as they are`,
+        errorDetail(err),
+      );
+    }
+  }
+
+  /** Rows waiting for the database. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Writes one row; when the database is unreachable, queues it instead. Never throws. */
+  async record(row: AuditRow): Promise<void> {
+    const clean = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) as AuditRow;
+    const doc: ConfigAuditDoc = { ...clean, createdAt: new Date() };
+    try {
+      if (!this.health.available)
+        throw Object.assign(new Error('database unavailable'), { name: 'MongoNetworkError' });
+      await this.store.audit(doc);
+    } catch (err) {
+      if (isUnavailableError(err)) {
+        this.health.noteFailure('audit', err);
+        this.enqueue(doc);
+      } else {
+        logger.error(`Audit row lost for ${row.action} ${row.key} (${row.status})`, errorDetail(err));
+      }
+    }
+  }
+
+  /**
+   * Writes every queued row, oldest first, each stamped with the time it is written (`createdAt`,
+   * which exports go by) and the time of its attempt (`attemptedAt`). Stops at the first failure
+   * and keeps the rest. Returns how many were written.
+   */
+  flush(): Promise<number> {
+    this.flushing ??= this.writeQueued().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  /** Rows matching a filter, newest first, sensitive values masked. */
+  async view(filter: AuditFilter = {}): Promise<ConfigAuditDoc[]> {
+    return (await this.store.auditLog(filter)).map((r) => this.mask(r));
+  }
+
+  /** Rows written in [since, until), oldest first, in batches, sensitive values masked (exports). */
+  async *batches(since: Date, until: Date, batchSize: number): AsyncGenerator<ConfigAuditDoc[]> {
+    for await (const batch of this.store.auditBatches(since, until, batchSize))
+      yield batch.map((r) => this.mask(r));
+  }
+
+  /** Waits for the queue file to be written (shutdown, tests). */
+  async settle(): Promise<void> {
+    await this.saving;
+  }
+
+  private mask(r: ConfigAuditDoc): ConfigAuditDoc {
+    const def = this.registry.get(r.key);
+    return { ...r, oldValue: masked(def, r.oldValue), newValue: masked(def, r.newValue) };
+  }
+
+  private enqueue(doc: ConfigAuditDoc): void {
+    // Kept encrypted, like the database would keep it: the queue file holds no secret in clear.
+    this.queue.push(this.store.sealAudit(doc));
+    if (this.queue.length > this.maxQueued) {
+      const dropped = this.queue.shift();
+      logger.error(
+        `Audit queue full (${this.maxQueued} rows): dropped the oldest (${dropped?.action} ${dropped?.key})`,
+      );
+    }
+    logger.warn(`Audit row queued until the database is back: ${doc.action} ${doc.key} ${doc.status}`);
+    this.save();
+  }
+
+  private async writeQueued(): Promise<number> {
+    let written = 0;
+    while (this.queue.length) {
+      const [row] = this.queue;
+      if (!row) break;
+      const now = new Date();
+      try {
+        await this.store.insertSealedAudit({ ...row, attemptedAt: new Date(row.createdAt), createdAt: now });
+      } catch (err) {
+        this.health.noteFailure('queued audit rows', err);
+        break;
+      }
+      this.queue.shift();
+      written++;
+    }
+    if (written) {
+      logger.info(`Wrote ${written} audit rows queued during the outage (marked as written late)`);
+      this.save();
+    }
+    return written;
+  }
+
+  /** Rewrites the queue file atomically; writes are chained so the newest state lands last. */
+  private save(): void {
+    const file = this.opts.queueFile;
+    if (!file) return;
+    const snapshot = JSON.stringify(this.queue);
+    this.saving = this.saving
+      .then(() => writeFileAtomic(file, snapshot))
+      .catch((err: unknown) => {
+        logger.error(`Could not save queued audit rows to ${file}`, errorDetail(err));
+      });
+  }
+}

@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import { errorDetail, logger } from '../logger.js';
+import type { CacheEntry } from './cache.js';
+import type { ValueCodec } from './codec.js';
+
+interface StoredEntry {
+  /** The value as the database stores it: a sensitive one stays encrypted here too. */
+  value: unknown;
+  version: number;
+  updatedBy: CacheEntry['updatedBy'];
+  updatedAt: string;
+}
+
+interface FileContent {
+  format: 1;
+  database: string;
+  writtenAt: string;
+  values: Record<string, StoredEntry>;
+}
+
+export interface LastKnownCopy {
+  writtenAt: Date;
+  entries: Map<string, CacheEntry>;
+}
+
+/** Coalesces bursts (a catch-up of many versions, seeding) into one write. */
+const DEBOUNCE_MS = 200;
+
+/**
+ * A copy of every current value on local disk, so a process can start (and serve reads and run
+ * its jobs) while the database is unreachable, as client SDKs keep a backup of the last values
+ * they fetched. Written atomically (a crash mid-write leaves the previous copy whole) at start and
+ * after every change this process learns of; values of sensitive keys stay encrypted.
+ */
+export class LastKnownGood {
+  private timer: NodeJS.Timeout | undefined;
+  private pending: (() => Iterable<[string, CacheEntry]>) | undefined;
+  private writing = Promise.resolve();
+
+  constructor(
+    readonly file: string,
+    private readonly database: string,
+    private readonly codec: ValueCodec,
+  ) {}
+
+  /** The copy on disk, or undefined when there is none (or it is unreadable, which is logged). */
+  async read(): Promise<LastKnownCopy | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        logger.error(`Could not read the last-known-good copy ${this.file}`, errorDetail(err));
+      return undefined;
+    }
+    let content: FileContent;
+    try {
+      content = JSON.parse(text) as FileContent;
+      if (content.format !== 1 || typeof content.values !== 'object') throw new Error('unknown format');
+    } catch (err) {
+      logger.error(`The last-known-good copy ${this.file} is unreadable; ignoring it`, errorDetail(err));
+      return undefined;
+    }
+    const entries = new Map<string, CacheEntry>();
+    for (const [key, e] of Object.entries(content.values)) {
+      entries.set(key, {
+        value: this.codec.decode(key, e.value),
+        version: e.version,
+        updatedBy: e.updatedBy,
+        updatedAt: new Date(e.updatedAt),
+      });
+    }
+    return { writtenAt: new Date(content.writtenAt), entries };
+  }
+
+  /** Writes the copy soon (coalescing bursts); `entries` is read when the write happens. */
+  schedule(entries: () => Iterable<[string, CacheEntry]>): void {
+    this.pending = entries;
+    if (this.timer) return;
+    this.timer = setTimeout(() => void this.flush(), DEBOUNCE_MS);
+    this.timer.unref();
+  }
+
+  /** Writes a scheduled copy now, and waits for any write in progress (shutdown, tests). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const entries = this.pending;
+    this.pending = undefined;
+    if (entries) this.writing = this.writing.then(() => this.write(entries()));
+    await this.writing;
+  }
+
+  private async write(entries: Iterable<[string, CacheEntry]>): Promise<void> {
+    const values: Record<string, StoredEntry> = {};
+    for (const [key, e] of entries) {
+      values[key] = {
+        value: this.codec.encode(key, e.value),
+        version: e.version,
+        updatedBy: e.updatedBy,
+        updatedAt: new Date(e.updatedAt).toISOString(),
+      };
+    }
+    const content: FileContent = {
+      format: 1,
+      database: this.database,
+      writtenAt: new Date().toISOString(),
+      values,
+    };
+    try {
+      await writeFileAtomic(this.file, `${JSON.stringify(content)}\n`, { mode: 0o600 });
+    } catch (err) {
+      logger.error(`Could not write the last-known-good copy ${this.file}`, errorDetail(err));
+    }
+  }
+}
