@@ -43,6 +43,16 @@ export class ConfigCache {
     return true;
   }
 
+  /** Stores an entry whatever the cache holds (the database overrules a last-known-good copy). */
+  replace(key: string, entry: CacheEntry): void {
+    this.entries.set(key, entry);
+  }
+
+  /** Every entry, for the last-known-good copy. */
+  all(): IterableIterator<[string, CacheEntry]> {
+    return this.entries.entries();
+  }
+
   markRefreshed(): void {
     this.lastRefresh = new Date();
   }

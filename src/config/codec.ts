@@ -1,57 +1,98 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 /** How values travel between the service and the database: sensitive ones encrypted. */
 export interface ValueCodec {
   encode(key: string, value: unknown): unknown;
   decode(key: string, stored: unknown): unknown;
+  /**
+   * The stored form re-encrypted with the current key, or undefined when it already is (or is not
+   * encrypted at all). Used by key rotation.
+   */
+  reseal(key: string, stored: unknown): unknown;
 }
 
-export const plainCodec: ValueCodec = { encode: (_k, v) => v, decode: (_k, v) => v };
+export const plainCodec: ValueCodec = {
+  encode: (_k, v) => v,
+  decode(key, v) {
+    if (isSealed(v))
+      throw new DecryptError(
+        `${key} is stored encrypted, but no CONFIG_ENCRYPTION_KEYS is set: set the key it was written with`,
+      );
+    return v;
+  },
+  reseal: () => undefined,
+};
 
 const ALGORITHM = 'aes-256-gcm';
-const MARK = 'aes-256-gcm:v1';
+/** v1 carried no key id (one key only); v2 names the key that wrote it. */
+const MARK_V1 = 'aes-256-gcm:v1';
+const MARK_V2 = 'aes-256-gcm:v2';
 
 interface Sealed {
-  enc: typeof MARK;
+  enc: typeof MARK_V1 | typeof MARK_V2;
+  /** Which key wrote it (v2): the first 8 hex digits of the key's SHA-256, never the key. */
+  kid?: string;
   iv: string;
   tag: string;
   data: string;
 }
 
-const isSealed = (v: unknown): v is Sealed =>
-  typeof v === 'object' && v !== null && (v as { enc?: unknown }).enc === MARK;
+export const isSealed = (v: unknown): v is Sealed =>
+  typeof v === 'object' &&
+  v !== null &&
+  ((v as { enc?: unknown }).enc === MARK_V1 || (v as { enc?: unknown }).enc === MARK_V2);
 
-/** CONFIG_ENCRYPTION_KEY: 32 bytes, as 64 hex characters or base64. */
+/** Raised when a stored value cannot be decrypted with any configured key. */
+export class DecryptError extends Error {
+  override name = 'DecryptError';
+}
+
+/** A key's public id: safe to store and log, it identifies the key without revealing it. */
+export function keyId(secret: Buffer): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 8);
+}
+
+/** One encryption key: 32 bytes, as 64 hex characters or base64. */
 export function parseEncryptionKey(text: string): Buffer {
   const t = text.trim();
   const key = /^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
   if (key.length !== 32)
-    throw new Error('must be 32 bytes: 64 hex characters or 44 base64 characters (openssl rand -base64 32)');
+    throw new Error(
+      'must be 32 bytes: 64 hex characters or 44 base64 characters (generate one with: openssl rand -base64 32)',
+    );
   return key;
 }
 
 /**
  * AES-256-GCM with a random IV per write; the key name is authenticated data, so a ciphertext
- * copied onto another key does not decrypt. Values of other keys pass through unchanged.
+ * copied onto another key does not decrypt. New values are sealed with the first of `secrets`;
+ * stored ones are opened with the key their id names (or, for v1, whichever works), so keys can
+ * be rotated without downtime. Values of other keys, and null (unset), pass through unchanged.
  */
-export function encryptingCodec(sensitiveKeys: ReadonlySet<string>, secret: Buffer): ValueCodec {
-  return {
-    encode(key, value) {
-      if (!sensitiveKeys.has(key) || value === undefined) return value;
-      const iv = randomBytes(12);
-      const cipher = createCipheriv(ALGORITHM, secret, iv);
-      cipher.setAAD(Buffer.from(key));
-      const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-      const sealed: Sealed = {
-        enc: MARK,
-        iv: iv.toString('base64'),
-        tag: cipher.getAuthTag().toString('base64'),
-        data: data.toString('base64'),
-      };
-      return sealed;
-    },
-    decode(key, stored) {
-      if (!isSealed(stored)) return stored;
+export function encryptingCodec(sensitiveKeys: ReadonlySet<string>, secrets: readonly Buffer[]): ValueCodec {
+  const [current] = secrets;
+  if (!current) return plainCodec;
+  const byId = new Map(secrets.map((s) => [keyId(s), s]));
+  const currentId = keyId(current);
+
+  const seal = (key: string, value: unknown): Sealed => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv(ALGORITHM, current, iv);
+    cipher.setAAD(Buffer.from(key));
+    const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return {
+      enc: MARK_V2,
+      kid: currentId,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
+  };
+
+  const open = (key: string, stored: Sealed): unknown => {
+    const named = stored.kid ? byId.get(stored.kid) : undefined;
+    const candidates = stored.kid ? (named ? [named] : []) : secrets;
+    for (const secret of candidates) {
       try {
         const decipher = createDecipheriv(ALGORITHM, secret, Buffer.from(stored.iv, 'base64'));
         decipher.setAAD(Buffer.from(key));
@@ -62,10 +103,25 @@ export function encryptingCodec(sensitiveKeys: ReadonlySet<string>, secret: Buff
         ]).toString('utf8');
         return JSON.parse(text) as unknown;
       } catch {
-        throw new Error(
-          `Cannot decrypt the stored value of ${key}: CONFIG_ENCRYPTION_KEY is not the key it was written with`,
-        );
+        // the next key, if any
       }
+    }
+    throw new DecryptError(
+      stored.kid && !named
+        ? `Cannot decrypt the stored value of ${key}: it was written with key id ${stored.kid}, which is not in CONFIG_ENCRYPTION_KEYS (listed: ${[...byId.keys()].join(', ')})`
+        : `Cannot decrypt the stored value of ${key}: none of CONFIG_ENCRYPTION_KEYS is the key it was written with`,
+    );
+  };
+
+  return {
+    encode: (key, value) =>
+      !sensitiveKeys.has(key) || value === undefined || value === null ? value : seal(key, value),
+    decode: (key, stored) => (isSealed(stored) ? open(key, stored) : stored),
+    reseal(key, stored) {
+      if (!sensitiveKeys.has(key) || stored === undefined || stored === null) return undefined;
+      if (isSealed(stored)) return stored.kid === currentId ? undefined : seal(key, open(key, stored));
+      // A sensitive value stored in clear (written before the key was declared sensitive).
+      return seal(key, stored);
     },
   };
 }

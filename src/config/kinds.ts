@@ -1,5 +1,10 @@
-import { z } from 'zod';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import cron from 'node-cron';
+import { z } from 'zod';
+import { preview } from '../text.js';
+
+export { preview };
 
 /**
  * Value kinds: each turns the text an admin types into a typed value (`schema`) and back
@@ -66,9 +71,11 @@ export function integer(opts: IntegerOptions = {}): ValueKind<number> {
 interface DecimalOptions {
   min: number;
   max: number;
+  /** Extra text for the error when the value is under `min`, e.g. why the limit exists. */
+  minReason?: string;
 }
 
-export function decimal({ min, max }: DecimalOptions): ValueKind<number> {
+export function decimal({ min, max, minReason }: DecimalOptions): ValueKind<number> {
   return {
     type: `number ${min}-${max}`,
     schema: fromText((s, ctx) => {
@@ -76,7 +83,8 @@ export function decimal({ min, max }: DecimalOptions): ValueKind<number> {
         return fail(ctx, `"${preview(s)}" is not a number. Use a decimal like 0.85`);
       }
       const n = Number(s) || 0; // "-0" is 0
-      if (n < min || n > max) return fail(ctx, `Must be between ${min} and ${max}`);
+      if (n < min && minReason) return fail(ctx, `Must be at least ${min} (${minReason}); got ${s}`);
+      if (n < min || n > max) return fail(ctx, `Must be between ${min} and ${max}; got ${s}`);
       return n;
     }),
     format: (n) => String(n),
@@ -128,24 +136,56 @@ export function timeOfDay(): ValueKind<string> {
   };
 }
 
+/** Slash-less names that are real places' zones rather than abbreviations or legacy aliases. */
+const SLASHLESS_ZONES = new Set(['UTC', 'GMT']);
+
+/**
+ * An IANA time zone, stored as the admin typed it in its canonical case (`europe/kyiv` is stored
+ * as Europe/Kyiv, not as the older name Intl resolves it to). Abbreviations and legacy aliases
+ * such as EST or CET are refused: they follow no place's daylight-saving rules.
+ */
 export function timeZone(): ValueKind<string> {
   return {
-    type: 'IANA time zone (e.g. Europe/Paris, UTC)',
+    type: 'IANA time zone (e.g. Europe/Paris, America/New_York, UTC)',
     schema: fromText((s, ctx) => {
-      // Intl knows the current tz database; its resolved name is the canonical spelling.
       if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(s))
         return fail(ctx, `"${preview(s)}" is not a time zone name`);
-      try {
-        return new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone;
-      } catch {
+      const name = ianaZoneNames().get(s.toLowerCase());
+      if (!name)
         return fail(
           ctx,
-          `"${preview(s)}" is not a known IANA time zone. Use a name like Europe/Paris or UTC`,
+          `"${preview(s)}" is not an IANA time zone. Use a name like Europe/Paris, America/New_York or UTC`,
         );
+      if (!name.includes('/') && !SLASHLESS_ZONES.has(name))
+        return fail(
+          ctx,
+          `"${name}" is an abbreviation or legacy alias, not a place's time zone. Use a location such as America/New_York or Europe/Paris, or UTC`,
+        );
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: name });
+      } catch {
+        return fail(ctx, `"${name}" is not known to this Node.js build's time zone data`);
       }
+      return name;
     }),
     format: (s) => s,
   };
+}
+
+let zoneNames: Map<string, string> | undefined;
+
+/**
+ * Every zone and link name of the IANA database (the tzdata package), by lower case. Intl alone
+ * cannot tell: it accepts names case-insensitively but answers with ICU's canonical spelling,
+ * which is often an older name. The file is parsed once and only the names are kept.
+ */
+function ianaZoneNames(): Map<string, string> {
+  if (!zoneNames) {
+    const file = createRequire(import.meta.url).resolve('tzdata');
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { zones: Record<string, unknown> };
+    zoneNames = new Map(Object.keys(data.zones).map((n) => [n.toLowerCase(), n]));
+  }
+  return zoneNames;
 }
 
 const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -194,9 +234,16 @@ export function cronExpression(): ValueKind<string> {
   };
 }
 
-export function url({ protocols = ['https:', 'http:'] } = {}): ValueKind<string> {
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A URL with one of `protocols`. With `loopbackHttp`, plain http is also accepted for this
+ * machine (localhost, 127.0.0.1, [::1]): a local relay, where no one on the network can listen.
+ */
+export function url({ protocols = ['https:', 'http:'], loopbackHttp = false } = {}): ValueKind<string> {
+  const names = protocols.map((p) => p.replace(':', '')).join(' or ');
   return {
-    type: `URL (${protocols.map((p) => p.replace(':', '')).join(' or ')})`,
+    type: `URL (${names}${loopbackHttp && !protocols.includes('http:') ? ', or http on localhost' : ''})`,
     schema: fromText((s, ctx) => {
       let parsed: URL;
       try {
@@ -204,8 +251,12 @@ export function url({ protocols = ['https:', 'http:'] } = {}): ValueKind<string>
       } catch {
         return fail(ctx, `"${preview(s)}" is not a URL. Use a full address like https://example.com/hook`);
       }
-      if (!protocols.includes(parsed.protocol)) {
-        return fail(ctx, `URL must use ${protocols.join(' or ')}; got ${parsed.protocol}`);
+      const local = loopbackHttp && parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname);
+      if (!protocols.includes(parsed.protocol) && !local) {
+        return fail(
+          ctx,
+          `URL must use ${protocols.join(' or ')}${loopbackHttp ? ' (http: only on localhost)' : ''}; got ${parsed.protocol}//${parsed.hostname}`,
+        );
       }
       return parsed.toString();
     }),
@@ -235,16 +286,19 @@ export function jsonObject<S extends z.ZodObject>(shape: S): ValueKind<z.output<
   };
 }
 
-/** Keeps error messages short and single-line whatever was typed. */
-export function preview(s: string, max = 40): string {
-  const oneLine = s.replace(/[\r\n\t]+/g, ' ');
-  return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
-}
-
-/** Adds a key-specific hard rule on top of a kind: `rule` returns an error message, or nothing. */
-export function withRule<T>(kind: ValueKind<T>, rule: (value: T) => string | undefined): ValueKind<T> {
+/**
+ * Adds a key-specific hard rule on top of a kind: `rule` returns an error message, or nothing.
+ * `type` says what is really allowed once the rule applies (shown as "Allowed: ..."), so users are
+ * never told a range the rule then refuses.
+ */
+export function withRule<T>(
+  kind: ValueKind<T>,
+  rule: (value: T) => string | undefined,
+  type: string = kind.type,
+): ValueKind<T> {
   return {
     ...kind,
+    type,
     schema: kind.schema.transform((v, ctx) => {
       const problem = rule(v);
       if (problem) {
@@ -253,6 +307,24 @@ export function withRule<T>(kind: ValueKind<T>, rule: (value: T) => string | und
       }
       return v;
     }),
+  };
+}
+
+/**
+ * A kind whose value may be unset (null, the default of such keys). An admin unsets it with
+ * /config reset; the empty text only ever comes from re-checking a stored null.
+ */
+export function optional<T>(kind: ValueKind<T>): ValueKind<T | null> {
+  return {
+    ...kind,
+    type: `${kind.type}, or unset`,
+    schema: fromText((s, ctx) => {
+      if (s === '') return null;
+      const parsed = kind.schema.safeParse(s);
+      if (parsed.success) return parsed.data;
+      return fail(ctx, parsed.error.issues.map((i) => i.message).join('; '));
+    }),
+    format: (v) => (v === null ? '' : kind.format(v)),
   };
 }
 

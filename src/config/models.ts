@@ -2,7 +2,15 @@ import { Schema, type Connection, type Model } from 'mongoose';
 
 export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset', 'import'] as const;
 export type VersionAction = (typeof VERSION_ACTIONS)[number];
-export const AUDIT_ACTIONS = [...VERSION_ACTIONS, 'view', 'list', 'history', 'repair'] as const;
+export const AUDIT_ACTIONS = [
+  ...VERSION_ACTIONS,
+  'view',
+  'list',
+  'history',
+  'repair',
+  'export',
+  'rotate-key',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_STATUSES = ['success', 'failed', 'denied'] as const;
 export type AuditStatus = (typeof AUDIT_STATUSES)[number];
@@ -53,7 +61,13 @@ export interface ConfigAuditDoc {
   channelId?: string;
   reason?: string;
   error?: string;
+  /** When the row was written to the database (exports cover rows by this time). */
   createdAt: Date;
+  /**
+   * Set on rows written late: the attempt happened while the database was unreachable, at this
+   * time, and its row was queued and written when the database was back (at createdAt).
+   */
+  attemptedAt?: Date;
 }
 
 const actorSchema = new Schema<Actor>(
@@ -98,6 +112,8 @@ const configVersionSchema = new Schema<ConfigVersionDoc>(
 );
 // The arbiter of concurrent writers: two processes can never both write version N of a key.
 configVersionSchema.index({ key: 1, version: 1 }, { unique: true });
+// The value a key had at a past time (exports of past dates).
+configVersionSchema.index({ key: 1, createdAt: -1 });
 
 const auditSchema = new Schema<ConfigAuditDoc>(
   {
@@ -113,6 +129,7 @@ const auditSchema = new Schema<ConfigAuditDoc>(
     reason: { type: String },
     error: { type: String },
     createdAt: { type: Date, required: true },
+    attemptedAt: { type: Date },
   },
   { ...common, collection: 'config_audit_logs', minimize: false },
 );

@@ -1,5 +1,5 @@
 import type { ValueKind } from './kinds.js';
-import { boolean, decimal, integer, oneOf, timeOfDay, timeZone, withRule } from './kinds.js';
+import { boolean, decimal, integer, oneOf, optional, timeOfDay, timeZone, url, withRule } from './kinds.js';
 
 export const CATEGORIES = ['export', 'ai', 'system'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -38,8 +38,11 @@ const definitions = {
   DAILY_EXPORT_TIME: key({
     category: 'export',
     description: 'Time of day the daily export runs (24-hour HH:MM, in SCHEDULE_TIMEZONE).',
-    kind: withRule(timeOfDay(), (t) =>
-      t < '06:00' || t > '22:00' ? `Export time must be between 06:00 and 22:00; got ${t}` : undefined,
+    kind: withRule(
+      timeOfDay(),
+      (t) =>
+        t < '06:00' || t > '22:00' ? `Export time must be between 06:00 and 22:00; got ${t}` : undefined,
+      'time HH:MM (24-hour) from 06:00 to 22:00',
     ),
     default: '18:00',
     warnings: (t) => {
@@ -54,11 +57,11 @@ const definitions = {
   AI_CONFIDENCE_THRESHOLD: key({
     category: 'ai',
     description: 'Minimum model confidence for a prediction to be accepted without manual review.',
-    kind: withRule(decimal({ min: 0, max: 1 }), (n) =>
-      n < 0.5
-        ? `Must be at least 0.5: below that the system would accept unreliable predictions; got ${n}`
-        : undefined,
-    ),
+    kind: decimal({
+      min: 0.5,
+      max: 1,
+      minReason: 'below that the system would accept unreliable predictions',
+    }),
     default: 0.85,
     warnings: (n) =>
       n > 0.95
@@ -90,6 +93,14 @@ const definitions = {
     description: 'When true, scheduled jobs are paused.',
     kind: boolean(),
     default: false,
+  }),
+  EXPORT_WEBHOOK_URL: key({
+    category: 'export',
+    description:
+      'HTTPS webhook the daily export POSTs its summary to as JSON (a secret: stored encrypted, never shown). Plain http only to localhost.',
+    kind: optional(url({ protocols: ['https:'], loopbackHttp: true })),
+    default: null,
+    sensitive: true,
   }),
   SCHEDULE_TIMEZONE: key({
     category: 'system',

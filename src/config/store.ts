@@ -4,6 +4,20 @@ import { isDuplicateKeyError } from '../db/connection.js';
 import { plainCodec, type ValueCodec } from './codec.js';
 import type { ConfigAuditDoc, ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './models.js';
 
+export interface RateRecord {
+  attempts: Date[];
+  changes: Date[];
+}
+
+/** A stored value found by key rotation, and where it lives. */
+export interface SealedDocument {
+  collection: 'system_configs' | 'config_versions' | 'config_audit_logs';
+  id: unknown;
+  key: string;
+  field: 'value' | 'oldValue' | 'newValue';
+  stored: unknown;
+}
+
 export interface AuditFilter {
   key?: string;
   actorId?: string;
@@ -267,20 +281,80 @@ export class ConfigStore {
     return current;
   }
 
-  /** A page of versions, newest first, below `before` (default: from the newest). */
-  async history(key: string, limit: number, before?: number): Promise<ConfigVersionDoc[]> {
-    const docs = await this.m.ConfigVersion.find(
-      { key, ...(before !== undefined ? { version: { $lt: before } } : {}) },
-      { _id: 0 },
-    )
-      .sort({ version: -1 })
+  /** The version of `key` that was current at `at`: the newest one created by then, if any. */
+  async versionAt(key: string, at: Date): Promise<ConfigVersionDoc | null> {
+    const doc = await this.m.ConfigVersion.findOne({ key, createdAt: { $lte: at } }, { _id: 0 })
+      .sort({ createdAt: -1, version: -1 })
+      .lean<ConfigVersionDoc>()
+      .exec();
+    return this.open(doc);
+  }
+
+  /** The earliest audit row's time (where the first export starts), if there is any row. */
+  async firstAuditAt(): Promise<Date | undefined> {
+    const doc = await this.m.ConfigAudit.findOne({}, { createdAt: 1 })
+      .sort({ createdAt: 1 })
+      .lean<{ createdAt: Date }>()
+      .exec();
+    return doc?.createdAt;
+  }
+
+  /**
+   * A page of versions, newest first: below `before`, or just above `after` (the page after a
+   * newer one), or from the newest.
+   */
+  async history(
+    key: string,
+    limit: number,
+    page: { before?: number; after?: number } = {},
+  ): Promise<ConfigVersionDoc[]> {
+    const { before, after } = page;
+    const range = before !== undefined ? { $lt: before } : after !== undefined ? { $gt: after } : undefined;
+    const docs = await this.m.ConfigVersion.find({ key, ...(range ? { version: range } : {}) }, { _id: 0 })
+      .sort({ version: after !== undefined && before === undefined ? 1 : -1 })
       .limit(limit)
       .lean<ConfigVersionDoc[]>()
       .exec();
-    return docs.map((d) => this.open(d) as ConfigVersionDoc);
+    const rows = docs.map((d) => this.open(d) as ConfigVersionDoc);
+    return after !== undefined && before === undefined ? rows.reverse() : rows;
   }
 
-  private sealAudit(doc: ConfigAuditDoc): ConfigAuditDoc {
+  /** Every stored document holding a value of `key` that `reseal` wants rewritten (key rotation). */
+  async *sealedDocuments(): AsyncGenerator<SealedDocument> {
+    const collections = [
+      { name: 'system_configs', c: this.m.SystemConfig.collection, fields: ['value'] },
+      { name: 'config_versions', c: this.m.ConfigVersion.collection, fields: ['value'] },
+      { name: 'config_audit_logs', c: this.m.ConfigAudit.collection, fields: ['oldValue', 'newValue'] },
+    ] as const;
+    for (const { name, c, fields } of collections) {
+      for await (const doc of c.find(
+        {},
+        { projection: { _id: 1, key: 1, ...Object.fromEntries(fields.map((f) => [f, 1])) } },
+      )) {
+        for (const field of fields) {
+          const stored = (doc as Record<string, unknown>)[field];
+          if (stored !== undefined && stored !== null)
+            yield { collection: name, id: doc._id as unknown, key: String(doc.key), field, stored };
+        }
+      }
+    }
+  }
+
+  /**
+   * Replaces one stored value, only if it is still the one read (a concurrent writer's newer value
+   * is never overwritten): the rewrite of key rotation. True when it replaced it.
+   */
+  async replaceSealed(doc: SealedDocument, next: unknown): Promise<boolean> {
+    const c = this.m.SystemConfig.db.collection(doc.collection);
+    const res = await c.updateOne(
+      { _id: doc.id as never, [doc.field]: doc.stored },
+      { $set: { [doc.field]: next } },
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** An audit row as stored: values of sensitive keys encrypted. */
+  sealAudit(doc: ConfigAuditDoc): ConfigAuditDoc {
     const out = { ...doc };
     if (doc.oldValue !== undefined) out.oldValue = this.codec.encode(doc.key, doc.oldValue);
     if (doc.newValue !== undefined) out.newValue = this.codec.encode(doc.key, doc.newValue);
@@ -288,20 +362,24 @@ export class ConfigStore {
   }
 
   /**
-   * Times of a user's recent write attempts: one small document per user, found by _id (the one
-   * lookup FerretDB's SQLite backend answers from an index, so the check stays fast as logs grow).
+   * A user's recent write attempts and committed changes: one small document per user, found by
+   * _id (the one lookup FerretDB's SQLite backend answers from an index, so the check stays fast as
+   * logs grow).
    */
-  async writeTimes(actorId: string): Promise<Date[]> {
-    const doc = await this.conn()
-      .collection<{ _id: string; times: Date[] }>('config_rate_limits')
-      .findOne({ _id: actorId });
-    return doc?.times ?? [];
+  async rateRecord(actorId: string): Promise<RateRecord> {
+    const doc = await this.rates().findOne({ _id: actorId });
+    return { attempts: doc?.attempts ?? [], changes: doc?.changes ?? doc?.times ?? [] };
   }
 
-  async recordWriteTimes(actorId: string, times: Date[]): Promise<void> {
-    await this.conn()
-      .collection<{ _id: string; times: Date[] }>('config_rate_limits')
-      .updateOne({ _id: actorId }, { $set: { times } }, { upsert: true });
+  async saveRateRecord(actorId: string, record: RateRecord): Promise<void> {
+    await this.rates().updateOne({ _id: actorId }, { $set: record, $unset: { times: '' } }, { upsert: true });
+  }
+
+  private rates() {
+    // `times` is what earlier versions kept (attempts and changes alike); read once, then dropped.
+    return this.conn().collection<{ _id: string; attempts?: Date[]; changes?: Date[]; times?: Date[] }>(
+      'config_rate_limits',
+    );
   }
 
   private conn() {
@@ -310,6 +388,34 @@ export class ConfigStore {
 
   async audit(doc: ConfigAuditDoc): Promise<void> {
     await this.m.ConfigAudit.collection.insertOne(this.sealAudit(doc));
+  }
+
+  /**
+   * Writes a row under an id derived from what it records, once: false when a row with that id
+   * exists already (an event that happened once however many runs reached it).
+   */
+  async auditOnce(id: string, doc: ConfigAuditDoc): Promise<boolean> {
+    try {
+      await this.m.ConfigAudit.collection.insertOne({ _id: id as never, ...this.sealAudit(doc) });
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Sets the current value of a key still at `version` (a repair of the value alone). */
+  async setCurrentValue(key: string, version: number, value: unknown): Promise<boolean> {
+    const res = await this.m.SystemConfig.collection.updateOne(
+      { _id: key as never, version },
+      { $set: { value: this.codec.encode(key, value) } },
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** Writes a row sealed earlier (a row queued during an outage). */
+  async insertSealedAudit(doc: ConfigAuditDoc): Promise<void> {
+    await this.m.ConfigAudit.collection.insertOne({ ...doc });
   }
 
   /** Success rows of seeded versions (ids derived from key and version, like auditCommitted). */

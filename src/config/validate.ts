@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
-import { preview } from './kinds.js';
+import { preview, visible } from '../text.js';
+import { MASK } from './present.js';
 import { KEY_PATTERN, type RegisteredKey, type Registry } from './registry.js';
 
 export const MAX_VALUE_LENGTH = 1000;
@@ -53,7 +54,10 @@ export function parseValue<T>(def: RegisteredKey<T>, input: string): Parsed<T> {
   }
   const result = def.schema.safeParse(input);
   if (!result.success) {
-    const why = result.error.issues.map((i) => i.message).join('; ');
+    let why = result.error.issues.map((i) => i.message).join('; ');
+    // A refused secret is still a secret: the reply, the audit row and the log must not repeat it.
+    if (def.sensitive)
+      for (const echo of [input.trim(), preview(input.trim())]) if (echo) why = why.split(echo).join(MASK);
     throw new UserError('INVALID_VALUE', `Invalid value for ${def.key}: ${why}. Allowed: ${def.type}.`, {
       key: def.key,
       allowed: def.type,
@@ -73,6 +77,10 @@ export function revalidate<T>(def: RegisteredKey<T>, stored: unknown): Parsed<T>
   return parseValue(def, typeof text === 'string' ? text : String(text));
 }
 
+/**
+ * A reason as it is stored: trimmed, with control and bidirectional characters shown visibly
+ * (see visible), so the history and the audit log read exactly as they were typed.
+ */
 export function checkReason(reason: string | undefined): string | undefined {
   const trimmed = reason?.trim();
   if (!trimmed) return undefined;
@@ -82,7 +90,7 @@ export function checkReason(reason: string | undefined): string | undefined {
       `Reason is too long (${trimmed.length} characters); at most ${MAX_REASON_LENGTH}.`,
     );
   }
-  return trimmed;
+  return visible(trimmed);
 }
 
 /** Nearest registered names by edit distance, plus names containing the input. */

@@ -9,8 +9,9 @@ import {
   type SystemConfigDoc,
   type VersionAction,
 } from './models.js';
+import { sameValue } from './present.js';
 import type { RegisteredKey, Registry } from './registry.js';
-import type { RequestContext } from './service.js';
+import type { RequestContext } from './types.js';
 import type { ConfigStore } from './store.js';
 
 /** What a write proposes, computed from fresh state on each attempt. */
@@ -67,9 +68,12 @@ export class VersionWriter {
    */
   async prepare(): Promise<SystemConfigDoc[]> {
     const docs = await this.store.allCurrent();
-    // A repaired key reaches the cache through onApplied, ahead of its stale document here.
-    for (const doc of docs) if ((doc.pending ?? 0) > doc.version) await this.repairKey(doc.key);
-    return [...docs, ...(await this.seedMissing(new Set(docs.map((d) => d.key))))];
+    const fresh: SystemConfigDoc[] = [];
+    for (const doc of docs) {
+      if ((doc.pending ?? 0) <= doc.version) fresh.push(doc);
+      else fresh.push(await this.repaired(doc.key, doc));
+    }
+    return [...fresh, ...(await this.seedMissing(new Set(docs.map((d) => d.key))))];
   }
 
   /**
@@ -96,10 +100,20 @@ export class VersionWriter {
       })),
     );
     const current = await this.store.seedCurrent(written);
-    for (const d of docs) if (!seeded.has(d.key)) await this.repairKey(d.key);
+    // Seeded by another process starting at the same moment: completed if need be, then loaded
+    // like any key found at start (a key left out here would be served as its default).
+    for (const d of docs) if (!seeded.has(d.key)) current.push(await this.repaired(d.key));
     if (written.length) await this.announceToOthers('seeded keys');
     if (written.length) logger.info(`Seeded ${written.length} keys with their defaults as version 1`);
     return current;
+  }
+
+  /** Completes an interrupted write of `key`, then returns its current document as it now is. */
+  private async repaired(key: string, fallback?: SystemConfigDoc): Promise<SystemConfigDoc> {
+    await this.repairKey(key);
+    const doc = (await this.store.current(key)) ?? fallback;
+    if (!doc) throw new Error(`${key} has a version but no current value after repair`);
+    return doc;
   }
 
   async commit(
@@ -118,7 +132,7 @@ export class VersionWriter {
         continue;
       }
       const proposal = next(cur);
-      if (def.format(proposal.value as never) === def.format(cur.value as never)) {
+      if (sameValue(def, proposal.value, cur.value)) {
         // Only claim "already" once sure no newer version exists that the current document lags.
         if (await this.store.version(def.key, cur.version + 1)) {
           await this.repairKey(def.key);

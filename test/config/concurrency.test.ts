@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { versionId } from '../../src/config/store.js';
 import { bindModels } from '../../src/config/models.js';
-import type { ConfigService } from '../../src/config/service.js';
+import { registry } from '../../src/config/registry.js';
+import { ConfigService } from '../../src/config/service.js';
+import { connect } from '../../src/db/connection.js';
 import { openService, openTestDb, type TestDb } from '../helpers/db.js';
 import { spawnTs } from '../helpers/process.js';
 
@@ -25,52 +27,61 @@ interface Outcome {
 }
 
 describe('concurrent writers', () => {
-  it('20 concurrent sets from two OS processes give contiguous versions and one audit row each', async () => {
-    const key = 'MAX_BATCH_SIZE';
-    const writers = [0, 1].map((w) =>
-      spawnTs('test/fixtures/writer.ts', [
-        JSON.stringify({
-          uri: db.uri,
-          dbName: db.dbName,
-          key,
-          values: Array.from({ length: 10 }, (_, i) => String(200 + w * 100 + i)),
-          actorId: `writer${w}`,
-        }),
-      ]),
-    );
-    for (const w of writers) expect(await w.nextLine()).toBe('ready');
-    for (const w of writers) w.proc.stdin.write('go\n');
-    const outcomes = (
-      await Promise.all(writers.map(async (w) => JSON.parse(await w.nextLine()) as Outcome[]))
-    ).flat();
+  it(
+    '20 concurrent sets from two OS processes give contiguous versions and one audit row each',
+    { timeout: 90_000 },
+    async () => {
+      const key = 'MAX_BATCH_SIZE';
+      const writers = [0, 1].map((w) =>
+        spawnTs('test/fixtures/writer.ts', [
+          JSON.stringify({
+            uri: db.uri,
+            dbName: db.dbName,
+            key,
+            values: Array.from({ length: 10 }, (_, i) => String(200 + w * 100 + i)),
+            actorId: `writer${w}`,
+          }),
+        ]),
+      );
+      // A writer left waiting by a failed assertion must not outlive the test.
+      onTestFinished(() => void writers.forEach((w) => w.proc.exitCode === null && w.proc.kill('SIGKILL')));
+      // Generous waits: a child starting (tsx, connect) on a loaded 2-core machine, not a speed claim.
+      for (const w of writers) expect(await w.nextLine(30_000, 'ready')).toBe('ready');
+      for (const w of writers) w.proc.stdin.write('go\n');
+      const outcomes = (
+        await Promise.all(
+          writers.map(async (w) => JSON.parse(await w.nextLine(30_000, 'the results')) as Outcome[]),
+        )
+      ).flat();
 
-    expect(outcomes).toHaveLength(20);
-    const wins = outcomes.filter((o) => o.ok);
-    // A writer that exhausts its retries must say so with the conflict error, never anything else.
-    expect(outcomes.filter((o) => !o.ok).every((o) => o.code === 'CONFLICT')).toBe(true);
-    expect(wins.length).toBeGreaterThanOrEqual(10);
+      expect(outcomes).toHaveLength(20);
+      const wins = outcomes.filter((o) => o.ok);
+      // A writer that exhausts its retries must say so with the conflict error, never anything else.
+      expect(outcomes.filter((o) => !o.ok).every((o) => o.code === 'CONFLICT')).toBe(true);
+      expect(wins.length).toBeGreaterThanOrEqual(10);
 
-    const m = bindModels(db.conn);
-    const versions = await m.ConfigVersion.find({ key }).sort({ version: 1 }).lean();
-    expect(versions.map((v) => v.version)).toEqual(versions.map((_, i) => i + 1));
-    expect(versions).toHaveLength(1 + wins.length);
-    // Every winner got its own version, holding its own value.
-    expect(new Set(wins.map((o) => o.version)).size).toBe(wins.length);
-    for (const o of wins) expect(versions[(o.version ?? 0) - 1]?.value).toBe(o.value);
+      const m = bindModels(db.conn);
+      const versions = await m.ConfigVersion.find({ key }).sort({ version: 1 }).lean();
+      expect(versions.map((v) => v.version)).toEqual(versions.map((_, i) => i + 1));
+      expect(versions).toHaveLength(1 + wins.length);
+      // Every winner got its own version, holding its own value.
+      expect(new Set(wins.map((o) => o.version)).size).toBe(wins.length);
+      for (const o of wins) expect(versions[(o.version ?? 0) - 1]?.value).toBe(o.value);
 
-    const audits = await m.ConfigAudit.find({ key, action: 'set' }).lean();
-    expect(audits).toHaveLength(20);
-    expect(audits.filter((a) => a.status === 'success')).toHaveLength(wins.length);
+      const audits = await m.ConfigAudit.find({ key, action: 'set' }).lean();
+      expect(audits).toHaveLength(20);
+      expect(audits.filter((a) => a.status === 'success')).toHaveLength(wins.length);
 
-    // refresh() completes any key whose current document lags its versions. On MongoDB nothing
-    // lags here; FerretDB 1.x runs updateOne as read-then-write, so a racing stale update can
-    // leave the current document behind until the next write or refresh repairs it.
-    await svc.refresh();
-    const current = await m.SystemConfig.findOne({ key }).lean();
-    expect(current?.version).toBe(versions.length);
-    expect(current?.value).toBe(versions.at(-1)?.value);
-    expect(svc.get(key)).toBe(current?.value);
-  });
+      // refresh() completes any key whose current document lags its versions. On MongoDB nothing
+      // lags here; FerretDB 1.x runs updateOne as read-then-write, so a racing stale update can
+      // leave the current document behind until the next write or refresh repairs it.
+      await svc.refresh();
+      const current = await m.SystemConfig.findOne({ key }).lean();
+      expect(current?.version).toBe(versions.length);
+      expect(current?.value).toBe(versions.at(-1)?.value);
+      expect(svc.get(key)).toBe(current?.value);
+    },
+  );
 
   it('reports "changed concurrently" when retries run out', async () => {
     const m = bindModels(db.conn);
@@ -92,5 +103,29 @@ describe('concurrent writers', () => {
     // The losing attempt completed the other writer's change rather than leaving it half-done.
     expect((await m.SystemConfig.findOne({ key: 'IMMEDIATE_EXPORT_BUFFER' }).lean())?.value).toBe(60);
     await noRetry.close();
+  });
+});
+
+describe('two processes starting together on an empty database', () => {
+  it('each starts holding every key, whichever of them seeded it', async () => {
+    // Each round is a fresh database, so both race to seed every key; the one that loses a key
+    // must still hold it: until its first refresh it would serve the default, and a change made
+    // meanwhile would be loaded silently, never reaching its listeners (scheduler, sync).
+    for (let round = 0; round < 5; round++) {
+      const first = await openTestDb(`seed_race_${round}`);
+      const secondConn = await connect({ uri: first.uri, dbName: first.dbName, timeoutMs: 3000 });
+      const services = [first.conn, secondConn].map((conn) => new ConfigService({ registry, conn }));
+      onTestFinished(async () => {
+        for (const s of services) await s.close();
+        await secondConn.close();
+        await first.drop();
+      });
+      await Promise.all(services.map((s) => s.init()));
+      const held = services.map((s) => [...registry.keys()].filter((k) => s.cachedVersion(k) > 0));
+      expect(held, `round ${round}: keys each service holds`).toEqual([
+        [...registry.keys()],
+        [...registry.keys()],
+      ]);
+    }
   });
 });

@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
 import type { ConfigChange } from '../../src/config/events.js';
-import type { ConfigService } from '../../src/config/service.js';
 import { logger } from '../../src/logger.js';
-import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
+import { actor } from '../helpers/db.js';
+import { freshService } from '../helpers/fresh.js';
 import { captureLogs } from '../helpers/logs.js';
 
-let db: TestDb;
-let svc: ConfigService;
+// Each test starts from the defaults, on a database and service of its own.
 const bob = actor('222222222222222222', 'bob');
-
-beforeAll(async () => {
-  db = await openTestDb('events');
-  svc = await openService(db);
-});
-afterAll(async () => {
-  await svc.close();
-  await db.drop();
-});
 
 describe('config:changed', () => {
   it('is emitted once the change is committed, with old and new value, version, action and actor', async () => {
+    const { db, svc } = await freshService('events');
     const seen: { change: ConfigChange; storedVersion: Promise<number | undefined> }[] = [];
     const off = svc.subscribe(['MAX_BATCH_SIZE'], (change) => {
       const stored = bindModels(db.conn)
@@ -44,15 +35,18 @@ describe('config:changed', () => {
   });
 
   it('is not emitted for a refused change', async () => {
+    const { svc } = await freshService('events');
+    expect((await svc.set('MAX_BATCH_SIZE', '250', bob)).ok).toBe(true);
     const seen: ConfigChange[] = [];
     const off = svc.subscribe(undefined, (c) => void seen.push(c));
-    await svc.set('MAX_BATCH_SIZE', '5000', bob);
-    await svc.set('MAX_BATCH_SIZE', '250', bob); // unchanged
+    expect(await svc.set('MAX_BATCH_SIZE', '5000', bob)).toMatchObject({ error: { code: 'INVALID_VALUE' } });
+    expect(await svc.set('MAX_BATCH_SIZE', '250', bob)).toMatchObject({ error: { code: 'UNCHANGED' } });
     off();
     expect(seen).toEqual([]);
   });
 
   it('only reaches subscribers of that key, and stops after unsubscribe', async () => {
+    const { svc } = await freshService('events');
     const forBuffer: string[] = [];
     const off = svc.subscribe(
       ['immediate_export_buffer'],
@@ -66,6 +60,7 @@ describe('config:changed', () => {
   });
 
   it('a throwing or rejecting listener is logged and affects neither the write nor other listeners', async () => {
+    const { svc } = await freshService('events');
     const logs = captureLogs();
     const reached: string[] = [];
     const offs = [
@@ -91,6 +86,7 @@ describe('config:changed', () => {
 
 describe('LOG_LEVEL', () => {
   it('changes the running logger level at once', async () => {
+    const { svc } = await freshService('events');
     expect(logger.level).toBe('info');
     await svc.set('LOG_LEVEL', 'debug', bob);
     expect(logger.level).toBe('debug');

@@ -52,10 +52,13 @@ describe('AI_CONFIDENCE_THRESHOLD', () => {
   it('warns above 0.95 about manual review', () => {
     expect(parseValue(def('AI_CONFIDENCE_THRESHOLD'), '0.99').warnings.join()).toMatch(/manual review/);
   });
-  it('refuses below 0.5 as unreliable', () =>
-    expect(errorOf('AI_CONFIDENCE_THRESHOLD', '0.49')).toMatch(/unreliable/));
-  it.each(['1.01', '-0.1', '2'])('refuses %s as out of 0-1', (v) =>
-    expect(errorOf('AI_CONFIDENCE_THRESHOLD', v)).toMatch(/between 0 and 1/),
+  it('refuses below 0.5 as unreliable, showing the range it really allows', () => {
+    const message = errorOf('AI_CONFIDENCE_THRESHOLD', '0.49');
+    expect(message).toMatch(/at least 0\.5 \(below that .*unreliable predictions\); got 0\.49/);
+    expect(message).toMatch(/Allowed: number 0\.5-1\.$/);
+  });
+  it.each(['1.01', '-0.1', '2'])('refuses %s as out of 0.5-1, echoing what was typed', (v) =>
+    expect(errorOf('AI_CONFIDENCE_THRESHOLD', v)).toMatch(new RegExp(`0\\.5.*got ${v.replace('.', '\\.')}`)),
   );
   it.each(['abc', '0.8x', 'NaN', 'Infinity', '1e-1', '0,8'])('refuses %j as not a number', (v) =>
     expect(errorOf('AI_CONFIDENCE_THRESHOLD', v)).toMatch(/not a number/),
@@ -111,11 +114,22 @@ describe('LOG_LEVEL, MAINTENANCE_MODE, SCHEDULE_TIMEZONE', () => {
   ])('reads %s as %s', (v, b) => expect(parseValue(def('MAINTENANCE_MODE'), v).value).toBe(b));
   it('refuses maybe as a boolean', () =>
     expect(errorOf('MAINTENANCE_MODE', 'maybe')).toMatch(/not a boolean/));
-  it('accepts IANA zones and returns the canonical spelling', () => {
-    expect(parseValue(def('SCHEDULE_TIMEZONE'), 'europe/paris').value).toBe('Europe/Paris');
-    expect(parseValue(def('SCHEDULE_TIMEZONE'), 'UTC').value).toBe('UTC');
-  });
-  it.each(['Mars/Olympus', 'Europe/Pariss', '../../etc'])('refuses %s as a time zone', (v) =>
+  it.each([
+    ['europe/paris', 'Europe/Paris'],
+    ['Europe/Kyiv', 'Europe/Kyiv'],
+    ['europe/kyiv', 'Europe/Kyiv'],
+    ['Asia/Kolkata', 'Asia/Kolkata'],
+    ['Europe/Kiev', 'Europe/Kiev'],
+    ['America/Argentina/Buenos_Aires', 'America/Argentina/Buenos_Aires'],
+    ['utc', 'UTC'],
+    ['Etc/GMT+5', 'Etc/GMT+5'],
+  ])('stores %s as the IANA name typed, in its canonical case (%s)', (typed, stored) =>
+    expect(parseValue(def('SCHEDULE_TIMEZONE'), typed).value).toBe(stored),
+  );
+  it.each(['EST', 'CET', 'PST8PDT', 'est'])('refuses the abbreviation %s, pointing to a location', (v) =>
+    expect(errorOf('SCHEDULE_TIMEZONE', v)).toMatch(/abbreviation or legacy alias.*America\/New_York/),
+  );
+  it.each(['Mars/Olympus', 'Europe/Pariss', '../../etc', 'PST'])('refuses %s as a time zone', (v) =>
     expect(errorOf('SCHEDULE_TIMEZONE', v)).toMatch(/time zone/),
   );
 });
@@ -188,6 +202,29 @@ describe('kinds for keys teams add', () => {
   });
   it('refuses values over 1000 characters', () => {
     expect(() => parseValue(def('LOG_LEVEL'), 'x'.repeat(1001))).toThrow(/too long.*at most 1000/);
+  });
+  it('shows the allowed range a key-specific rule really allows', () => {
+    expect(def('DAILY_EXPORT_TIME').type).toBe('time HH:MM (24-hour) from 06:00 to 22:00');
+    expect(errorOf('DAILY_EXPORT_TIME', '23:00')).toMatch(
+      /Allowed: time HH:MM \(24-hour\) from 06:00 to 22:00/,
+    );
+  });
+  it('reads an unset optional value (EXPORT_WEBHOOK_URL) as null and takes https URLs, plain http only to this machine', () => {
+    const hook = def('EXPORT_WEBHOOK_URL');
+    expect(revalidate(hook, null).value).toBeNull();
+    expect(parseValue(hook, 'https://hooks.example.com/x').value).toBe('https://hooks.example.com/x');
+    expect(parseValue(hook, 'http://127.0.0.1:8080/hook').value).toBe('http://127.0.0.1:8080/hook');
+    expect(parseValue(hook, 'http://localhost/hook').value).toBe('http://localhost/hook');
+    expect(errorOf('EXPORT_WEBHOOK_URL', 'http://hooks.example.com/x')).toMatch(
+      /must use https: \(http: only on localhost\)/,
+    );
+    expect(errorOf('EXPORT_WEBHOOK_URL', 'http://localhost.example.com/x')).toMatch(/must use https:/);
+    expect(hook.type).toBe('URL (https, or http on localhost), or unset');
+  });
+  it('never repeats a refused value of a sensitive key in its error', () => {
+    const message = errorOf('EXPORT_WEBHOOK_URL', 'not-a-url-but-a-secret-token');
+    expect(message).not.toContain('secret-token');
+    expect(message).toMatch(/•••••• is not a URL|"••••••" is not a URL/);
   });
   it("re-validates stored values against today's rules", () => {
     expect(revalidate(def('MAX_BATCH_SIZE'), 500).value).toBe(500);

@@ -1,28 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { versionId } from '../../src/config/store.js';
 import { bindModels, type ConfigVersionDoc } from '../../src/config/models.js';
-import type { ConfigService } from '../../src/config/service.js';
-import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
+import { registry } from '../../src/config/registry.js';
+import { actor, openService, type TestDb } from '../helpers/db.js';
+import { freshService } from '../helpers/fresh.js';
 
-let db: TestDb;
-let svc: ConfigService;
+// Each test starts from the defaults (every key at version 1), on a database of its own.
 const carol = actor('333333333333333333', 'carol');
-
-beforeAll(async () => {
-  db = await openTestDb('repair');
-  svc = await openService(db);
-});
-afterAll(async () => {
-  await svc.close();
-  await db.drop();
-});
 
 /**
  * Leaves the database as a writer that died between its writes would: its intent on the current
  * document (`pending`), then its version; no audit row, current document not moved. With
  * `announce: false`, a version that appeared without the intent (written by anything else).
  */
-async function crashAfterVersion(key: string, value: unknown, { announce = true } = {}): Promise<number> {
+async function crashAfterVersion(
+  db: TestDb,
+  key: string,
+  value: unknown,
+  { announce = true } = {},
+): Promise<number> {
   const m = bindModels(db.conn);
   const cur = await m.SystemConfig.findOne({ key }).lean();
   const next = (cur?.version ?? 0) + 1;
@@ -41,7 +37,8 @@ async function crashAfterVersion(key: string, value: unknown, { announce = true 
 
 describe('a crash between the version write and the current-value write', () => {
   it('is repaired by the next start', async () => {
-    const v = await crashAfterVersion('MAX_BATCH_SIZE', 400);
+    const { db } = await freshService('repair');
+    const v = await crashAfterVersion(db, 'MAX_BATCH_SIZE', 400);
     const restarted = await openService(db);
     expect(restarted.get('MAX_BATCH_SIZE')).toBe(400);
     const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean();
@@ -57,17 +54,25 @@ describe('a crash between the version write and the current-value write', () => 
   });
 
   it('leaves every version of every key with exactly one success audit row', async () => {
+    const { db, svc } = await freshService('repair');
+    expect((await svc.set('MAX_BATCH_SIZE', '300', carol)).ok).toBe(true);
+    await crashAfterVersion(db, 'MAX_BATCH_SIZE', 400);
+    await crashAfterVersion(db, 'SCHEDULE_TIMEZONE', 'Europe/Paris', { announce: false });
+    const restarted = await openService(db);
+    await restarted.refresh();
+    await restarted.close();
     const m = bindModels(db.conn);
     const versions = await m.ConfigVersion.find({}, { key: 1, version: 1 }).lean();
+    expect(versions).toHaveLength(registry.size + 3);
     for (const v of versions) {
-      expect(await m.ConfigAudit.countDocuments({ key: v.key, version: v.version, status: 'success' })).toBe(
-        1,
-      );
+      const rows = await m.ConfigAudit.countDocuments({ key: v.key, version: v.version, status: 'success' });
+      expect(rows, `${v.key} v${v.version} success audit rows`).toBe(1);
     }
   });
 
   it('is repaired by the next write to that key, which then gets the following version', async () => {
-    const v = await crashAfterVersion('IMMEDIATE_EXPORT_BUFFER', 50);
+    const { db, svc } = await freshService('repair');
+    const v = await crashAfterVersion(db, 'IMMEDIATE_EXPORT_BUFFER', 50);
     const res = await svc.set('IMMEDIATE_EXPORT_BUFFER', '55', carol);
     expect(res).toMatchObject({ ok: true, version: v + 1, oldValue: 50 });
     const versions = await bindModels(db.conn)
@@ -78,6 +83,7 @@ describe('a crash between the version write and the current-value write', () => 
   });
 
   it('is repaired when the current document itself was never written (crash during first start)', async () => {
+    const { db } = await freshService('repair');
     const m = bindModels(db.conn);
     await m.SystemConfig.deleteOne({ key: 'LOG_LEVEL' });
     const restarted = await openService(db);
@@ -90,6 +96,7 @@ describe('a crash between the version write and the current-value write', () => 
   });
 
   it('every write records its intent on the current document, so a crash after its version is found', async () => {
+    const { db, svc } = await freshService('repair');
     const res = await svc.set('MAX_BATCH_SIZE', '420', carol);
     expect(res.ok).toBe(true);
     const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean();
@@ -97,6 +104,7 @@ describe('a crash between the version write and the current-value write', () => 
   });
 
   it('a writer that died after its intent but before its version leaves nothing to repair', async () => {
+    const { db } = await freshService('repair');
     const m = bindModels(db.conn);
     await m.SystemConfig.updateOne({ key: 'AI_CONFIDENCE_THRESHOLD' }, { $max: { pending: 2 } });
     const restarted = await openService(db);
@@ -108,7 +116,8 @@ describe('a crash between the version write and the current-value write', () => 
   });
 
   it('a version that appeared without an intent is completed by the periodic refresh', async () => {
-    const v = await crashAfterVersion('SCHEDULE_TIMEZONE', 'Europe/Paris', { announce: false });
+    const { db } = await freshService('repair');
+    const v = await crashAfterVersion(db, 'SCHEDULE_TIMEZONE', 'Europe/Paris', { announce: false });
     const restarted = await openService(db);
     // Start-up reads only the current documents, so it cannot know; the safety net scans versions.
     expect(restarted.get('SCHEDULE_TIMEZONE')).toBe('UTC');
@@ -120,8 +129,9 @@ describe('a crash between the version write and the current-value write', () => 
   });
 
   it('a "no change" answer is never given against a lagging current value', async () => {
+    const { db, svc } = await freshService('repair');
     // Current says 18:00 (v1) but a committed v2 says 20:00: setting 18:00 is a real change.
-    await crashAfterVersion('DAILY_EXPORT_TIME', '20:00');
+    await crashAfterVersion(db, 'DAILY_EXPORT_TIME', '20:00');
     const res = await svc.set('DAILY_EXPORT_TIME', '18:00', carol);
     expect(res).toMatchObject({ ok: true, version: 3, oldValue: '20:00', value: '18:00' });
   });

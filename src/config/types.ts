@@ -1,0 +1,89 @@
+import type { UserError } from '../errors.js';
+import type { CacheStats } from './cache.js';
+import type { Actor, VersionAction } from './models.js';
+import type { Category } from './registry.js';
+
+/** Where a request came from, recorded in the audit log. */
+export interface RequestContext {
+  guildId?: string;
+  channelId?: string;
+}
+
+export interface WriteSuccess {
+  ok: true;
+  key: string;
+  action: VersionAction;
+  version: number;
+  value: unknown;
+  oldValue: unknown;
+  oldVersion: number;
+  warnings: string[];
+  restoredFrom?: number;
+}
+
+export interface WriteFailure {
+  ok: false;
+  error: UserError;
+}
+
+export type WriteResult = WriteSuccess | WriteFailure;
+
+/** Options of a rollback or reset confirmed after a preview. */
+export interface WriteOptions {
+  /**
+   * The version the preview was computed from: if the key moved since, nothing is written and the
+   * attempt is refused (and audited) as changed since the preview.
+   */
+  expectedVersion?: number;
+}
+
+export interface ConfigEntry {
+  key: string;
+  category: Category;
+  description: string;
+  type: string;
+  /** The value, or MASK for a sensitive one. */
+  value: unknown;
+  /** The value as text, masked for sensitive keys. */
+  display: string;
+  defaultDisplay: string;
+  isDefault: boolean;
+  version: number;
+  updatedBy: Actor | undefined;
+  updatedAt: Date | undefined;
+  sensitive: boolean;
+  requiresRestart: boolean;
+}
+
+/** One key in a snapshot of the configuration at some time (exports). */
+export interface SnapshotEntry {
+  key: string;
+  /** The value, or MASK for a sensitive one that is set. */
+  value: unknown;
+  display: string;
+  version: number;
+  updatedAt: Date | undefined;
+  updatedBy: Actor | undefined;
+  sensitive: boolean;
+}
+
+export interface Preview {
+  key: string;
+  currentVersion: number;
+  current: string;
+  next: string;
+  warnings: string[];
+  restoredFrom?: number;
+}
+
+export interface ServiceStats {
+  cache: CacheStats;
+  database: 'connected' | 'unavailable';
+  outageSince: Date | undefined;
+  /** Where this process's values came from at start. */
+  startedFrom: 'database' | 'last-known-good copy';
+  /** When the last-known-good copy it started from was written (when it started from one). */
+  copyWrittenAt: Date | undefined;
+  /** Audit rows waiting for the database. */
+  auditQueued: number;
+}
