@@ -7,7 +7,7 @@ import { afterAll, beforeAll, inject, type TestContext } from 'vitest';
 import { ConfigService } from '../../src/config/service.js';
 import { registry as defaultRegistry, type Registry } from '../../src/config/registry.js';
 import { connect } from '../../src/db/connection.js';
-import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
+import { NoEmbeddedDatabaseError, startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { env } from '../../src/env.js';
 
 /** A database name of its own for each test file (and each call), so files run in parallel. */
@@ -53,32 +53,44 @@ export async function openService(
 }
 
 /**
- * A database server owned by one test, which it may stop and restart (fault tests). Undefined
- * when MONGODB_URI points to a server the tests do not control.
+ * A database server of the calling test file's own, in a temp dir, which it may stop, kill and
+ * restart (fault tests): an embedded FerretDB or mongod, started whether or not MONGODB_URI names
+ * the server the other tests share. `unavailable` says why when no embedded server can be started
+ * on this machine at all.
  */
-export async function startOwnServer(): Promise<(EmbeddedServer & { cleanup(): Promise<void> }) | undefined> {
+export async function startOwnServer(): Promise<
+  { server: OwnServer; unavailable?: undefined } | { server?: undefined; unavailable: string }
+> {
   const e = env();
-  if (e.MONGODB_URI) return undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'config-bot-own-'));
-  const server = await startEmbedded({
-    dataDir: dir,
-    prefer: e.EMBEDDED_DB,
-    ferretdbPath: e.FERRETDB_PATH,
-    searchPath: e.PATH,
-  });
-  return Object.assign(server, {
-    async cleanup() {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  });
+  try {
+    const server = await startEmbedded({
+      dataDir: dir,
+      prefer: e.EMBEDDED_DB,
+      ferretdbPath: e.FERRETDB_PATH,
+      searchPath: e.PATH,
+    });
+    return {
+      server: Object.assign(server, {
+        async cleanup() {
+          await server.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      }),
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    if (err instanceof NoEmbeddedDatabaseError) return { unavailable: err.message };
+    throw err;
+  }
 }
 
-export type OwnServer = NonNullable<Awaited<ReturnType<typeof startOwnServer>>>;
+export type OwnServer = EmbeddedServer & { cleanup(): Promise<void> };
 
 export interface OwnServerFixture {
-  /** Undefined when MONGODB_URI names a server the tests do not control. */
+  /** Undefined only when no embedded server can be started here (see `unavailable`). */
   readonly server: OwnServer | undefined;
+  readonly unavailable: string | undefined;
   readonly db: TestDb;
   readonly svc: ConfigService;
 }
@@ -89,26 +101,40 @@ export interface OwnServerFixture {
  * tests, after `skipWithoutOwnServer`.
  */
 export function useOwnServer(label: string): OwnServerFixture {
-  const f = {} as { server: OwnServer | undefined; db: TestDb; svc: ConfigService };
+  const f = {} as {
+    server: OwnServer | undefined;
+    unavailable: string | undefined;
+    db: TestDb;
+    svc: ConfigService;
+  };
   beforeAll(async () => {
-    f.server = await startOwnServer();
+    Object.assign(f, await startOwnServer());
     if (!f.server) return;
     f.db = await openTestDb(label, f.server.uri);
     f.svc = await openService(f.db);
   });
   afterAll(async () => {
     if (!f.server) return;
-    await f.svc.close();
-    await f.db.drop();
+    await f.svc?.close();
+    await f.db?.drop();
     await f.server.cleanup();
   });
   return f;
 }
 
-/** Skips a fault test, saying why, when there is no server it may stop; else returns that server. */
-export function skipWithoutOwnServer(f: OwnServerFixture, ctx: TestContext, what: string): OwnServer {
+/**
+ * Skips a fault test, printing why, when no embedded server can be started on this machine (the
+ * only case: a shared MONGODB_URI server is never one a test may stop); else returns its server.
+ */
+export function skipWithoutOwnServer(
+  f: { readonly server?: OwnServer | undefined; readonly unavailable?: string | undefined },
+  ctx: TestContext,
+  what: string,
+): OwnServer {
   if (!f.server) {
-    process.stderr.write(`${what} skipped: MONGODB_URI points to a server this test cannot stop\n`);
+    process.stderr.write(
+      `${what} SKIPPED: it needs a database server of its own to stop, and ${f.unavailable}\n`,
+    );
     ctx.skip();
   }
   return f.server as OwnServer;
