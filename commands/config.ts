@@ -9,7 +9,7 @@ import {
 import { CATEGORIES } from '../src/config/registry.js';
 import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../src/config/validate.js';
 import { autocomplete } from '../src/discord/config/complete.js';
-import { history, list, listButton, status, view } from '../src/discord/config/read.js';
+import { history, historyButton, list, listButton, status, view } from '../src/discord/config/read.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
 import type { CommandContext } from '../src/discord/types.js';
 
@@ -101,10 +101,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
 
 export { autocomplete };
 
-/** `config:list:<category>:<page>`, `config:confirm:<id>`, `config:cancel:<id>`. */
+/** `config:list:<category>:<page>`, `config:h:<key>:<dir><version>:<limit>`, `config:confirm:<id>`, `config:cancel:<id>`. */
 export async function button(interaction: ButtonInteraction, ctx: CommandContext): Promise<void> {
-  const [, kind, a = '', b = ''] = interaction.customId.split(':');
+  const [, kind, a = '', b = '', ...rest] = interaction.customId.split(':');
   if (kind === 'list') return listButton(interaction, ctx, a, Number(b) || 0);
+  if (kind === 'h') return historyButton(interaction, ctx, [a, b, ...rest]);
   if (kind === 'confirm' || kind === 'cancel')
     return confirmationButton(interaction, ctx, kind === 'confirm', a);
   throw new Error(`Unknown button ${interaction.customId}`);

@@ -168,6 +168,9 @@ async function main(): Promise<void> {
     allowedGuildIds: ['100000000000000000'],
     adminRoleIds: [],
     confirmTimeoutMs: 60_000,
+    // Measures the handler, not the per-user limit (which would refuse after 10 changes a minute).
+    changesPerMinute: 10_000,
+    attemptsPerMinute: 10_000,
   });
   const discord = new OfflineDiscord(await loadCommands(), ctx, '100000000000000020');
   const session = new ConsoleSession(discord, {

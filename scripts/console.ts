@@ -2,30 +2,45 @@
  * The offline console: the bot's real command handlers, driven by raw Discord interaction
  * payloads through a real discord.js Client, with its REST calls captured instead of sent.
  *
- *   npm run console -- [--json] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID|--dm] ["/config ..."]
+ *   npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID|--dm] ["/config ..."]
  *
  * With a command: runs it, prints the replies, exits (0 whenever the bot handled it).
- * Without: reads lines (a prompt, or a pipe): commands, `press LABEL`, `complete "/config ..."`.
+ * Without: reads lines (a prompt with history, or a pipe): commands, `press LABEL`, `complete "/config ..."`.
  */
-import { createInterface } from 'node:readline';
-import { splitVerb } from '../src/discord/command-line.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
+import type { ConfigService } from '../src/config/service.js';
+import { parseCommandLine, splitVerb } from '../src/discord/command-line.js';
 import {
   ConsoleInputError,
   renderText,
   type ConsoleSession,
   type ReplyView,
 } from '../src/discord/console-session.js';
-import type { CapturedCall } from '../src/discord/harness.js';
+import type { CapturedCall, OfflineDiscord, Violation } from '../src/discord/harness.js';
 import { startOffline } from '../src/discord/offline.js';
-import { env } from '../src/env.js';
+import { env, type Env } from '../src/env.js';
+import { errorDetail, logger } from '../src/logger.js';
 import { startRuntime } from '../src/runtime.js';
 import { runScript } from './lib/run.js';
 
-const USAGE = `usage: npm run console -- [--json] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] ["/config view setting:MAX_BATCH_SIZE"]
+const USAGE = `usage: npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] ["/config view setting:MAX_BATCH_SIZE"]
+  --yes   with a rollback or reset given on the command line: press Confirm and print the result
 Interactive lines: a command like /config list, press LABEL_OR_ID, complete "/config view setting:MAX", help, quit`;
+
+/** Said instead of buttons nobody can press once a one-shot run has exited. */
+const NOT_CONFIRMED =
+  'Nothing was changed: this needs confirmation. Add --yes to confirm it, or run `npm run console` and type the command, then `press Confirm`.';
+const DEAD_BUTTONS =
+  '(Buttons work in interactive mode: run `npm run console`, type the command, then `press LABEL`.)';
+
+/** Lines of interactive history kept across sessions, in DATA_DIR. */
+const HISTORY_SIZE = 500;
 
 interface Args {
   json: boolean;
+  yes: boolean;
   as: string;
   roles: string[];
   guildId?: string | null;
@@ -33,7 +48,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, as: 'admin', roles: [] };
+  const args: Args = { json: false, yes: false, as: 'admin', roles: [] };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
@@ -43,6 +58,7 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     if (a === '--json') args.json = true;
+    else if (a === '--yes' || a === '-y') args.yes = true;
     else if (a === '--as') args.as = value();
     else if (a === '--roles')
       args.roles = value()
@@ -60,50 +76,209 @@ function parseArgs(argv: string[]): Args {
   if (args.guildId && !/^\d{15,21}$/.test(args.guildId))
     throw new ConsoleInputError('--guild takes a guild id (15-21 digits)');
   if (rest.length) args.line = rest.join(' ');
+  if (args.yes && !args.line)
+    throw new ConsoleInputError(
+      '--yes applies to a command given on the command line; interactively, type `press Confirm`',
+    );
   return args;
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
-function print(replies: ReplyView[], json: boolean, oneShot: boolean): void {
-  if (json) {
-    out(JSON.stringify(oneShot ? { replies } : { replies }));
-    return;
-  }
-  for (const r of replies) out(renderText(r));
+/** Requests the bot made that Discord would have refused: a bug in the bot, worth saying loudly. */
+function newViolations(discord: OfflineDiscord, from: number): Violation[] {
+  const found = discord.violations.slice(from);
+  for (const v of found)
+    process.stderr.write(
+      `warning: Discord would refuse ${v.method} ${v.path} (${v.code} ${v.message})${v.problems.map((p) => `\n  ${p}`).join('')}\n`,
+    );
+  return found;
 }
 
-/** Runs one line; false when the console could not run it (the bot never saw it). */
-async function runLine(
-  session: ConsoleSession,
-  line: string,
-  json: boolean,
-  oneShot: boolean,
-): Promise<boolean> {
+/** Runs one line and prints what the bot answered; false when the console could not run it. */
+async function runLine(session: ConsoleSession, line: string, json: boolean): Promise<boolean> {
   const { verb, rest } = splitVerb(line);
+  const from = session.discord.violations.length;
   try {
     if (verb === 'help') out(USAGE);
-    else if (verb === 'press') print(await session.press(rest), json, oneShot);
     else if (verb === 'complete') {
       const choices = await session.complete(rest);
       if (json) out(JSON.stringify({ choices }));
       else
         out(
           choices.length
-            ? choices.map((c) => `  ${String(c.value)}  —  ${c.name}`).join('\n')
+            ? renderText({ kind: 'autocomplete', embeds: [], components: [], choices })
             : '(no suggestions)',
         );
-    } else if (verb === 'run') print(await session.run(rest), json, oneShot);
+    } else {
+      const replies = verb === 'press' ? await session.press(rest) : await session.run(rest);
+      const violations = newViolations(session.discord, from);
+      if (json) out(JSON.stringify({ replies, ...(violations.length ? { violations } : {}) }));
+      else for (const r of replies) out(renderText(r));
+    }
     return true;
   } catch (err) {
-    if (!(err instanceof ConsoleInputError)) throw err;
-    if (json) out(JSON.stringify({ error: err.message }));
-    else process.stderr.write(`error: ${err.message}\n`);
+    return refused(err, json);
+  }
+}
+
+/**
+ * A command given on the command line. Buttons cannot be pressed once the process has exited:
+ * a rollback or reset is confirmed with --yes, or the reply says that nothing was changed.
+ */
+async function runOnce(session: ConsoleSession, args: Args & { line: string }): Promise<boolean> {
+  if (splitVerb(args.line).verb !== 'run') return runLine(session, args.line, args.json);
+  const from = session.discord.violations.length;
+  try {
+    const replies = await session.run(args.line);
+    const asks = session.awaitsConfirmation();
+    const confirmed = asks && args.yes ? await session.press('Confirm') : [];
+    const violations = newViolations(session.discord, from);
+    if (args.json) {
+      const confirmation = asks ? (args.yes ? 'confirmed (--yes)' : 'not confirmed; add --yes') : undefined;
+      out(
+        JSON.stringify({
+          replies: [...replies, ...confirmed],
+          ...(confirmation ? { confirmation } : {}),
+          ...(violations.length ? { violations } : {}),
+        }),
+      );
+      return true;
+    }
+    // Confirm and Cancel cannot be pressed once this process has exited: say what happened instead.
+    for (const r of replies) out(renderText(asks ? { ...r, components: [] } : r));
+    if (asks && !args.yes) out(NOT_CONFIRMED);
+    else if (asks) out('(--yes: pressed Confirm)');
+    else if (session.current()?.components?.length) out(DEAD_BUTTONS);
+    for (const r of confirmed) out(renderText(r));
+    return true;
+  } catch (err) {
+    return refused(err, args.json);
+  }
+}
+
+function refused(err: unknown, json: boolean): false {
+  if (!(err instanceof ConsoleInputError)) throw err;
+  if (json) out(JSON.stringify({ error: err.message }));
+  else process.stderr.write(`error: ${err.message}\n`);
+  return false;
+}
+
+/** Interactive history in a file of DATA_DIR, oldest line first; never fails the console. */
+class HistoryFile {
+  private warned = false;
+
+  constructor(
+    readonly file: string,
+    private readonly keep: (line: string) => boolean,
+  ) {}
+
+  /** Newest first, as readline wants it. */
+  load(): string[] {
+    try {
+      const lines = readFileSync(this.file, 'utf8').split('\n').filter(Boolean);
+      return lines.slice(-HISTORY_SIZE).reverse();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(err);
+      return [];
+    }
+  }
+
+  save(newestFirst: string[]): void {
+    const lines = newestFirst.filter(this.keep).slice(0, HISTORY_SIZE).reverse();
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      // What admins type may name servers and values: readable by its owner only.
+      writeFileSync(this.file, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 });
+    } catch (err) {
+      this.warn(err);
+    }
+  }
+
+  private warn(err: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    logger.warn(`Console history not kept in ${this.file}`, errorDetail(err));
+  }
+}
+
+/** A line that sets a sensitive key: its value must not be written to the history file. */
+function revealsSecret(line: string, config: ConfigService): boolean {
+  const { verb, rest } = splitVerb(line);
+  if (verb !== 'run' && verb !== 'complete') return false;
+  try {
+    const { options } = parseCommandLine(rest);
+    return (
+      options.setting !== undefined &&
+      options.value !== undefined &&
+      config.definition(options.setting).sensitive
+    );
+  } catch (err) {
+    // Not a command, or an unknown key: nothing secret can be in it.
+    logger.debug('History line not parsed', errorDetail(err));
     return false;
   }
 }
 
-async function main(): Promise<number> {
+/** Reads lines from a terminal (prompt, line editing, history) or a pipe (no prompt), until quit or end of input. */
+async function interactive(
+  offline: Awaited<ReturnType<typeof startOffline>>,
+  args: Args,
+  e: Env,
+  config: ConfigService,
+): Promise<boolean> {
+  const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const history = new HistoryFile(
+    path.resolve(e.DATA_DIR, 'console_history'),
+    (l) => !revealsSecret(l, config),
+  );
+  const rl: Interface = tty
+    ? createInterface({
+        input: process.stdin,
+        output: process.stdout,
+        terminal: true,
+        prompt: 'config-bot> ',
+        history: history.load(),
+        historySize: HISTORY_SIZE,
+        removeHistoryDuplicates: true,
+      })
+    : createInterface({ input: process.stdin, terminal: false });
+  if (tty) {
+    rl.on('history', (lines) => history.save(lines));
+    // Ctrl+C clears what is typed, or leaves when there is nothing.
+    rl.on('SIGINT', () => (rl.line ? rl.write(null, { ctrl: true, name: 'u' }) : rl.close()));
+  }
+  // Printed while the prompt waits (a confirmation expiring): above the prompt, which is redrawn.
+  const later = (s: string) => {
+    if (!tty) return out(s);
+    clearLine(process.stdout, 0);
+    cursorTo(process.stdout, 0);
+    out(s);
+    rl.prompt(true);
+  };
+  offline.discord.onBackgroundCall = (call: CapturedCall) => {
+    if (call.kind !== 'editReply' && call.kind !== 'followUp') return;
+    const view: ReplyView = {
+      kind: call.kind,
+      embeds: (call.body?.embeds as ReplyView['embeds']) ?? [],
+      components: [],
+    };
+    later(args.json ? JSON.stringify({ replies: [view], background: true }) : `(later) ${renderText(view)}`);
+  };
+  let ok = true;
+  if (tty) rl.prompt();
+  for await (const line of rl) {
+    const trimmed = line.trim();
+    if (splitVerb(trimmed).verb === 'quit') break;
+    if (trimmed && !trimmed.startsWith('#')) ok = (await runLine(offline.session, trimmed, args.json)) && ok;
+    if (tty) rl.prompt();
+  }
+  rl.close();
+  if (tty) out('');
+  return ok;
+}
+
+async function main(e: Env): Promise<number> {
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
@@ -111,7 +286,6 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
-  const e = env();
   // The console runs no jobs: those belong to the bot processes.
   const runtime = await startRuntime(e, { jobs: false });
   const offline = await startOffline(
@@ -120,44 +294,16 @@ async function main(): Promise<number> {
     { as: args.as, roles: args.roles, guildId: args.guildId },
     runtime,
   );
-  let ok = true;
   try {
-    if (args.line) {
-      ok = await runLine(offline.session, args.line, args.json, true);
-    } else {
-      offline.discord.onBackgroundCall = (call: CapturedCall) => {
-        if (call.kind === 'editReply' || call.kind === 'followUp') {
-          const view: ReplyView = {
-            kind: call.kind,
-            embeds: (call.body?.embeds as ReplyView['embeds']) ?? [],
-            components: [],
-          };
-          if (args.json) out(JSON.stringify({ replies: [view], background: true }));
-          else out(`(later) ${renderText(view)}`);
-        }
-      };
-      const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY });
-      if (process.stdin.isTTY) {
-        rl.setPrompt('config-bot> ');
-        rl.prompt();
-      }
-      for await (const line of rl) {
-        const { verb } = splitVerb(line);
-        if (!line.trim() || line.trim().startsWith('#')) {
-          if (process.stdin.isTTY) rl.prompt();
-          continue;
-        }
-        if (verb === 'quit') break;
-        ok = (await runLine(offline.session, line, args.json, false)) && ok;
-        if (process.stdin.isTTY) rl.prompt();
-      }
-      rl.close();
-    }
+    const ok = args.line
+      ? await runOnce(offline.session, { ...args, line: args.line })
+      : await interactive(offline, args, e, runtime.config);
+    return ok ? 0 : 2;
   } finally {
+    // Also drops a confirmation still waiting, and its timer, so nothing keeps the process alive.
     await offline.close();
     await runtime.stop();
   }
-  return ok ? 0 : 2;
 }
 
-runScript(main);
+runScript(() => main(env()));

@@ -1,15 +1,13 @@
 import { PermissionFlagsBits, type BaseInteraction } from 'discord.js';
 import { UserError } from '../errors.js';
 import type { Actor, AuditAction } from '../config/models.js';
-import type { ConfigService, RequestContext } from '../config/service.js';
+import type { RequestContext } from '../config/types.js';
 
 export interface AccessSettings {
   /** Guilds whose members may use the bot at all. */
   allowedGuildIds: readonly string[];
   /** Roles that may change configuration besides Administrators. */
   adminRoleIds: readonly string[];
-  /** Writes one user may attempt per minute (WRITE_RATE_LIMIT_PER_MIN). */
-  writesPerMinute?: number;
 }
 
 export type AccessLevel = 'read' | 'write';
@@ -60,21 +58,6 @@ export class AccessPolicy {
       throw new UserError(
         'PERMISSION_DENIED',
         'Changing configuration needs the Administrator permission or one of the configured admin roles.',
-      );
-    }
-  }
-
-  /** Refuses a write past the per-user limit; counted in the database, so across processes. */
-  async checkWriteRate(interaction: BaseInteraction, config: ConfigService, attempt: Attempt): Promise<void> {
-    const limit = this.settings.writesPerMinute;
-    if (!limit) return;
-    const { allowed, count } = await config.takeWriteSlot(interaction.user.id, limit);
-    if (!allowed) {
-      throw new UserError(
-        'RATE_LIMITED',
-        `Too many changes: you made ${count} in the last minute and the limit is ${limit}. Nothing was changed; try again in a minute.`,
-        { ...attempt },
-        `rate limited: ${count} writes in 60 s (limit ${limit})`,
       );
     }
   }

@@ -88,6 +88,12 @@ export class ConsoleSession {
     return calls.map(toView);
   }
 
+  /** True when the last reply waits for its Confirm button (a rollback or a reset). */
+  awaitsConfirmation(): boolean {
+    const msg = this.current();
+    return Boolean(msg && buttonsOf(msg).some((b) => !b.disabled && b.label.toLowerCase() === 'confirm'));
+  }
+
   /** The newest state of the message the last reply created (edits by timers included). */
   current(): APIMessage | undefined {
     return this.lastMessage ? this.discord.messages.get(this.lastMessage.id) : undefined;
@@ -189,12 +195,41 @@ export function renderText(view: ReplyView): string {
  * time zone) become UTC text.
  */
 function terminalText(text: string): string {
-  return text
-    .replace(/\\([\\*_`~|>#\-[\]()])/g, '$1')
+  return undoEscapes(text)
     .replace(/\u200b/g, '')
     .replace(/ \(<t:\d+:R>\)/g, '')
     .replace(
       /<t:(\d+):[tTdDfFR]>/g,
       (_, s: string) => `${new Date(Number(s) * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
     );
+}
+
+/** Inline code and code blocks, where Discord shows backslashes as they are. */
+const CODE_SPAN = /(`+)([\s\S]*?[^`])\1(?!`)/y;
+
+/**
+ * Undoes markdown escapes as Discord's renderer does: a backslash before any character that is
+ * not a letter, a digit or whitespace (`0\.85`, `\*`, `\_`) shows only that character, except
+ * inside code, which is shown as typed.
+ */
+export function undoEscapes(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] ?? '';
+    if (c === '`') {
+      CODE_SPAN.lastIndex = i;
+      const code = CODE_SPAN.exec(text);
+      const run = code?.[0] ?? /`+/y.exec(text.slice(i))?.[0] ?? c;
+      out += run;
+      i += run.length;
+    } else if (c === '\\' && i + 1 < text.length && /[^0-9A-Za-z\s]/.test(text[i + 1] ?? '')) {
+      out += text[i + 1];
+      i += 2;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }

@@ -8,7 +8,10 @@ import type { CommandContext } from './types.js';
 export interface DiscordSettings {
   allowedGuildIds: readonly string[];
   adminRoleIds: readonly string[];
-  writesPerMinute?: number;
+  /** Committed changes one user may make per minute (WRITE_RATE_LIMIT_PER_MIN). */
+  changesPerMinute?: number;
+  /** Write attempts, refused ones included, one user may make per minute (WRITE_ATTEMPTS_PER_MIN). */
+  attemptsPerMinute?: number;
   confirmTimeoutMs: number;
 }
 
@@ -18,7 +21,8 @@ export function discordSettings(env: Env, fallbackHome?: string): DiscordSetting
   return {
     allowedGuildIds: env.ALLOWED_GUILD_IDS ?? (home ? [home] : []),
     adminRoleIds: env.ADMIN_ROLE_IDS,
-    writesPerMinute: env.WRITE_RATE_LIMIT_PER_MIN,
+    changesPerMinute: env.WRITE_RATE_LIMIT_PER_MIN,
+    attemptsPerMinute: env.WRITE_ATTEMPTS_PER_MIN,
     confirmTimeoutMs: env.CONFIRM_TIMEOUT_MS,
   };
 }
@@ -31,6 +35,10 @@ export function createCommandContext(
   return {
     config,
     access: new AccessPolicy(settings),
+    limits: config.rateLimiter({
+      changes: settings.changesPerMinute ?? 10,
+      attempts: settings.attemptsPerMinute ?? 30,
+    }),
     confirmations: new Confirmations(settings.confirmTimeoutMs),
     ...(runtime ? { runtime } : {}),
   };

@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import {
-  MessageFlags,
-  type BaseInteraction,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-  type InteractionReplyOptions,
-} from 'discord.js';
+import { type BaseInteraction, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { isUserError, type UserError } from '../errors.js';
 import type { AuditAction } from '../config/models.js';
 import { errorDetail, logger } from '../logger.js';
 import { actorOf, contextOf } from './access.js';
-import { errorEmbed } from './render.js';
+import { errorEmbed, internalErrorEmbed } from './render.js';
+import { choices, respond } from './reply.js';
 import type { Command, CommandContext } from './types.js';
-
-/** Every reply: ephemeral (only the admin sees it) and never pinging anyone. */
-export const REPLY_DEFAULTS = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
 
 type Repliable = ChatInputCommandInteraction | ButtonInteraction;
 
@@ -35,7 +27,7 @@ export function createInteractionHandler(
       } else if (interaction.isAutocomplete()) {
         const command = commands.get(interaction.commandName);
         await command?.autocomplete?.(interaction, ctx);
-        if (!interaction.responded) await interaction.respond([]);
+        if (!interaction.responded) await choices(interaction, []);
       } else if (interaction.isButton()) {
         const command = commands.get(interaction.customId.split(':')[0] ?? '');
         if (!command?.button) throw new Error(`No handler for button ${interaction.customId}`);
@@ -70,10 +62,7 @@ async function replyWithError(interaction: Repliable, err: unknown, ctx: Command
       user: interaction.user.id,
       ...errorDetail(err),
     });
-    embed = errorEmbed(
-      `Something went wrong on our side. If it keeps happening, give this id to the bot's operators: \`${errorId}\``,
-      'Error',
-    );
+    embed = internalErrorEmbed(errorId);
   }
   try {
     await respond(interaction, { embeds: [embed], components: [] });
@@ -83,20 +72,6 @@ async function replyWithError(interaction: Repliable, err: unknown, ctx: Command
   // After the reply: an audit write must not delay the answer past Discord's 3 seconds.
   if (isUserError(err) && (err.code === 'PERMISSION_DENIED' || err.code === 'RATE_LIMITED')) {
     await auditDenied(interaction, err, ctx);
-  }
-}
-
-/** Sends a reply the right way for the interaction's state: reply, editReply or followUp. */
-export async function respond(
-  interaction: Repliable,
-  message: Pick<InteractionReplyOptions, 'embeds' | 'components' | 'content'>,
-): Promise<void> {
-  if (interaction.deferred && !interaction.replied) {
-    await interaction.editReply({ ...message, allowedMentions: REPLY_DEFAULTS.allowedMentions });
-  } else if (interaction.replied) {
-    await interaction.followUp({ ...message, ...REPLY_DEFAULTS });
-  } else {
-    await interaction.reply({ ...message, ...REPLY_DEFAULTS });
   }
 }
 

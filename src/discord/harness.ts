@@ -12,6 +12,7 @@ import {
 } from 'discord.js';
 import { errorDetail, logger } from '../logger.js';
 import { createInteractionHandler } from './dispatcher.js';
+import { isEmptyMessage, messageIssues, pathText, type LimitIssue, type MessageBody } from './limits.js';
 import { messageFrom, snowflake } from './payloads.js';
 import type { Command, CommandContext } from './types.js';
 
@@ -40,6 +41,19 @@ export interface CapturedCall {
   at: number;
 }
 
+/** A request Discord would have refused, answered with its 400 instead of being carried out. */
+export interface Violation {
+  method: string;
+  path: string;
+  status: number;
+  /** Discord's JSON error code: 50035 Invalid Form Body, 50006 empty message, 40060 already acknowledged. */
+  code: number;
+  message: string;
+  /** What was wrong, one line each (`embeds[0].fields[3].value: ...`). */
+  problems: string[];
+  at: number;
+}
+
 interface GatewayInjector {
   status: Status;
   handlePacket(packet: GatewayInteractionCreateDispatch, shard?: unknown): boolean;
@@ -57,7 +71,11 @@ export class OfflineDiscord {
   readonly calls: CapturedCall[] = [];
   /** Messages the bot created, by id. */
   readonly messages = new Map<string, APIMessage>();
+  /** Requests Discord would have refused; tests assert there are none. */
+  readonly violations: Violation[] = [];
   private readonly tokenMessage = new Map<string, string>();
+  /** Interaction tokens that already got their one initial response. */
+  private readonly acknowledged = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
   private sequence = 0;
   /** Called for calls made outside any dispatch (timers such as a confirmation expiring). */
@@ -161,12 +179,24 @@ export class OfflineDiscord {
       this.calls.push(call);
       if (this.inflight.size === 0) this.onBackgroundCall?.(call);
     };
+    /** The message a webhook or channel request asks Discord to show or change. */
+    const sent = (body ?? {}) as MessageBody;
 
     let m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
     if (m && method === 'POST') {
       const token = m[2] ?? '';
       const type = Number(body?.type);
       const data = (body?.data ?? {}) as Partial<APIMessage>;
+      if (this.acknowledged.has(token))
+        return this.refuse(method, path, 40060, 'Interaction has already been acknowledged.');
+      const refused = this.refuseBadBody(method, path, callbackBody(type, data), ['data'], () =>
+        type === InteractionResponseType.ChannelMessageWithSource
+          ? isEmptyMessage(data as MessageBody)
+          : type === InteractionResponseType.UpdateMessage &&
+            isEmptyMessage(this.edited(this.messageOf(token), data)),
+      );
+      if (refused) return refused;
+      this.acknowledged.add(token);
       let message: APIMessage | undefined;
       if (type === InteractionResponseType.ChannelMessageWithSource) {
         record('reply', token, data as Record<string, unknown>);
@@ -195,8 +225,12 @@ export class OfflineDiscord {
     if (m) {
       const token = m[2] ?? '';
       if (method === 'PATCH') {
+        const refused = this.refuseBadBody(method, path, sent, [], () =>
+          isEmptyMessage(this.edited(this.messageOf(token), sent as Partial<APIMessage>), files?.length),
+        );
+        if (refused) return refused;
         record('editReply', token);
-        return json(200, this.editMessage(token, (body ?? {}) as Partial<APIMessage>));
+        return json(200, this.editMessage(token, sent as Partial<APIMessage>));
       }
       if (method === 'GET') return json(200, this.messageOf(token) ?? {});
       if (method === 'DELETE') return new Response(null, { status: 204 });
@@ -204,22 +238,66 @@ export class OfflineDiscord {
 
     m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path);
     if (m && method === 'POST') {
+      const refused = this.refuseBadBody(method, path, sent, [], () => isEmptyMessage(sent, files?.length));
+      if (refused) return refused;
       record('followUp', m[2]);
-      const msg = messageFrom((body ?? {}) as Partial<APIMessage>, this.ids());
+      const msg = messageFrom(sent as Partial<APIMessage>, this.ids());
       this.messages.set(msg.id, msg);
       return json(200, msg);
     }
 
     m = /^\/channels\/(\d+)\/messages$/.exec(path);
     if (m && method === 'POST') {
+      const refused = this.refuseBadBody(method, path, sent, [], () => isEmptyMessage(sent, files?.length));
+      if (refused) return refused;
       record('channelMessage', undefined);
-      const msg = messageFrom((body ?? {}) as Partial<APIMessage>, { ...this.ids(), channelId: m[1] ?? '0' });
+      const msg = messageFrom(sent as Partial<APIMessage>, { ...this.ids(), channelId: m[1] ?? '0' });
       this.messages.set(msg.id, msg);
       return json(200, msg);
     }
 
     record('other', undefined);
     return json(404, { message: `Offline console: no fake for ${method} ${path}`, code: 0 });
+  }
+
+  /**
+   * Discord's 400 for a body over its limits (50035, with the errors tree it sends) or with
+   * nothing to show (50006); undefined when the body is fine. `prefix` is where the message sits
+   * in the request (`data` of an interaction callback).
+   */
+  private refuseBadBody(
+    method: string,
+    path: string,
+    body: MessageBody,
+    prefix: string[],
+    empty: () => boolean,
+  ): Response | undefined {
+    const issues = messageIssues(body);
+    if (issues.length)
+      return this.refuse(
+        method,
+        path,
+        50035,
+        'Invalid Form Body',
+        issues.map((i) => `${pathText([...prefix, ...i.path])}: ${i.message}`),
+        formErrors(issues, prefix),
+      );
+    if (empty()) return this.refuse(method, path, 50006, 'Cannot send an empty message');
+    return undefined;
+  }
+
+  /** Answers as Discord does (HTTP 400, which discord.js raises as a DiscordAPIError) and records it. */
+  private refuse(
+    method: string,
+    path: string,
+    code: number,
+    message: string,
+    problems: string[] = [],
+    errors?: Record<string, unknown>,
+  ): Response {
+    this.violations.push({ method, path, status: 400, code, message, problems, at: Date.now() });
+    logger.warn(`Discord would refuse ${method} ${path}: ${code} ${message}`, { problems });
+    return json(400, { code, message, ...(errors ? { errors } : {}) });
   }
 
   private ids() {
@@ -236,8 +314,16 @@ export class OfflineDiscord {
   private editMessage(token: string, data: Partial<APIMessage>): APIMessage {
     const current = this.messageOf(token);
     if (!current) return this.createMessage(token, data);
+    const next = this.edited(current, data);
+    this.messages.set(next.id, next);
+    return next;
+  }
+
+  /** A message as an edit would leave it (fields the edit leaves out keep their value). */
+  private edited(current: APIMessage | undefined, data: Partial<APIMessage>): APIMessage {
+    if (!current) return messageFrom(data, this.ids());
     const loading = ((current.flags ?? 0) & 128) !== 0;
-    const next: APIMessage = {
+    return {
       ...current,
       ...(data.content !== undefined ? { content: data.content } : loading ? { content: '' } : {}),
       ...(data.embeds !== undefined ? { embeds: data.embeds } : {}),
@@ -245,13 +331,36 @@ export class OfflineDiscord {
       flags: (current.flags ?? 0) & ~128,
       edited_timestamp: new Date().toISOString(),
     };
-    this.messages.set(next.id, next);
-    return next;
   }
 }
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+/** What a callback of this type asks Discord to show, for the limits check. */
+function callbackBody(type: number, data: Partial<APIMessage> & { choices?: unknown }): MessageBody {
+  if (type === InteractionResponseType.ApplicationCommandAutocompleteResult)
+    return { choices: data.choices } as MessageBody;
+  if (
+    type === InteractionResponseType.ChannelMessageWithSource ||
+    type === InteractionResponseType.UpdateMessage
+  )
+    return data as MessageBody;
+  return {};
+}
+
+/** Discord's `errors` tree: `{ data: { embeds: { 0: { title: { _errors: [{ code, message }] } } } } }`. */
+function formErrors(issues: LimitIssue[], prefix: string[]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const issue of issues) {
+    let node = root;
+    for (const key of [...prefix, ...issue.path])
+      node = (node[String(key)] ??= {}) as Record<string, unknown>;
+    const list = (node._errors ??= []) as { code: string; message: string }[];
+    list.push({ code: issue.code, message: issue.message });
+  }
+  return root;
 }
 
 function fileNames(form: FormData): string[] {

@@ -1,4 +1,5 @@
 import { Routes, type REST } from 'discord.js';
+import { fitMessage } from './limits.js';
 
 export interface Attachment {
   name: string;
@@ -20,7 +21,7 @@ export function restNotifier(rest: REST): Notifier {
       for (const [i, group] of groups.entries()) {
         await rest.post(Routes.channelMessages(channelId), {
           body: {
-            content: i === 0 ? content : `(${i + 1}/${groups.length})`,
+            content: fitMessage({ content: i === 0 ? content : `(${i + 1}/${groups.length})` }).content,
             allowed_mentions: { parse: [] },
           },
           files: group.map((f) => ({ name: f.name, data: f.data })),

@@ -1,6 +1,7 @@
 import { EmbedBuilder, escapeMarkdown, type APIEmbedField } from 'discord.js';
-import type { ConfigEntry, Preview, WriteSuccess } from '../config/service.js';
 import type { Actor, ConfigVersionDoc } from '../config/models.js';
+import type { ConfigEntry, Preview, WriteSuccess } from '../config/types.js';
+import { visible } from '../text.js';
 
 export const COLOR = {
   ok: 0x2ecc71,
@@ -26,7 +27,7 @@ export const LIMITS = {
  * allowed mentions to none, so nothing can ping).
  */
 export function safe(text: string, max: number = LIMITS.fieldValue): string {
-  const escaped = escapeMarkdown(text, {
+  const escaped = escapeMarkdown(visible(text), {
     inlineCode: true,
     codeBlock: true,
     maskedLink: true,
@@ -59,11 +60,25 @@ export function who(actor: Actor | undefined): string {
   return `<@${actor.id}> (${safe(actor.tag, 100)})`;
 }
 
+/**
+ * A refusal. Its message often repeats what the user typed (an unknown name, a refused value), so
+ * it is escaped like any user text: it shows as typed and can neither format nor mention.
+ */
 export function errorEmbed(message: string, title = 'Not done'): EmbedBuilder {
   return new EmbedBuilder()
     .setColor(COLOR.error)
     .setTitle(title)
-    .setDescription(truncate(message, LIMITS.description));
+    .setDescription(safe(message, LIMITS.description));
+}
+
+/** An unexpected failure: no detail, only an id to find it in the log. */
+export function internalErrorEmbed(errorId: string): EmbedBuilder {
+  return new EmbedBuilder()
+    .setColor(COLOR.error)
+    .setTitle('Error')
+    .setDescription(
+      `Something went wrong on our side. If it keeps happening, give this id to the bot's operators: ${code(errorId)}`,
+    );
 }
 
 export function viewEmbed(e: ConfigEntry): EmbedBuilder {
@@ -124,7 +139,11 @@ export function previewEmbed(action: 'rollback' | 'reset', p: Preview, timeoutMs
     .setColor(COLOR.warn)
     .setTitle(title)
     .addFields(
-      { name: 'Current value', value: `${safe(p.current)} (v${p.currentVersion})`, inline: true },
+      {
+        name: 'Current value',
+        value: `${safe(p.current, LIMITS.fieldValue - 24)} (v${p.currentVersion})`,
+        inline: true,
+      },
       { name: 'New value', value: safe(p.next), inline: true },
     )
     .setFooter({
@@ -134,27 +153,37 @@ export function previewEmbed(action: 'rollback' | 'reset', p: Preview, timeoutMs
   return embed;
 }
 
+/**
+ * One page of a key's history, newest first. Each row gets an equal share of what is left of
+ * Discord's 6,000-character embed budget once the title and footer are counted, so a page full of
+ * long reasons still fits.
+ */
 export function historyEmbed(
   key: string,
   rows: ConfigVersionDoc[],
   show: (v: unknown) => string,
+  footer?: string,
 ): EmbedBuilder {
-  const embed = new EmbedBuilder().setColor(COLOR.info).setTitle(`History of ${key}`);
+  const title = `History of ${key}`;
+  const embed = new EmbedBuilder().setColor(COLOR.info).setTitle(title);
+  if (footer) embed.setFooter({ text: footer });
   if (rows.length === 0) return embed.setDescription('No versions.');
-  const budget = Math.floor((LIMITS.embed - 200) / rows.length);
-  embed.addFields(
-    rows.slice(0, LIMITS.fields).map((v) => ({
-      name: truncate(
-        `v${v.version} · ${v.action}${v.restoredFrom ? ` of v${v.restoredFrom}` : ''}`,
-        LIMITS.fieldName,
-      ),
-      value: truncate(
-        `${safe(show(v.value), 300)}\n${who(v.actor)} · ${when(v.createdAt)}${v.reason ? `\n“${safe(v.reason, 300)}”` : ''}`,
-        Math.min(LIMITS.fieldValue, budget),
-      ),
-    })),
-  );
-  return embed;
+  const shown = rows.slice(0, LIMITS.fields);
+  let left = LIMITS.embed - title.length - (footer?.length ?? 0) - 50;
+  const fields = shown.map((v, i) => {
+    const name = truncate(
+      `v${v.version} · ${v.action}${v.restoredFrom ? ` of v${v.restoredFrom}` : ''}`,
+      LIMITS.fieldName,
+    );
+    const share = Math.floor(left / (shown.length - i)) - name.length;
+    const value = truncate(
+      `${safe(show(v.value), 300)}\n${who(v.actor)} · ${when(v.createdAt)}${v.reason ? `\n“${safe(v.reason, 300)}”` : ''}`,
+      Math.max(1, Math.min(LIMITS.fieldValue, share)),
+    );
+    left -= name.length + value.length;
+    return { name, value };
+  });
+  return embed.addFields(fields);
 }
 
 /** Splits fields into pages that each fit one embed (25 fields, 6000 characters with the title). */
@@ -192,6 +221,10 @@ export interface StatusInput {
   uptimeMs: number;
   database: string;
   databaseState: string;
+  /** Set when this process started without the database, from the last-known-good copy. */
+  startedFrom?: string | undefined;
+  /** Audit rows waiting for the database. */
+  auditQueued: number;
   sync: string;
   cache: { hits: number; misses: number; hitRate: number; keys: number; lastRefresh: Date | undefined };
   maintenance: boolean;
@@ -226,7 +259,18 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
         value: `${code(s.instanceId)} · up ${duration(s.uptimeMs)}`,
         inline: false,
       },
-      { name: 'Database', value: `${safe(s.database, 200)} · ${s.databaseState}`, inline: true },
+      {
+        name: 'Database',
+        value: truncate(
+          [
+            `${safe(s.database, 200)} · ${s.databaseState}`,
+            ...(s.startedFrom ? [s.startedFrom] : []),
+            ...(s.auditQueued ? [`${s.auditQueued} audit rows waiting to be written`] : []),
+          ].join('\n'),
+          LIMITS.fieldValue,
+        ),
+        inline: true,
+      },
       { name: 'Sync', value: safe(s.sync, 200), inline: true },
       {
         name: 'Cache',

@@ -4,6 +4,7 @@ import type {
   ChatInputCommandInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import type { WriteRateLimiter } from '../config/rate-limit.js';
 import type { ConfigService } from '../config/service.js';
 import type { RuntimeInfo } from '../runtime.js';
 import type { AccessPolicy } from './access.js';
@@ -13,6 +14,8 @@ import type { Confirmations } from './confirmations.js';
 export interface CommandContext {
   config: ConfigService;
   access: AccessPolicy;
+  /** Per-user write limits (changes and attempts), shared by every process through the database. */
+  limits: WriteRateLimiter;
   confirmations: Confirmations;
   /** This process: jobs, sync, instance (for /config status). */
   runtime?: RuntimeInfo;

@@ -1,32 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
-import type { ConfigService } from '../../src/config/service.js';
 import { buttonsOf } from '../../src/discord/console-session.js';
-import { openService, openTestDb, type TestDb } from '../helpers/db.js';
-import { as, startBot, type Bot } from '../helpers/discord.js';
+import { actor } from '../helpers/db.js';
+import { as, displayed } from '../helpers/discord.js';
+import { freshBot } from '../helpers/fresh.js';
 
-let db: TestDb;
-let svc: ConfigService;
-let bot: Bot;
-const versions = async (key: string) => bindModels(db.conn).ConfigVersion.countDocuments({ key });
-
-beforeAll(async () => {
-  db = await openTestDb('discord_confirm');
-  svc = await openService(db);
-  // A short expiry so the test can watch it happen; the product default is 60 seconds.
-  bot = await startBot(svc, { confirmTimeoutMs: 1500 });
-  const admin = bot.session();
-  await admin.run('/config set setting:MAX_BATCH_SIZE value:200');
-  await admin.run('/config set setting:MAX_BATCH_SIZE value:300');
-});
-afterAll(async () => {
-  await bot.close();
-  await svc.close();
-  await db.drop();
-});
+/**
+ * A bot of the test's own where MAX_BATCH_SIZE has versions 1 (100), 2 (200) and 3 (300). A short
+ * expiry lets a test watch it happen; the product default is 60 seconds.
+ */
+async function botWithHistory(label: string) {
+  const { db, svc, bot } = await freshBot(label, { confirmTimeoutMs: 1500 });
+  await svc.set('MAX_BATCH_SIZE', '200', actor());
+  await svc.set('MAX_BATCH_SIZE', '300', actor());
+  const versions = async () => bindModels(db.conn).ConfigVersion.countDocuments({ key: 'MAX_BATCH_SIZE' });
+  return { db, svc, bot, versions };
+}
 
 describe('rollback and reset confirmation', () => {
   it('shows current and new value with Confirm and Cancel, and Confirm writes a new version', async () => {
+    const { db, svc, bot, versions } = await botWithHistory('confirm');
     const s = bot.session();
     const [defer, prompt] = await s.run(
       '/config rollback setting:MAX_BATCH_SIZE version:2 reason:"300 was too many"',
@@ -38,7 +31,7 @@ describe('rollback and reset confirmation', () => {
       'Confirm',
       'Cancel',
     ]);
-    expect(await versions('MAX_BATCH_SIZE')).toBe(3);
+    expect(await versions()).toBe(3);
 
     const done = await s.press('confirm');
     expect(done.map((r) => r.kind)).toEqual(['deferUpdate', 'editReply']);
@@ -50,17 +43,19 @@ describe('rollback and reset confirmation', () => {
   });
 
   it('Cancel changes nothing and removes the buttons', async () => {
+    const { svc, bot, versions } = await botWithHistory('cancel');
     const s = bot.session();
     await s.run('/config reset setting:MAX_BATCH_SIZE');
     const [cancelled] = await s.press('Cancel');
     expect(cancelled?.kind).toBe('update');
     expect(cancelled?.embeds[0]?.title).toBe('Cancelled: reset of MAX_BATCH_SIZE');
     expect(cancelled?.components).toEqual([]);
-    expect(svc.get('MAX_BATCH_SIZE')).toBe(200);
-    expect(await versions('MAX_BATCH_SIZE')).toBe(4);
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(300);
+    expect(await versions()).toBe(3);
   });
 
   it('refuses another admin pressing the buttons, and audits the attempt', async () => {
+    const { db, svc, bot } = await botWithHistory('intruder');
     const owner = bot.session();
     await owner.run('/config reset setting:MAX_BATCH_SIZE');
     const intruder = bot.session(as.otherAdmin());
@@ -69,10 +64,10 @@ describe('rollback and reset confirmation', () => {
     if (!prompt) throw new Error('no prompt');
     const [refusal] = await intruder.pressOn(prompt, 'Confirm');
     expect(refusal?.kind).toBe('reply');
-    expect(refusal?.embeds[0]?.description).toMatch(
-      /Only <@100000000000000001>, who asked for this reset, can confirm/,
+    expect(displayed(refusal?.embeds[0]?.description)).toBe(
+      'Only the admin who asked for this reset can confirm or cancel it.',
     );
-    expect(svc.get('MAX_BATCH_SIZE')).toBe(200);
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(300);
     const denied = await bindModels(db.conn)
       .ConfigAudit.findOne({ status: 'denied', 'actor.id': as.otherAdmin().user.id })
       .lean();
@@ -83,6 +78,7 @@ describe('rollback and reset confirmation', () => {
   });
 
   it('expires, says so in the message, and a late press changes nothing', async () => {
+    const { svc, bot } = await botWithHistory('expire');
     const s = bot.session();
     await s.run('/config set setting:MAX_BATCH_SIZE value:500');
     const from = bot.discord.calls.length;
@@ -113,18 +109,42 @@ describe('rollback and reset confirmation', () => {
     expect(svc.get('MAX_BATCH_SIZE')).toBe(500);
   });
 
-  it('refuses to confirm when the value changed since the preview', async () => {
+  it('refuses to confirm when the value changed since the preview, and audits the refusal', async () => {
+    const { db, svc, bot } = await botWithHistory('moved');
     const s = bot.session();
     await s.run('/config reset setting:MAX_BATCH_SIZE');
     await svc.set('MAX_BATCH_SIZE', '600', { id: 'someone', tag: 'someone' });
     const [, result] = await s.press('Confirm');
-    expect(result?.embeds[0]?.description).toMatch(/changed since this preview .*nothing was changed/);
+    expect(displayed(result?.embeds[0]?.description)).toMatch(
+      /changed since this preview \(v3 → v4\); nothing was changed/,
+    );
     expect(svc.get('MAX_BATCH_SIZE')).toBe(600);
+    const row = await bindModels(db.conn)
+      .ConfigAudit.findOne({ key: 'MAX_BATCH_SIZE', action: 'reset', status: 'failed' })
+      .lean();
+    expect(row).toMatchObject({ actor: { id: as.admin().user.id } });
+    expect(row?.error).toMatch(/changed since this preview/);
   });
 
-  it('refuses a rollback to a version that does not exist, without a prompt', async () => {
+  it('refuses a rollback to a version that does not exist, without a prompt, and audits it', async () => {
+    const { db, bot } = await botWithHistory('missing');
     const [, reply] = await bot.session().run('/config rollback setting:MAX_BATCH_SIZE version:99');
-    expect(reply?.embeds[0]?.description).toMatch(/has no version 99/);
+    expect(displayed(reply?.embeds[0]?.description)).toMatch(/has no version 99/);
     expect(reply?.components).toEqual([]);
+    const rows = await bindModels(db.conn).ConfigAudit.find({ action: 'rollback', status: 'failed' }).lean();
+    expect(rows.map((r) => r.error)).toEqual([expect.stringMatching(/has no version 99/)]);
+  });
+
+  it('audits a reset refused because the key is already at its default', async () => {
+    const { db, bot } = await botWithHistory('reset_default');
+    const [, reply] = await bot.session().run('/config reset setting:LOG_LEVEL');
+    expect(displayed(reply?.embeds[0]?.description)).toMatch(/LOG_LEVEL is already info \(its default\)/);
+    expect(
+      await bindModels(db.conn).ConfigAudit.countDocuments({
+        key: 'LOG_LEVEL',
+        action: 'reset',
+        status: 'failed',
+      }),
+    ).toBe(1);
   });
 });

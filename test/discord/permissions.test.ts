@@ -42,15 +42,19 @@ describe('who may do what', () => {
     ]);
   });
 
+  // Each writer sets a value no other test sets, so neither depends on the other having run.
   it('a member with a configured admin role may write', async () => {
-    const [, reply] = await f.bot.session(as.roleAdmin()).run('/config set setting:LOG_LEVEL value:warn');
-    expect(reply?.embeds[0]?.title).toBe('Updated LOG_LEVEL');
-    expect(f.svc.get('LOG_LEVEL')).toBe('warn');
+    const [, reply] = await f.bot
+      .session(as.roleAdmin())
+      .run('/config set setting:IMMEDIATE_EXPORT_BUFFER value:41');
+    expect(reply?.embeds[0]?.title).toBe('Updated IMMEDIATE_EXPORT_BUFFER');
+    expect(f.svc.get('IMMEDIATE_EXPORT_BUFFER')).toBe(41);
   });
 
   it('an Administrator may write', async () => {
-    const [, reply] = await f.bot.session(as.admin()).run('/config set setting:LOG_LEVEL value:info');
-    expect(reply?.embeds[0]?.title).toBe('Updated LOG_LEVEL');
+    const [, reply] = await f.bot.session(as.admin()).run('/config set setting:MAX_BATCH_SIZE value:432');
+    expect(reply?.embeds[0]?.title).toBe('Updated MAX_BATCH_SIZE');
+    expect(f.svc.get('MAX_BATCH_SIZE')).toBe(432);
   });
 
   it('an administrator of a server not on the allowlist may not even read, and is audited', async () => {

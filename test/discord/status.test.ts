@@ -6,7 +6,8 @@ import { buildRegistry, registry, type KeyDefinition } from '../../src/config/re
 import { integer } from '../../src/config/kinds.js';
 import type { ConfigService } from '../../src/config/service.js';
 import { ConfigSync } from '../../src/config/sync.js';
-import { createJobs } from '../../src/jobs/index.js';
+import { env } from '../../src/env.js';
+import { createJobs, exportDeps } from '../../src/jobs/index.js';
 import { JobRuns } from '../../src/scheduler/leases.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { openService, openTestDb, type TestDb } from '../helpers/db.js';
@@ -40,7 +41,14 @@ beforeAll(async () => {
     config: svc,
     runs: new JobRuns(db.conn),
     instanceId: 'bot-1',
-    jobs: createJobs({ config: svc, conn: db.conn, exportDir, instanceId: 'bot-1' }),
+    jobs: createJobs(
+      exportDeps({
+        config: svc,
+        conn: db.conn,
+        env: { ...env(), EXPORT_DIR: exportDir },
+        instanceId: 'bot-1',
+      }),
+    ),
   });
   await scheduler.start();
   sync = new ConfigSync(svc, db.conn, { intervalMs: 500 });
@@ -76,7 +84,7 @@ describe('/config status', () => {
     expect(f.Instance).toBe('`bot-1` · up 1m 5s');
     expect(f.Database).toBe('MONGODB\\_URI · connected');
     expect(f.Sync).toBe('polling every 500 ms');
-    expect(f.Cache).toMatch(/^8 keys · \d+ hits \/ \d+ misses/);
+    expect(f.Cache).toMatch(new RegExp(`^${registry.size + 1} keys · \\d+ hits / \\d+ misses`));
     expect(f['Maintenance mode']).toBe('off');
     expect(f['Pending restart']).toBe('none');
     expect(f['Job daily-export']).toMatch(/^`0 18 \* \* \*` UTC · next <t:\d+:f>/);

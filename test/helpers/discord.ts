@@ -110,3 +110,11 @@ export function useBot(label: string, overrides: Partial<DiscordSettings> = {}):
   });
   return f;
 }
+
+/**
+ * Text as Discord displays it: markdown escapes undone and the zero-width spaces that break
+ * mentions removed. Tests compare what a user reads, whatever escaping made it safe.
+ */
+export function displayed(text: string | undefined): string {
+  return (text ?? '').replace(/\\([^a-zA-Z0-9\s])/g, '$1').replace(/\u200b/g, '');
+}

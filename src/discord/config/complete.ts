@@ -1,6 +1,7 @@
 import type { AutocompleteInteraction, ApplicationCommandOptionChoiceData } from 'discord.js';
 import { isUserError } from '../../errors.js';
 import { truncate } from '../render.js';
+import { choices } from '../reply.js';
 import type { CommandContext } from '../types.js';
 
 /** Discord shows at most 25 choices, each name and value at most 100 characters. */
@@ -12,15 +13,15 @@ export async function autocomplete(i: AutocompleteInteraction, ctx: CommandConte
     ctx.access.check(i, 'read', { key: '*', action: 'view' });
   } catch {
     // Refused users get no suggestions; the command itself explains the refusal when run.
-    await i.respond([]);
+    await choices(i, []);
     return;
   }
   const focused = i.options.getFocused(true);
-  let choices: ApplicationCommandOptionChoiceData[] = [];
-  if (focused.name === 'setting') choices = settingChoices(ctx, String(focused.value));
-  else if (focused.name === 'version') choices = await versionChoices(i, ctx, String(focused.value));
-  else if (focused.name === 'value') choices = valueChoices(i, ctx, String(focused.value));
-  await i.respond(choices.slice(0, MAX_CHOICES));
+  let found: ApplicationCommandOptionChoiceData[] = [];
+  if (focused.name === 'setting') found = settingChoices(ctx, String(focused.value));
+  else if (focused.name === 'version') found = await versionChoices(i, ctx, String(focused.value));
+  else if (focused.name === 'value') found = valueChoices(i, ctx, String(focused.value));
+  await choices(i, found);
 }
 
 function settingChoices(ctx: CommandContext, typed: string): ApplicationCommandOptionChoiceData[] {

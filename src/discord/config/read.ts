@@ -7,14 +7,14 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
-import { REPLY_DEFAULTS } from '../dispatcher.js';
-import { COLOR, historyEmbed, listFields, paginate, statusEmbed, viewEmbed } from '../render.js';
+import { editReply, reply, REPLY_DEFAULTS, update } from '../reply.js';
+import { COLOR, historyEmbed, listFields, paginate, statusEmbed, viewEmbed, when } from '../render.js';
 import type { CommandContext } from '../types.js';
 
 export async function view(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const setting = i.options.getString('setting', true);
   ctx.access.check(i, 'read', { key: setting, action: 'view' });
-  await i.reply({ embeds: [viewEmbed(ctx.config.describe(setting))], ...REPLY_DEFAULTS });
+  await reply(i, { embeds: [viewEmbed(ctx.config.describe(setting))] });
 }
 
 export async function history(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -22,18 +22,67 @@ export async function history(i: ChatInputCommandInteraction, ctx: CommandContex
   ctx.access.check(i, 'read', { key: setting, action: 'history' });
   const entry = ctx.config.describe(setting);
   await i.deferReply({ flags: REPLY_DEFAULTS.flags });
-  const rows = await ctx.config.history(entry.key, { limit: i.options.getInteger('limit') ?? 10 });
-  const show = (v: unknown) => ctx.config.display(entry.key, v);
-  await i.editReply({
-    embeds: [historyEmbed(entry.key, rows, show)],
-    allowedMentions: REPLY_DEFAULTS.allowedMentions,
-  });
+  const page = await historyPage(ctx, entry.key, {}, i.options.getInteger('limit') ?? 10);
+  await editReply(i, page);
+}
+
+/**
+ * The Older/Newer buttons of /config history: custom id `config:h:<KEY>:<dir><version>:<limit>`,
+ * where `<` pages below a version and `>` above it. At most 9 + 64 + 17 + 3 characters, within
+ * Discord's 100 for a custom id whatever the key or version.
+ */
+export async function historyButton(
+  i: ButtonInteraction,
+  ctx: CommandContext,
+  args: string[],
+): Promise<void> {
+  const [key = '', at = '', limitText = ''] = args;
+  ctx.access.check(i, 'read', { key, action: 'history' });
+  const def = ctx.config.definition(key);
+  const m = /^([<>])(\d{1,16})$/.exec(at);
+  const limit = Math.min(Math.max(Number(limitText) || 10, 1), 25);
+  const around = m?.[1] === '>' ? { after: Number(m[2]) } : { before: Number(m?.[2] ?? 0) || undefined };
+  await i.deferUpdate();
+  const page = await historyPage(ctx, def.key, around, limit);
+  await editReply(i, page);
+}
+
+async function historyPage(
+  ctx: CommandContext,
+  key: string,
+  around: { before?: number; after?: number },
+  limit: number,
+) {
+  let rows = await ctx.config.history(key, { limit, ...around });
+  // Past the newest (it moved, or the page was the first): show the newest page instead.
+  if (rows.length === 0 && around.after !== undefined) rows = await ctx.config.history(key, { limit });
+  const newest = Math.max(ctx.config.cachedVersion(key), rows[0]?.version ?? 0);
+  const top = rows[0]?.version ?? 0;
+  const bottom = rows.at(-1)?.version ?? 0;
+  const show = (v: unknown) => ctx.config.display(key, v);
+  const footer = rows.length ? `Versions ${top}-${bottom} of ${newest}, newest first` : undefined;
+  const embed = historyEmbed(key, rows, show, footer);
+  if (rows.length === 0 || (bottom <= 1 && top >= newest)) return { embeds: [embed], components: [] };
+  const id = (dir: '<' | '>', version: number) => `config:h:${key}:${dir}${version}:${limit}`;
+  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder()
+      .setCustomId(id('>', top))
+      .setLabel('Newer')
+      .setStyle(ButtonStyle.Secondary)
+      .setDisabled(top >= newest),
+    new ButtonBuilder()
+      .setCustomId(id('<', bottom))
+      .setLabel('Older')
+      .setStyle(ButtonStyle.Secondary)
+      .setDisabled(bottom <= 1),
+  );
+  return { embeds: [embed], components: [row] };
 }
 
 export async function list(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const category = parseCategory(i.options.getString('category'));
   ctx.access.check(i, 'read', { key: '*', action: 'list' });
-  await i.reply({ ...listPage(ctx, category, 0), ...REPLY_DEFAULTS });
+  await reply(i, listPage(ctx, category, 0));
 }
 
 /** The Previous/Next buttons of /config list: custom id `config:list:<category|all>:<page>`. */
@@ -44,10 +93,7 @@ export async function listButton(
   page: number,
 ): Promise<void> {
   ctx.access.check(i, 'read', { key: '*', action: 'list' });
-  await i.update({
-    ...listPage(ctx, parseCategory(category === 'all' ? null : category), page),
-    allowedMentions: REPLY_DEFAULTS.allowedMentions,
-  });
+  await update(i, listPage(ctx, parseCategory(category === 'all' ? null : category), page));
 }
 
 function listPage(ctx: CommandContext, category: Category | undefined, requested: number) {
@@ -91,7 +137,15 @@ export async function status(i: ChatInputCommandInteraction, ctx: CommandContext
     instanceId: rt?.instanceId ?? 'unknown',
     uptimeMs: rt ? Date.now() - rt.startedAt.getTime() : 0,
     database: rt?.database ?? 'unknown',
-    databaseState: stats.database,
+    databaseState:
+      stats.database === 'connected'
+        ? 'connected'
+        : `unavailable since ${when(stats.outageSince)}: reads are served from memory, writes are refused`,
+    startedFrom:
+      stats.startedFrom === 'database'
+        ? undefined
+        : `Started from the last-known-good copy written ${when(stats.copyWrittenAt)} (the database could not be reached)`,
+    auditQueued: stats.auditQueued,
     sync: sync
       ? `${sync.mode}${sync.mode === 'polling' ? ` every ${sync.intervalMs} ms` : ''}${sync.failures ? ` · ${sync.failures} failures` : ''}`
       : 'off',
@@ -101,5 +155,5 @@ export async function status(i: ChatInputCommandInteraction, ctx: CommandContext
     jobs: rt?.scheduler?.status() ?? [],
     schedulerHere: Boolean(rt?.scheduler),
   });
-  await i.reply({ embeds: [embed], ...REPLY_DEFAULTS });
+  await reply(i, { embeds: [embed] });
 }

@@ -7,21 +7,19 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { UserError } from '../../errors.js';
-import type { WriteResult } from '../../config/service.js';
+import type { WriteResult } from '../../config/types.js';
 import { actorOf, contextOf } from '../access.js';
 import type { PendingAction } from '../confirmations.js';
-import { REPLY_DEFAULTS } from '../dispatcher.js';
+import { editReply, REPLY_DEFAULTS, update } from '../reply.js';
 import { COLOR, previewEmbed, writeEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
-
-const quiet = { allowedMentions: REPLY_DEFAULTS.allowedMentions };
 
 export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const setting = i.options.getString('setting', true);
   ctx.access.check(i, 'write', { key: setting, action: 'set' });
   // Writes can take longer than Discord's 3 seconds when the database is slow: acknowledge first.
   await i.deferReply({ flags: REPLY_DEFAULTS.flags });
-  await ctx.access.checkWriteRate(i, ctx.config, { key: setting, action: 'set' });
+  await ctx.limits.checkAttempt(i.user.id, { key: setting, action: 'set' });
   const result = await ctx.config.set(
     setting,
     i.options.getString('value', true),
@@ -29,16 +27,17 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
     i.options.getString('reason') ?? undefined,
     contextOf(i),
   );
-  await i.editReply({ embeds: [resultEmbed(ctx, result)], ...quiet });
+  await editReply(i, { embeds: [await resultEmbed(i, ctx, result)] });
 }
 
 export async function rollback(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const setting = i.options.getString('setting', true);
   ctx.access.check(i, 'write', { key: setting, action: 'rollback' });
   await i.deferReply({ flags: REPLY_DEFAULTS.flags });
-  await ctx.access.checkWriteRate(i, ctx.config, { key: setting, action: 'rollback' });
+  await ctx.limits.checkAttempt(i.user.id, { key: setting, action: 'rollback' });
   const toVersion = i.options.getInteger('version', true);
-  const preview = await ctx.config.previewRollback(setting, toVersion);
+  const reason = i.options.getString('reason') ?? undefined;
+  const preview = await ctx.config.previewRollback(setting, toVersion, actorOf(i), reason, contextOf(i));
   await ask(i, ctx, preview.key, 'rollback', previewEmbed('rollback', preview, ctx.confirmations.timeoutMs), {
     toVersion,
     expectedVersion: preview.currentVersion,
@@ -49,8 +48,9 @@ export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext)
   const setting = i.options.getString('setting', true);
   ctx.access.check(i, 'write', { key: setting, action: 'reset' });
   await i.deferReply({ flags: REPLY_DEFAULTS.flags });
-  await ctx.access.checkWriteRate(i, ctx.config, { key: setting, action: 'reset' });
-  const preview = ctx.config.previewReset(setting);
+  await ctx.limits.checkAttempt(i.user.id, { key: setting, action: 'reset' });
+  const reason = i.options.getString('reason') ?? undefined;
+  const preview = await ctx.config.previewReset(setting, actorOf(i), reason, contextOf(i));
   await ask(i, ctx, preview.key, 'reset', previewEmbed('reset', preview, ctx.confirmations.timeoutMs), {
     expectedVersion: preview.currentVersion,
   });
@@ -68,7 +68,7 @@ async function ask(
   const reason = i.options.getString('reason') ?? undefined;
   const seconds = Math.round(ctx.confirmations.timeoutMs / 1000);
   const id = ctx.confirmations.create({ userId: i.user.id, action, key, reason, ...extra }, async () => {
-    await i.editReply({
+    await editReply(i, {
       embeds: [
         new EmbedBuilder()
           .setColor(COLOR.muted)
@@ -76,14 +76,13 @@ async function ask(
           .setDescription(`Not confirmed within ${seconds} seconds; nothing was changed.`),
       ],
       components: [],
-      ...quiet,
     });
   });
   const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
     new ButtonBuilder().setCustomId(`config:confirm:${id}`).setLabel('Confirm').setStyle(ButtonStyle.Danger),
     new ButtonBuilder().setCustomId(`config:cancel:${id}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
   );
-  await i.editReply({ embeds: [embed], components: [row], ...quiet });
+  await editReply(i, { embeds: [embed], components: [row] });
 }
 
 /** Confirm and Cancel of a pending rollback or reset: custom id `config:confirm:<id>` / `config:cancel:<id>`. */
@@ -95,7 +94,7 @@ export async function confirmationButton(
 ): Promise<void> {
   const pending = ctx.confirmations.peek(id);
   if (!pending) {
-    await i.update({
+    await update(i, {
       embeds: [
         new EmbedBuilder()
           .setColor(COLOR.muted)
@@ -105,24 +104,21 @@ export async function confirmationButton(
           ),
       ],
       components: [],
-      ...quiet,
     });
     return;
   }
   if (pending.userId !== i.user.id) {
     throw new UserError(
       'PERMISSION_DENIED',
-      `Only <@${pending.userId}>, who asked for this ${pending.action}, can confirm or cancel it.`,
-      {
-        key: pending.key,
-        action: pending.action,
-      },
+      `Only the admin who asked for this ${pending.action} can confirm or cancel it.`,
+      { key: pending.key, action: pending.action },
+      `confirmation of ${pending.userId} pressed by ${i.user.id}`,
     );
   }
   ctx.access.check(i, 'write', { key: pending.key, action: pending.action });
   ctx.confirmations.take(id);
   if (!confirmed) {
-    await i.update({
+    await update(i, {
       embeds: [
         new EmbedBuilder()
           .setColor(COLOR.muted)
@@ -130,29 +126,38 @@ export async function confirmationButton(
           .setDescription('Nothing was changed.'),
       ],
       components: [],
-      ...quiet,
     });
     return;
   }
   await i.deferUpdate();
-  const now = ctx.config.describe(pending.key).version;
-  if (now !== pending.expectedVersion) {
-    throw new UserError(
-      'CONFLICT',
-      `${pending.key} changed since this preview (v${pending.expectedVersion} → v${now}); nothing was changed. Run the command again to see what it would do now.`,
-    );
-  }
+  // The service refuses (and audits) the write if the key moved since the preview.
   const actor = actorOf(i);
+  const guard = { expectedVersion: pending.expectedVersion };
   const result =
     pending.action === 'rollback'
-      ? await ctx.config.rollback(pending.key, pending.toVersion ?? 0, actor, pending.reason, contextOf(i))
-      : await ctx.config.reset(pending.key, actor, pending.reason, contextOf(i));
-  await i.editReply({ embeds: [resultEmbed(ctx, result)], components: [], ...quiet });
+      ? await ctx.config.rollback(
+          pending.key,
+          pending.toVersion ?? 0,
+          actor,
+          pending.reason,
+          contextOf(i),
+          guard,
+        )
+      : await ctx.config.reset(pending.key, actor, pending.reason, contextOf(i), guard);
+  await editReply(i, { embeds: [await resultEmbed(i, ctx, result)], components: [] });
 }
 
-/** The embed of a successful write; a refused one is thrown for the dispatcher to render. */
-function resultEmbed(ctx: CommandContext, result: WriteResult): EmbedBuilder {
+/**
+ * The embed of a successful write, once the change is counted against the user's limit; a
+ * refused write is thrown for the dispatcher to render.
+ */
+async function resultEmbed(
+  i: ChatInputCommandInteraction | ButtonInteraction,
+  ctx: CommandContext,
+  result: WriteResult,
+): Promise<EmbedBuilder> {
   if (!result.ok) throw result.error;
+  await ctx.limits.recordChange(i.user.id);
   const def = ctx.config.definition(result.key);
   return writeEmbed(result, (v) => ctx.config.show(def, v), def.requiresRestart);
 }

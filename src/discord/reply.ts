@@ -1,0 +1,74 @@
+import {
+  MessageFlags,
+  type APIActionRowComponent,
+  type APIApplicationCommandOptionChoice,
+  type APIComponentInMessageActionRow,
+  type APIEmbed,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type JSONEncodable,
+} from 'discord.js';
+import { fitMessage } from './limits.js';
+
+/** Every reply is private to the admin who asked, and pings no one whatever it quotes. */
+export const REPLY_DEFAULTS = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
+
+type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
+
+/** A reply as handlers build it: plain JSON or discord.js builders. */
+export interface Reply {
+  content?: string;
+  embeds?: readonly (APIEmbed | JSONEncodable<APIEmbed>)[];
+  components?: readonly (Row | JSONEncodable<Row>)[];
+}
+
+type Repliable = ChatInputCommandInteraction | ButtonInteraction;
+
+const json = <T extends object>(x: T | JSONEncodable<T>): T =>
+  'toJSON' in x && typeof x.toJSON === 'function' ? (x as JSONEncodable<T>).toJSON() : (x as T);
+
+/**
+ * The one place a reply is made to fit Discord's limits (content 2,000, embeds 6,000 in all,
+ * 25 fields of 1,024, titles 256, custom ids 100...) before it is sent: whatever the data, the
+ * bot never sends what Discord would refuse. Everything below goes through it.
+ */
+export function fitted(m: Reply): { content?: string; embeds?: APIEmbed[]; components?: Row[] } {
+  return fitMessage({
+    ...(m.content !== undefined ? { content: m.content } : {}),
+    ...(m.embeds ? { embeds: m.embeds.map((e) => json(e)) } : {}),
+    ...(m.components ? { components: m.components.map((c) => json(c)) } : {}),
+  });
+}
+
+export async function reply(i: Repliable, m: Reply): Promise<void> {
+  await i.reply({ ...fitted(m), ...REPLY_DEFAULTS });
+}
+
+export async function editReply(i: Repliable, m: Reply): Promise<void> {
+  await i.editReply({ ...fitted(m), allowedMentions: REPLY_DEFAULTS.allowedMentions });
+}
+
+export async function followUp(i: Repliable, m: Reply): Promise<void> {
+  await i.followUp({ ...fitted(m), ...REPLY_DEFAULTS });
+}
+
+/** Replaces the message a button is on. */
+export async function update(i: ButtonInteraction, m: Reply): Promise<void> {
+  await i.update({ ...fitted(m), allowedMentions: REPLY_DEFAULTS.allowedMentions });
+}
+
+/** Sends a reply the right way for the interaction's state: reply, editReply or followUp. */
+export async function respond(i: Repliable, m: Reply): Promise<void> {
+  if (i.deferred && !i.replied) await editReply(i, m);
+  else if (i.replied) await followUp(i, m);
+  else await reply(i, m);
+}
+
+/** Autocomplete choices, fitted like replies (25 choices, names and values of 100). */
+export async function choices(
+  i: AutocompleteInteraction,
+  list: APIApplicationCommandOptionChoice[],
+): Promise<void> {
+  await i.respond(fitMessage({ choices: list }).choices ?? []);
+}
