@@ -1,60 +1,91 @@
 /**
- * Runs the daily export by hand: npm run export -- [--date YYYY-MM-DD]
- * (default: today in SCHEDULE_TIMEZONE). Like the scheduled run, it exports a date at most once;
- * a date whose export failed can be exported again.
+ * Runs the daily export by hand: npm run export -- [--date YYYY-MM-DD] [--force]
+ *
+ * Without --date: the latest date whose export time (DAILY_EXPORT_TIME in SCHEDULE_TIMEZONE) has
+ * passed. A date is exported once; --force exports it again (same span of audit rows, fresh
+ * files, audited). Exits 0 when exported, 1 when there was nothing to do (exported already, being
+ * exported, covered by a later export), 2 for a wrong request.
  */
+import { hostname, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
 import { REST } from 'discord.js';
+import { runEntryPoint } from '../src/cli.js';
 import { restNotifier } from '../src/discord/notifier.js';
-import { env } from '../src/env.js';
-import { localDate } from '../src/jobs/time.js';
-import { runDailyExport, slotOfDate } from '../src/jobs/daily-export.js';
+import { ExportRequestError, manualExportDate, runDailyExport } from '../src/jobs/daily-export.js';
+import { exportDeps } from '../src/jobs/index.js';
 import { startRuntime } from '../src/runtime.js';
-import { runScript } from './lib/run.js';
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  let date: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--date') date = argv[++i];
-    else {
-      process.stderr.write(`Unknown argument ${argv[i]}\nusage: npm run export -- [--date YYYY-MM-DD]\n`);
-      return 2;
-    }
+const USAGE = 'usage: npm run export -- [--date YYYY-MM-DD] [--force]';
+
+function parse(): { date?: string; force: boolean } | string {
+  try {
+    const { values } = parseArgs({
+      options: {
+        date: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) return USAGE;
+    return { ...(values.date !== undefined ? { date: values.date } : {}), force: values.force };
+  } catch (err) {
+    // parseArgs' own words ("Option '--date <value>' argument missing") name the problem.
+    return `${(err as Error).message}\n${USAGE}`;
   }
-  if (
-    date !== undefined &&
-    (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
-  ) {
-    process.stderr.write(`--date takes a date like 2026-11-22; got ${date ?? 'nothing'}\n`);
-    return 2;
+}
+
+runEntryPoint(async (e) => {
+  const args = parse();
+  if (typeof args === 'string') {
+    process.stderr.write(`${args}\n`);
+    return args === USAGE ? 0 : 2;
   }
-  const e = env();
   const runtime = await startRuntime(e, { jobs: false });
   try {
-    const day = date ?? localDate(new Date(), String(runtime.config.get('SCHEDULE_TIMEZONE')));
+    if (runtime.config.stats().startedFrom !== 'database') {
+      process.stderr.write(
+        'The database cannot be reached: an export reads the audit log from it. Start the database or fix MONGODB_URI, then try again.\n',
+      );
+      return 1;
+    }
+    let target: { date: string; slot: Date };
+    try {
+      target = manualExportDate(runtime.config, args.date);
+    } catch (err) {
+      if (!(err instanceof ExportRequestError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
     const notifier =
       e.DISCORD_TOKEN && e.EXPORT_CHANNEL_ID ? restNotifier(new REST().setToken(e.DISCORD_TOKEN)) : undefined;
-    const result = await runDailyExport(
-      {
-        config: runtime.config,
-        conn: runtime.db.conn,
-        exportDir: e.EXPORT_DIR,
-        instanceId: runtime.instanceId,
-        notifier,
-        exportChannelId: e.EXPORT_CHANNEL_ID,
-      },
-      slotOfDate(runtime.config, day),
-      day,
+    const deps = exportDeps({
+      config: runtime.config,
+      conn: runtime.db.conn,
+      env: e,
+      instanceId: runtime.instanceId,
+      manual: true,
+      ...(notifier ? { notifier } : {}),
+    });
+    const result = await runDailyExport(deps, {
+      ...target,
+      trigger: 'manual',
+      force: args.force,
+      actor: { id: 'cli', tag: `${userInfo().username}@${hostname()}` },
+    });
+    if (result.status === 'skipped') {
+      process.stderr.write(`Not exported: ${result.reason}\n`);
+      return 1;
+    }
+    process.stdout.write(
+      `Exported ${result.date}: ${result.auditRows} audit rows from ${result.window.start.toISOString()} to ${result.window.end.toISOString()}, ` +
+        `${result.files.join(', ')} in ${result.dir}` +
+        `${result.tookOverFrom ? ` (took over from ${result.tookOverFrom}, which stopped)` : ''}` +
+        `${result.webhook ? `; webhook ${result.webhook}` : ''}\n`,
     );
-    if (result.status === 'skipped') process.stdout.write(`Export skipped: ${result.reason}\n`);
-    else
-      process.stdout.write(
-        `Exported ${day}: ${result.files.join(', ')} (${result.auditRows} audit rows) in ${result.dir}\n`,
-      );
     return 0;
   } finally {
     await runtime.stop();
   }
-}
-
-runScript(main);
+});

@@ -1,99 +1,45 @@
-import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindModels } from '../src/config/models.js';
+import { localDate } from '../src/jobs/time.js';
 import { openTestDb, type TestDb } from './helpers/db.js';
+import { looksLikeStackTrace, runScript, type ScriptRun } from './helpers/scripts.js';
 
 let db: TestDb;
+let dataDir: string;
+let exportDir: string;
 beforeAll(async () => {
   db = await openTestDb('scripts');
+  dataDir = mkdtempSync(path.join(tmpdir(), 'config-bot-scripts-data-'));
+  exportDir = mkdtempSync(path.join(tmpdir(), 'config-bot-scripts-exports-'));
 });
 afterAll(async () => {
   await db.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(exportDir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a script as a user would (a separate node process), against this file's database. */
+/** Runs a script as a user would (a separate node process), against this file's database and folders. */
 function run(
   script: string,
   args: string[],
-  opts: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ['--import', 'tsx', script, ...args],
-      {
-        env: {
-          ...process.env,
-          MONGODB_URI: db.uri,
-          MONGODB_DB_NAME: db.dbName,
-          DISCORD_TOKEN: '',
-          DISCORD_GUILD_ID: '',
-          ...opts.env,
-        },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(opts.stdin ?? '');
+  opts: { env?: Record<string, string> } = {},
+): Promise<ScriptRun> {
+  return runScript(script, args, {
+    env: {
+      MONGODB_URI: db.uri,
+      MONGODB_DB_NAME: db.dbName,
+      DATA_DIR: dataDir,
+      EXPORT_DIR: exportDir,
+      DISCORD_TOKEN: '',
+      DISCORD_GUILD_ID: '',
+      ...opts.env,
+    },
   });
 }
 
-describe('npm run console', () => {
-  it('one-shot --json prints one JSON object with every reply and stores the change', async () => {
-    const r = await run('scripts/console.ts', [
-      '--json',
-      '/config set setting:MAX_BATCH_SIZE value:200 reason:"bigger batches"',
-    ]);
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as {
-      replies: { kind: string; embeds: { title?: string }[]; flags?: number }[];
-    };
-    expect(out.replies.map((x) => x.kind)).toEqual(['defer', 'editReply']);
-    expect(out.replies[1]?.embeds[0]?.title).toBe('Updated MAX_BATCH_SIZE');
-    const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean();
-    expect(current).toMatchObject({ value: 200, version: 2 });
-  });
-
-  it('exits 0 when the bot refused (validation, permission) and prints readable text', async () => {
-    const bad = await run('scripts/console.ts', ['/config set setting:MAX_BATCH_SIZE value:5000']);
-    expect(bad.code).toBe(0);
-    expect(bad.stdout).toMatch(/== Not done ==\nInvalid value for MAX_BATCH_SIZE: Must be at most 1000/);
-    const member = await run('scripts/console.ts', [
-      '--as',
-      'member',
-      '/config set setting:MAX_BATCH_SIZE value:300',
-    ]);
-    expect(member.code).toBe(0);
-    expect(member.stdout).toMatch(/Not allowed/);
-  });
-
-  it('exits non-zero when the console cannot run the line', async () => {
-    const r = await run('scripts/console.ts', ['/config set setting:MAX_BATCH_SIZE']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/Missing required option: value/);
-    const bogus = await run('scripts/console.ts', ['--as', 'nobody', '/config list']);
-    expect(bogus.code).not.toBe(0);
-  });
-
-  it('reads lines from a pipe: commands, press and complete', async () => {
-    const r = await run('scripts/console.ts', ['--as', 'admin'], {
-      stdin:
-        '/config rollback setting:MAX_BATCH_SIZE version:1\npress Confirm\ncomplete "/config view setting:MAX"\n',
-    });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Roll back MAX_BATCH_SIZE to version 1\?[\s\S]*\[Confirm\] \[Cancel\]/);
-    expect(r.stdout).toMatch(/== Rolled back MAX_BATCH_SIZE ==/);
-    expect(r.stdout).toMatch(/ {2}MAX_BATCH_SIZE {2}— {2}MAX_BATCH_SIZE — /);
-    const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean();
-    expect(current).toMatchObject({ value: 100, version: 3 });
-  });
-});
+// `npm run console` is covered in test/console.test.ts.
 
 describe('npm run deploy-commands', () => {
   it('--dry-run prints the commands JSON without a token or network', async () => {
@@ -130,5 +76,48 @@ describe('npm start', () => {
     const r = await run('src/index.ts', []);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/DISCORD_TOKEN is not set[\s\S]*developers[\s\S]*npm run console/);
+  });
+});
+
+describe('npm run export', () => {
+  it('refuses a --date without a value, an impossible date and a future one, with one line each and exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--date'], /Option '--date <value>' argument missing/],
+      [['--date', '2026-02-30'], /--date 2026-02-30 is not a calendar date/],
+      [['--date', '2999-01-01'], /--date 2999-01-01 is in the future/],
+      [['--when', 'now'], /Unknown option '--when'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run('scripts/export.ts', args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(looksLikeStackTrace(r.stderr + r.stdout)).toBe(false);
+    }
+    expect(readdirSync(exportDir)).toEqual([]);
+  });
+
+  it('exports a past date once, says so the second time (exit 1), and again with --force', async () => {
+    const yesterday = localDate(new Date(Date.now() - 86_400_000), 'UTC');
+    const first = await run('scripts/export.ts', ['--date', yesterday]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(looksLikeStackTrace(first.stderr)).toBe(false);
+    expect(first.stdout).toMatch(
+      new RegExp(
+        `^Exported ${yesterday}: \\d+ audit rows from .* to ${yesterday}T18:00:00.000Z, config-snapshot.json`,
+      ),
+    );
+    const second = await run('scripts/export.ts', ['--date', yesterday]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      new RegExp(`Not exported: ${yesterday} was exported already at .*; add --force to export it again`),
+    );
+    const forced = await run('scripts/export.ts', ['--date', yesterday, '--force']);
+    expect(forced.code).toBe(0);
+    expect(readdirSync(exportDir)).toEqual([yesterday]);
+    const audit = await db.conn.collection('config_audit_logs').find({ action: 'export' }).toArray();
+    expect(audit.map((a) => a.reason)).toEqual([
+      expect.stringMatching(new RegExp(`^manual export of ${yesterday}`)),
+      expect.stringMatching(new RegExp(`^forced re-run of the export of ${yesterday}`)),
+    ]);
   });
 });

@@ -1,215 +1,259 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Schema, type Connection, type Model } from 'mongoose';
-import type { ConfigAuditDoc } from '../config/models.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DateTime } from 'luxon';
+import { SYSTEM_ACTOR, type Actor } from '../config/models.js';
 import type { ConfigService } from '../config/service.js';
-import { isDuplicateKeyError } from '../db/connection.js';
+import type { Lease } from '../db/lease.js';
 import type { Attachment, Notifier } from '../discord/notifier.js';
 import { errorDetail, logger } from '../logger.js';
 import type { JobDefinition } from '../scheduler/types.js';
+import { writeExportFolder } from './export-files.js';
+import {
+  CoveredError,
+  type ExportFields,
+  type ExportLog,
+  type ExportRecord,
+  type ExportWindow,
+} from './export-log.js';
+import { postSummary, type ExportSummary } from './export-webhook.js';
 import { localDate, zonedInstant } from './time.js';
 
 export interface ExportDeps {
   config: ConfigService;
-  conn: Connection;
+  log: ExportLog;
   /** Files go to `${exportDir}/YYYY-MM-DD/`. */
   exportDir: string;
   instanceId: string;
   notifier?: Notifier;
   exportChannelId?: string;
+  /**
+   * How long a database write may take (DB_TIMEOUT_MS): an export waits this long past its run
+   * time, so that rows stamped just before it, still on their way, are in it and not lost between
+   * two exports.
+   */
+  settleMs: number;
+  /** How long an export waits for another one to finish before giving up. */
+  chainWaitMs: number;
 }
 
-export interface ExportResult {
+export interface ExportRequest {
   date: string;
-  status: 'completed' | 'skipped';
-  dir: string;
-  files: string[];
-  auditRows: number;
-  reason?: string;
+  /** The date's export time: the end of its span of audit rows and the time of its snapshot. */
+  slot: Date;
+  trigger: 'schedule' | 'manual';
+  /** Export a date that was exported already, again (same span of rows, fresh files). */
+  force?: boolean;
+  /** Who asked (manual exports), for the audit row. */
+  actor?: Actor;
 }
 
-interface ExportLogDoc {
-  _id: string;
-  status: 'running' | 'completed' | 'failed';
-  instance: string;
-  startedAt: Date;
-  finishedAt?: Date;
-  files?: string[];
-  auditRows?: number;
-  error?: string;
-}
+export type ExportResult =
+  | {
+      status: 'completed';
+      date: string;
+      dir: string;
+      files: string[];
+      auditRows: number;
+      window: ExportWindow;
+      webhook?: string;
+      tookOverFrom?: string;
+    }
+  | { status: 'skipped'; date: string; reason: string };
 
-const exportLogSchema = new Schema<ExportLogDoc>(
-  {
-    _id: { type: String, required: true },
-    status: { type: String, required: true },
-    instance: { type: String, required: true },
-    startedAt: { type: Date, required: true },
-    finishedAt: Date,
-    files: [String],
-    auditRows: Number,
-    error: String,
-  },
-  { collection: 'export_logs', versionKey: false, bufferCommands: false },
-);
-
-function exportLogs(conn: Connection): Model<ExportLogDoc> {
-  return (
-    (conn.models.ExportLog as Model<ExportLogDoc> | undefined) ??
-    conn.model<ExportLogDoc>('ExportLog', exportLogSchema)
-  );
-}
-
-const CSV_COLUMNS = [
-  'createdAt',
-  'key',
-  'action',
-  'status',
-  'actorId',
-  'actorTag',
-  'guildId',
-  'channelId',
-  'version',
-  'oldValue',
-  'newValue',
-  'reason',
-  'error',
-] as const;
-
-/** One CSV cell: quoted when needed, and never starting like a spreadsheet formula. */
-function csvCell(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  let s =
-    value instanceof Date
-      ? value.toISOString()
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csvRow(r: ConfigAuditDoc): string {
-  const cells: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-    createdAt: r.createdAt,
-    key: r.key,
-    action: r.action,
-    status: r.status,
-    actorId: r.actor.id,
-    actorTag: r.actor.tag,
-    guildId: r.guildId,
-    channelId: r.channelId,
-    version: r.version,
-    oldValue: r.oldValue,
-    newValue: r.newValue,
-    reason: r.reason,
-    error: r.error,
-  };
-  return CSV_COLUMNS.map((c) => csvCell(cells[c])).join(',');
+/** A manual export the user asked for wrongly: the message says why and what to do. */
+export class ExportRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportRequestError';
+  }
 }
 
 /**
- * Writes the configuration report of `date`: a JSON snapshot of every current value (sensitive
- * ones masked) and the audit rows of the 24 hours before `slot`, as CSV files of at most
- * MAX_BATCH_SIZE rows each. Runs at most once per date (export_logs); a failed date can run again.
+ * Exports `date`: the snapshot of every value as it was at the date's export time (sensitive ones
+ * masked) and the audit rows from where the previous export ended to that time, as CSV files of
+ * at most MAX_BATCH_SIZE rows, written to a temporary folder and moved into place when complete.
+ * Each date is exported once (`force` exports it again, with the same span); a date whose holder
+ * died is taken over.
  */
-export async function runDailyExport(
-  deps: ExportDeps,
-  slot: Date,
-  date = localDate(slot, String(deps.config.get('SCHEDULE_TIMEZONE'))),
-): Promise<ExportResult> {
-  const dir = path.resolve(deps.exportDir, date);
-  const logs = exportLogs(deps.conn);
-  if (!(await claim(logs, date, deps.instanceId))) {
-    const existing = await logs.findById(date).lean<ExportLogDoc>().exec();
-    const reason = `already ${existing?.status ?? 'done'} for ${date}${existing?.finishedAt ? ` at ${existing.finishedAt.toISOString()}` : ''}`;
-    logger.info(`Daily export skipped: ${reason}`);
-    return { date, status: 'skipped', dir, files: [], auditRows: 0, reason };
+export async function runDailyExport(deps: ExportDeps, req: ExportRequest): Promise<ExportResult> {
+  const settle = req.slot.getTime() + deps.settleMs - Date.now();
+  if (settle > 0) await sleep(settle);
+  await deps.log.ensureIndexes();
+  const chain = await takeChain(deps, req.date);
+  if (!chain) {
+    return skipped(
+      req.date,
+      `another export has been running for longer than ${Math.round(deps.chainWaitMs / 1000)} s; try again when it is done`,
+    );
   }
   try {
-    const result = await writeExport(deps, slot, date, dir);
-    await logs.updateOne(
-      { _id: date },
-      {
-        $set: {
-          status: 'completed',
-          finishedAt: new Date(),
-          files: result.files,
-          auditRows: result.auditRows,
-        },
-      },
+    const holder = deps.instanceId;
+    const fields: ExportFields = {
+      date: req.date,
+      slot: req.slot,
+      trigger: req.trigger,
+      ...(req.force ? { forced: true } : {}),
+    };
+    const claim = await deps.log.claimDate(req.date, holder, fields, req.force ?? false);
+    if (claim.kind === 'held') {
+      return skipped(
+        req.date,
+        `${req.date} is being exported by ${claim.current.holder} (last heartbeat ${claim.current.heartbeatAt.toISOString()})`,
+      );
+    }
+    if (claim.kind === 'completed') {
+      const c = claim.current;
+      return skipped(
+        req.date,
+        `${req.date} was exported already${c.finishedAt ? ` at ${c.finishedAt.toISOString()}` : ''}${c.auditRows !== undefined ? ` (${c.auditRows} audit rows)` : ''}; add --force to export it again`,
+      );
+    }
+    return await exportUnderLease(deps, req, claim.lease, claim.tookOver);
+  } finally {
+    await chain
+      .finish('completed')
+      .catch((err: unknown) => logger.warn('Could not release the export chain', errorDetail(err)));
+  }
+}
+
+/** The export chain: one export at a time chooses its span of rows. Waits for a live holder. */
+async function takeChain(deps: ExportDeps, date: string): Promise<Lease<{ purpose: string }> | undefined> {
+  const deadline = Date.now() + deps.chainWaitMs;
+  let announced = false;
+  for (;;) {
+    const claim = await deps.log.claimChain(deps.instanceId);
+    if (claim.kind === 'acquired') return claim.lease;
+    if (Date.now() >= deadline) return undefined;
+    if (!announced) logger.info(`Export of ${date} waits for the export run by ${claim.current.holder}`);
+    announced = true;
+    await sleep(Math.min(1000, Math.max(50, deadline - Date.now())));
+  }
+}
+
+async function exportUnderLease(
+  deps: ExportDeps,
+  req: ExportRequest,
+  lease: Lease<ExportFields>,
+  tookOver: ExportRecord | undefined,
+): Promise<ExportResult> {
+  const { config } = deps;
+  try {
+    const window = await windowOf(deps, req);
+    await lease.update({ windowStart: window.start, windowEnd: window.end });
+    const values = await config.valuesAt(req.slot);
+    const snapshot = {
+      date: req.date,
+      exportTime: req.slot.toISOString(),
+      window: { from: window.start.toISOString(), to: window.end.toISOString() },
+      generatedAt: new Date().toISOString(),
+      instance: deps.instanceId,
+      values: Object.fromEntries(
+        values.map((e) => [
+          e.key,
+          { value: e.value, version: e.version, updatedAt: e.updatedAt, updatedBy: e.updatedBy?.tag },
+        ]),
+      ),
+    };
+    const batchSize = Number(config.get('MAX_BATCH_SIZE'));
+    const written = await writeExportFolder(deps.exportDir, req.date, deps.instanceId, {
+      snapshot,
+      batches: config.exportAudit(window.start, window.end, batchSize),
+    });
+    const webhook = await notifyWebhook(deps, req, window, written);
+    await lease.finish('completed', {
+      files: written.files,
+      auditRows: written.auditRows,
+      ...(webhook ? { webhook } : {}),
+    });
+    const result: ExportResult = {
+      status: 'completed',
+      date: req.date,
+      ...written,
+      window,
+      ...(webhook ? { webhook } : {}),
+      ...(tookOver ? { tookOverFrom: tookOver.holder } : {}),
+    };
+    logger.info(
+      `Daily export for ${req.date}: ${written.files.length} files, ${written.auditRows} audit rows (${window.start.toISOString()} to ${window.end.toISOString()}) in ${written.dir}`,
     );
-    // The files are the export; a failed post is worth a warning, not a failed (and re-run) export.
+    await auditExport(deps, req, result);
     await announce(deps, result).catch((err: unknown) =>
-      logger.warn(`Could not post the export of ${date}`, errorDetail(err)),
+      logger.warn(`Could not post the export of ${req.date}`, errorDetail(err)),
     );
     return result;
   } catch (err) {
-    await logs
-      .updateOne(
-        { _id: date },
-        {
-          $set: {
-            status: 'failed',
-            finishedAt: new Date(),
-            error: err instanceof Error ? err.message : String(err),
-          },
-        },
-      )
+    await lease
+      .finish('failed', { error: err instanceof Error ? err.message : String(err) })
       .catch(() => undefined);
+    if (err instanceof CoveredError) return skipped(req.date, err.message);
     throw err;
   }
 }
 
-/** Records that `date` is being exported; false when it is running or done already. */
-async function claim(logs: Model<ExportLogDoc>, date: string, instance: string): Promise<boolean> {
-  const doc = { _id: date, status: 'running' as const, instance, startedAt: new Date() };
-  try {
-    await logs.collection.insertOne(doc as never);
-    return true;
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
+/** A re-run keeps the span it had, so the exports around it still tile the audit log. */
+async function windowOf(deps: ExportDeps, req: ExportRequest): Promise<ExportWindow> {
+  if (req.force) {
+    const previous = await deps.log.dates.model
+      .findOne({ lease: req.date, status: 'completed', windowEnd: { $exists: true } })
+      .sort({ attempt: -1 })
+      .lean<ExportRecord>()
+      .exec();
+    if (previous?.windowStart && previous.windowEnd)
+      return { start: previous.windowStart, end: previous.windowEnd };
   }
-  const retried = await logs.collection.updateOne({ _id: date as never, status: 'failed' }, { $set: doc });
-  return retried.modifiedCount === 1;
+  return deps.log.windowFor(req.date, req.slot, await deps.config.firstAuditAt());
 }
 
-async function writeExport(deps: ExportDeps, slot: Date, date: string, dir: string): Promise<ExportResult> {
-  await mkdir(dir, { recursive: true });
-  const files: string[] = [];
-  const snapshot = {
-    date,
+async function notifyWebhook(
+  deps: ExportDeps,
+  req: ExportRequest,
+  window: ExportWindow,
+  written: { dir: string; files: string[]; auditRows: number },
+): Promise<string | undefined> {
+  const url = deps.config.get('EXPORT_WEBHOOK_URL');
+  if (typeof url !== 'string' || !url) return undefined;
+  const summary: ExportSummary = {
+    event: 'daily-export.completed',
+    date: req.date,
+    window: { from: window.start.toISOString(), to: window.end.toISOString() },
+    auditRows: written.auditRows,
+    files: written.files,
+    directory: written.dir,
+    forced: req.force ?? false,
     generatedAt: new Date().toISOString(),
     instance: deps.instanceId,
-    values: Object.fromEntries(
-      deps.config.list().map((e) => [
-        e.key,
-        {
-          value: e.sensitive ? e.display : e.value,
-          version: e.version,
-          updatedAt: e.updatedAt,
-          updatedBy: e.updatedBy?.tag,
-        },
-      ]),
-    ),
   };
-  await writeFile(path.join(dir, 'config-snapshot.json'), `${JSON.stringify(snapshot, null, 2)}\n`);
-  files.push('config-snapshot.json');
-
-  const batchSize = Number(deps.config.get('MAX_BATCH_SIZE'));
-  const since = new Date(slot.getTime() - 24 * 3600_000);
-  let auditRows = 0;
-  for await (const batch of deps.config.exportAudit(since, slot, batchSize)) {
-    const name = `audit-${String(files.length).padStart(3, '0')}.csv`;
-    await writeFile(path.join(dir, name), `${CSV_COLUMNS.join(',')}\n${batch.map(csvRow).join('\n')}\n`);
-    files.push(name);
-    auditRows += batch.length;
-  }
-  logger.info(`Daily export for ${date}: ${files.length} files, ${auditRows} audit rows in ${dir}`);
-  return { date, status: 'completed', dir, files, auditRows };
+  const outcome = await postSummary(url, summary, 10_000);
+  // The files are the export; a webhook that fails is worth a warning, not a failed export.
+  if (outcome.startsWith('delivered')) logger.info(`Export summary of ${req.date} ${outcome}`);
+  else logger.warn(`Export summary of ${req.date} ${outcome}`);
+  return outcome;
 }
 
-async function announce(deps: ExportDeps, result: ExportResult): Promise<void> {
+/** Manual and forced exports are audited (scheduled ones are in the job runs). */
+async function auditExport(
+  deps: ExportDeps,
+  req: ExportRequest,
+  result: ExportResult & { status: 'completed' },
+): Promise<void> {
+  if (req.trigger === 'schedule' && !req.force) return;
+  await deps.config
+    .recordAudit({
+      action: 'export',
+      status: 'success',
+      actor: req.actor ?? SYSTEM_ACTOR,
+      reason: `${req.force ? 'forced re-run of the export' : 'manual export'} of ${req.date}: ${result.auditRows} audit rows in ${result.files.length} files`,
+      newValue: {
+        date: req.date,
+        from: result.window.start.toISOString(),
+        to: result.window.end.toISOString(),
+      },
+    })
+    .catch((err: unknown) => logger.warn(`Could not audit the export of ${req.date}`, errorDetail(err)));
+}
+
+async function announce(deps: ExportDeps, result: ExportResult & { status: 'completed' }): Promise<void> {
   if (!deps.notifier || !deps.exportChannelId) return;
   const attachments: Attachment[] = await Promise.all(
     result.files.map(async (name) => ({ name, data: await readFile(path.join(result.dir, name)) })),
@@ -221,18 +265,25 @@ async function announce(deps: ExportDeps, result: ExportResult): Promise<void> {
   );
 }
 
+function skipped(date: string, reason: string): ExportResult {
+  logger.info(`Daily export skipped: ${reason}`);
+  return { status: 'skipped', date, reason };
+}
+
 /** The daily export as a scheduled job, at DAILY_EXPORT_TIME in SCHEDULE_TIMEZONE. */
 export function dailyExportJob(deps: ExportDeps): JobDefinition {
   return {
     name: 'daily-export',
-    description: 'Writes the configuration snapshot and the last 24 hours of audit log to EXPORT_DIR',
+    description:
+      'Writes the configuration snapshot and the audit log since the previous export to EXPORT_DIR',
     scheduleKeys: ['DAILY_EXPORT_TIME'],
     cron: (config) => {
       const [hh, mm] = String(config.get('DAILY_EXPORT_TIME')).split(':');
       return `${Number(mm)} ${Number(hh)} * * *`;
     },
     run: async ({ slot }) => {
-      const r = await runDailyExport(deps, slot);
+      const date = localDate(slot, String(deps.config.get('SCHEDULE_TIMEZONE')));
+      const r = await runDailyExport(deps, { date, slot, trigger: 'schedule' });
       return r.status === 'skipped'
         ? `skipped: ${r.reason}`
         : `${r.files.length} files, ${r.auditRows} audit rows`;
@@ -240,7 +291,49 @@ export function dailyExportJob(deps: ExportDeps): JobDefinition {
   };
 }
 
-/** When `npm run export -- --date D` runs: D at DAILY_EXPORT_TIME in SCHEDULE_TIMEZONE. */
+/** When the export of `date` runs: at DAILY_EXPORT_TIME in SCHEDULE_TIMEZONE. */
 export function slotOfDate(config: ConfigService, date: string): Date {
   return zonedInstant(date, String(config.get('DAILY_EXPORT_TIME')), String(config.get('SCHEDULE_TIMEZONE')));
+}
+
+/**
+ * The date a manual export asks for, checked: a real calendar date whose export time has passed
+ * (exporting it earlier would mark it done while rows of its day are still to come). Without a
+ * date: the latest date whose export time has passed. Throws ExportRequestError saying why.
+ */
+export function manualExportDate(
+  config: ConfigService,
+  requested: string | undefined,
+  now = new Date(),
+): { date: string; slot: Date } {
+  const zone = String(config.get('SCHEDULE_TIMEZONE'));
+  const time = String(config.get('DAILY_EXPORT_TIME'));
+  if (requested === undefined) {
+    const today = localDate(now, zone);
+    const slot = slotOfDate(config, today);
+    if (slot <= now) return { date: today, slot };
+    const yesterday = DateTime.fromISO(today, { zone }).minus({ days: 1 }).toISODate() ?? today;
+    return { date: yesterday, slot: slotOfDate(config, yesterday) };
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(requested)) {
+    throw new ExportRequestError(`--date takes a date like 2026-11-22; got "${requested}"`);
+  }
+  const day = DateTime.fromISO(requested, { zone });
+  if (!day.isValid)
+    throw new ExportRequestError(
+      `--date ${requested} is not a calendar date (${day.invalidExplanation ?? day.invalidReason ?? 'invalid'})`,
+    );
+  const slot = slotOfDate(config, requested);
+  const today = localDate(now, zone);
+  if (requested > today)
+    throw new ExportRequestError(
+      `--date ${requested} is in the future (today is ${today} in ${zone}); a date can be exported once its export time has passed`,
+    );
+  if (slot > now) {
+    const minutes = Math.ceil((slot.getTime() - now.getTime()) / 60_000);
+    throw new ExportRequestError(
+      `--date ${requested} cannot be exported yet: its export time is ${time} ${zone}, in ${minutes} min; exporting it now would leave out the rows written until then`,
+    );
+  }
+  return { date: requested, slot };
 }

@@ -1,79 +1,41 @@
-import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKeyError } from '../db/connection.js';
-import type { RunStatus } from './types.js';
+import type { Connection } from 'mongoose';
+import { LeaseTable, type Claim, type LeaseRecord } from '../db/lease.js';
 
-export interface JobRunDoc {
-  /** `${job}@${slot ISO}`: unique, so exactly one process wins each scheduled run. */
-  _id: string;
+export interface JobRunFields {
   job: string;
   slot: Date;
-  instance: string;
-  status: RunStatus;
-  startedAt: Date;
-  finishedAt?: Date;
   summary?: string;
   error?: string;
 }
 
-const schema = new Schema<JobRunDoc>(
-  {
-    _id: { type: String, required: true },
-    job: { type: String, required: true },
-    slot: { type: Date, required: true },
-    instance: { type: String, required: true },
-    status: { type: String, required: true },
-    startedAt: { type: Date, required: true },
-    finishedAt: Date,
-    summary: String,
-    error: String,
-  },
-  { collection: 'job_runs', versionKey: false, bufferCommands: false },
-);
-schema.index({ job: 1, slot: -1 });
+export type JobRunDoc = LeaseRecord<JobRunFields>;
 
-/** One document per job and scheduled time: the lease that decides who runs it, then its record. */
+/**
+ * The scheduler's runs in `job_runs`: one lease per job and scheduled time (`job@slot`), so
+ * exactly one process runs each, then its record. A run whose process died is taken over by a
+ * process that reaches the same time later, and marked abandoned at the next start otherwise.
+ */
 export class JobRuns {
-  private readonly model: Model<JobRunDoc>;
+  private readonly table: LeaseTable<JobRunFields>;
 
-  constructor(conn: Connection) {
-    this.model =
-      (conn.models.JobRun as Model<JobRunDoc> | undefined) ?? conn.model<JobRunDoc>('JobRun', schema);
+  constructor(conn: Connection, { ttlMs = 60_000 } = {}) {
+    this.table = new LeaseTable<JobRunFields>(conn, 'job_runs', { ttlMs, what: 'job run' }, [
+      { job: 1, slot: -1 },
+    ]);
   }
 
+  /** Creates the indexes and closes the runs whose holder died. */
   async ensureIndexes(): Promise<void> {
-    await this.model.createIndexes();
+    await this.table.ensureIndexes();
+    await this.table.abandonStale();
   }
 
-  /** Takes the run of `job` at `slot`; false when another process already took it. */
-  async acquire(job: string, slot: Date, instance: string): Promise<boolean> {
-    try {
-      await this.model.collection.insertOne({
-        _id: `${job}@${slot.toISOString()}` as never,
-        job,
-        slot,
-        instance,
-        status: 'running',
-        startedAt: new Date(),
-      });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
-  }
-
-  async finish(
-    job: string,
-    slot: Date,
-    fields: Pick<JobRunDoc, 'status' | 'summary' | 'error'>,
-  ): Promise<void> {
-    await this.model.collection.updateOne(
-      { _id: `${job}@${slot.toISOString()}` as never },
-      { $set: { ...fields, finishedAt: new Date() } },
-    );
+  /** Takes the run of `job` at `slot`. */
+  acquire(job: string, slot: Date, instance: string): Promise<Claim<JobRunFields>> {
+    return this.table.acquire(`${job}@${slot.toISOString()}`, instance, { job, slot });
   }
 
   recent(job: string, limit = 10): Promise<JobRunDoc[]> {
-    return this.model.find({ job }).sort({ slot: -1 }).limit(limit).lean<JobRunDoc[]>().exec();
+    return this.table.model.find({ job }).sort({ slot: -1 }).limit(limit).lean<JobRunDoc[]>().exec();
   }
 }

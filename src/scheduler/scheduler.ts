@@ -2,7 +2,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { ConfigChange } from '../config/events.js';
 import type { ConfigService } from '../config/service.js';
 import { errorDetail, logger } from '../logger.js';
-import type { JobRuns } from './leases.js';
+import type { Lease } from '../db/lease.js';
+import type { JobRunFields, JobRuns } from './leases.js';
 import type { JobDefinition, JobStatus, RunRecord } from './types.js';
 
 export interface SchedulerOptions {
@@ -39,6 +40,7 @@ export class Scheduler {
   private readonly states = new Map<string, JobState>();
   private unsubscribe: (() => void) | undefined;
   private stopped = true;
+  private runsReady = false;
 
   constructor(private readonly opts: SchedulerOptions) {
     for (const def of opts.jobs) {
@@ -59,10 +61,27 @@ export class Scheduler {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    await this.opts.runs.ensureIndexes();
+    await this.prepareRuns();
     const keys = new Set([TIMEZONE_KEY, MAINTENANCE_KEY, ...this.opts.jobs.flatMap((j) => j.scheduleKeys)]);
     this.unsubscribe = this.opts.config.subscribe([...keys], (change) => this.onChange(change));
     for (const state of this.states.values()) this.schedule(state);
+  }
+
+  /**
+   * Indexes and the closing of runs whose process died. Started from the last-known-good copy,
+   * the database may not answer yet: jobs are scheduled all the same, and this is tried again
+   * before each run.
+   */
+  private async prepareRuns(): Promise<void> {
+    if (this.runsReady) return;
+    try {
+      await this.opts.runs.ensureIndexes();
+      this.runsReady = true;
+    } catch (err) {
+      this.opts.config.noteFailure('job runs', err);
+      logger.warn('Jobs are scheduled, but their runs wait for the database, which does not answer yet');
+      logger.debug('Job runs not prepared', errorDetail(err));
+    }
   }
 
   /** Stops every task and listener, then waits (up to `graceMs`) for runs in progress. */
@@ -178,12 +197,16 @@ export class Scheduler {
 
   private async runOnce(state: JobState, slot: Date): Promise<void> {
     const { def } = state;
+    let lease: Lease<JobRunFields>;
     try {
-      if (!(await this.opts.runs.acquire(def.name, slot, this.opts.instanceId))) {
+      await this.prepareRuns();
+      const claim = await this.opts.runs.acquire(def.name, slot, this.opts.instanceId);
+      if (claim.kind !== 'acquired') {
         state.ranElsewhere++;
-        logger.debug(`Job ${def.name} at ${slot.toISOString()} is run by another process`);
+        logger.debug(`Job ${def.name} at ${slot.toISOString()} is run by ${claim.current.holder}`);
         return;
       }
+      lease = claim.lease;
     } catch (err) {
       this.opts.config.noteFailure(`lease for ${def.name}`, err);
       logger.warn(
@@ -208,8 +231,12 @@ export class Scheduler {
         .catch((alertErr: unknown) => logger.warn('Could not post the failure alert', errorDetail(alertErr)));
     }
     record.finishedAt = new Date();
-    await this.opts.runs
-      .finish(def.name, slot, { status: record.status, summary: record.summary, error: record.error })
+    const fields = {
+      ...(record.summary ? { summary: record.summary } : {}),
+      ...(record.error ? { error: record.error } : {}),
+    };
+    await lease
+      .finish(record.status === 'completed' ? 'completed' : 'failed', fields)
       .catch((err: unknown) => logger.warn(`Could not record the run of ${def.name}`, errorDetail(err)));
   }
 
