@@ -1,36 +1,43 @@
 #!/usr/bin/env bash
 # Installs FerretDB 1.24 (a MongoDB-wire server over SQLite) into ./.tools/bin/ferretdb, for the
 # tests and for the bot's embedded database where no mongod can be had. Needs Go and the Go module
-# proxy. Idempotent: does nothing when a 1.24 binary is already there.
+# proxy. Idempotent: does nothing when a working 1.24 binary is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN_DIR="$PWD/.tools/bin"
 BIN="$BIN_DIR/ferretdb"
 mkdir -p "$BIN_DIR"
 
-if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q '^version: v1\.24\.'; then
+works() { [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q '^version: v1\.24\.'; }
+
+if works; then
   echo "ferretdb already installed: $("$BIN" --version | head -1) at $BIN"
   exit 0
 fi
 command -v go >/dev/null || { echo "Go is needed to build FerretDB (https://go.dev/dl/)" >&2; exit 1; }
 
-# The documented way first.
-if GOBIN="$BIN_DIR" GOFLAGS=-mod=mod go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.1 2>/tmp/ferretdb-install.log; then
-  echo "installed $("$BIN" --version | head -1) at $BIN"
-  exit 0
-fi
-echo "go install ...@v1.24.1 failed ($(tail -1 /tmp/ferretdb-install.log)); building v1.24.0 from its module source" >&2
-
-# Some module proxies refuse v1.24.1 and the module's version list, which `go install` needs for
-# its deprecation check. Building inside the downloaded module avoids both; FerretDB's binary
-# panics without build/version/version.txt (written by its own build tooling), so we write it.
-VERSION=v1.24.0
-SRC=$(GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-[ -d "$SRC" ] || { echo "could not download FerretDB $VERSION source" >&2; exit 1; }
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cp -r "$SRC/." "$WORK/"
-chmod -R u+w "$WORK"
-echo "$VERSION" > "$WORK/build/version/version.txt"
-(cd "$WORK" && GOFLAGS=-mod=mod go build -trimpath -o "$BIN" ./cmd/ferretdb)
-echo "installed $("$BIN" --version | head -1) at $BIN"
+# FerretDB's binary panics at start without build/version/version.txt, which its own build tooling
+# writes and which the published module does not contain, so a plain `go install` gives a binary
+# that cannot run. Build inside the downloaded module source with that file written. Some module
+# proxies refuse v1.24.1 (and the version list `go install` needs), so v1.24.0 is the fallback.
+for VERSION in v1.24.1 v1.24.0; do
+  SRC=$(GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$VERSION" 2>/dev/null |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') || true
+  if [ -z "$SRC" ] || [ ! -d "$SRC" ]; then
+    echo "FerretDB $VERSION source not available from the module proxy; trying the next version" >&2
+    continue
+  fi
+  WORK=$(mktemp -d)
+  cp -r "$SRC/." "$WORK/"
+  chmod -R u+w "$WORK"
+  echo "$VERSION" > "$WORK/build/version/version.txt"
+  if (cd "$WORK" && GOFLAGS=-mod=mod go build -trimpath -o "$BIN" ./cmd/ferretdb) && works; then
+    rm -rf "$WORK"
+    echo "installed $("$BIN" --version | head -1) at $BIN"
+    exit 0
+  fi
+  rm -rf "$WORK"
+  echo "building FerretDB $VERSION failed; trying the next version" >&2
+done
+echo "could not build FerretDB 1.24 (see the lines above)" >&2
+exit 1
