@@ -5,6 +5,7 @@ import {
   GatewayOpcodes,
   InteractionResponseType,
   Status,
+  version as djsVersion,
   type APIInteraction,
   type APIMessage,
   type BaseInteraction,
@@ -54,9 +55,27 @@ export interface Violation {
   at: number;
 }
 
-interface GatewayInjector {
+export interface GatewayInjector {
   status: Status;
   handlePacket(packet: GatewayInteractionCreateDispatch, shard?: unknown): boolean;
+}
+
+/** The discord.js version the offline harness was written and tested against (package.json pins it). */
+export const TESTED_DISCORD_JS = '14.28.1';
+
+/**
+ * The gateway packet handler of a client's WebSocketManager. It is private in discord.js's
+ * typings, which is why package.json pins discord.js exactly: if an update moves it, this fails
+ * at once with what to do, rather than every offline interaction silently going nowhere.
+ */
+export function gatewayOf(client: Client): GatewayInjector {
+  const ws = client.ws as unknown as Partial<GatewayInjector>;
+  if (typeof ws.handlePacket !== 'function' || !('status' in ws)) {
+    throw new Error(
+      `discord.js ${djsVersion}: the offline harness needs WebSocketManager.handlePacket and .status, which this version does not have (tested with ${TESTED_DISCORD_JS}). Pin discord.js to ${TESTED_DISCORD_JS} in package.json, or adapt src/discord/harness.ts to the new gateway internals.`,
+    );
+  }
+  return ws as GatewayInjector;
 }
 
 const API_PREFIX = /^\/api\/v\d+/;
@@ -78,6 +97,7 @@ export class OfflineDiscord {
   private readonly acknowledged = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
   private sequence = 0;
+  private readonly gateway: GatewayInjector;
   /** Called for calls made outside any dispatch (timers such as a confirmation expiring). */
   onBackgroundCall: ((call: CapturedCall) => void) | undefined;
 
@@ -97,8 +117,9 @@ export class OfflineDiscord {
       const run = handler(interaction).finally(() => this.inflight.delete(run));
       this.inflight.add(run);
     });
+    this.gateway = gatewayOf(this.client);
     // As after the READY event: packets are handled at once instead of queued.
-    (this.client.ws as unknown as GatewayInjector).status = Status.Ready;
+    this.gateway.status = Status.Ready;
   }
 
   /** Feeds one raw interaction through the gateway path and waits until the bot has handled it. */
@@ -112,7 +133,7 @@ export class OfflineDiscord {
       d: payload,
     };
     this.client.emit(Events.Raw, packet, 0);
-    (this.client.ws as unknown as GatewayInjector).handlePacket(packet);
+    this.gateway.handlePacket(packet);
     while (this.inflight.size) await Promise.all([...this.inflight]);
     return this.calls.slice(from);
   }
