@@ -11,7 +11,8 @@ import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../src/config/validate.js';
 import { autocomplete } from '../src/discord/config/complete.js';
 import { history, historyButton, list, listButton, status, view } from '../src/discord/config/read.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
-import type { CommandContext } from '../src/discord/types.js';
+import { customIdPart } from '../src/discord/preconditions.js';
+import type { CommandContext, Invocation, Requirements } from '../src/discord/types.js';
 
 const settingOption = (o: SlashCommandStringOption) =>
   o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true);
@@ -90,6 +91,36 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) =>
     s.setName('status').setDescription('Jobs, cache, database and sync state of this bot process'),
   );
+
+/**
+ * What each subcommand needs, enforced by the dispatcher before the handler runs (see
+ * src/discord/preconditions.ts). Reads of memory answer at once; anything that reads or writes
+ * the database is acknowledged first; writes count against the user's attempt limit.
+ */
+export const requires = {
+  view: { access: 'read', audit: 'view' },
+  list: { access: 'read', audit: 'list' },
+  status: { access: 'read', audit: 'status' },
+  history: { access: 'read', audit: 'history', defer: true },
+  set: { access: 'write', audit: 'set', defer: true, rateLimited: true },
+  rollback: { access: 'write', audit: 'rollback', defer: true, rateLimited: true },
+  reset: { access: 'write', audit: 'reset', defer: true, rateLimited: true },
+} as const satisfies Requirements;
+
+/** The same for each kind of button: `config:<kind>:...`. */
+export const buttonRequires = {
+  list: { access: 'read', audit: 'list' },
+  h: { access: 'read', audit: 'history', defer: true, attempt: (i) => ({ key: customIdPart(i, 2) || '*' }) },
+  // Whoever pressed must be allowed to make the change now, whatever they could when it was asked.
+  confirm: { access: 'write', audit: 'set', attempt: pendingAttempt },
+  cancel: { access: 'write', audit: 'set', attempt: pendingAttempt },
+} as const satisfies Requirements;
+
+/** The change a Confirm or Cancel stands for; null once it expired or was used (nothing to authorise). */
+function pendingAttempt(i: Invocation, ctx: CommandContext) {
+  const pending = ctx.confirmations.peek(customIdPart(i, 2));
+  return pending ? { key: pending.key, action: pending.action } : null;
+}
 
 const subcommands = { view, set, list, history, rollback, reset, status } as const;
 

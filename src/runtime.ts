@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { atExit } from './cli.js';
 import { DecryptError } from './config/codec.js';
-import { closeConfigService, createConfigService, localFiles } from './config/index.js';
+import { createConfigService, localFiles } from './config/index.js';
+import { followLogLevel } from './config/log-level.js';
 import type { ConfigService } from './config/service.js';
 import { ConfigSync } from './config/sync.js';
 import { isUnavailableError } from './db/connection.js';
@@ -50,7 +51,10 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
   const health = new DatabaseHealth();
   const db = await openDatabase(env, health);
   const config = createConfigService(db.conn, env, { health, database: db.name });
-  const sync = new ConfigSync(config, db.conn, { intervalMs: env.CONFIG_POLL_INTERVAL_MS });
+  const sync = new ConfigSync(config, db.conn, {
+    intervalMs: env.CONFIG_POLL_INTERVAL_MS,
+    fullRefreshMs: env.CONFIG_CACHE_TTL_MS,
+  });
   let scheduler: Scheduler | undefined;
   let stopped = false;
   const stop = async () => {
@@ -59,7 +63,7 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     try {
       await scheduler?.stop();
       await sync.stop();
-      await closeConfigService();
+      await config.close();
       await db.close();
     } catch (err) {
       logger.error('Error while stopping', errorDetail(err));
@@ -81,6 +85,8 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
       }
     }
     if (unreachable) await startWithoutDatabase(config, db, env, unreachable, () => sync.start());
+    // Stopped with the service, which drops its listeners on close.
+    followLogLevel(config);
     if (opts.jobs) {
       const { notifier } = opts;
       scheduler = new Scheduler({

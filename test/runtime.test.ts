@@ -14,6 +14,7 @@ import { env, parseEnv } from '../src/env.js';
 import { startRuntime } from '../src/runtime.js';
 import { actor, uniqueDbName } from './helpers/db.js';
 import { captureLogs } from './helpers/logs.js';
+import { outcome } from './helpers/outcome.js';
 
 const alice = actor();
 
@@ -73,7 +74,7 @@ describe('starting while the database is unreachable', () => {
       CONFIG_POLL_INTERVAL_MS: '100',
     });
     const first = await startRuntime(e, { jobs: false });
-    expect((await first.config.set('MAX_BATCH_SIZE', '300', alice)).ok).toBe(true);
+    expect((await outcome(first.config.set('MAX_BATCH_SIZE', '300', alice))).ok).toBe(true);
     await first.stop();
 
     // Changes the copy does not have, made elsewhere before the outage.
@@ -101,7 +102,7 @@ describe('starting while the database is unreachable', () => {
         startedFrom: 'last-known-good copy',
         database: 'unavailable',
       });
-      const refused = await rt.config.set('MAX_BATCH_SIZE', '600', alice);
+      const refused = await outcome(rt.config.set('MAX_BATCH_SIZE', '600', alice));
       expect(!refused.ok && refused.error.code).toBe('UNAVAILABLE');
       await until(() => rt.config.stats().auditQueued === 1, 2000, 'the refused attempt to be queued');
       const seen: ConfigChange[] = [];
@@ -119,7 +120,7 @@ describe('starting while the database is unreachable', () => {
         .lean();
       expect(late).toHaveLength(1);
       expect(late[0]).toMatchObject({ key: 'MAX_BATCH_SIZE', status: 'failed', actor: alice });
-      expect((await rt.config.set('MAX_BATCH_SIZE', '700', alice)).ok).toBe(true);
+      expect((await outcome(rt.config.set('MAX_BATCH_SIZE', '700', alice))).ok).toBe(true);
       expect(logs.lines.join('\n')).toMatch(/Started from the last-known-good copy/);
     } finally {
       logs.stop();

@@ -10,6 +10,8 @@ import type { AuditFilter, ConfigStore } from './store.js';
 
 export type AuditRow = Omit<ConfigAuditDoc, 'createdAt'>;
 
+const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
+
 export interface AuditLogOptions {
   /**
    * Where rows that could not be written (database unreachable) wait, so that a restart during
@@ -105,7 +107,13 @@ export class AuditLog {
 
   /** Rows matching a filter, newest first, sensitive values masked. */
   async view(filter: AuditFilter = {}): Promise<ConfigAuditDoc[]> {
-    return (await this.store.auditLog(filter)).map((r) => this.mask(r));
+    const rows = await this.health.guard('read', () => this.store.auditLog(filter), READ_UNAVAILABLE);
+    return rows.map((r) => this.mask(r));
+  }
+
+  /** The time of the first row (where the first export starts), if any. */
+  async firstAt(): Promise<Date | undefined> {
+    return this.health.guard('read', () => this.store.firstAuditAt(), READ_UNAVAILABLE);
   }
 
   /** Rows written in [since, until), oldest first, in batches, sensitive values masked (exports). */

@@ -1,13 +1,13 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset', 'import'] as const;
+export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset'] as const;
 export type VersionAction = (typeof VERSION_ACTIONS)[number];
 export const AUDIT_ACTIONS = [
   ...VERSION_ACTIONS,
   'view',
   'list',
   'history',
-  'repair',
+  'status',
   'export',
   'rotate-key',
 ] as const;

@@ -1,4 +1,6 @@
+import type { Actor } from './models.js';
 import type { RegisteredKey } from './registry.js';
+import type { ConfigEntry, SnapshotEntry } from './types.js';
 
 /** What users see instead of a sensitive value. */
 export const MASK = '••••••';
@@ -30,4 +32,49 @@ export function masked(def: RegisteredKey | undefined, value: unknown): unknown 
 export function sameValue(def: RegisteredKey, a: unknown, b: unknown): boolean {
   if (isUnset(a) || isUnset(b)) return isUnset(a) && isUnset(b);
   return def.format(a as never) === def.format(b as never);
+}
+
+/** What a view needs of a key's current state: its value and where it came from. */
+export interface CurrentState {
+  value: unknown;
+  version: number;
+  updatedBy: Actor | undefined;
+  updatedAt: Date | undefined;
+}
+
+/** One key with its metadata, as /config view and list (and the console's JSON) show it. */
+export function entryOf(def: RegisteredKey, cur: CurrentState): ConfigEntry {
+  return {
+    key: def.key,
+    category: def.category,
+    description: def.description,
+    type: def.type,
+    value: masked(def, cur.value),
+    display: present(def, cur.value),
+    defaultDisplay: present(def, def.default),
+    isDefault: sameValue(def, cur.value, def.default),
+    version: cur.version,
+    updatedBy: cur.updatedBy,
+    updatedAt: cur.updatedAt,
+    sensitive: def.sensitive,
+    requiresRestart: def.requiresRestart,
+  };
+}
+
+/** One key in a snapshot of the configuration (an export), masked when sensitive. */
+export function snapshotOf(def: RegisteredKey, cur: CurrentState): SnapshotEntry {
+  return {
+    key: def.key,
+    value: masked(def, cur.value),
+    display: present(def, cur.value),
+    version: cur.version,
+    updatedAt: cur.updatedAt,
+    updatedBy: cur.updatedBy,
+    sensitive: def.sensitive,
+  };
+}
+
+/** A stored version as users may see it: its value masked when the key is sensitive. */
+export function shownVersion<T extends { value: unknown }>(def: RegisteredKey, row: T): T {
+  return { ...row, value: masked(def, row.value) };
 }

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
-import { isDuplicateKeyError } from '../db/connection.js';
+import { insertIfAbsent, isDuplicateKeyError } from '../db/connection.js';
 import { plainCodec, type ValueCodec } from './codec.js';
 import type { ConfigAuditDoc, ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './models.js';
-
-export interface RateRecord {
-  attempts: Date[];
-  changes: Date[];
-}
 
 /** A stored value found by key rotation, and where it lives. */
 export interface SealedDocument {
@@ -142,17 +137,11 @@ export class ConfigStore {
 
   /** Writes a version; false when that (key, version) already exists, i.e. another writer won it. */
   async insertVersion(doc: ConfigVersionDoc): Promise<boolean> {
-    try {
-      await this.m.ConfigVersion.collection.insertOne({
-        ...doc,
-        _id: versionId(doc.key, doc.version) as never,
-        value: this.codec.encode(doc.key, doc.value),
-      });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return insertIfAbsent(this.m.ConfigVersion.collection, {
+      ...doc,
+      _id: versionId(doc.key, doc.version),
+      value: this.codec.encode(doc.key, doc.value),
+    });
   }
 
   /**
@@ -167,15 +156,7 @@ export class ConfigStore {
       updatedBy: next.actor,
       updatedAt: next.createdAt,
     };
-    if (fromVersion === null) {
-      try {
-        await this.m.SystemConfig.collection.insertOne({ _id: key as never, ...fields });
-        return true;
-      } catch (err) {
-        if (isDuplicateKeyError(err)) return false;
-        throw err;
-      }
-    }
+    if (fromVersion === null) return insertIfAbsent(this.m.SystemConfig.collection, { _id: key, ...fields });
     const res = await this.m.SystemConfig.collection.updateOne(
       { key, version: fromVersion },
       { $set: fields },
@@ -216,14 +197,11 @@ export class ConfigStore {
         : 'recorded on recovery after an interrupted write',
       createdAt: new Date(),
     };
-    try {
-      await this.m.ConfigAudit.collection.insertOne({
-        _id: committedId(v.key, v.version) as never,
-        ...this.sealAudit(row),
-      });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+    // Absent only: the writer's own row, if it got there first, is the better record.
+    await insertIfAbsent(this.m.ConfigAudit.collection, {
+      _id: committedId(v.key, v.version),
+      ...this.sealAudit(row),
+    });
   }
 
   /** The success row of a committed version, written by its writer (see ensureAudited). */
@@ -361,31 +339,6 @@ export class ConfigStore {
     return out;
   }
 
-  /**
-   * A user's recent write attempts and committed changes: one small document per user, found by
-   * _id (the one lookup FerretDB's SQLite backend answers from an index, so the check stays fast as
-   * logs grow).
-   */
-  async rateRecord(actorId: string): Promise<RateRecord> {
-    const doc = await this.rates().findOne({ _id: actorId });
-    return { attempts: doc?.attempts ?? [], changes: doc?.changes ?? doc?.times ?? [] };
-  }
-
-  async saveRateRecord(actorId: string, record: RateRecord): Promise<void> {
-    await this.rates().updateOne({ _id: actorId }, { $set: record, $unset: { times: '' } }, { upsert: true });
-  }
-
-  private rates() {
-    // `times` is what earlier versions kept (attempts and changes alike); read once, then dropped.
-    return this.conn().collection<{ _id: string; attempts?: Date[]; changes?: Date[]; times?: Date[] }>(
-      'config_rate_limits',
-    );
-  }
-
-  private conn() {
-    return this.m.ConfigAudit.db;
-  }
-
   async audit(doc: ConfigAuditDoc): Promise<void> {
     await this.m.ConfigAudit.collection.insertOne(this.sealAudit(doc));
   }
@@ -395,13 +348,7 @@ export class ConfigStore {
    * exists already (an event that happened once however many runs reached it).
    */
   async auditOnce(id: string, doc: ConfigAuditDoc): Promise<boolean> {
-    try {
-      await this.m.ConfigAudit.collection.insertOne({ _id: id as never, ...this.sealAudit(doc) });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return insertIfAbsent(this.m.ConfigAudit.collection, { _id: id, ...this.sealAudit(doc) });
   }
 
   /** Sets the current value of a key still at `version` (a repair of the value alone). */

@@ -15,6 +15,11 @@ export interface SyncStatus {
 export interface SyncOptions {
   /** Polling period when change streams are unavailable. */
   intervalMs: number;
+  /**
+   * Period of a full reload (CONFIG_CACHE_TTL_MS), which also completes interrupted writes: a
+   * safety net under the change stream or the marker, which could miss a change. Default 5 min.
+   */
+  fullRefreshMs?: number;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -30,6 +35,7 @@ const MAX_BACKOFF_MS = 30_000;
 export class ConfigSync {
   private mode: SyncMode = 'stopped';
   private timer: NodeJS.Timeout | undefined;
+  private fullRefresh: NodeJS.Timeout | undefined;
   private stream: { close(): Promise<void> } | undefined;
   private lastSync: Date | undefined;
   private failures = 0;
@@ -43,6 +49,11 @@ export class ConfigSync {
 
   async start(): Promise<void> {
     if (this.mode !== 'stopped') return;
+    this.fullRefresh ??= setInterval(
+      () => void this.config.refresh().catch((e: unknown) => this.config.health.noteFailure('refresh', e)),
+      this.opts.fullRefreshMs ?? 300_000,
+    );
+    this.fullRefresh.unref();
     if (await this.supportsChangeStreams()) {
       try {
         this.openStream();
@@ -60,6 +71,8 @@ export class ConfigSync {
     this.mode = 'stopped';
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearInterval(this.fullRefresh);
+    this.fullRefresh = undefined;
     const stream = this.stream;
     this.stream = undefined;
     await stream?.close().catch(() => undefined);
@@ -97,7 +110,7 @@ export class ConfigSync {
       if (this.failures > 0) {
         // Back after an outage: the recent window may not cover it, so compare every key.
         await this.config.refresh();
-        this.config.noteAvailable();
+        this.config.health.noteAvailable();
       } else {
         await this.pollOnce();
       }
@@ -106,7 +119,7 @@ export class ConfigSync {
     } catch (err) {
       this.failures++;
       delay = Math.min(this.opts.intervalMs * 2 ** this.failures, MAX_BACKOFF_MS);
-      if (isUnavailableError(err)) this.config.noteFailure('sync', err);
+      if (isUnavailableError(err)) this.config.health.noteFailure('sync', err);
       else logger.error('Configuration sync failed', errorDetail(err));
     } finally {
       this.schedule(delay);
@@ -134,7 +147,7 @@ export class ConfigSync {
       const { key, version } = change.fullDocument;
       this.lastSync = new Date();
       if (version > this.config.cachedVersion(key)) {
-        this.config.catchUp(key).catch((err: unknown) => this.config.noteFailure('sync', err));
+        this.config.catchUp(key).catch((err: unknown) => this.config.health.noteFailure('sync', err));
       }
     });
     stream.on('error', (err) => {

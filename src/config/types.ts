@@ -1,4 +1,3 @@
-import type { UserError } from '../errors.js';
 import type { CacheStats } from './cache.js';
 import type { Actor, VersionAction } from './models.js';
 import type { Category } from './registry.js';
@@ -9,8 +8,8 @@ export interface RequestContext {
   channelId?: string;
 }
 
+/** A committed write. Refused writes throw a UserError instead (after auditing the attempt). */
 export interface WriteSuccess {
-  ok: true;
   key: string;
   action: VersionAction;
   version: number;
@@ -20,13 +19,6 @@ export interface WriteSuccess {
   warnings: string[];
   restoredFrom?: number;
 }
-
-export interface WriteFailure {
-  ok: false;
-  error: UserError;
-}
-
-export type WriteResult = WriteSuccess | WriteFailure;
 
 /** Options of a rollback or reset confirmed after a preview. */
 export interface WriteOptions {

@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import { UserError } from '../errors.js';
 import { preview, visible } from '../text.js';
 import { MASK } from './present.js';
@@ -97,7 +98,7 @@ export function checkReason(reason: string | undefined): string | undefined {
 export function suggestKeys(registry: Registry, name: string, max = 3): string[] {
   const scored = [...registry.keys()].map((k) => ({
     k,
-    d: k.includes(name) || name.includes(k) ? 0 : editDistance(k, name),
+    d: k.includes(name) || name.includes(k) ? 0 : distance(k, name),
   }));
   const limit = Math.max(2, Math.floor(name.length / 3));
   return scored
@@ -105,20 +106,4 @@ export function suggestKeys(registry: Registry, name: string, max = 3): string[]
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
     .slice(0, max)
     .map((s) => s.k);
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }

@@ -21,19 +21,31 @@ export interface Proposal {
   warnings: string[];
 }
 
-export interface Committed {
-  previous: SystemConfigDoc;
+/** A write a crash or an outage had left half done, completed: its version is now current. */
+export interface Repaired {
+  def: RegisteredKey;
   version: ConfigVersionDoc;
-  warnings: string[];
+  oldValue: unknown;
 }
+
+/**
+ * What a commit did: wrote a new version, or found the key already at the proposed value. Either
+ * way `repaired` lists the interrupted writes it completed on the way, oldest first, for the
+ * caller to apply before its own version.
+ */
+export type CommitOutcome =
+  | {
+      status: 'committed';
+      previous: SystemConfigDoc;
+      version: ConfigVersionDoc;
+      warnings: string[];
+      repaired: Repaired[];
+    }
+  | { status: 'unchanged'; current: SystemConfigDoc; restoredFrom?: number; repaired: Repaired[] };
 
 export interface WriterOptions {
   /** Retries of a writer that lost a race before it reports a conflict. */
   retries: number;
-  /** A version became current here (written, repaired or seeded): update caches, tell listeners. */
-  onApplied(def: RegisteredKey, version: ConfigVersionDoc, oldValue: unknown): void;
-  /** The "already has that value" error, worded by the service. */
-  unchanged(def: RegisteredKey, action: VersionAction, current: unknown, restoredFrom?: number): UserError;
 }
 
 /**
@@ -54,10 +66,11 @@ export class VersionWriter {
    * Completes every write that was interrupted between its version and its current value;
    * `current` is a fresh read of the current documents.
    */
-  async repairAll(current: readonly SystemConfigDoc[]): Promise<number> {
+  async repairAll(current: readonly SystemConfigDoc[]): Promise<Repaired[]> {
     const keys = await this.store.lagging(current);
-    for (const key of keys) await this.repairKey(key);
-    return keys.length;
+    const repaired: Repaired[] = [];
+    for (const key of keys) await this.repairKey(key, repaired);
+    return repaired;
   }
 
   /**
@@ -110,12 +123,17 @@ export class VersionWriter {
 
   /** Completes an interrupted write of `key`, then returns its current document as it now is. */
   private async repaired(key: string, fallback?: SystemConfigDoc): Promise<SystemConfigDoc> {
-    await this.repairKey(key);
+    await this.repairKey(key, []);
     const doc = (await this.store.current(key)) ?? fallback;
     if (!doc) throw new Error(`${key} has a version but no current value after repair`);
     return doc;
   }
 
+  /**
+   * Appends the next version of a key. `next` computes the proposal from the current document on
+   * each attempt (it may throw to refuse); a writer that loses the race retries from fresh state.
+   * Throws CONFLICT after the retries, UNAVAILABLE when the database stops answering.
+   */
   async commit(
     def: RegisteredKey,
     action: VersionAction,
@@ -123,22 +141,28 @@ export class VersionWriter {
     reason: string | undefined,
     ctx: RequestContext,
     next: (cur: SystemConfigDoc) => Proposal,
-  ): Promise<{ previous: SystemConfigDoc; version: ConfigVersionDoc; warnings: string[] }> {
+  ): Promise<CommitOutcome> {
+    const repaired: Repaired[] = [];
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
       const cur = await this.store.current(def.key);
       if (!cur) {
-        await this.seedOne(def);
+        await this.seedOne(def, repaired);
         continue;
       }
       const proposal = next(cur);
       if (sameValue(def, proposal.value, cur.value)) {
         // Only claim "already" once sure no newer version exists that the current document lags.
         if (await this.store.version(def.key, cur.version + 1)) {
-          await this.repairKey(def.key);
+          await this.repairKey(def.key, repaired);
           continue;
         }
-        throw this.opts.unchanged(def, action, cur.value, proposal.restoredFrom);
+        return {
+          status: 'unchanged',
+          current: cur,
+          repaired,
+          ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
+        };
       }
       const doc: ConfigVersionDoc = {
         key: def.key,
@@ -155,7 +179,7 @@ export class VersionWriter {
       await this.store.markPending(def.key, doc.version);
       if (!(await this.store.insertVersion(doc))) {
         // Lost the race for this version number, or a crashed writer left it: complete, then retry.
-        await this.repairKey(def.key);
+        await this.repairKey(def.key, repaired);
         continue;
       }
       // From here the change is committed: the version exists, and versions are the source of truth.
@@ -174,7 +198,8 @@ export class VersionWriter {
           ...ctx,
           createdAt: new Date(),
         });
-        if (!(await this.store.advance(def.key, cur.version, doc))) await this.settle(def.key, doc.version);
+        if (!(await this.store.advance(def.key, cur.version, doc)))
+          await this.settle(def.key, doc.version, repaired);
       } catch (err) {
         if (!isUnavailableError(err)) {
           // Committed all the same: the version exists, and repair completes what is missing.
@@ -182,7 +207,7 @@ export class VersionWriter {
             `After committing ${def.key} v${doc.version}, a follow-up write failed`,
             errorDetail(err),
           );
-          return { previous: cur, version: doc, warnings: proposal.warnings };
+          return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired };
         }
         throw new DatabaseUnavailableError(
           errorDetail(err).error as string,
@@ -190,7 +215,7 @@ export class VersionWriter {
         );
       }
       await this.announceToOthers(def.key);
-      return { previous: cur, version: doc, warnings: proposal.warnings };
+      return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired };
     }
     throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
       key: def.key,
@@ -203,27 +228,28 @@ export class VersionWriter {
    * FerretDB 1.x runs updateOne as a read followed by a write, so a concurrent writer's stale
    * update can even move it back; repairing forward from the versions restores it.
    */
-  private async settle(key: string, version: number): Promise<void> {
+  private async settle(key: string, version: number, repaired: Repaired[]): Promise<void> {
     for (let i = 0; i < 5; i++) {
       const cur = await this.store.current(key);
       if (cur && cur.version >= version) return;
-      await this.repairKey(key);
+      await this.repairKey(key, repaired);
     }
     logger.warn(
       `Current document of ${key} still behind v${version}; the next write or refresh completes it`,
     );
   }
 
-  async repairKey(key: string): Promise<void> {
+  /** Completes an interrupted write of `key`, if there is one; what it completed is added to `into`. */
+  async repairKey(key: string, into: Repaired[]): Promise<void> {
     const def = this.registry.get(key);
     const fixed = await this.store.repair(key);
     if (!fixed || !def) return;
     await this.announceToOthers(key);
     logger.warn(`Completed an interrupted write: ${key} is now version ${fixed.to.version}`);
-    this.opts.onApplied(def, fixed.to, fixed.from?.value);
+    into.push({ def, version: fixed.to, oldValue: fixed.from?.value });
   }
 
-  private async seedOne(def: RegisteredKey): Promise<void> {
+  private async seedOne(def: RegisteredKey, repaired: Repaired[]): Promise<void> {
     const doc = this.initVersion(def, new Date());
     if (await this.store.insertVersion(doc)) {
       await this.store.auditSeeded([
@@ -239,7 +265,7 @@ export class VersionWriter {
       ]);
       await this.store.advance(def.key, null, doc);
     } else {
-      await this.repairKey(def.key);
+      await this.repairKey(def.key, repaired);
     }
   }
 

@@ -1,3 +1,5 @@
+import type { Connection } from 'mongoose';
+import { DatabaseUnavailableError } from '../errors.js';
 import { errorDetail, logger } from '../logger.js';
 import { isUnavailableError } from './connection.js';
 
@@ -58,6 +60,49 @@ export class DatabaseHealth {
   onAvailable(fn: Listener): () => void {
     this.upListeners.add(fn);
     return () => void this.upListeners.delete(fn);
+  }
+
+  /**
+   * Runs a database operation; "cannot reach it" is noted here and thrown as the user-facing
+   * DatabaseUnavailableError (`userText` or the standard sentence), anything else as it was.
+   */
+  async guard<T>(what: string, fn: () => Promise<T>, userText?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.asUnavailable(what, err, userText) ?? err;
+    }
+  }
+
+  /** The user-facing error of an unreachable database (noted as an outage), or undefined for any other error. */
+  asUnavailable(what: string, err: unknown, userText?: string): DatabaseUnavailableError | undefined {
+    if (!isUnavailableError(err)) return undefined;
+    this.noteFailure(what, err);
+    return new DatabaseUnavailableError(errorDetail(err).error as string, userText);
+  }
+
+  /**
+   * Follows a connection's own events: a lost connection starts an outage at once (before any
+   * query fails), a restored one ends it, once `ready()` says the process uses the database
+   * (a process started from the last-known-good copy attaches first). Returns the unsubscribe.
+   */
+  follow(conn: Connection, ready: () => boolean): () => void {
+    const down = () =>
+      this.noteFailure(
+        'connection',
+        Object.assign(new Error('connection lost'), { name: 'MongoNetworkError' }),
+      );
+    const up = () => {
+      if (ready()) this.noteAvailable();
+    };
+    conn.on('disconnected', down);
+    conn.on('reconnected', up);
+    conn.on('connected', up);
+    return () => {
+      conn.off('disconnected', down);
+      conn.off('reconnected', up);
+      conn.off('connected', up);
+    };
   }
 
   /** Logs once per outage that reads are served from memory (called on the hot read path). */

@@ -39,6 +39,16 @@ export class AccessPolicy {
     }
   }
 
+  /** Whether the interaction passes `level`, without auditing anything (autocomplete). */
+  allows(interaction: BaseInteraction, level: AccessLevel): boolean {
+    try {
+      this.enforce(interaction, level);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private enforce(interaction: BaseInteraction, level: AccessLevel): void {
     if (!interaction.inGuild()) {
       throw new UserError(

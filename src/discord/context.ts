@@ -3,6 +3,7 @@ import type { Env } from '../env.js';
 import type { RuntimeInfo } from '../runtime.js';
 import { AccessPolicy } from './access.js';
 import { Confirmations } from './confirmations.js';
+import { RateRecords, WriteRateLimiter } from './rate-limit.js';
 import type { CommandContext } from './types.js';
 
 export interface DiscordSettings {
@@ -35,7 +36,7 @@ export function createCommandContext(
   return {
     config,
     access: new AccessPolicy(settings),
-    limits: config.rateLimiter({
+    limits: new WriteRateLimiter(new RateRecords(config.conn), config.health, {
       changes: settings.changesPerMinute ?? 10,
       attempts: settings.attemptsPerMinute ?? 30,
     }),

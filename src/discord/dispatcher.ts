@@ -4,9 +4,10 @@ import { isUserError, type UserError } from '../errors.js';
 import type { AuditAction } from '../config/models.js';
 import { errorDetail, logger } from '../logger.js';
 import { actorOf, contextOf } from './access.js';
+import { enforce } from './preconditions.js';
 import { errorEmbed, internalErrorEmbed } from './render.js';
 import { choices, respond } from './reply.js';
-import type { Command, CommandContext } from './types.js';
+import type { Command, CommandContext, Requirement, Requirements } from './types.js';
 
 type Repliable = ChatInputCommandInteraction | ButtonInteraction;
 
@@ -23,14 +24,19 @@ export function createInteractionHandler(
       if (interaction.isChatInputCommand()) {
         const command = commands.get(interaction.commandName);
         if (!command) throw new Error(`No handler for /${interaction.commandName}`);
+        const sub = interaction.options.getSubcommand(false) ?? '';
+        await enforce(required(command.requires, sub, describe(interaction)), interaction, ctx);
         await command.execute(interaction, ctx);
       } else if (interaction.isAutocomplete()) {
         const command = commands.get(interaction.commandName);
-        await command?.autocomplete?.(interaction, ctx);
+        // Refused users get no suggestions; the command itself explains the refusal when run.
+        if (ctx.access.allows(interaction, 'read')) await command?.autocomplete?.(interaction, ctx);
         if (!interaction.responded) await choices(interaction, []);
       } else if (interaction.isButton()) {
-        const command = commands.get(interaction.customId.split(':')[0] ?? '');
+        const [name = '', kind = ''] = interaction.customId.split(':');
+        const command = commands.get(name);
         if (!command?.button) throw new Error(`No handler for button ${interaction.customId}`);
+        await enforce(required(command.buttonRequires ?? {}, kind, describe(interaction)), interaction, ctx);
         await command.button(interaction, ctx);
       }
     } catch (err) {
@@ -39,6 +45,12 @@ export function createInteractionHandler(
       else logger.error('Interaction handler failed', { type: interaction.type, ...errorDetail(err) });
     }
   };
+}
+
+/** The declared requirement; an undeclared one is a bug, and nothing runs (fail closed). */
+function required(table: Requirements, name: string, what: string): Requirement {
+  if (!Object.hasOwn(table, name)) throw new Error(`${what} declares no access requirement`);
+  return table[name] as Requirement;
 }
 
 async function replyWithError(interaction: Repliable, err: unknown, ctx: CommandContext): Promise<void> {
@@ -78,13 +90,14 @@ async function replyWithError(interaction: Repliable, err: unknown, ctx: Command
 async function auditDenied(interaction: Repliable, err: UserError, ctx: CommandContext): Promise<void> {
   const key = typeof err.context.key === 'string' ? err.context.key : '*';
   const action = (typeof err.context.action === 'string' ? err.context.action : 'view') as AuditAction;
-  await ctx.config.recordDenied(
-    key,
+  await ctx.config.audit.record({
+    key: key.slice(0, 64),
     action,
-    actorOf(interaction),
-    err.detail ?? err.message,
-    contextOf(interaction),
-  );
+    status: 'denied',
+    actor: actorOf(interaction),
+    error: err.detail ?? err.message,
+    ...contextOf(interaction),
+  });
 }
 
 function describe(interaction: Repliable): string {

@@ -104,7 +104,6 @@ const ACTION_TITLES = {
   rollback: 'Rolled back',
   reset: 'Reset',
   init: 'Initialised',
-  import: 'Imported',
 } as const;
 
 export function writeEmbed(
@@ -237,6 +236,7 @@ export interface StatusInput {
     running: boolean;
     paused: boolean;
     lastRun: { startedAt: Date; status: string; summary?: string; error?: string } | undefined;
+    ranElsewhere: number;
   }[];
   schedulerHere: boolean;
 }
@@ -289,13 +289,18 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
     const last = j.lastRun
       ? `${j.lastRun.status} ${when(j.lastRun.startedAt)}${j.lastRun.error ? `: ${safe(j.lastRun.error, 300)}` : j.lastRun.summary ? `: ${safe(j.lastRun.summary, 300)}` : ''}`
       : 'not run by this process yet';
+    // Another process holding the lease is normal with several bot processes; say so, or an admin
+    // reading one process's status would think the job never runs.
+    const elsewhere = j.ranElsewhere
+      ? `\nRun by another process: ${j.ranElsewhere} time${j.ranElsewhere === 1 ? '' : 's'} since this one started`
+      : '';
     embed.addFields({
       name: truncate(
         `Job ${j.name}${j.running ? ' (running)' : ''}${j.paused ? ' (paused)' : ''}`,
         LIMITS.fieldName,
       ),
       value: truncate(
-        `${code(j.cron, 100)} ${safe(j.timezone, 64)} · next ${when(j.nextRun)}\nLast: ${last}`,
+        `${code(j.cron, 100)} ${safe(j.timezone, 64)} · next ${when(j.nextRun)}\nLast: ${last}${elsewhere}`,
         LIMITS.fieldValue,
       ),
     });

@@ -4,10 +4,11 @@ import type {
   ChatInputCommandInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { WriteRateLimiter } from '../config/rate-limit.js';
+import type { WriteRateLimiter } from './rate-limit.js';
 import type { ConfigService } from '../config/service.js';
 import type { RuntimeInfo } from '../runtime.js';
-import type { AccessPolicy } from './access.js';
+import type { AuditAction } from '../config/models.js';
+import type { AccessLevel, AccessPolicy } from './access.js';
 import type { Confirmations } from './confirmations.js';
 
 /** What every command handler receives; passed explicitly rather than through a global container. */
@@ -23,11 +24,49 @@ export interface CommandContext {
 
 /**
  * A top-level slash command: one file under commands/. Buttons whose custom id starts with
- * `${data.name}:` are routed to `button`.
+ * `${data.name}:<kind>:` are routed to `button`.
  */
 export interface Command {
   data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  /**
+   * What each subcommand needs (access, acknowledgement, rate limit), by name; '' for a command
+   * without subcommands. The loader refuses a command with an undeclared subcommand.
+   */
+  requires: Requirements;
+  /** The same for each kind of button (the second part of its custom id). */
+  buttonRequires?: Requirements;
   execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void>;
   button?(interaction: ButtonInteraction, ctx: CommandContext): Promise<void>;
 }
+
+export type Invocation = ChatInputCommandInteraction | ButtonInteraction;
+
+/**
+ * What one subcommand (or one kind of button) needs before its handler runs, declared next to
+ * the command and enforced by the dispatcher alone, so no handler can forget a check (as
+ * Sapphire's preconditions). In order: access, then the acknowledgement, then the rate limit
+ * (which reads the database, so it comes after the acknowledgement Discord wants within 3 s).
+ */
+export interface Requirement {
+  /** `read`: a member of an allowed server; `write`: also Administrator or an admin role. */
+  access: AccessLevel;
+  /** What a refusal is audited as. */
+  audit: AuditAction;
+  /**
+   * Acknowledge at once, because the handler talks to the database: an ephemeral deferReply for
+   * a command, a deferUpdate for a button. The handler then answers with editReply.
+   */
+  defer?: boolean;
+  /** Count an attempt against the user's write limits (WRITE_ATTEMPTS_PER_MIN). */
+  rateLimited?: boolean;
+  /**
+   * What the attempt concerns, for the audit row of a refusal, when the interaction alone does
+   * not say (a button). Default: the `setting` option of a command, else `*`, and `audit`.
+   * `null`: there is nothing left to change (an expired confirmation); only read access is checked.
+   */
+  attempt?: (interaction: Invocation, ctx: CommandContext) => { key: string; action?: AuditAction } | null;
+}
+
+/** Requirements by subcommand name (or button kind). */
+export type Requirements = Readonly<Record<string, Requirement>>;

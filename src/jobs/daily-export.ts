@@ -158,7 +158,7 @@ async function exportUnderLease(
     const batchSize = Number(config.get('MAX_BATCH_SIZE'));
     const written = await writeExportFolder(deps.exportDir, req.date, deps.instanceId, {
       snapshot,
-      batches: config.exportAudit(window.start, window.end, batchSize),
+      batches: config.audit.batches(window.start, window.end, batchSize),
     });
     const webhook = await notifyWebhook(deps, req, window, written);
     await lease.finish('completed', {
@@ -194,15 +194,10 @@ async function exportUnderLease(
 /** A re-run keeps the span it had, so the exports around it still tile the audit log. */
 async function windowOf(deps: ExportDeps, req: ExportRequest): Promise<ExportWindow> {
   if (req.force) {
-    const previous = await deps.log.dates.model
-      .findOne({ lease: req.date, status: 'completed', windowEnd: { $exists: true } })
-      .sort({ attempt: -1 })
-      .lean<ExportRecord>()
-      .exec();
-    if (previous?.windowStart && previous.windowEnd)
-      return { start: previous.windowStart, end: previous.windowEnd };
+    const previous = await deps.log.completedWindow(req.date);
+    if (previous) return previous;
   }
-  return deps.log.windowFor(req.date, req.slot, await deps.config.firstAuditAt());
+  return deps.log.windowFor(req.date, req.slot, await deps.config.audit.firstAt());
 }
 
 async function notifyWebhook(
@@ -238,8 +233,9 @@ async function auditExport(
   result: ExportResult & { status: 'completed' },
 ): Promise<void> {
   if (req.trigger === 'schedule' && !req.force) return;
-  await deps.config
-    .recordAudit({
+  await deps.config.audit
+    .record({
+      key: '*',
       action: 'export',
       status: 'success',
       actor: req.actor ?? SYSTEM_ACTOR,

@@ -104,6 +104,18 @@ export class ExportLog {
     return { start, end: next };
   }
 
+  /** The span the latest completed export of `date` held, if it has one (a forced re-run keeps it). */
+  async completedWindow(date: string): Promise<ExportWindow | undefined> {
+    const previous = await this.dates.model
+      .findOne({ lease: date, status: 'completed', windowEnd: { $exists: true } })
+      .sort({ attempt: -1 })
+      .lean<ExportRecord>()
+      .exec();
+    return previous?.windowStart && previous.windowEnd
+      ? { start: previous.windowStart, end: previous.windowEnd }
+      : undefined;
+  }
+
   /** Completed exports, newest span first (status, tests). */
   completed(limit = 10): Promise<ExportRecord[]> {
     return this.dates.model

@@ -78,7 +78,7 @@ export class Scheduler {
       await this.opts.runs.ensureIndexes();
       this.runsReady = true;
     } catch (err) {
-      this.opts.config.noteFailure('job runs', err);
+      this.opts.config.health.noteFailure('job runs', err);
       logger.warn('Jobs are scheduled, but their runs wait for the database, which does not answer yet');
       logger.debug('Job runs not prepared', errorDetail(err));
     }
@@ -208,7 +208,7 @@ export class Scheduler {
       }
       lease = claim.lease;
     } catch (err) {
-      this.opts.config.noteFailure(`lease for ${def.name}`, err);
+      this.opts.config.health.noteFailure(`lease for ${def.name}`, err);
       logger.warn(
         `Job ${def.name} skipped at ${slot.toISOString()}: could not take its lease`,
         errorDetail(err),

@@ -6,6 +6,7 @@ import { ConfigService } from '../../src/config/service.js';
 import { connect } from '../../src/db/connection.js';
 import { openService, openTestDb, type TestDb } from '../helpers/db.js';
 import { spawnTs } from '../helpers/process.js';
+import { outcome } from '../helpers/outcome.js';
 
 let db: TestDb;
 let svc: ConfigService;
@@ -97,7 +98,7 @@ describe('concurrent writers', () => {
       actor: { id: 'other', tag: 'other' },
       createdAt: new Date(),
     });
-    const res = await noRetry.set('IMMEDIATE_EXPORT_BUFFER', '15', { id: 'me', tag: 'me' });
+    const res = await outcome(noRetry.set('IMMEDIATE_EXPORT_BUFFER', '15', { id: 'me', tag: 'me' }));
     expect(!res.ok && res.error.code).toBe('CONFLICT');
     expect(!res.ok && res.error.message).toMatch(/changed concurrently.*try again/);
     // The losing attempt completed the other writer's change rather than leaving it half-done.

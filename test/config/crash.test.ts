@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
-import type { ConfigService, WriteResult } from '../../src/config/service.js';
+import type { ConfigService } from '../../src/config/service.js';
 import { connect } from '../../src/db/connection.js';
 import {
   actor,
@@ -10,6 +10,7 @@ import {
   startOwnServer,
   type OwnServer,
 } from '../helpers/db.js';
+import { outcome, type Outcome as WriteOutcome } from '../helpers/outcome.js';
 
 const erin = actor('555555555555555555', 'erin');
 
@@ -29,7 +30,7 @@ const WRITES: Record<string, (i: number) => string> = {
 const KILL_AFTER_MS = [400, 230, 610, 170, 520, 290, 750, 350];
 
 interface Outcome {
-  result: WriteResult;
+  result: WriteOutcome;
   ms: number;
 }
 
@@ -42,7 +43,7 @@ async function writeUntilDown(
   const out: Outcome[] = [];
   for (let i = 1; ; i++) {
     const started = Date.now();
-    const result = await svc.set(key, next(i), erin);
+    const result = await outcome(svc.set(key, next(i), erin));
     out.push({ result, ms: Date.now() - started });
     if (!result.ok) return out;
   }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
 import type { ConfigChange } from '../../src/config/events.js';
+import { followLogLevel } from '../../src/config/log-level.js';
 import { logger } from '../../src/logger.js';
 import { actor } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 import { captureLogs } from '../helpers/logs.js';
+import { outcome } from '../helpers/outcome.js';
 
 // Each test starts from the defaults, on a database and service of its own.
 const bob = actor('222222222222222222', 'bob');
@@ -36,11 +38,15 @@ describe('config:changed', () => {
 
   it('is not emitted for a refused change', async () => {
     const { svc } = await freshService('events');
-    expect((await svc.set('MAX_BATCH_SIZE', '250', bob)).ok).toBe(true);
+    expect((await outcome(svc.set('MAX_BATCH_SIZE', '250', bob))).ok).toBe(true);
     const seen: ConfigChange[] = [];
     const off = svc.subscribe(undefined, (c) => void seen.push(c));
-    expect(await svc.set('MAX_BATCH_SIZE', '5000', bob)).toMatchObject({ error: { code: 'INVALID_VALUE' } });
-    expect(await svc.set('MAX_BATCH_SIZE', '250', bob)).toMatchObject({ error: { code: 'UNCHANGED' } });
+    expect(await outcome(svc.set('MAX_BATCH_SIZE', '5000', bob))).toMatchObject({
+      error: { code: 'INVALID_VALUE' },
+    });
+    expect(await outcome(svc.set('MAX_BATCH_SIZE', '250', bob))).toMatchObject({
+      error: { code: 'UNCHANGED' },
+    });
     off();
     expect(seen).toEqual([]);
   });
@@ -72,7 +78,7 @@ describe('config:changed', () => {
       }),
       svc.subscribe(['AI_CONFIDENCE_THRESHOLD'], (c) => void reached.push(String(c.newValue))),
     ];
-    const res = await svc.set('AI_CONFIDENCE_THRESHOLD', '0.9', bob);
+    const res = await outcome(svc.set('AI_CONFIDENCE_THRESHOLD', '0.9', bob));
     await new Promise((r) => setImmediate(r));
     offs.forEach((off) => off());
     logs.stop();
@@ -87,6 +93,7 @@ describe('config:changed', () => {
 describe('LOG_LEVEL', () => {
   it('changes the running logger level at once', async () => {
     const { svc } = await freshService('events');
+    const stop = followLogLevel(svc);
     expect(logger.level).toBe('info');
     await svc.set('LOG_LEVEL', 'debug', bob);
     expect(logger.level).toBe('debug');
@@ -94,5 +101,8 @@ describe('LOG_LEVEL', () => {
     expect(logger.level).toBe('warn');
     await svc.reset('LOG_LEVEL', bob);
     expect(logger.level).toBe('info');
+    stop();
+    await svc.set('LOG_LEVEL', 'error', bob);
+    expect(logger.level, 'no longer followed once stopped').toBe('info');
   });
 });

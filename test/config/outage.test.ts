@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
-import type { ConfigService } from '../../src/config/service.js';
 import { actor, skipWithoutOwnServer, useOwnServer } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
 import { startBot } from '../helpers/discord.js';
+import { outcome, type Outcome } from '../helpers/outcome.js';
 
 const f = useOwnServer('outage');
 const dave = actor('444444444444444444', 'dave');
@@ -16,7 +16,7 @@ describe('database outage', () => {
     async (ctx) => {
       const server = skipWithoutOwnServer(f, ctx, 'outage test');
       const { db, svc } = f;
-      expect((await svc.set('MAX_BATCH_SIZE', '500', dave)).ok).toBe(true);
+      expect((await outcome(svc.set('MAX_BATCH_SIZE', '500', dave))).ok).toBe(true);
 
       await server.stop();
       const logs = captureLogs();
@@ -27,9 +27,9 @@ describe('database outage', () => {
       }
       const started = Date.now();
       const results = await Promise.all([
-        svc.set('MAX_BATCH_SIZE', '600', dave),
-        svc.rollback('MAX_BATCH_SIZE', 1, dave),
-        svc.reset('MAX_BATCH_SIZE', dave),
+        outcome(svc.set('MAX_BATCH_SIZE', '600', dave)),
+        outcome(svc.rollback('MAX_BATCH_SIZE', 1, dave)),
+        outcome(svc.reset('MAX_BATCH_SIZE', dave)),
       ]);
       const elapsed = Date.now() - started;
       expect(elapsed).toBeLessThan(5000);
@@ -58,9 +58,9 @@ describe('database outage', () => {
       logs.stop();
 
       await server.restart();
-      let after: Awaited<ReturnType<ConfigService['set']>> | undefined;
+      let after: Outcome | undefined;
       for (let i = 0; i < 60 && !after?.ok; i++) {
-        after = await svc.set('MAX_BATCH_SIZE', '700', dave);
+        after = await outcome(svc.set('MAX_BATCH_SIZE', '700', dave));
         if (!after.ok) await sleep(250);
       }
       expect(after).toMatchObject({ ok: true, value: 700, version: 3 });

@@ -4,6 +4,7 @@ import { bindModels, type ConfigVersionDoc } from '../../src/config/models.js';
 import { registry } from '../../src/config/registry.js';
 import { actor, openService, type TestDb } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
+import { outcome } from '../helpers/outcome.js';
 
 // Each test starts from the defaults (every key at version 1), on a database of its own.
 const carol = actor('333333333333333333', 'carol');
@@ -55,7 +56,7 @@ describe('a crash between the version write and the current-value write', () => 
 
   it('leaves every version of every key with exactly one success audit row', async () => {
     const { db, svc } = await freshService('repair');
-    expect((await svc.set('MAX_BATCH_SIZE', '300', carol)).ok).toBe(true);
+    expect((await outcome(svc.set('MAX_BATCH_SIZE', '300', carol))).ok).toBe(true);
     await crashAfterVersion(db, 'MAX_BATCH_SIZE', 400);
     await crashAfterVersion(db, 'SCHEDULE_TIMEZONE', 'Europe/Paris', { announce: false });
     const restarted = await openService(db);
@@ -73,7 +74,7 @@ describe('a crash between the version write and the current-value write', () => 
   it('is repaired by the next write to that key, which then gets the following version', async () => {
     const { db, svc } = await freshService('repair');
     const v = await crashAfterVersion(db, 'IMMEDIATE_EXPORT_BUFFER', 50);
-    const res = await svc.set('IMMEDIATE_EXPORT_BUFFER', '55', carol);
+    const res = await outcome(svc.set('IMMEDIATE_EXPORT_BUFFER', '55', carol));
     expect(res).toMatchObject({ ok: true, version: v + 1, oldValue: 50 });
     const versions = await bindModels(db.conn)
       .ConfigVersion.find({ key: 'IMMEDIATE_EXPORT_BUFFER' })
@@ -97,7 +98,7 @@ describe('a crash between the version write and the current-value write', () => 
 
   it('every write records its intent on the current document, so a crash after its version is found', async () => {
     const { db, svc } = await freshService('repair');
-    const res = await svc.set('MAX_BATCH_SIZE', '420', carol);
+    const res = await outcome(svc.set('MAX_BATCH_SIZE', '420', carol));
     expect(res.ok).toBe(true);
     const current = await bindModels(db.conn).SystemConfig.findOne({ key: 'MAX_BATCH_SIZE' }).lean();
     expect(current).toMatchObject({ value: 420, pending: res.ok ? res.version : -1 });
@@ -110,7 +111,7 @@ describe('a crash between the version write and the current-value write', () => 
     const restarted = await openService(db);
     expect(restarted.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.85);
     expect(await m.ConfigVersion.countDocuments({ key: 'AI_CONFIDENCE_THRESHOLD' })).toBe(1);
-    const res = await restarted.set('AI_CONFIDENCE_THRESHOLD', '0.9', carol);
+    const res = await outcome(restarted.set('AI_CONFIDENCE_THRESHOLD', '0.9', carol));
     expect(res).toMatchObject({ ok: true, version: 2, oldValue: 0.85 });
     await restarted.close();
   });
@@ -132,7 +133,7 @@ describe('a crash between the version write and the current-value write', () => 
     const { db, svc } = await freshService('repair');
     // Current says 18:00 (v1) but a committed v2 says 20:00: setting 18:00 is a real change.
     await crashAfterVersion(db, 'DAILY_EXPORT_TIME', '20:00');
-    const res = await svc.set('DAILY_EXPORT_TIME', '18:00', carol);
+    const res = await outcome(svc.set('DAILY_EXPORT_TIME', '18:00', carol));
     expect(res).toMatchObject({ ok: true, version: 3, oldValue: '20:00', value: '18:00' });
   });
 });

@@ -5,6 +5,7 @@ import { versionId } from '../../src/config/store.js';
 import { actor, openService } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 import type { TestDb } from '../helpers/db.js';
+import { outcome } from '../helpers/outcome.js';
 
 const alice = actor();
 const KEYS = [...registry.keys()].sort();
@@ -34,7 +35,7 @@ describe('first start', () => {
 
   it('makes the first admin change version 2, and a second service on the same database seeds nothing twice', async () => {
     const { db, svc } = await freshService('service_second');
-    const res = await svc.set('immediate_export_buffer', '45', alice, 'more slack');
+    const res = await outcome(svc.set('immediate_export_buffer', '45', alice, 'more slack'));
     expect(res).toMatchObject({
       ok: true,
       key: 'IMMEDIATE_EXPORT_BUFFER',
@@ -55,7 +56,7 @@ describe('set', () => {
   it('stores a value with warnings and an audit row naming who, where and why', async () => {
     const { db, svc } = await freshService('service_set');
     const where = { guildId: '1'.repeat(18), channelId: '2'.repeat(18) };
-    const res = await svc.set('DAILY_EXPORT_TIME', '10:00', alice, 'testing', where);
+    const res = await outcome(svc.set('DAILY_EXPORT_TIME', '10:00', alice, 'testing', where));
     expect(res.ok && res.warnings[0]).toMatch(/business hours/);
     const audit = await bindModels(db.conn)
       .ConfigAudit.findOne({ key: 'DAILY_EXPORT_TIME', action: 'set' })
@@ -73,7 +74,7 @@ describe('set', () => {
 
   it('refuses a bad value, keeps the old one, and audits the failure', async () => {
     const { db, svc } = await freshService('service_bad');
-    const res = await svc.set('MAX_BATCH_SIZE', '12abc', alice);
+    const res = await outcome(svc.set('MAX_BATCH_SIZE', '12abc', alice));
     expect(!res.ok && res.error.code).toBe('INVALID_VALUE');
     expect(!res.ok && res.error.message).toMatch(
       /MAX_BATCH_SIZE.*not a whole number.*Allowed: integer 1-1000/,
@@ -87,7 +88,7 @@ describe('set', () => {
 
   it('refuses an unknown key with a suggestion and stores nothing', async () => {
     const { db, svc } = await freshService('service_unknown');
-    const res = await svc.set('MAX_BATCH', '5', alice);
+    const res = await outcome(svc.set('MAX_BATCH', '5', alice));
     expect(!res.ok && res.error.message).toMatch(/Did you mean MAX_BATCH_SIZE/);
     const m = bindModels(db.conn);
     expect(await m.ConfigVersion.countDocuments({ key: 'MAX_BATCH' })).toBe(0);
@@ -97,7 +98,7 @@ describe('set', () => {
   it('refuses operator-like keys before any query', async () => {
     const { db, svc } = await freshService('service_operator');
     for (const k of ['$where', 'a.b', '__proto__', '{"$ne":null}']) {
-      const res = await svc.set(k, '1', alice);
+      const res = await outcome(svc.set(k, '1', alice));
       expect(!res.ok && res.error.code).toBe('INVALID_KEY');
     }
     expect(await bindModels(db.conn).SystemConfig.countDocuments()).toBe(KEYS.length);
@@ -105,7 +106,7 @@ describe('set', () => {
 
   it('says so and writes nothing when the value is already current', async () => {
     const { db, svc } = await freshService('service_same');
-    const res = await svc.set('LOG_LEVEL', 'INFO', alice);
+    const res = await outcome(svc.set('LOG_LEVEL', 'INFO', alice));
     expect(!res.ok && res.error.code).toBe('UNCHANGED');
     expect(!res.ok && res.error.message).toMatch(/LOG_LEVEL is already info/);
     expect(await versionsOf(db, 'LOG_LEVEL')).toHaveLength(1);
@@ -113,7 +114,7 @@ describe('set', () => {
 
   it('refuses a reason over 500 characters', async () => {
     const { svc } = await freshService('service_reason');
-    const res = await svc.set('MAX_BATCH_SIZE', '200', alice, 'x'.repeat(501));
+    const res = await outcome(svc.set('MAX_BATCH_SIZE', '200', alice, 'x'.repeat(501)));
     expect(!res.ok && res.error.code).toBe('TOO_LONG');
     expect(svc.get('MAX_BATCH_SIZE')).toBe(100);
   });
@@ -131,10 +132,13 @@ describe('rollback and reset', () => {
     const { db, svc } = await freshService('service_rollback');
     await svc.set('DAILY_EXPORT_TIME', '21:00', alice);
     await svc.set('DAILY_EXPORT_TIME', '22:00', alice);
-    const rb = await svc.rollback('DAILY_EXPORT_TIME', 2, alice, 'too late');
+    const rb = await outcome(svc.rollback('DAILY_EXPORT_TIME', 2, alice, 'too late'));
     expect(rb).toMatchObject({ ok: true, action: 'rollback', value: '21:00', restoredFrom: 2, version: 4 });
     expect(svc.get('DAILY_EXPORT_TIME')).toBe('21:00');
-    expect(await svc.set('DAILY_EXPORT_TIME', '20:00', alice)).toMatchObject({ ok: true, version: 5 });
+    expect(await outcome(svc.set('DAILY_EXPORT_TIME', '20:00', alice))).toMatchObject({
+      ok: true,
+      version: 5,
+    });
     const versions = await versionsOf(db, 'DAILY_EXPORT_TIME');
     expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
     expect(versions[3]).toMatchObject({ action: 'rollback', value: '21:00' });
@@ -143,7 +147,7 @@ describe('rollback and reset', () => {
   it('refuses a rollback to the value that is already current, writes nothing and audits the attempt', async () => {
     const { db, svc } = await freshService('service_rollback_same');
     await svc.set('DAILY_EXPORT_TIME', '20:00', alice);
-    const res = await svc.rollback('DAILY_EXPORT_TIME', 2, alice);
+    const res = await outcome(svc.rollback('DAILY_EXPORT_TIME', 2, alice));
     expect(!res.ok && res.error.message).toMatch(/already 20:00 \(the value of version 2\)/);
     expect(await versionsOf(db, 'DAILY_EXPORT_TIME')).toHaveLength(2);
     expect(await failedRows(db, 'DAILY_EXPORT_TIME', 'rollback')).toHaveLength(1);
@@ -151,7 +155,7 @@ describe('rollback and reset', () => {
 
   it('refuses a rollback to a version that does not exist', async () => {
     const { svc } = await freshService('service_rollback_missing');
-    const res = await svc.rollback('DAILY_EXPORT_TIME', 999, alice);
+    const res = await outcome(svc.rollback('DAILY_EXPORT_TIME', 999, alice));
     expect(!res.ok && res.error.code).toBe('VERSION_NOT_FOUND');
     expect(!res.ok && res.error.message).toMatch(/no version 999 \(versions 1-1 exist\)/);
   });
@@ -174,7 +178,7 @@ describe('rollback and reset', () => {
       { $set: { version: 2, value: 5000 } },
     );
     await svc.set('MAX_BATCH_SIZE', '300', alice);
-    const res = await svc.rollback('MAX_BATCH_SIZE', 2, alice);
+    const res = await outcome(svc.rollback('MAX_BATCH_SIZE', 2, alice));
     expect(!res.ok && res.error.message).toMatch(
       /Cannot roll back MAX_BATCH_SIZE to version 2: its value 5000 is not allowed.*at most 1000/,
     );
@@ -184,9 +188,9 @@ describe('rollback and reset', () => {
   it('reset writes the default as a new version, and a second reset says it is already the default', async () => {
     const { svc } = await freshService('service_reset');
     await svc.set('DAILY_EXPORT_TIME', '20:00', alice);
-    const res = await svc.reset('DAILY_EXPORT_TIME', alice, 'back to normal');
+    const res = await outcome(svc.reset('DAILY_EXPORT_TIME', alice, 'back to normal'));
     expect(res).toMatchObject({ ok: true, action: 'reset', value: '18:00', version: 3 });
-    const again = await svc.reset('DAILY_EXPORT_TIME', alice);
+    const again = await outcome(svc.reset('DAILY_EXPORT_TIME', alice));
     expect(!again.ok && again.error.message).toMatch(/already 18:00 \(its default\)/);
   });
 
@@ -195,13 +199,8 @@ describe('rollback and reset', () => {
     await svc.set('MAX_BATCH_SIZE', '200', alice);
     const preview = await svc.previewRollback('MAX_BATCH_SIZE', 1, alice);
     await svc.set('MAX_BATCH_SIZE', '300', actor('222222222222222222', 'bob'));
-    const res = await svc.rollback(
-      'MAX_BATCH_SIZE',
-      1,
-      alice,
-      undefined,
-      {},
-      { expectedVersion: preview.currentVersion },
+    const res = await outcome(
+      svc.rollback('MAX_BATCH_SIZE', 1, alice, undefined, {}, { expectedVersion: preview.currentVersion }),
     );
     expect(!res.ok && res.error.code).toBe('CONFLICT');
     expect(!res.ok && res.error.message).toMatch(
@@ -269,7 +268,7 @@ describe('reads', () => {
 
   it('auditLog filters by key and status', async () => {
     const { svc } = await freshService('service_audit');
-    await svc.set('MAX_BATCH_SIZE', 'nope', alice);
+    await expect(svc.set('MAX_BATCH_SIZE', 'nope', alice)).rejects.toMatchObject({ code: 'INVALID_VALUE' });
     await svc.set('MAX_BATCH_SIZE', '300', alice);
     const failed = await svc.auditLog({ status: 'failed', key: 'MAX_BATCH_SIZE' });
     expect(failed).toHaveLength(1);

@@ -8,6 +8,7 @@ import { DatabaseHealth } from '../../src/db/health.js';
 import { openDatabase } from '../../src/db/index.js';
 import { env, parseEnv } from '../../src/env.js';
 import { captureLogs } from '../helpers/logs.js';
+import { outcome } from '../helpers/outcome.js';
 
 describe('embedded database', () => {
   it('keeps its data in DATA_DIR across restarts and logs which server and where', async (ctx) => {
@@ -29,7 +30,7 @@ describe('embedded database', () => {
       );
       const svc = new ConfigService({ registry, conn: first.conn });
       await svc.init();
-      expect((await svc.set('MAX_BATCH_SIZE', '321', { id: 'x', tag: 'x' })).ok).toBe(true);
+      expect((await outcome(svc.set('MAX_BATCH_SIZE', '321', { id: 'x', tag: 'x' }))).ok).toBe(true);
       await svc.close();
       await first.close();
 

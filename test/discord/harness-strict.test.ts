@@ -22,6 +22,7 @@ const f = useBot('harness_strict');
 async function probe(send: (i: ChatInputCommandInteraction) => Promise<unknown>, choices?: number) {
   const raised: unknown[] = [];
   const command: Command = {
+    requires: { '': { access: 'read', audit: 'view' } },
     data: new SlashCommandBuilder()
       .setName('probe')
       .setDescription('Sends what the test asks')

@@ -73,6 +73,7 @@ describe('/config options are checked as Discord checks them', () => {
 
 /** A command with every kind of option the console can send; it replies with what discord.js parsed. */
 const probe: Command = {
+  requires: { '': { access: 'read', audit: 'view' } },
   data: new SlashCommandBuilder()
     .setName('probe')
     .setDescription('Echoes its options')

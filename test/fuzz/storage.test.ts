@@ -6,6 +6,7 @@ import type { ConfigService } from '../../src/config/service.js';
 import { revalidate } from '../../src/config/validate.js';
 import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
 import { hostileString } from './hostile.js';
+import { outcome } from '../helpers/outcome.js';
 
 let db: TestDb;
 let svc: ConfigService;
@@ -27,7 +28,7 @@ describe('hostile input through set() against the real database', () => {
         hostileString(),
         hostileString(),
         async (key, value, reason) => {
-          const r = await svc.set(key, value, actor(), reason);
+          const r = await outcome(svc.set(key, value, actor(), reason));
           if (!r.ok) {
             expect(r.error.message.length).toBeGreaterThan(15);
             expect(r.error.code).not.toBe('CONFLICT');

@@ -29,6 +29,7 @@ import { APP_ID, HOME_GUILD } from '../helpers/discord.js';
 import { freshService } from '../helpers/fresh.js';
 import { captureLogs } from '../helpers/logs.js';
 import { spawnTs } from '../helpers/process.js';
+import { ensureValue, outcome } from '../helpers/outcome.js';
 
 const EXPORT_CHANNEL = '940000000000000001';
 
@@ -94,7 +95,7 @@ describe('daily export files', () => {
     );
     onTestFinished(() => discord.destroy());
     // One init row per key (seeding), then 1 failed and 12 successful attempts.
-    await svc.set('MAX_BATCH_SIZE', '5000', actor());
+    await expect(svc.set('MAX_BATCH_SIZE', '5000', actor())).rejects.toMatchObject({ code: 'INVALID_VALUE' });
     for (let i = 0; i < 10; i++)
       await svc.set('IMMEDIATE_EXPORT_BUFFER', String(i + 1), actor(), 'note, with "quotes"');
     await svc.set('MAX_BATCH_SIZE', '4', actor());
@@ -222,7 +223,7 @@ describe('consecutive exports', () => {
     ];
     const results = [];
     for (const [date, time] of plan) {
-      await svc.set('DAILY_EXPORT_TIME', time, actor());
+      await ensureValue(svc.set('DAILY_EXPORT_TIME', time, actor()));
       const slot = slotOfDate(svc, date);
       expect(slot.toISOString()).toBe(zonedInstant(date, time, 'Europe/Paris').toISOString());
       results.push(completed(await runDailyExport(deps, { date, slot, trigger: 'schedule' })));
@@ -392,7 +393,7 @@ describe('EXPORT_WEBHOOK_URL', () => {
   it('receives the summary as JSON; the secret URL is in no file and no log line', async () => {
     const { db, svc } = await secretService('export_hook');
     const hook = await hookServer(204);
-    expect((await svc.set('EXPORT_WEBHOOK_URL', hook.url, actor())).ok).toBe(true);
+    expect((await outcome(svc.set('EXPORT_WEBHOOK_URL', hook.url, actor()))).ok).toBe(true);
     const logs = captureLogs();
     onTestFinished(logs.stop);
     const r = completed(

@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigService } from '../../src/config/service.js';
 import { JobRuns } from '../../src/scheduler/leases.js';
+import { statusEmbed } from '../../src/discord/render.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { JobDefinition } from '../../src/scheduler/types.js';
 import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
 import { registryWithTestCron } from '../helpers/registry.js';
+import { outcome } from '../helpers/outcome.js';
 
 // Real timers and real node-cron throughout: schedules use the seconds field (every second).
 let db: TestDb;
@@ -69,7 +71,7 @@ describe('scheduler', () => {
     expect(jobStatus()?.cron).toBe('0 0 1 1 *');
     const logs = captureLogs();
     const committed = Date.now();
-    expect((await svc.set('TEST_CRON', '* * * * * *', admin)).ok).toBe(true);
+    expect((await outcome(svc.set('TEST_CRON', '* * * * * *', admin))).ok).toBe(true);
     await until(() => jobStatus()?.cron === '* * * * * *', 1000, 'reschedule');
     expect(Date.now() - committed).toBeLessThan(1000);
     const next = s.status()[0]?.nextRun?.getTime() ?? 0;
@@ -169,5 +171,43 @@ describe('scheduler', () => {
     await sleep(1500);
     expect(runs).toBe(after);
     expect(timers()).toBeLessThanOrEqual(before);
+  });
+
+  it('two processes on one schedule: each slot runs once, and the one that skipped counts it as run elsewhere', async () => {
+    const slots: number[] = [];
+    const job = testJob(async ({ slot }) => {
+      slots.push(slot.getTime());
+    });
+    await svc.set('TEST_CRON', '* * * * * *', admin);
+    const a = await start(job);
+    const b = new Scheduler({ config: svc, runs: new JobRuns(db.conn), jobs: [job], instanceId: 'other' });
+    await b.start();
+    try {
+      await until(
+        () => (b.status()[0]?.ranElsewhere ?? 0) + (a.status()[0]?.ranElsewhere ?? 0) >= 2,
+        5000,
+        'skips',
+      );
+    } finally {
+      await b.stop();
+    }
+    expect(new Set(slots).size, 'no slot ran twice').toBe(slots.length);
+    const status = [a.status()[0], b.status()[0]];
+    const embed = statusEmbed({
+      instanceId: 'a',
+      uptimeMs: 0,
+      database: 'MONGODB_URI',
+      databaseState: 'connected',
+      auditQueued: 0,
+      sync: 'off',
+      cache: svc.stats().cache,
+      maintenance: false,
+      pendingRestart: [],
+      jobs: status.flatMap((j) => (j ? [j] : [])),
+      schedulerHere: true,
+    }).toJSON();
+    expect(embed.fields?.map((f) => f.value).join('\n')).toMatch(
+      /Run by another process: \d+ times? since this one started/,
+    );
   });
 });

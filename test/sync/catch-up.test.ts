@@ -5,6 +5,7 @@ import type { ConfigService } from '../../src/config/service.js';
 import { ConfigSync } from '../../src/config/sync.js';
 import { connect } from '../../src/db/connection.js';
 import { actor, openService, skipWithoutOwnServer, useOwnServer, type TestDb } from '../helpers/db.js';
+import { outcome } from '../helpers/outcome.js';
 
 // Process X is the fixture's service, following the database with ConfigSync; Y is a second
 // process's connection and service on the same database.
@@ -47,7 +48,7 @@ describe('after a lost connection', () => {
       for (const value of ['200', '300', '400']) {
         let ok = false;
         for (let i = 0; i < 60 && !ok; i++) {
-          ok = (await y.set('MAX_BATCH_SIZE', value, actor())).ok;
+          ok = (await outcome(y.set('MAX_BATCH_SIZE', value, actor()))).ok;
           if (!ok) await sleep(250);
         }
         expect(ok).toBe(true);

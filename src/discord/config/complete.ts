@@ -1,4 +1,5 @@
 import type { AutocompleteInteraction, ApplicationCommandOptionChoiceData } from 'discord.js';
+import { present } from '../../config/present.js';
 import { isUserError } from '../../errors.js';
 import { truncate } from '../render.js';
 import { choices } from '../reply.js';
@@ -9,13 +10,7 @@ const MAX_CHOICES = 25;
 const choiceName = (s: string) => truncate(s.replace(/\s+/g, ' '), 100);
 
 export async function autocomplete(i: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
-  try {
-    ctx.access.check(i, 'read', { key: '*', action: 'view' });
-  } catch {
-    // Refused users get no suggestions; the command itself explains the refusal when run.
-    await choices(i, []);
-    return;
-  }
+  // Only users with read access get here (the dispatcher checks): refused ones get no suggestions.
   const focused = i.options.getFocused(true);
   let found: ApplicationCommandOptionChoiceData[] = [];
   if (focused.name === 'setting') found = settingChoices(ctx, String(focused.value));
@@ -44,7 +39,7 @@ async function versionChoices(
       .filter((v) => String(v.version).startsWith(typed.trim()))
       .map((v) => ({
         name: choiceName(
-          `v${v.version} · ${v.action} · ${ctx.config.show(def, v.value)} · ${v.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+          `v${v.version} · ${v.action} · ${present(def, v.value)} · ${v.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
         ),
         value: v.version,
       }));
@@ -65,7 +60,7 @@ function valueChoices(
   try {
     const def = ctx.config.definition(setting);
     if (def.sensitive) return [];
-    const values = def.choices ?? [ctx.config.show(def, ctx.config.get(def.key))];
+    const values = def.choices ?? [present(def, ctx.config.get(def.key))];
     return values
       .filter((v) => v.toLowerCase().includes(typed.toLowerCase()))
       .map((v) => ({ name: choiceName(v), value: v }));

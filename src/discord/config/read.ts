@@ -6,22 +6,18 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { present } from '../../config/present.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
-import { editReply, reply, REPLY_DEFAULTS, update } from '../reply.js';
+import { editReply, reply, update } from '../reply.js';
 import { COLOR, historyEmbed, listFields, paginate, statusEmbed, viewEmbed, when } from '../render.js';
 import type { CommandContext } from '../types.js';
 
 export async function view(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const setting = i.options.getString('setting', true);
-  ctx.access.check(i, 'read', { key: setting, action: 'view' });
-  await reply(i, { embeds: [viewEmbed(ctx.config.describe(setting))] });
+  await reply(i, { embeds: [viewEmbed(ctx.config.describe(i.options.getString('setting', true)))] });
 }
 
 export async function history(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const setting = i.options.getString('setting', true);
-  ctx.access.check(i, 'read', { key: setting, action: 'history' });
-  const entry = ctx.config.describe(setting);
-  await i.deferReply({ flags: REPLY_DEFAULTS.flags });
+  const entry = ctx.config.describe(i.options.getString('setting', true));
   const page = await historyPage(ctx, entry.key, {}, i.options.getInteger('limit') ?? 10);
   await editReply(i, page);
 }
@@ -37,12 +33,10 @@ export async function historyButton(
   args: string[],
 ): Promise<void> {
   const [key = '', at = '', limitText = ''] = args;
-  ctx.access.check(i, 'read', { key, action: 'history' });
   const def = ctx.config.definition(key);
   const m = /^([<>])(\d{1,16})$/.exec(at);
   const limit = Math.min(Math.max(Number(limitText) || 10, 1), 25);
   const around = m?.[1] === '>' ? { after: Number(m[2]) } : { before: Number(m?.[2] ?? 0) || undefined };
-  await i.deferUpdate();
   const page = await historyPage(ctx, def.key, around, limit);
   await editReply(i, page);
 }
@@ -59,7 +53,8 @@ async function historyPage(
   const newest = Math.max(ctx.config.cachedVersion(key), rows[0]?.version ?? 0);
   const top = rows[0]?.version ?? 0;
   const bottom = rows.at(-1)?.version ?? 0;
-  const show = (v: unknown) => ctx.config.display(key, v);
+  const def = ctx.config.definition(key);
+  const show = (v: unknown) => present(def, v);
   const footer = rows.length ? `Versions ${top}-${bottom} of ${newest}, newest first` : undefined;
   const embed = historyEmbed(key, rows, show, footer);
   if (rows.length === 0 || (bottom <= 1 && top >= newest)) return { embeds: [embed], components: [] };
@@ -81,7 +76,6 @@ async function historyPage(
 
 export async function list(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const category = parseCategory(i.options.getString('category'));
-  ctx.access.check(i, 'read', { key: '*', action: 'list' });
   await reply(i, listPage(ctx, category, 0));
 }
 
@@ -92,7 +86,6 @@ export async function listButton(
   category: string,
   page: number,
 ): Promise<void> {
-  ctx.access.check(i, 'read', { key: '*', action: 'list' });
   await update(i, listPage(ctx, parseCategory(category === 'all' ? null : category), page));
 }
 
@@ -129,7 +122,6 @@ function parseCategory(input: string | null): Category | undefined {
 }
 
 export async function status(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  ctx.access.check(i, 'read', { key: '*', action: 'view' });
   const rt = ctx.runtime;
   const stats = ctx.config.stats();
   const sync = rt?.sync?.status();

@@ -7,21 +7,20 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { UserError } from '../../errors.js';
-import type { WriteResult } from '../../config/types.js';
+import { present } from '../../config/present.js';
+import type { WriteSuccess } from '../../config/types.js';
 import { actorOf, contextOf } from '../access.js';
 import type { PendingAction } from '../confirmations.js';
-import { editReply, REPLY_DEFAULTS, update } from '../reply.js';
+import { editReply, update } from '../reply.js';
 import { COLOR, previewEmbed, writeEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
 
+// Access, the acknowledgement (these are deferred: the database can take longer than Discord's
+// 3 seconds) and the attempt limit are enforced before these run: see `requires` in commands/config.ts.
+
 export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const setting = i.options.getString('setting', true);
-  ctx.access.check(i, 'write', { key: setting, action: 'set' });
-  // Writes can take longer than Discord's 3 seconds when the database is slow: acknowledge first.
-  await i.deferReply({ flags: REPLY_DEFAULTS.flags });
-  await ctx.limits.checkAttempt(i.user.id, { key: setting, action: 'set' });
   const result = await ctx.config.set(
-    setting,
+    i.options.getString('setting', true),
     i.options.getString('value', true),
     actorOf(i),
     i.options.getString('reason') ?? undefined,
@@ -32,9 +31,6 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
 
 export async function rollback(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const setting = i.options.getString('setting', true);
-  ctx.access.check(i, 'write', { key: setting, action: 'rollback' });
-  await i.deferReply({ flags: REPLY_DEFAULTS.flags });
-  await ctx.limits.checkAttempt(i.user.id, { key: setting, action: 'rollback' });
   const toVersion = i.options.getInteger('version', true);
   const reason = i.options.getString('reason') ?? undefined;
   const preview = await ctx.config.previewRollback(setting, toVersion, actorOf(i), reason, contextOf(i));
@@ -46,9 +42,6 @@ export async function rollback(i: ChatInputCommandInteraction, ctx: CommandConte
 
 export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const setting = i.options.getString('setting', true);
-  ctx.access.check(i, 'write', { key: setting, action: 'reset' });
-  await i.deferReply({ flags: REPLY_DEFAULTS.flags });
-  await ctx.limits.checkAttempt(i.user.id, { key: setting, action: 'reset' });
   const reason = i.options.getString('reason') ?? undefined;
   const preview = await ctx.config.previewReset(setting, actorOf(i), reason, contextOf(i));
   await ask(i, ctx, preview.key, 'reset', previewEmbed('reset', preview, ctx.confirmations.timeoutMs), {
@@ -115,7 +108,6 @@ export async function confirmationButton(
       `confirmation of ${pending.userId} pressed by ${i.user.id}`,
     );
   }
-  ctx.access.check(i, 'write', { key: pending.key, action: pending.action });
   ctx.confirmations.take(id);
   if (!confirmed) {
     await update(i, {
@@ -147,17 +139,13 @@ export async function confirmationButton(
   await editReply(i, { embeds: [await resultEmbed(i, ctx, result)], components: [] });
 }
 
-/**
- * The embed of a successful write, once the change is counted against the user's limit; a
- * refused write is thrown for the dispatcher to render.
- */
+/** The embed of a committed write, once the change is counted against the user's limit. */
 async function resultEmbed(
   i: ChatInputCommandInteraction | ButtonInteraction,
   ctx: CommandContext,
-  result: WriteResult,
+  result: WriteSuccess,
 ): Promise<EmbedBuilder> {
-  if (!result.ok) throw result.error;
   await ctx.limits.recordChange(i.user.id);
   const def = ctx.config.definition(result.key);
-  return writeEmbed(result, (v) => ctx.config.show(def, v), def.requiresRestart);
+  return writeEmbed(result, (v) => present(def, v), def.requiresRestart);
 }

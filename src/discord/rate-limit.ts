@@ -1,7 +1,13 @@
+import type { Connection } from 'mongoose';
 import { isUnavailableError } from '../db/connection.js';
 import type { DatabaseHealth } from '../db/health.js';
 import { UserError } from '../errors.js';
-import type { RateRecord } from './store.js';
+
+/** One user's recent write attempts and committed changes. */
+export interface RateRecord {
+  attempts: Date[];
+  changes: Date[];
+}
 
 export interface RateLimits {
   /** Committed changes one user may make per window (WRITE_RATE_LIMIT_PER_MIN). */
@@ -11,10 +17,33 @@ export interface RateLimits {
   windowMs?: number;
 }
 
-/** Where the per-user record lives (the config store, shared by every process). */
-export interface RateRecordStore {
-  rateRecord(actorId: string): Promise<RateRecord>;
-  saveRateRecord(actorId: string, record: RateRecord): Promise<void>;
+/**
+ * Where the per-user records live: `config_rate_limits`, one small document per user found by
+ * _id (the one lookup FerretDB's SQLite backend answers from an index, so the check stays fast as
+ * logs grow), shared by every bot process.
+ */
+export class RateRecords {
+  constructor(private readonly conn: Connection) {}
+
+  async read(actorId: string): Promise<RateRecord> {
+    const doc = await this.collection().findOne({ _id: actorId });
+    return { attempts: doc?.attempts ?? [], changes: doc?.changes ?? doc?.times ?? [] };
+  }
+
+  async save(actorId: string, record: RateRecord): Promise<void> {
+    await this.collection().updateOne(
+      { _id: actorId },
+      { $set: record, $unset: { times: '' } },
+      { upsert: true },
+    );
+  }
+
+  private collection() {
+    // `times` is what earlier versions kept (attempts and changes alike); read once, then dropped.
+    return this.conn.collection<{ _id: string; attempts?: Date[]; changes?: Date[]; times?: Date[] }>(
+      'config_rate_limits',
+    );
+  }
 }
 
 /** What was attempted, carried in a refusal so it can be audited. */
@@ -34,7 +63,7 @@ export class WriteRateLimiter {
   private readonly windowMs: number;
 
   constructor(
-    private readonly store: RateRecordStore,
+    private readonly records: RateRecords,
     private readonly health: DatabaseHealth,
     private readonly limits: RateLimits,
   ) {
@@ -81,7 +110,7 @@ export class WriteRateLimiter {
   private async read(actorId: string): Promise<RateRecord | undefined> {
     if (!this.health.available) return undefined;
     try {
-      const { attempts, changes } = await this.store.rateRecord(actorId);
+      const { attempts, changes } = await this.records.read(actorId);
       const since = Date.now() - this.windowMs;
       const recent = (list: Date[]) =>
         list.filter((t) => new Date(t).getTime() > since).map((t) => new Date(t));
@@ -95,7 +124,7 @@ export class WriteRateLimiter {
 
   private async write(actorId: string, record: RateRecord): Promise<void> {
     try {
-      await this.store.saveRateRecord(actorId, record);
+      await this.records.save(actorId, record);
     } catch (err) {
       if (!isUnavailableError(err)) throw err;
       this.health.noteFailure('rate limit', err);

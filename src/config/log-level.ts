@@ -1,0 +1,20 @@
+import { LOG_LEVELS, setLogLevel, type LogLevel } from '../logger.js';
+import type { ConfigService } from './service.js';
+
+/**
+ * Keeps the process's logger at the LOG_LEVEL setting: applied now and on every change, from
+ * whichever process made it. Returns the function that stops following.
+ */
+export function followLogLevel(config: ConfigService): () => void {
+  const apply = (v: unknown) => {
+    if (LOG_LEVELS.includes(v as LogLevel)) setLogLevel(v as LogLevel);
+  };
+  let current: unknown;
+  try {
+    current = config.get('LOG_LEVEL');
+  } catch {
+    return () => undefined; // a registry without LOG_LEVEL (tests, embedders): nothing to follow
+  }
+  apply(current);
+  return config.subscribe(['LOG_LEVEL'], (c) => apply(c.newValue));
+}

@@ -1,0 +1,111 @@
+import { UserError } from '../errors.js';
+import type { VersionAction } from './models.js';
+import { present, sameValue } from './present.js';
+import type { RegisteredKey } from './registry.js';
+import type { ConfigStore } from './store.js';
+import type { Preview } from './types.js';
+import { revalidate } from './validate.js';
+
+/**
+ * The checks a change must pass before anything is written, and the words for each refusal:
+ * what a rollback restores, whether a sensitive value can be stored, whether anything would
+ * change at all. Shared by the previews (the confirmation step) and the writes themselves.
+ */
+
+/** A checked value to write, with its soft-limit warnings. */
+export interface Checked {
+  value: unknown;
+  warnings: string[];
+}
+
+/** "Already has that value": nothing would change. */
+export function unchangedError(
+  def: RegisteredKey,
+  action: VersionAction,
+  current: unknown,
+  restoredFrom?: number,
+): UserError {
+  const what =
+    restoredFrom !== undefined
+      ? ` (the value of version ${restoredFrom})`
+      : action === 'reset'
+        ? ' (its default)'
+        : '';
+  return new UserError(
+    'UNCHANGED',
+    `${def.key} is already ${present(def, current)}${what}. Nothing was changed.`,
+    {
+      key: def.key,
+    },
+  );
+}
+
+/** A sensitive value can only be stored encrypted: without a key, refuse before anything is written. */
+export function requireEncryption(def: RegisteredKey, value: unknown, encrypts: boolean): void {
+  if (!def.sensitive || value === null || value === undefined || encrypts) return;
+  throw new UserError(
+    'ENCRYPTION_REQUIRED',
+    `${def.key} is sensitive and is stored encrypted, but this bot has no CONFIG_ENCRYPTION_KEYS. Generate a key (openssl rand -base64 32), set CONFIG_ENCRYPTION_KEYS to it for every bot process, restart, and try again. Nothing was changed.`,
+    { key: def.key },
+  );
+}
+
+/** The value of `toVersion`, checked against today's rules; `latest` names the range that exists. */
+export async function rollbackTarget(
+  store: ConfigStore,
+  def: RegisteredKey,
+  toVersion: number,
+  latest: number | undefined,
+  encrypts: boolean,
+): Promise<Checked> {
+  if (!Number.isSafeInteger(toVersion) || toVersion < 1) {
+    throw new UserError(
+      'VERSION_NOT_FOUND',
+      `Version must be a whole number of at least 1; got ${String(toVersion)}.`,
+      {
+        key: def.key,
+      },
+    );
+  }
+  const target = await store.version(def.key, toVersion);
+  if (!target) {
+    throw new UserError(
+      'VERSION_NOT_FOUND',
+      `${def.key} has no version ${toVersion}${latest ? ` (versions 1-${latest} exist)` : ''}.`,
+      { key: def.key, toVersion },
+    );
+  }
+  let checked: Checked;
+  try {
+    checked = revalidate(def, target.value);
+  } catch (err) {
+    const why = err instanceof UserError ? err.message : String(err);
+    throw new UserError(
+      'INVALID_VALUE',
+      `Cannot roll back ${def.key} to version ${toVersion}: its value ${present(def, target.value)} is not allowed by today's rules. ${why}`,
+      { key: def.key, toVersion },
+    );
+  }
+  requireEncryption(def, checked.value, encrypts);
+  return checked;
+}
+
+/** What a rollback or reset would change; throws UNCHANGED when it would change nothing. */
+export function previewOf(
+  def: RegisteredKey,
+  action: VersionAction,
+  current: { value: unknown; version: number },
+  next: Checked,
+  restoredFrom?: number,
+): Preview {
+  if (sameValue(def, next.value, current.value))
+    throw unchangedError(def, action, current.value, restoredFrom);
+  return {
+    key: def.key,
+    currentVersion: current.version,
+    current: present(def, current.value),
+    next: present(def, next.value),
+    warnings: next.warnings,
+    ...(restoredFrom !== undefined ? { restoredFrom } : {}),
+  };
+}

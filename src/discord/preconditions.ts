@@ -1,0 +1,30 @@
+import { REPLY_DEFAULTS } from './reply.js';
+import type { CommandContext, Invocation, Requirement } from './types.js';
+
+// What a subcommand requires is declared next to its command (see Requirement in types.ts);
+// this is where it is enforced, by the dispatcher alone.
+
+/** Runs the checks a requirement declares; throws the UserError the dispatcher turns into a reply. */
+export async function enforce(req: Requirement, interaction: Invocation, ctx: CommandContext): Promise<void> {
+  const named = req.attempt?.(interaction, ctx);
+  // Nothing left to change (a confirmation already used or expired): the server must still be
+  // allowed, and the handler says the confirmation is gone.
+  if (named === null) return ctx.access.check(interaction, 'read', { key: '*', action: req.audit });
+  const attempt = { key: named?.key ?? settingOf(interaction), action: named?.action ?? req.audit };
+  ctx.access.check(interaction, req.access, attempt);
+  if (req.defer) {
+    if (interaction.isButton()) await interaction.deferUpdate();
+    else await interaction.deferReply({ flags: REPLY_DEFAULTS.flags });
+  }
+  if (req.rateLimited) await ctx.limits.checkAttempt(interaction.user.id, attempt);
+}
+
+/** Part `n` of a button's custom id (`command:kind:a:b`), or '' for anything else. */
+export function customIdPart(interaction: Invocation, n: number): string {
+  return interaction.isButton() ? (interaction.customId.split(':')[n] ?? '') : '';
+}
+
+function settingOf(interaction: Invocation): string {
+  if (!interaction.isChatInputCommand()) return '*';
+  return interaction.options.getString('setting') ?? '*';
+}
