@@ -57,14 +57,37 @@ export function parseValue<T>(def: RegisteredKey<T>, input: string): Parsed<T> {
   if (!result.success) {
     let why = result.error.issues.map((i) => i.message).join('; ');
     // A refused secret is still a secret: the reply, the audit row and the log must not repeat it.
-    if (def.sensitive)
+    if (def.sensitive) {
       for (const echo of [input.trim(), preview(input.trim())]) if (echo) why = why.split(echo).join(MASK);
+      why = maskEchoes(why, input);
+    }
     throw new UserError('INVALID_VALUE', `Invalid value for ${def.key}: ${why}. Allowed: ${def.type}.`, {
       key: def.key,
       allowed: def.type,
     });
   }
   return { value: result.data, warnings: def.warnings?.(result.data) ?? [] };
+}
+
+/** Shortest run of a refused secret that counts as repeating it (a URL's host, part of a token). */
+const ECHO_RUN = 6;
+
+/**
+ * Masks every part of `message` that repeats a run of at least ECHO_RUN characters of `input`
+ * (a kind's message may quote part of what was typed, such as a URL's scheme and host).
+ */
+export function maskEchoes(message: string, input: string): string {
+  const runs = new Set<string>();
+  for (let i = 0; i + ECHO_RUN <= input.length; i++) runs.add(input.slice(i, i + ECHO_RUN));
+  const masked = new Array<boolean>(message.length).fill(false);
+  for (let i = 0; i + ECHO_RUN <= message.length; i++)
+    if (runs.has(message.slice(i, i + ECHO_RUN))) masked.fill(true, i, i + ECHO_RUN);
+  let out = '';
+  for (let i = 0; i < message.length; i++) {
+    if (!masked[i]) out += message[i];
+    else if (i === 0 || !masked[i - 1]) out += MASK;
+  }
+  return out;
 }
 
 /** Re-checks a stored value against today's rules by formatting it back to text. */

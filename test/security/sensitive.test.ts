@@ -77,6 +77,8 @@ describe('sensitive values through Discord', () => {
     await s.run(`/config set setting:PAYMENT_API_TOKEN value:${SECRET}`); // unchanged: the refusal must not name it
     await s.run(`/config set setting:EXPORT_WEBHOOK_URL value:${HOOK}`);
     await s.run('/config set setting:EXPORT_WEBHOOK_URL value:not-a-url-HOOKSECRET99');
+    // A refusal whose reason quotes part of the value (the scheme and host of a URL).
+    await s.run('/config set setting:EXPORT_WEBHOOK_URL value:http://hooksecret-host.example/x');
 
     expect(svc.get('PAYMENT_API_TOKEN')).toBe(SECRET);
     expect(svc.get('EXPORT_WEBHOOK_URL')).toBe(HOOK);
@@ -87,7 +89,7 @@ describe('sensitive values through Discord', () => {
       ...(await svc.history('PAYMENT_API_TOKEN')),
       ...(await svc.history('EXPORT_WEBHOOK_URL')),
     ]);
-    for (const secret of [SECRET, SECRET_2, 'HOOKSECRET99']) {
+    for (const secret of [SECRET, SECRET_2, 'HOOKSECRET99', 'hooksecret-host']) {
       expect(replies).not.toContain(secret);
       expect(logs.lines.join('\n')).not.toContain(secret);
       expect(audit).not.toContain(secret);
