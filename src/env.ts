@@ -1,6 +1,8 @@
 import { ConnectionString, redactConnectionString } from 'mongodb-connection-string-url';
 import { z } from 'zod';
 import { parseEncryptionKey } from './config/codec.js';
+import { parseOverrides, type EnvOverride } from './config/env-overrides.js';
+import { registry } from './config/registry.js';
 
 type Ctx = z.core.$RefinementCtx<string | undefined>;
 
@@ -207,7 +209,13 @@ const envSchema = z
     return { ...rest, CONFIG_ENCRYPTION_KEYS: CONFIG_ENCRYPTION_KEYS ?? CONFIG_ENCRYPTION_KEY ?? [] };
   });
 
-export type Env = z.output<typeof envSchema>;
+export type Env = z.output<typeof envSchema> & {
+  /**
+   * CONFIG_OVERRIDE_<KEY>=value: settings this process uses whatever is stored (emergencies while
+   * the database is unreachable, local development), parsed by each key's own rules.
+   */
+  CONFIG_OVERRIDES: EnvOverride[];
+};
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -222,8 +230,12 @@ export class EnvError extends Error {
  */
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
-  if (result.success) return result.data;
-  throw new EnvError(result.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`));
+  const { overrides, problems } = parseOverrides(source, registry);
+  if (result.success && !problems.length) return { ...result.data, CONFIG_OVERRIDES: overrides };
+  const schemaProblems = result.success
+    ? []
+    : result.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`);
+  throw new EnvError([...schemaProblems, ...problems]);
 }
 
 let cached: Env | undefined;

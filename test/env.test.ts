@@ -15,6 +15,40 @@ function problemsOf(source: Record<string, string>): string[] {
   throw new Error(`accepted: ${JSON.stringify(source)}`);
 }
 
+describe('CONFIG_OVERRIDE_<KEY>', () => {
+  it("parses each override by its key's own rules; an empty one is unset", () => {
+    const e = parseEnv({
+      CONFIG_OVERRIDE_MAX_BATCH_SIZE: ' 250 ',
+      CONFIG_OVERRIDE_maintenance_mode: 'on',
+      CONFIG_OVERRIDE_LOG_LEVEL: '',
+    });
+    expect(e.CONFIG_OVERRIDES).toEqual([
+      { key: 'MAINTENANCE_MODE', variable: 'CONFIG_OVERRIDE_maintenance_mode', value: true },
+      { key: 'MAX_BATCH_SIZE', variable: 'CONFIG_OVERRIDE_MAX_BATCH_SIZE', value: 250 },
+    ]);
+    expect(parseEnv({}).CONFIG_OVERRIDES).toEqual([]);
+  });
+
+  it('reports a bad value, an unknown key (with a suggestion) and other problems together, one line each', () => {
+    const problems = problemsOf({
+      CONFIG_OVERRIDE_MAX_BATCH_SIZE: '5000',
+      CONFIG_OVERRIDE_MAX_BATCH: '5',
+      DB_TIMEOUT_MS: 'abc',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^DB_TIMEOUT_MS: /),
+      'CONFIG_OVERRIDE_MAX_BATCH_SIZE: Invalid value for MAX_BATCH_SIZE: Must be at most 1000 (larger batches risk running out of memory). Allowed: integer 1-1000.',
+      'CONFIG_OVERRIDE_MAX_BATCH: Unknown setting MAX_BATCH. Did you mean MAX_BATCH_SIZE?',
+    ]);
+  });
+
+  it('never repeats a refused value of a sensitive key', () => {
+    const [line] = problemsOf({ CONFIG_OVERRIDE_EXPORT_WEBHOOK_URL: 'http://secret-hook.example/abc' });
+    expect(line).toMatch(/^CONFIG_OVERRIDE_EXPORT_WEBHOOK_URL: Invalid value for EXPORT_WEBHOOK_URL/);
+    expect(line).not.toContain('secret-hook');
+  });
+});
+
 describe('env', () => {
   it('applies defaults and treats empty strings as unset', () => {
     const e = parseEnv({ MONGODB_URI: '', DB_TIMEOUT_MS: ' ', NODE_ENV: '' });

@@ -41,6 +41,7 @@ describe('a bad environment', () => {
     DISCORD_TOKEN: 'short',
     ADMIN_ROLE_IDS: 'abc',
     CONFIG_ENCRYPTION_KEY: 'tooshort',
+    CONFIG_OVERRIDE_MAX_BATCH_SIZE: 'lots',
   };
   it.each(ENTRY_POINTS)(
     '%s prints one plain line per problem, no stack, and exits non-zero',
@@ -52,6 +53,9 @@ describe('a bad environment', () => {
       expect(lines.map((l) => l.split(':')[0]).sort()).toEqual(Object.keys(BAD).sort());
       expect(lines).toContain('ADMIN_ROLE_IDS: `abc` is not a Discord id (15-21 digits, comma-separated)');
       expect(lines).toContain('DB_TIMEOUT_MS: `abc` is not a whole number of milliseconds (500-60000)');
+      expect(lines).toContain(
+        'CONFIG_OVERRIDE_MAX_BATCH_SIZE: Invalid value for MAX_BATCH_SIZE: "lots" is not a whole number. Use digits only, e.g. 100. Allowed: integer 1-1000.',
+      );
       expect(r.stdout).toBe('');
     },
   );
@@ -110,6 +114,34 @@ describe('an unreachable database', () => {
     expect(late).toHaveLength(1);
     expect(late[0]?.error).toMatch(/Database unavailable/);
     expect(late[0]!.createdAt.getTime()).toBeGreaterThan(late[0]!.attemptedAt!.getTime());
+  });
+});
+
+describe('an environment override (CONFIG_OVERRIDE_<KEY>)', () => {
+  it('wins over the stored value in that process only; view and status say so; a stored change waits', async () => {
+    const env = { MONGODB_URI: db.uri, MONGODB_DB_NAME: db.dbName, DATA_DIR: tempDataDir() };
+    const forced = { ...env, CONFIG_OVERRIDE_MAX_BATCH_SIZE: '250' };
+    const r = await runScript('scripts/console.ts', ['--as', 'admin'], {
+      env: forced,
+      stdin:
+        '/config view setting:MAX_BATCH_SIZE\n/config set setting:MAX_BATCH_SIZE value:300\n/config status\n',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(looksLikeStackTrace(r.stderr)).toBe(false);
+    expect(r.stdout).toMatch(/Value: 250/);
+    expect(r.stdout).toMatch(
+      /The value comes from CONFIG_OVERRIDE_MAX_BATCH_SIZE in this bot process's environment/,
+    );
+    // Stored (for every other process), with a warning that this one keeps the override.
+    expect(r.stdout).toMatch(/New value: 300/);
+    expect(r.stdout).toMatch(/stored value has no effect here until that variable is removed/);
+    expect(r.stdout).toMatch(
+      /Environment overrides \(this process only\): MAX_BATCH_SIZE \(CONFIG_OVERRIDE_MAX_BATCH_SIZE\)/,
+    );
+    // A process without the variable serves what is stored.
+    const plain = await runScript('scripts/console.ts', ['/config view setting:MAX_BATCH_SIZE'], { env });
+    expect(plain.stdout).toMatch(/Value: 300/);
+    expect(plain.stdout).not.toMatch(/CONFIG_OVERRIDE/);
   });
 });
 

@@ -31,5 +31,6 @@ export function createConfigService(
     writeRetries: env.CONFIG_WRITE_RETRIES,
     encryptionKeys: env.CONFIG_ENCRYPTION_KEYS,
     files: localFiles(env, opts.database),
+    overrides: env.CONFIG_OVERRIDES,
   });
 }

@@ -16,5 +16,6 @@ export function followLogLevel(config: ConfigService): () => void {
     return () => undefined; // a registry without LOG_LEVEL (tests, embedders): nothing to follow
   }
   apply(current);
-  return config.subscribe(['LOG_LEVEL'], (c) => apply(c.newValue));
+  // The value in force, not the stored one: CONFIG_OVERRIDE_LOG_LEVEL wins over stored changes.
+  return config.subscribe(['LOG_LEVEL'], () => apply(config.get('LOG_LEVEL')));
 }

@@ -16,7 +16,8 @@ import {
   type ConfigVersionDoc,
   type VersionAction,
 } from './models.js';
-import { entryOf, shownVersion, snapshotOf } from './present.js';
+import type { EnvOverride } from './env-overrides.js';
+import { entryOf, present, shownVersion, snapshotOf } from './present.js';
 import { previewOf, requireEncryption, rollbackTarget, unchangedError, type Checked } from './proposals.js';
 import { rotateEncryption, type RotationResult } from './rotate.js';
 import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
@@ -48,6 +49,8 @@ export interface ConfigServiceOptions {
   health?: DatabaseHealth;
   /** Local files (in DATA_DIR): the last-known-good copy, and audit rows waiting out an outage. */
   files?: { lastKnownGood: string; auditQueue: string; database: string };
+  /** CONFIG_OVERRIDE_<KEY> values of this process's environment: they win over anything stored. */
+  overrides?: readonly EnvOverride[];
 }
 
 const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
@@ -74,6 +77,7 @@ export class ConfigService {
   private readonly encryptionKeys: readonly Buffer[];
   private readonly codec: ValueCodec;
   private readonly detach: (() => void)[] = [];
+  private readonly overrides: ReadonlyMap<string, EnvOverride>;
   private attached = false;
   private startedFrom: ServiceStats['startedFrom'] = 'database';
   private copyWrittenAt: Date | undefined;
@@ -81,6 +85,7 @@ export class ConfigService {
   constructor(opts: ConfigServiceOptions) {
     this.registry = opts.registry;
     this.conn = opts.conn;
+    this.overrides = new Map((opts.overrides ?? []).map((o) => [o.key, o]));
     this.health = opts.health ?? new DatabaseHealth();
     const sensitive = new Set([...opts.registry.values()].filter((d) => d.sensitive).map((d) => d.key));
     this.encryptionKeys = opts.encryptionKeys ?? [];
@@ -163,6 +168,10 @@ export class ConfigService {
   get(key: string): unknown;
   get(key: string): unknown {
     this.health.warnServingFromMemory();
+    if (this.overrides.size) {
+      const forced = this.overrides.get(key);
+      if (forced) return forced.value;
+    }
     const entry = this.values.read(key);
     if (entry !== undefined) return entry.value;
     const def = this.registry.get(key);
@@ -172,7 +181,8 @@ export class ConfigService {
 
   getAll(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const key of this.registry.keys()) out[key] = this.values.value(key);
+    for (const key of this.registry.keys())
+      out[key] = this.overrides.has(key) ? this.overrides.get(key)?.value : this.values.value(key);
     return out;
   }
 
@@ -272,6 +282,7 @@ export class ConfigService {
       startedFrom: this.startedFrom,
       copyWrittenAt: this.copyWrittenAt,
       auditQueued: this.audit.queued,
+      envOverrides: [...this.overrides.values()].map(({ key, variable }) => ({ key, variable })),
     };
   }
 
@@ -448,6 +459,7 @@ export class ConfigService {
       if (outcome.status === 'unchanged')
         throw unchangedError(def, action, outcome.current.value, outcome.restoredFrom);
       this.values.apply(def, outcome.version, outcome.previous.value);
+      const forced = this.overrides.get(def.key);
       return {
         key,
         action,
@@ -455,7 +467,12 @@ export class ConfigService {
         value: outcome.version.value,
         oldValue: outcome.previous.value,
         oldVersion: outcome.previous.version,
-        warnings: outcome.warnings,
+        warnings: forced
+          ? [
+              ...outcome.warnings,
+              `This process uses ${forced.variable} from its environment: the stored value has no effect here until that variable is removed.`,
+            ]
+          : outcome.warnings,
         ...(outcome.version.restoredFrom !== undefined ? { restoredFrom: outcome.version.restoredFrom } : {}),
       };
     } catch (err) {
@@ -559,12 +576,17 @@ export class ConfigService {
 
   private entry(def: RegisteredKey): ConfigEntry {
     const held = this.values.peek(def.key);
-    return entryOf(def, {
-      value: this.values.value(def.key),
+    const stored = this.values.value(def.key);
+    const forced = this.overrides.get(def.key);
+    const entry = entryOf(def, {
+      value: forced ? forced.value : stored,
       version: held?.version ?? 0,
       updatedBy: held?.updatedBy,
       updatedAt: held?.updatedAt,
     });
+    return forced
+      ? { ...entry, override: { variable: forced.variable, storedDisplay: present(def, stored) } }
+      : entry;
   }
 }
 

@@ -45,6 +45,11 @@ export interface ConfigEntry {
   updatedAt: Date | undefined;
   sensitive: boolean;
   requiresRestart: boolean;
+  /**
+   * Set when this process's environment overrides the key (CONFIG_OVERRIDE_<KEY>): `value` and
+   * `display` are then the override's, and this names the variable and what is stored.
+   */
+  override?: { variable: string; storedDisplay: string };
 }
 
 /** One key in a snapshot of the configuration at some time (exports). */
@@ -78,4 +83,6 @@ export interface ServiceStats {
   copyWrittenAt: Date | undefined;
   /** Audit rows waiting for the database. */
   auditQueued: number;
+  /** Keys this process's environment overrides, with their variables. */
+  envOverrides: { key: string; variable: string }[];
 }

@@ -93,6 +93,18 @@ export function viewEmbed(e: ConfigEntry): EmbedBuilder {
       { name: 'Type', value: safe(e.type), inline: false },
       { name: 'Last changed', value: `${when(e.updatedAt)} by ${who(e.updatedBy)}`, inline: false },
     )
+    .addFields(
+      e.override
+        ? [
+            {
+              name: 'Overridden in this process',
+              value: safe(
+                `The value comes from ${e.override.variable} in this bot process's environment. Stored changes (v${e.version}: ${e.override.storedDisplay}) have no effect here until that variable is removed.`,
+              ),
+            },
+          ]
+        : [],
+    )
     .setFooter({
       text: `Category: ${e.category}${e.requiresRestart ? ' · takes effect after a restart' : ''}`,
     });
@@ -228,6 +240,8 @@ export interface StatusInput {
   cache: { hits: number; misses: number; hitRate: number; keys: number; lastRefresh: Date | undefined };
   maintenance: boolean;
   pendingRestart: string[];
+  /** Settings this process's environment overrides (`KEY (CONFIG_OVERRIDE_KEY)`). */
+  envOverrides?: string[];
   jobs: {
     name: string;
     cron: string;
@@ -284,6 +298,14 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
         inline: true,
       },
     );
+  if (s.envOverrides?.length)
+    embed.addFields({
+      name: 'Environment overrides (this process only)',
+      value: truncate(
+        `${safe(s.envOverrides.join(', '), 900)}: stored changes to these have no effect here until the variables are removed.`,
+        LIMITS.fieldValue,
+      ),
+    });
   if (!s.schedulerHere) embed.addFields({ name: 'Jobs', value: 'No scheduler runs in this process.' });
   for (const j of s.jobs.slice(0, 15)) {
     const last = j.lastRun

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/config/models.js';
 import type { ConfigChange } from '../../src/config/events.js';
 import { followLogLevel } from '../../src/config/log-level.js';
-import { logger } from '../../src/logger.js';
+import { logger, setLogLevel } from '../../src/logger.js';
 import { actor } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 import { captureLogs } from '../helpers/logs.js';
@@ -91,6 +91,27 @@ describe('config:changed', () => {
 });
 
 describe('LOG_LEVEL', () => {
+  it('follows CONFIG_OVERRIDE_LOG_LEVEL over stored changes', async () => {
+    const { svc } = await freshService('events_override', {
+      overrides: [{ key: 'LOG_LEVEL', variable: 'CONFIG_OVERRIDE_LOG_LEVEL', value: 'warn' }],
+    });
+    const stop = followLogLevel(svc);
+    try {
+      expect(logger.level).toBe('warn');
+      const res = await svc.set('LOG_LEVEL', 'debug', bob);
+      expect(res.warnings.join()).toMatch(/uses CONFIG_OVERRIDE_LOG_LEVEL/);
+      expect(svc.describe('LOG_LEVEL')).toMatchObject({
+        display: 'warn',
+        override: { variable: 'CONFIG_OVERRIDE_LOG_LEVEL', storedDisplay: 'debug' },
+      });
+      expect(logger.level).toBe('warn');
+      expect(svc.getAll().LOG_LEVEL).toBe('warn');
+    } finally {
+      stop();
+      setLogLevel('info');
+    }
+  });
+
   it('changes the running logger level at once', async () => {
     const { svc } = await freshService('events');
     const stop = followLogLevel(svc);

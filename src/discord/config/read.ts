@@ -144,6 +144,7 @@ export async function status(i: ChatInputCommandInteraction, ctx: CommandContext
     cache: stats.cache,
     maintenance: ctx.config.get('MAINTENANCE_MODE') === true,
     pendingRestart: ctx.config.pendingRestart(),
+    envOverrides: stats.envOverrides.map((o) => `${o.key} (${o.variable})`),
     jobs: rt?.scheduler?.status() ?? [],
     schedulerHere: Boolean(rt?.scheduler),
   });
