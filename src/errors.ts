@@ -13,7 +13,8 @@ export type UserErrorCode =
   | 'UNAVAILABLE'
   | 'PERMISSION_DENIED'
   | 'RATE_LIMITED'
-  | 'ENCRYPTION_REQUIRED';
+  | 'ENCRYPTION_REQUIRED'
+  | 'RULE_VIOLATION';
 
 export class UserError extends Error {
   constructor(

@@ -17,7 +17,8 @@ import {
   type VersionAction,
 } from './models.js';
 import type { EnvOverride } from './env-overrides.js';
-import { entryOf, present, shownVersion, snapshotOf } from './present.js';
+import { entryOf, present, sameValue, shownVersion, snapshotOf } from './present.js';
+import { checkRules, rulesFor, type CrossKeyRule } from './rules.js';
 import { previewOf, requireEncryption, rollbackTarget, unchangedError, type Checked } from './proposals.js';
 import { rotateEncryption, type RotationResult } from './rotate.js';
 import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
@@ -51,6 +52,8 @@ export interface ConfigServiceOptions {
   files?: { lastKnownGood: string; auditQueue: string; database: string };
   /** CONFIG_OVERRIDE_<KEY> values of this process's environment: they win over anything stored. */
   overrides?: readonly EnvOverride[];
+  /** Rules over several keys every write must keep; default: the shipped ones whose keys exist. */
+  rules?: readonly CrossKeyRule[];
 }
 
 const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
@@ -78,6 +81,7 @@ export class ConfigService {
   private readonly codec: ValueCodec;
   private readonly detach: (() => void)[] = [];
   private readonly overrides: ReadonlyMap<string, EnvOverride>;
+  private readonly rules: readonly CrossKeyRule[];
   private attached = false;
   private startedFrom: ServiceStats['startedFrom'] = 'database';
   private copyWrittenAt: Date | undefined;
@@ -86,6 +90,7 @@ export class ConfigService {
     this.registry = opts.registry;
     this.conn = opts.conn;
     this.overrides = new Map((opts.overrides ?? []).map((o) => [o.key, o]));
+    this.rules = opts.rules ?? rulesFor(opts.registry);
     this.health = opts.health ?? new DatabaseHealth();
     const sensitive = new Set([...opts.registry.values()].filter((d) => d.sensitive).map((d) => d.key));
     this.encryptionKeys = opts.encryptionKeys ?? [];
@@ -346,7 +351,9 @@ export class ConfigService {
         () => this.rollbackTarget(def, toVersion),
         READ_UNAVAILABLE,
       );
-      return previewOf(def, 'rollback', this.current(def), target, toVersion);
+      const preview = previewOf(def, 'rollback', this.current(def), target, toVersion);
+      this.checkRules(def, target.value);
+      return preview;
     });
   }
 
@@ -357,9 +364,11 @@ export class ConfigService {
     reason?: string,
     ctx: RequestContext = {},
   ): Promise<Preview> {
-    return this.audited('reset', input, actor, reason, ctx, (def) =>
-      previewOf(def, 'reset', this.current(def), defaultOf(def)),
-    );
+    return this.audited('reset', input, actor, reason, ctx, (def) => {
+      const preview = previewOf(def, 'reset', this.current(def), defaultOf(def));
+      this.checkRules(def, def.default);
+      return preview;
+    });
   }
 
   /**
@@ -453,6 +462,8 @@ export class ConfigService {
         oldValue = cur.value;
         const p = propose();
         proposed = p.value;
+        // Unchanged is not a violation, whatever the other keys hold: the writer says so instead.
+        if (!sameValue(def, p.value, cur.value)) this.checkRules(def, p.value);
         return p;
       });
       this.applyRepaired(outcome.repaired);
@@ -549,6 +560,11 @@ export class ConfigService {
         key,
       });
     return undefined;
+  }
+
+  /** Refuses a value of `def` that would break a rule with the other keys' current values. */
+  private checkRules(def: RegisteredKey, next: unknown): void {
+    checkRules(this.registry, this.rules, def.key, next, (k) => this.values.value(k));
   }
 
   private rollbackTarget(def: RegisteredKey, toVersion: number): Promise<Checked> {

@@ -6,6 +6,7 @@ import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, inject, type TestContext } from 'vitest';
 import { ConfigService } from '../../src/config/service.js';
 import type { EnvOverride } from '../../src/config/env-overrides.js';
+import type { CrossKeyRule } from '../../src/config/rules.js';
 import { registry as defaultRegistry, type Registry } from '../../src/config/registry.js';
 import { connect } from '../../src/db/connection.js';
 import { NoEmbeddedDatabaseError, startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
@@ -42,13 +43,19 @@ export async function openTestDb(label: string, uri = inject('mongoUri')): Promi
 
 export async function openService(
   db: TestDb,
-  opts: { registry?: Registry; writeRetries?: number; overrides?: EnvOverride[] } = {},
+  opts: {
+    registry?: Registry;
+    writeRetries?: number;
+    overrides?: EnvOverride[];
+    rules?: CrossKeyRule[];
+  } = {},
 ): Promise<ConfigService> {
   const service = new ConfigService({
     registry: opts.registry ?? defaultRegistry,
     conn: db.conn,
     writeRetries: opts.writeRetries ?? 8,
     ...(opts.overrides ? { overrides: opts.overrides } : {}),
+    ...(opts.rules ? { rules: opts.rules } : {}),
   });
   await service.init();
   return service;
