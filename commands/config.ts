@@ -16,6 +16,12 @@ import type { CommandContext, Invocation, Requirements } from '../src/discord/ty
 
 const settingOption = (o: SlashCommandStringOption) =>
   o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true);
+const scopeOption = (o: SlashCommandStringOption) =>
+  o
+    .setName('scope')
+    .setDescription('Where: global (default), env:<name> or guild:<server id>')
+    .setMaxLength(40)
+    .setAutocomplete(true);
 const reasonOption = (o: SlashCommandStringOption) =>
   o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH);
 
@@ -28,8 +34,9 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) =>
     s
       .setName('view')
-      .setDescription('Show one setting with its type, default and last change')
-      .addStringOption(settingOption),
+      .setDescription('Show one setting: the value in force here and where it comes from')
+      .addStringOption(settingOption)
+      .addStringOption(scopeOption),
   )
   .addSubcommand((s) =>
     s
@@ -44,7 +51,8 @@ export const data = new SlashCommandBuilder()
           .setMaxLength(MAX_VALUE_LENGTH)
           .setAutocomplete(true),
       )
-      .addStringOption(reasonOption),
+      .addStringOption(reasonOption)
+      .addStringOption(scopeOption),
   )
   .addSubcommand((s) =>
     s
@@ -64,7 +72,8 @@ export const data = new SlashCommandBuilder()
       .addStringOption(settingOption)
       .addIntegerOption((o) =>
         o.setName('limit').setDescription('How many versions (default 10)').setMinValue(1).setMaxValue(25),
-      ),
+      )
+      .addStringOption(scopeOption),
   )
   .addSubcommand((s) =>
     s
@@ -79,14 +88,16 @@ export const data = new SlashCommandBuilder()
           .setMinValue(1)
           .setAutocomplete(true),
       )
-      .addStringOption(reasonOption),
+      .addStringOption(reasonOption)
+      .addStringOption(scopeOption),
   )
   .addSubcommand((s) =>
     s
       .setName('reset')
-      .setDescription('Set a setting back to its default (as a new version)')
+      .setDescription('Set a setting back to its default, or remove an override (as a new version)')
       .addStringOption(settingOption)
-      .addStringOption(reasonOption),
+      .addStringOption(reasonOption)
+      .addStringOption(scopeOption),
   )
   .addSubcommand((s) =>
     s.setName('status').setDescription('Jobs, cache, database and sync state of this bot process'),

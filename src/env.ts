@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { parseEncryptionKey } from './config/codec.js';
 import { parseOverrides, type EnvOverride } from './config/env-overrides.js';
 import { registry } from './config/registry.js';
+import { ENVIRONMENT_NAME } from './config/scopes.js';
+import { distance } from 'fastest-levenshtein';
 
 type Ctx = z.core.$RefinementCtx<string | undefined>;
 
@@ -43,6 +45,21 @@ const oneOf =
   <const T extends readonly string[]>(values: T) =>
   (s: string, ctx: Ctx): T[number] =>
     values.find((v) => v === s) ?? problem(ctx, `${quote(s)} is not one of ${values.join(', ')}`);
+
+const environmentNames = (s: string, ctx: Ctx): string[] => {
+  const names = s
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = names.filter((n) => !ENVIRONMENT_NAME.test(n));
+  if (bad.length)
+    return problem(
+      ctx,
+      `${bad.map(quote).join(', ')}: environment names are lower-case letters, digits and dashes, starting with a letter (comma-separated)`,
+    );
+  if (new Set(names).size !== names.length) return problem(ctx, 'an environment is named twice');
+  return names;
+};
 
 const SNOWFLAKE = /^\d{15,21}$/;
 const discordId = (s: string, ctx: Ctx): string =>
@@ -195,6 +212,10 @@ const envSchema = z
      * process takes the lease over: a holder that died never blocks a job for longer.
      */
     LEASE_TTL_MS: withDefault(wholeNumber(1000, 3_600_000, 'milliseconds'), 60_000),
+    /** The environments the application is deployed in (comma-separated): values can differ per environment. */
+    ENVIRONMENTS: withDefault(environmentNames, ['production']),
+    /** The environment this process serves (one of ENVIRONMENTS). Default: the first declared. */
+    APP_ENVIRONMENT: variable((s) => s.toLowerCase()),
   })
   .transform((e, ctx) => {
     if (e.CONFIG_ENCRYPTION_KEYS && e.CONFIG_ENCRYPTION_KEY) {
@@ -205,8 +226,24 @@ const envSchema = z
       });
       return z.NEVER;
     }
+    const appEnvironment = e.APP_ENVIRONMENT ?? e.ENVIRONMENTS[0] ?? 'production';
+    if (!e.ENVIRONMENTS.includes(appEnvironment)) {
+      const near = e.ENVIRONMENTS.find(
+        (n) => distance(n, appEnvironment) <= Math.max(2, Math.floor(n.length / 3)),
+      );
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APP_ENVIRONMENT'],
+        message: `${quote(appEnvironment)} is not one of ENVIRONMENTS (${e.ENVIRONMENTS.join(', ')})${near ? `; did you mean ${near}?` : ''}`,
+      });
+      return z.NEVER;
+    }
     const { CONFIG_ENCRYPTION_KEY, CONFIG_ENCRYPTION_KEYS, ...rest } = e;
-    return { ...rest, CONFIG_ENCRYPTION_KEYS: CONFIG_ENCRYPTION_KEYS ?? CONFIG_ENCRYPTION_KEY ?? [] };
+    return {
+      ...rest,
+      APP_ENVIRONMENT: appEnvironment,
+      CONFIG_ENCRYPTION_KEYS: CONFIG_ENCRYPTION_KEYS ?? CONFIG_ENCRYPTION_KEY ?? [],
+    };
   });
 
 export type Env = z.output<typeof envSchema> & {

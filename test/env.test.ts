@@ -15,6 +15,29 @@ function problemsOf(source: Record<string, string>): string[] {
   throw new Error(`accepted: ${JSON.stringify(source)}`);
 }
 
+describe('ENVIRONMENTS and APP_ENVIRONMENT', () => {
+  it('default to production; a process serves the first declared unless told', () => {
+    expect(parseEnv({})).toMatchObject({ ENVIRONMENTS: ['production'], APP_ENVIRONMENT: 'production' });
+    expect(parseEnv({ ENVIRONMENTS: 'Production, staging' })).toMatchObject({
+      ENVIRONMENTS: ['production', 'staging'],
+      APP_ENVIRONMENT: 'production',
+    });
+    expect(parseEnv({ ENVIRONMENTS: 'production,staging', APP_ENVIRONMENT: 'Staging' }).APP_ENVIRONMENT).toBe(
+      'staging',
+    );
+  });
+
+  it('refuses an environment not declared (with a suggestion) and malformed names, one line each', () => {
+    expect(problemsOf({ ENVIRONMENTS: 'production,staging', APP_ENVIRONMENT: 'stagin' })).toEqual([
+      'APP_ENVIRONMENT: `stagin` is not one of ENVIRONMENTS (production, staging); did you mean staging?',
+    ]);
+    expect(problemsOf({ ENVIRONMENTS: 'prod uction,x' })[0]).toMatch(
+      /^ENVIRONMENTS: `prod uction`: environment names are lower-case/,
+    );
+    expect(problemsOf({ ENVIRONMENTS: 'a,a' })).toEqual(['ENVIRONMENTS: an environment is named twice']);
+  });
+});
+
 describe('CONFIG_OVERRIDE_<KEY>', () => {
   it("parses each override by its key's own rules; an empty one is unset", () => {
     const e = parseEnv({

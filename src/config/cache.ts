@@ -5,6 +5,8 @@ export interface CacheEntry {
   version: number;
   updatedBy: Actor;
   updatedAt: Date;
+  /** An override removed by `unset`: the slot holds no value (see scopes.ts). */
+  unset?: boolean;
 }
 
 export interface CacheStats {
@@ -15,7 +17,7 @@ export interface CacheStats {
   lastRefresh: Date | undefined;
 }
 
-/** Current values in memory. Reads never touch the database; counters feed stats(). */
+/** Current values in memory, by slot (the key for its global value, `KEY|scope` for an override). Reads never touch the database; counters feed stats(). */
 export class ConfigCache {
   private readonly entries = new Map<string, CacheEntry>();
   private hits = 0;

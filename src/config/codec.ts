@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { keyOfSlot } from './scopes.js';
 
 /** How values travel between the service and the database: sensitive ones encrypted. */
 export interface ValueCodec {
@@ -115,10 +116,10 @@ export function encryptingCodec(sensitiveKeys: ReadonlySet<string>, secrets: rea
 
   return {
     encode: (key, value) =>
-      !sensitiveKeys.has(key) || value === undefined || value === null ? value : seal(key, value),
+      !sensitiveKeys.has(keyOfSlot(key)) || value === undefined || value === null ? value : seal(key, value),
     decode: (key, stored) => (isSealed(stored) ? open(key, stored) : stored),
     reseal(key, stored) {
-      if (!sensitiveKeys.has(key) || stored === undefined || stored === null) return undefined;
+      if (!sensitiveKeys.has(keyOfSlot(key)) || stored === undefined || stored === null) return undefined;
       if (isSealed(stored)) return stored.kid === currentId ? undefined : seal(key, open(key, stored));
       // A sensitive value stored in clear (written before the key was declared sensitive).
       return seal(key, stored);

@@ -1,8 +1,11 @@
 import { errorDetail, logger } from '../logger.js';
 import type { Actor, VersionAction } from './models.js';
+import type { Scope } from './scopes.js';
 
 export interface ConfigChange<T = unknown> {
   key: string;
+  /** Where the change applies; listeners of a key hear every scope of it. */
+  scope: Scope;
   oldValue: T | undefined;
   newValue: T;
   version: number;

@@ -32,5 +32,7 @@ export function createConfigService(
     encryptionKeys: env.CONFIG_ENCRYPTION_KEYS,
     files: localFiles(env, opts.database),
     overrides: env.CONFIG_OVERRIDES,
+    environments: env.ENVIRONMENTS,
+    environment: env.APP_ENVIRONMENT,
   });
 }

@@ -10,6 +10,7 @@ interface StoredEntry {
   version: number;
   updatedBy: CacheEntry['updatedBy'];
   updatedAt: string;
+  unset?: boolean;
 }
 
 interface FileContent {
@@ -69,6 +70,7 @@ export class LastKnownGood {
         version: e.version,
         updatedBy: e.updatedBy,
         updatedAt: new Date(e.updatedAt),
+        ...(e.unset ? { unset: true } : {}),
       });
     }
     return { writtenAt: new Date(content.writtenAt), entries };
@@ -100,6 +102,7 @@ export class LastKnownGood {
         version: e.version,
         updatedBy: e.updatedBy,
         updatedAt: new Date(e.updatedAt).toISOString(),
+        ...(e.unset ? { unset: true } : {}),
       };
     }
     const content: FileContent = {

@@ -4,8 +4,15 @@ import { ConfigEvents } from './events.js';
 import type { LastKnownCopy, LastKnownGood } from './last-known-good.js';
 import type { ConfigVersionDoc, SystemConfigDoc } from './models.js';
 import type { RegisteredKey, Registry } from './registry.js';
+import { GLOBAL, keyOfSlot, kindOf, splitSlot, type Scope } from './scopes.js';
 import type { ConfigStore } from './store.js';
 import { revalidate } from './validate.js';
+
+/** The overrides of one key held in memory: by environment name, and by server id. */
+export interface Layers {
+  env: Map<string, CacheEntry>;
+  guild: Map<string, CacheEntry>;
+}
 
 /**
  * This process's current values: what get() answers from, kept in step with the database one
@@ -19,6 +26,8 @@ export class LiveValues {
   private readonly restartPending = new Set<string>();
   /** Keys whose value came from the last-known-good copy and not yet from the database. */
   private readonly fromCopy = new Set<string>();
+  private loaded = false;
+  private readonly layers = new Map<string, Layers>();
 
   constructor(
     private readonly registry: Registry,
@@ -36,10 +45,34 @@ export class LiveValues {
     return this.cache.peek(key);
   }
 
-  /** The value held for a key, or its default when it has none yet. */
+  /** The global value held for a key, or its default when it has none yet. */
   value(key: string): unknown {
     const cached = this.cache.peek(key);
     return cached ? cached.value : this.registry.get(key)?.default;
+  }
+
+  /** What a slot holds: its entry, or undefined when it has no value (never set, or unset). */
+  held(slot: string): CacheEntry | undefined {
+    const e = this.cache.peek(slot);
+    return e && !e.unset ? e : undefined;
+  }
+
+  /**
+   * The overrides of a key, by environment name and by server id, for get(): one Map lookup per
+   * layer and no string built on the hot path. Undefined when the key has never had one here.
+   */
+  layersOf(key: string): Layers | undefined {
+    return this.layers.get(key);
+  }
+
+  /** Every override slot of `key` this process holds a value for (`KEY|scope`). */
+  overridesOf(key: string): { scope: Scope; entry: CacheEntry }[] {
+    const out: { scope: Scope; entry: CacheEntry }[] = [];
+    for (const [slot, entry] of this.cache.all()) {
+      if (entry.unset || !slot.startsWith(`${key}|`)) continue;
+      out.push({ scope: splitSlot(slot).scope, entry });
+    }
+    return out;
   }
 
   stats(): CacheStats {
@@ -53,17 +86,20 @@ export class LiveValues {
 
   /** A version became current (written here, repaired, or caught up): hold it and announce it. */
   apply(def: RegisteredKey, version: ConfigVersionDoc, oldValue: unknown): void {
+    const unset = version.action === 'unset';
     const entry: CacheEntry = {
-      value: version.value,
+      value: unset ? null : version.value,
       version: version.version,
       updatedBy: version.actor,
       updatedAt: version.createdAt,
+      ...(unset ? { unset } : {}),
     };
-    if (!this.cache.put(def.key, entry)) return;
+    if (!this.put(version.key, entry)) return;
     if (def.requiresRestart) this.restartPending.add(def.key);
     this.saveCopy();
     this.events.emit({
       key: def.key,
+      scope: splitSlot(version.key).scope,
       oldValue,
       newValue: version.value,
       version: version.version,
@@ -73,15 +109,16 @@ export class LiveValues {
   }
 
   /** Applies, oldest first, every version of `key` newer than this process holds. */
-  async catchUp(key: string): Promise<number> {
-    const def = this.registry.get(key);
-    const cached = this.cache.peek(key);
-    if (!def || !cached) return 0;
-    const newer = await this.store.versionsAfter(key, cached.version);
-    let previous = cached.value;
+  async catchUp(slot: string): Promise<number> {
+    const def = this.registry.get(keyOfSlot(slot));
+    const cached = this.cache.peek(slot);
+    // An override this process never saw starts from nothing: every version is news.
+    if (!def || (!cached && splitSlot(slot).scope === GLOBAL)) return 0;
+    const newer = await this.store.versionsAfter(slot, cached?.version ?? 0);
+    let previous = cached && !cached.unset ? cached.value : undefined;
     for (const v of newer) {
       this.apply(def, v, previous);
-      previous = v.value;
+      previous = v.action === 'unset' ? undefined : v.value;
     }
     return newer.length;
   }
@@ -89,9 +126,9 @@ export class LiveValues {
   /** Holds every value of a last-known-good copy (a start without the database). */
   loadCopy(copy: LastKnownCopy): void {
     for (const [key, entry] of copy.entries) {
-      const def = this.registry.get(key);
+      const def = this.registry.get(keyOfSlot(key));
       if (!def) continue;
-      this.cache.put(key, this.checked(def, entry));
+      this.put(key, this.checked(def, entry, key));
       this.fromCopy.add(key);
     }
   }
@@ -103,10 +140,12 @@ export class LiveValues {
    */
   async load(docs: readonly SystemConfigDoc[], { overrule = false } = {}): Promise<void> {
     for (const doc of docs) {
-      const def = this.registry.get(doc.key);
+      const def = this.registry.get(keyOfSlot(doc.key));
       if (!def) continue;
       const cached = this.cache.peek(doc.key);
-      if (!cached) this.cache.put(doc.key, this.toEntry(def, doc));
+      // An override created elsewhere after this process loaded: each of its versions is news.
+      if (!cached && this.loaded && splitSlot(doc.key).scope !== GLOBAL) await this.catchUp(doc.key);
+      else if (!cached) this.put(doc.key, this.toEntry(def, doc));
       else if (doc.version > cached.version) await this.catchUp(doc.key);
       else if (overrule && this.fromCopy.has(doc.key) && doc.version < cached.version) {
         logger.warn(
@@ -114,10 +153,12 @@ export class LiveValues {
         );
         const entry = this.toEntry(def, doc);
         this.cache.replace(doc.key, entry);
+        this.index(doc.key, entry);
         const version = await this.store.version(doc.key, doc.version);
         this.fromCopy.delete(doc.key);
         this.events.emit({
-          key: doc.key,
+          key: def.key,
+          scope: splitSlot(doc.key).scope,
           oldValue: cached.value,
           newValue: entry.value,
           version: entry.version,
@@ -127,7 +168,30 @@ export class LiveValues {
       }
     }
     for (const doc of docs) this.fromCopy.delete(doc.key);
+    this.loaded = true;
     this.cache.markRefreshed();
+  }
+
+  private put(slot: string, entry: CacheEntry): boolean {
+    if (!this.cache.put(slot, entry)) return false;
+    this.index(slot, entry);
+    return true;
+  }
+
+  /** Keeps layersOf() in step with the cache for override slots. */
+  private index(slot: string, entry: CacheEntry): void {
+    const { key, scope } = splitSlot(slot);
+    const def = this.registry.get(key);
+    // An override of a scope the key no longer allows (its declaration changed) is not served.
+    if (scope === GLOBAL || !def?.scopes.includes(kindOf(scope))) return;
+    // Keyed by the registry's own string and flattened names: a lookup by an equal string then
+    // compares cheaply (a sliced string is compared character by character on every get()).
+    let l = this.layers.get(def.key);
+    if (!l) this.layers.set(def.key, (l = { env: new Map(), guild: new Map() }));
+    const name = flat(scope.slice(scope.indexOf(':') + 1));
+    const layer = scope.startsWith('env:') ? l.env : l.guild;
+    if (entry.unset) layer.delete(name);
+    else layer.set(name, entry);
   }
 
   /** Writes the last-known-good copy soon (bursts of changes are written once). */
@@ -142,19 +206,32 @@ export class LiveValues {
   }
 
   private toEntry(def: RegisteredKey, doc: SystemConfigDoc): CacheEntry {
-    return this.checked(def, {
-      value: doc.value,
-      version: doc.version,
-      updatedBy: doc.updatedBy,
-      updatedAt: doc.updatedAt,
-    });
+    return this.checked(
+      def,
+      {
+        value: doc.value,
+        version: doc.version,
+        updatedBy: doc.updatedBy,
+        updatedAt: doc.updatedAt,
+        ...(doc.unset ? { unset: true } : {}),
+      },
+      doc.key,
+    );
   }
 
   /** An entry whose value passes today's rules; otherwise the default, logged. */
-  private checked(def: RegisteredKey, entry: CacheEntry): CacheEntry {
+  private checked(def: RegisteredKey, entry: CacheEntry, slot = def.key): CacheEntry {
+    if (entry.unset) return entry;
     try {
       return { ...entry, value: revalidate(def, entry.value).value };
     } catch (err) {
+      // An override that fails today's rules is ignored (the key inherits); a global value falls back to the default.
+      if (splitSlot(slot).scope !== GLOBAL) {
+        logger.error(`Stored override ${slot} (v${entry.version}) fails today's rules; ignoring it`, {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return { ...entry, unset: true };
+      }
       // Rules tightened since it was stored: serve the default rather than a value code can't trust.
       logger.error(
         `Stored value of ${def.key} (v${entry.version}) fails today's rules; serving the default`,
@@ -165,4 +242,9 @@ export class LiveValues {
       return { ...entry, value: def.default };
     }
   }
+}
+
+/** A string V8 holds as one flat, internalised sequence (property names are). */
+function flat(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
 }

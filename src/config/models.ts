@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset'] as const;
+/** `unset` removes an override (a non-global scope), so the key inherits again. */
+export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset', 'unset'] as const;
 export type VersionAction = (typeof VERSION_ACTIONS)[number];
 export const AUDIT_ACTIONS = [
   ...VERSION_ACTIONS,
@@ -24,6 +25,7 @@ export const SYSTEM_ACTOR: Actor = { id: 'system', tag: 'system' };
 
 export interface SystemConfigDoc {
   _id?: string;
+  /** The slot: the key for its global value, `KEY|scope` for an override (see scopes.ts). */
   key: string;
   value: unknown;
   version: number;
@@ -34,10 +36,13 @@ export interface SystemConfigDoc {
    * stopped between its version and this document: start-up repairs exactly those keys.
    */
   pending?: number;
+  /** An override removed by `unset`: the slot holds no value and the key inherits. */
+  unset?: boolean;
 }
 
 export interface ConfigVersionDoc {
   _id?: string;
+  /** The slot, as in SystemConfigDoc. */
   key: string;
   version: number;
   value: unknown;
@@ -51,6 +56,8 @@ export interface ConfigVersionDoc {
 
 export interface ConfigAuditDoc {
   key: string;
+  /** The scope of the attempt, when not global. */
+  scope?: string;
   action: AuditAction;
   status: AuditStatus;
   oldValue?: unknown;
@@ -90,6 +97,7 @@ const systemConfigSchema = new Schema<SystemConfigDoc>(
     updatedBy: { type: actorSchema, required: true },
     updatedAt: { type: Date, required: true },
     pending: { type: Number },
+    unset: { type: Boolean },
   },
   { ...common, collection: 'system_configs', minimize: false },
 );
@@ -118,6 +126,7 @@ configVersionSchema.index({ key: 1, createdAt: -1 });
 const auditSchema = new Schema<ConfigAuditDoc>(
   {
     key: { type: String, required: true },
+    scope: { type: String },
     action: { type: String, enum: AUDIT_ACTIONS, required: true },
     status: { type: String, enum: AUDIT_STATUSES, required: true },
     oldValue: { type: Schema.Types.Mixed },

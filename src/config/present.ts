@@ -1,6 +1,7 @@
 import type { Actor } from './models.js';
 import type { RegisteredKey } from './registry.js';
-import type { ConfigEntry, SnapshotEntry } from './types.js';
+import type { Scope } from './scopes.js';
+import type { ConfigEntry, Layer, SnapshotEntry } from './types.js';
 
 /** What users see instead of a sensitive value. */
 export const MASK = '••••••';
@@ -43,8 +44,16 @@ export interface CurrentState {
 }
 
 /** One key with its metadata, as /config view and list (and the console's JSON) show it. */
-export function entryOf(def: RegisteredKey, cur: CurrentState): ConfigEntry {
+export function entryOf(
+  def: RegisteredKey,
+  cur: CurrentState,
+  where: { scope: Scope; overrides: number; layers?: Layer[] },
+): ConfigEntry {
   return {
+    scope: where.scope,
+    scopes: def.scopes,
+    overrides: where.overrides,
+    ...(where.layers ? { layers: where.layers } : {}),
     key: def.key,
     category: def.category,
     description: def.description,

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import type { VersionAction } from './models.js';
+import { GLOBAL, splitSlot, type Scope } from './scopes.js';
 import { present, sameValue } from './present.js';
 import type { RegisteredKey } from './registry.js';
 import type { ConfigStore } from './store.js';
@@ -18,13 +19,19 @@ export interface Checked {
   warnings: string[];
 }
 
-/** "Already has that value": nothing would change. */
+/** "Already has that value" (or, for an unset, "has no override"): nothing would change. */
 export function unchangedError(
   def: RegisteredKey,
   action: VersionAction,
   current: unknown,
   restoredFrom?: number,
+  scope: Scope = GLOBAL,
 ): UserError {
+  if (action === 'unset')
+    return new UserError('UNCHANGED', `${def.key} has no override at ${scope}. Nothing was changed.`, {
+      key: def.key,
+    });
+  const where = scope === GLOBAL ? '' : ` at ${scope}`;
   const what =
     restoredFrom !== undefined
       ? ` (the value of version ${restoredFrom})`
@@ -33,10 +40,8 @@ export function unchangedError(
         : '';
   return new UserError(
     'UNCHANGED',
-    `${def.key} is already ${present(def, current)}${what}. Nothing was changed.`,
-    {
-      key: def.key,
-    },
+    `${def.key}${where} is already ${present(def, current)}${what}. Nothing was changed.`,
+    { key: def.key },
   );
 }
 
@@ -54,6 +59,7 @@ export function requireEncryption(def: RegisteredKey, value: unknown, encrypts: 
 export async function rollbackTarget(
   store: ConfigStore,
   def: RegisteredKey,
+  slot: string,
   toVersion: number,
   latest: number | undefined,
   encrypts: boolean,
@@ -67,11 +73,20 @@ export async function rollbackTarget(
       },
     );
   }
-  const target = await store.version(def.key, toVersion);
+  const scope = splitSlot(slot).scope;
+  const named = scope === GLOBAL ? def.key : `${def.key} at ${scope}`;
+  const target = await store.version(slot, toVersion);
   if (!target) {
     throw new UserError(
       'VERSION_NOT_FOUND',
-      `${def.key} has no version ${toVersion}${latest ? ` (versions 1-${latest} exist)` : ''}.`,
+      `${named} has no version ${toVersion}${latest ? ` (versions 1-${latest} exist)` : ''}.`,
+      { key: def.key, toVersion },
+    );
+  }
+  if (target.action === 'unset') {
+    throw new UserError(
+      'INVALID_VALUE',
+      `Version ${toVersion} of ${named} removed the override; to remove it again use /config reset with scope ${scope}.`,
       { key: def.key, toVersion },
     );
   }
@@ -94,16 +109,20 @@ export async function rollbackTarget(
 export function previewOf(
   def: RegisteredKey,
   action: VersionAction,
-  current: { value: unknown; version: number },
+  current: { value: unknown; version: number; unset?: boolean },
   next: Checked,
   restoredFrom?: number,
+  scope: Scope = GLOBAL,
 ): Preview {
-  if (sameValue(def, next.value, current.value))
-    throw unchangedError(def, action, current.value, restoredFrom);
+  const unchanged =
+    action === 'unset' ? Boolean(current.unset) : !current.unset && sameValue(def, next.value, current.value);
+  if (unchanged) throw unchangedError(def, action, current.value, restoredFrom, scope);
   return {
     key: def.key,
+    scope,
+    action,
     currentVersion: current.version,
-    current: present(def, current.value),
+    current: current.unset ? '(no override)' : present(def, current.value),
     next: present(def, next.value),
     warnings: next.warnings,
     ...(restoredFrom !== undefined ? { restoredFrom } : {}),

@@ -1,4 +1,5 @@
 import type { ValueKind } from './kinds.js';
+import type { ScopeKind } from './scopes.js';
 import { boolean, decimal, integer, oneOf, optional, timeOfDay, timeZone, url, withRule } from './kinds.js';
 
 export const CATEGORIES = ['export', 'ai', 'system'] as const;
@@ -14,6 +15,8 @@ export interface KeyDefinition<T = unknown> extends ValueKind<T> {
   readonly sensitive: boolean;
   /** Stored at once but only read at start-up. */
   readonly requiresRestart: boolean;
+  /** Where the key may hold a value (see scopes.ts). Default: global only. */
+  readonly scopes?: readonly ScopeKind[];
 }
 
 type Spec<T> = Omit<KeyDefinition<T>, 'sensitive' | 'requiresRestart' | keyof ValueKind<T>> & {
@@ -45,6 +48,7 @@ const definitions = {
       'time HH:MM (24-hour) from 06:00 to 22:00',
     ),
     default: '18:00',
+    scopes: ['global', 'env'],
     warnings: (t) => {
       const h = hourOf(t);
       return h >= 9 && h <= 17
@@ -63,6 +67,7 @@ const definitions = {
       minReason: 'below that the system would accept unreliable predictions',
     }),
     default: 0.85,
+    scopes: ['global', 'env', 'guild'],
     warnings: (n) =>
       n > 0.95
         ? [`${n} is above 0.95: most predictions will go to manual review, expect excessive review load.`]
@@ -73,6 +78,7 @@ const definitions = {
     description: 'Largest number of rows processed (and written per export file) in one batch.',
     kind: integer({ min: 1, max: 1000, maxReason: 'larger batches risk running out of memory' }),
     default: 100,
+    scopes: ['global', 'env', 'guild'],
     warnings: (n) =>
       n < 10 ? [`${n} is a very small batch: exports will be slow and make many files.`] : [],
   }),
@@ -81,18 +87,21 @@ const definitions = {
     description: 'Minutes to wait before an immediate export runs, to collect late changes.',
     kind: integer({ min: 0, max: 120, unit: 'minutes' }),
     default: 30,
+    scopes: ['global', 'env'],
   }),
   LOG_LEVEL: key({
     category: 'system',
     description: 'How much the bot logs. Takes effect at once.',
     kind: oneOf(['error', 'warn', 'info', 'debug']),
     default: 'info',
+    scopes: ['global', 'env'],
   }),
   MAINTENANCE_MODE: key({
     category: 'system',
     description: 'When true, scheduled jobs are paused.',
     kind: boolean(),
     default: false,
+    scopes: ['global', 'env'],
   }),
   EXPORT_WEBHOOK_URL: key({
     category: 'export',
@@ -107,6 +116,7 @@ const definitions = {
     description: 'IANA time zone used by every scheduled job.',
     kind: timeZone(),
     default: 'UTC',
+    scopes: ['global', 'env'],
   }),
 };
 
@@ -117,6 +127,7 @@ export type ConfigValues = { [K in ConfigKey]: Definitions[K]['default'] };
 
 export interface RegisteredKey<T = unknown> extends KeyDefinition<T> {
   readonly key: string;
+  readonly scopes: readonly ScopeKind[];
 }
 
 export type Registry = ReadonlyMap<string, RegisteredKey>;
@@ -126,7 +137,7 @@ export function buildRegistry(defs: Record<string, KeyDefinition>): Registry {
   const map = new Map<string, RegisteredKey>();
   for (const [name, def] of Object.entries(defs)) {
     if (!KEY_PATTERN.test(name)) throw new Error(`Registry key ${name} is not UPPER_SNAKE (${KEY_PATTERN})`);
-    map.set(name, { ...def, key: name });
+    map.set(name, { ...def, key: name, scopes: def.scopes ?? ['global'] });
   }
   return map;
 }

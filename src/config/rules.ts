@@ -54,6 +54,8 @@ export function checkRules(
   key: string,
   next: unknown,
   current: (key: string) => unknown,
+  /** The scope checked, named in the refusal when it is not global. */
+  where?: string,
 ): void {
   for (const rule of active) {
     if (!rule.keys.includes(key)) continue;
@@ -66,7 +68,8 @@ export function checkRules(
         return `${k} ${def ? present(def, values[k]) : String(values[k])}`;
       })
       .join(' with ');
-    throw new UserError('RULE_VIOLATION', `${shown}: ${wrong}. Nothing was changed.`, {
+    const at = where && where !== 'global' ? ` (at ${where})` : '';
+    throw new UserError('RULE_VIOLATION', `${shown}${at}: ${wrong}. Nothing was changed.`, {
       key,
       rule: rule.name,
     });

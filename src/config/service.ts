@@ -19,12 +19,14 @@ import {
 import type { EnvOverride } from './env-overrides.js';
 import { entryOf, present, sameValue, shownVersion, snapshotOf } from './present.js';
 import { checkRules, rulesFor, type CrossKeyRule } from './rules.js';
+import { GLOBAL, parseScope, slotId, type Scope } from './scopes.js';
 import { previewOf, requireEncryption, rollbackTarget, unchangedError, type Checked } from './proposals.js';
 import { rotateEncryption, type RotationResult } from './rotate.js';
 import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
 import { ConfigStore, type AuditFilter } from './store.js';
 import type {
   ConfigEntry,
+  Layer,
   Preview,
   RequestContext,
   ServiceStats,
@@ -54,6 +56,10 @@ export interface ConfigServiceOptions {
   overrides?: readonly EnvOverride[];
   /** Rules over several keys every write must keep; default: the shipped ones whose keys exist. */
   rules?: readonly CrossKeyRule[];
+  /** ENVIRONMENTS: the environments values may differ in. Default: production. */
+  environments?: readonly string[];
+  /** APP_ENVIRONMENT: the environment this process reads values for. Default: the first. */
+  environment?: string;
 }
 
 const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
@@ -82,6 +88,10 @@ export class ConfigService {
   private readonly detach: (() => void)[] = [];
   private readonly overrides: ReadonlyMap<string, EnvOverride>;
   private readonly rules: readonly CrossKeyRule[];
+  readonly environments: readonly string[];
+  /** The environment this process serves: get() resolves through its layer. */
+  readonly environment: string;
+
   private attached = false;
   private startedFrom: ServiceStats['startedFrom'] = 'database';
   private copyWrittenAt: Date | undefined;
@@ -91,6 +101,9 @@ export class ConfigService {
     this.conn = opts.conn;
     this.overrides = new Map((opts.overrides ?? []).map((o) => [o.key, o]));
     this.rules = opts.rules ?? rulesFor(opts.registry);
+    this.environments = opts.environments ?? ['production'];
+    this.environment = opts.environment ?? this.environments[0] ?? 'production';
+
     this.health = opts.health ?? new DatabaseHealth();
     const sensitive = new Set([...opts.registry.values()].filter((d) => d.sensitive).map((d) => d.key));
     this.encryptionKeys = opts.encryptionKeys ?? [];
@@ -168,14 +181,28 @@ export class ConfigService {
 
   // ---- reads -------------------------------------------------------------------------------
 
-  /** The current value, from memory. Never throws for a registered key, even with the database down. */
-  get<K extends ConfigKey>(key: K): ConfigValues[K];
-  get(key: string): unknown;
-  get(key: string): unknown {
+  /**
+   * The value in force, from memory: this process's environment override, else the one of its
+   * environment (APP_ENVIRONMENT), of the server when `guildId` is given first, else the global
+   * value, else the default. Never throws for a registered key, even with the database down.
+   */
+  get<K extends ConfigKey>(key: K, at?: { guildId?: string | null }): ConfigValues[K];
+  get(key: string, at?: { guildId?: string | null }): unknown;
+  get(key: string, at?: { guildId?: string | null }): unknown {
     this.health.warnServingFromMemory();
     if (this.overrides.size) {
       const forced = this.overrides.get(key);
       if (forced) return forced.value;
+    }
+    // Overrides exist only for keys that allow them (parseScope refuses the rest).
+    const layers = this.values.layersOf(key);
+    if (layers) {
+      if (at?.guildId && layers.guild.size) {
+        const g = layers.guild.get(at.guildId);
+        if (g) return g.value;
+      }
+      const e = layers.env.get(this.environment);
+      if (e) return e.value;
     }
     const entry = this.values.read(key);
     if (entry !== undefined) return entry.value;
@@ -196,9 +223,15 @@ export class ConfigService {
     return resolveKey(this.registry, input);
   }
 
-  /** One key with its metadata; `input` is what a user typed (case-insensitive). */
-  describe(input: string): ConfigEntry {
-    return this.entry(resolveKey(this.registry, input));
+  /**
+   * One key with its metadata; `input` is what a user typed (case-insensitive). Without a scope:
+   * the value in force for this process's environment and the server `guildId`, with every layer
+   * explained; with one: what that layer holds.
+   */
+  describe(input: string, at: { scope?: string | null; guildId?: string | null } = {}): ConfigEntry {
+    const def = resolveKey(this.registry, input);
+    if (at.scope) return this.entry(def, this.scopeOf(def, at.scope));
+    return this.entry(def, GLOBAL, at.guildId ?? undefined);
   }
 
   list(category?: Category): ConfigEntry[] {
@@ -220,13 +253,14 @@ export class ConfigService {
   /** Versions of a key, newest first: the newest page, or the page below `before` or above `after`. */
   async history(
     input: string,
-    opts: { limit?: number; before?: number; after?: number } = {},
+    opts: { limit?: number; before?: number; after?: number; scope?: string | null } = {},
   ): Promise<ConfigVersionDoc[]> {
     const def = resolveKey(this.registry, input);
+    const slot = slotId(def.key, this.scopeOf(def, opts.scope));
     const limit = Math.min(Math.max(opts.limit ?? 10, 1), 100);
     const rows = await this.health.guard(
       'read',
-      () => this.store.history(def.key, limit, opts),
+      () => this.store.history(slot, limit, opts),
       READ_UNAVAILABLE,
     );
     return rows.map((r) => shownVersion(def, r));
@@ -269,9 +303,17 @@ export class ConfigService {
     );
   }
 
-  /** The version this process holds for a key (0 when none). */
-  cachedVersion(key: string): number {
-    return this.values.peek(key)?.version ?? 0;
+  /** The version this process holds for a key at a scope (0 when none). */
+  cachedVersion(key: string, scope: Scope = GLOBAL): number {
+    return this.values.peek(slotId(key, scope))?.version ?? 0;
+  }
+
+  /** The override scopes of a key that hold a value, most specific kind first (autocomplete, list). */
+  overrideScopes(key: string): Scope[] {
+    return this.values
+      .overridesOf(key)
+      .map((o) => o.scope)
+      .sort((a, b) => b.localeCompare(a));
   }
 
   /** Keys marked requiresRestart that changed since this process started. */
@@ -300,8 +342,9 @@ export class ConfigService {
     actor: Actor,
     reason?: string,
     ctx: RequestContext = {},
+    opts: WriteOptions = {},
   ): Promise<WriteSuccess> {
-    return this.write('set', input, actor, reason, ctx, {}, (def) => {
+    return this.write('set', input, actor, reason, ctx, opts, (def) => {
       const parsed = parseValue(def, value);
       requireEncryption(def, parsed.value, this.encrypts);
       return () => ({ value: parsed.value, warnings: parsed.warnings });
@@ -317,8 +360,8 @@ export class ConfigService {
     ctx: RequestContext = {},
     opts: WriteOptions = {},
   ): Promise<WriteSuccess> {
-    return this.write('rollback', input, actor, reason, ctx, opts, async (def) => {
-      const checked = await this.rollbackTarget(def, toVersion);
+    return this.write('rollback', input, actor, reason, ctx, opts, async (def, scope) => {
+      const checked = await this.rollbackTarget(def, scope, toVersion);
       return () => ({ ...checked, restoredFrom: toVersion });
     });
   }
@@ -331,6 +374,7 @@ export class ConfigService {
     ctx: RequestContext = {},
     opts: WriteOptions = {},
   ): Promise<WriteSuccess> {
+    // At an override scope a reset removes the override (action unset): the key inherits again.
     return this.write('reset', input, actor, reason, ctx, opts, (def) => () => defaultOf(def));
   }
 
@@ -344,15 +388,16 @@ export class ConfigService {
     actor: Actor,
     reason?: string,
     ctx: RequestContext = {},
+    opts: Pick<WriteOptions, 'scope'> = {},
   ): Promise<Preview> {
-    return this.audited('rollback', input, actor, reason, ctx, async (def) => {
+    return this.audited('rollback', input, actor, reason, ctx, opts, async (def, scope) => {
       const target = await this.health.guard(
         'read',
-        () => this.rollbackTarget(def, toVersion),
+        () => this.rollbackTarget(def, scope, toVersion),
         READ_UNAVAILABLE,
       );
-      const preview = previewOf(def, 'rollback', this.current(def), target, toVersion);
-      this.checkRules(def, target.value);
+      const preview = previewOf(def, 'rollback', this.current(def, scope), target, toVersion, scope);
+      this.checkRules(def, scope, target.value);
       return preview;
     });
   }
@@ -363,10 +408,25 @@ export class ConfigService {
     actor: Actor,
     reason?: string,
     ctx: RequestContext = {},
+    opts: Pick<WriteOptions, 'scope'> = {},
   ): Promise<Preview> {
-    return this.audited('reset', input, actor, reason, ctx, (def) => {
-      const preview = previewOf(def, 'reset', this.current(def), defaultOf(def));
-      this.checkRules(def, def.default);
+    return this.audited('reset', input, actor, reason, ctx, opts, (def, scope) => {
+      if (scope === GLOBAL) {
+        const preview = previewOf(def, 'reset', this.current(def, scope), defaultOf(def));
+        this.checkRules(def, scope, def.default);
+        return preview;
+      }
+      // Removing an override: what the key would inherit from the layer below.
+      const inherited = this.resolveAt(def.key, parentOf(scope, this.environment));
+      const preview = previewOf(
+        def,
+        'unset',
+        this.current(def, scope),
+        { value: inherited, warnings: [] },
+        undefined,
+        scope,
+      );
+      this.checkRules(def, scope, inherited);
       return preview;
     });
   }
@@ -429,18 +489,21 @@ export class ConfigService {
 
   /**
    * The one write path. `prepare` validates what can be checked once (input, target version)
-   * and returns a function computing the new value from fresh state on each attempt.
+   * and returns a function computing the new value from fresh state on each attempt. The scope
+   * is read from `opts.scope`; a reset at an override scope removes the override (`unset`).
    */
   private async write(
-    action: VersionAction,
+    requested: VersionAction,
     input: string,
     actor: Actor,
     rawReason: string | undefined,
     ctx: RequestContext,
     opts: WriteOptions,
-    prepare: (def: RegisteredKey) => (() => Proposal) | Promise<() => Proposal>,
+    prepare: (def: RegisteredKey, scope: Scope) => (() => Proposal) | Promise<() => Proposal>,
   ): Promise<WriteSuccess> {
     let key = input.slice(0, 64);
+    let scope: Scope = GLOBAL;
+    let action = requested;
     let reason: string | undefined;
     let oldValue: unknown;
     let proposed: unknown;
@@ -448,35 +511,46 @@ export class ConfigService {
       reason = checkReason(rawReason);
       const def = resolveKey(this.registry, input);
       key = def.key;
+      scope = this.scopeOf(def, opts.scope);
+      if (requested === 'reset' && scope !== GLOBAL) action = 'unset';
       if (!this.attached)
         throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');
-      const propose = await prepare(def);
-      const outcome = await this.writer.commit(def, action, actor, reason, ctx, (cur) => {
+      const propose = await prepare(def, scope);
+      const where = scope === GLOBAL ? '' : ` at ${scope}`;
+      const outcome = await this.writer.commit(def, scope, action, actor, reason, ctx, (cur) => {
         if (opts.expectedVersion !== undefined && cur.version !== opts.expectedVersion) {
           throw new UserError(
             'CONFLICT',
-            `${def.key} changed since this preview (v${opts.expectedVersion} → v${cur.version}); nothing was changed. Run the command again to see what it would do now.`,
+            `${def.key}${where} changed since this preview (v${opts.expectedVersion} → v${cur.version}); nothing was changed. Run the command again to see what it would do now.`,
             { key: def.key },
           );
         }
-        oldValue = cur.value;
+        oldValue = cur.unset ? undefined : cur.value;
         const p = propose();
-        proposed = p.value;
-        // Unchanged is not a violation, whatever the other keys hold: the writer says so instead.
-        if (!sameValue(def, p.value, cur.value)) this.checkRules(def, p.value);
+        proposed = action === 'unset' ? undefined : p.value;
+        // What the key will resolve to at this scope; unchanged is not a violation, whatever the
+        // other keys hold: the writer says so instead.
+        if (action === 'unset') {
+          if (!cur.unset)
+            this.checkRules(def, scope, this.resolveAt(def.key, parentOf(scope, this.environment)));
+        } else if (cur.unset || !sameValue(def, p.value, cur.value)) this.checkRules(def, scope, p.value);
         return p;
       });
       this.applyRepaired(outcome.repaired);
       if (outcome.status === 'unchanged')
-        throw unchangedError(def, action, outcome.current.value, outcome.restoredFrom);
-      this.values.apply(def, outcome.version, outcome.previous.value);
+        throw unchangedError(def, action, outcome.current.value, outcome.restoredFrom, scope);
+      this.values.apply(def, outcome.version, outcome.previous.unset ? undefined : outcome.previous.value);
       const forced = this.overrides.get(def.key);
       return {
         key,
+        scope,
         action,
         version: outcome.version.version,
-        value: outcome.version.value,
-        oldValue: outcome.previous.value,
+        value:
+          action === 'unset'
+            ? this.resolveAt(def.key, parentOf(scope, this.environment))
+            : outcome.version.value,
+        oldValue: outcome.previous.unset ? undefined : outcome.previous.value,
         oldVersion: outcome.previous.version,
         warnings: forced
           ? [
@@ -490,9 +564,10 @@ export class ConfigService {
       const known = this.registry.has(key);
       return this.refused(err, action, {
         key,
+        ...(scope !== GLOBAL ? { scope } : {}),
         actor,
         reason,
-        oldValue: known ? (oldValue ?? this.values.peek(key)?.value) : undefined,
+        oldValue: known ? (oldValue ?? this.values.held(slotId(key, scope))?.value) : undefined,
         newValue: known ? proposed : undefined,
         ...ctx,
       });
@@ -506,13 +581,16 @@ export class ConfigService {
     actor: Actor,
     rawReason: string | undefined,
     ctx: RequestContext,
-    run: (def: RegisteredKey) => Preview | Promise<Preview>,
+    opts: Pick<WriteOptions, 'scope'>,
+    run: (def: RegisteredKey, scope: Scope) => Preview | Promise<Preview>,
   ): Promise<Preview> {
     let key = input.slice(0, 64);
+    let scope: Scope = GLOBAL;
     try {
       const def = resolveKey(this.registry, input);
       key = def.key;
-      return await run(def);
+      scope = this.scopeOf(def, opts.scope);
+      return await run(def, scope);
     } catch (err) {
       let reason: string | undefined;
       try {
@@ -521,7 +599,14 @@ export class ConfigService {
         // A reason too long to keep is itself what was refused; the row records the attempt without it.
         reason = undefined;
       }
-      return this.refused(err, action, { key, actor, reason, ...ctx });
+      const recorded = action === 'reset' && scope !== GLOBAL ? 'unset' : action;
+      return this.refused(err, recorded, {
+        key,
+        ...(scope !== GLOBAL ? { scope } : {}),
+        actor,
+        reason,
+        ...ctx,
+      });
     }
   }
 
@@ -562,13 +647,46 @@ export class ConfigService {
     return undefined;
   }
 
-  /** Refuses a value of `def` that would break a rule with the other keys' current values. */
-  private checkRules(def: RegisteredKey, next: unknown): void {
-    checkRules(this.registry, this.rules, def.key, next, (k) => this.values.value(k));
+  /**
+   * Refuses a value of `def` at `scope` that would break a rule, in that scope and in every more
+   * specific one that inherits it and holds an override of another key of the rule.
+   */
+  private checkRules(def: RegisteredKey, scope: Scope, next: unknown): void {
+    const affected = new Set<Scope>([scope]);
+    for (const rule of this.rules) {
+      if (!rule.keys.includes(def.key)) continue;
+      for (const other of rule.keys)
+        for (const o of this.values.overridesOf(other))
+          if (inheritsFrom(o.scope, scope, this.environment) && !this.values.held(slotId(def.key, o.scope)))
+            affected.add(o.scope);
+    }
+    for (const at of affected)
+      checkRules(this.registry, this.rules, def.key, next, (k) => this.resolveAt(k, at), at);
   }
 
-  private rollbackTarget(def: RegisteredKey, toVersion: number): Promise<Checked> {
-    return rollbackTarget(this.store, def, toVersion, this.values.peek(def.key)?.version, this.encrypts);
+  /** The value `key` resolves to at `scope` (guild → this process's environment → global → default). */
+  private resolveAt(key: string, scope: Scope): unknown {
+    const held = (s: Scope) => this.values.held(slotId(key, s));
+    if (scope.startsWith('guild:')) {
+      const g = held(scope);
+      if (g) return g.value;
+      scope = `env:${this.environment}`;
+    }
+    if (scope.startsWith('env:')) {
+      const e = held(scope);
+      if (e) return e.value;
+    }
+    return this.values.value(key);
+  }
+
+  /** The scope a user typed, checked against the key's allowed scopes and ENVIRONMENTS. */
+  private scopeOf(def: RegisteredKey, typed: string | null | undefined): Scope {
+    return parseScope(typed, { key: def.key, allowed: def.scopes, environments: this.environments });
+  }
+
+  private rollbackTarget(def: RegisteredKey, scope: Scope, toVersion: number): Promise<Checked> {
+    const slot = slotId(def.key, scope);
+    return rollbackTarget(this.store, def, slot, toVersion, this.values.peek(slot)?.version, this.encrypts);
   }
 
   /** Applies interrupted writes a commit or refresh completed, before anything newer. */
@@ -578,8 +696,14 @@ export class ConfigService {
     for (const r of repaired) this.values.apply(r.def, r.version, r.oldValue);
   }
 
-  private current(def: RegisteredKey): { value: unknown; version: number } {
-    return { value: this.values.value(def.key), version: this.values.peek(def.key)?.version ?? 0 };
+  /** What a slot holds now (an override with no value is `unset`, at its version or 0). */
+  private current(def: RegisteredKey, scope: Scope): { value: unknown; version: number; unset?: boolean } {
+    const slot = slotId(def.key, scope);
+    const entry = this.values.peek(slot);
+    if (scope === GLOBAL) return { value: this.values.value(def.key), version: entry?.version ?? 0 };
+    return entry && !entry.unset
+      ? { value: entry.value, version: entry.version }
+      : { value: undefined, version: entry?.version ?? 0, unset: true };
   }
 
   /** After an outage: complete interrupted writes, catch up on changes, write queued audit rows. */
@@ -590,20 +714,91 @@ export class ConfigService {
     void this.audit.flush();
   }
 
-  private entry(def: RegisteredKey): ConfigEntry {
-    const held = this.values.peek(def.key);
-    const stored = this.values.value(def.key);
+  /**
+   * A key as a view shows it. At the global scope with no layer asked for: the value in force for
+   * this process's environment and `guildId`, with every layer; at an override scope: that layer.
+   */
+  private entry(def: RegisteredKey, scope: Scope = GLOBAL, guildId?: string): ConfigEntry {
+    const overrides = this.values.overridesOf(def.key).length;
     const forced = this.overrides.get(def.key);
-    const entry = entryOf(def, {
-      value: forced ? forced.value : stored,
-      version: held?.version ?? 0,
-      updatedBy: held?.updatedBy,
-      updatedAt: held?.updatedAt,
-    });
+    if (scope !== GLOBAL) {
+      const held = this.values.held(slotId(def.key, scope));
+      const inherited = this.resolveAt(def.key, parentOf(scope, this.environment));
+      return entryOf(
+        def,
+        {
+          value: held ? held.value : inherited,
+          version: this.values.peek(slotId(def.key, scope))?.version ?? 0,
+          updatedBy: held?.updatedBy,
+          updatedAt: held?.updatedAt,
+        },
+        { scope, overrides, layers: this.layersOf(def, scope) },
+      );
+    }
+    const global = this.values.peek(def.key);
+    const layers = this.layersOf(
+      def,
+      guildId && def.scopes.includes('guild') ? `guild:${guildId}` : `env:${this.environment}`,
+    );
+    const supplier = layers.find((l) => l.supplies);
+    const fromLayer =
+      supplier && supplier.scope !== 'global' && supplier.scope !== 'default'
+        ? this.values.held(slotId(def.key, supplier.scope))
+        : undefined;
+    const resolved = this.resolveAt(
+      def.key,
+      guildId && def.scopes.includes('guild') ? `guild:${guildId}` : `env:${this.environment}`,
+    );
+    const entry = entryOf(
+      def,
+      {
+        value: forced ? forced.value : resolved,
+        version: fromLayer?.version ?? global?.version ?? 0,
+        updatedBy: fromLayer?.updatedBy ?? global?.updatedBy,
+        updatedAt: fromLayer?.updatedAt ?? global?.updatedAt,
+      },
+      { scope: GLOBAL, overrides, ...(layers.length > 2 ? { layers } : {}) },
+    );
     return forced
-      ? { ...entry, override: { variable: forced.variable, storedDisplay: present(def, stored) } }
+      ? { ...entry, override: { variable: forced.variable, storedDisplay: present(def, resolved) } }
       : entry;
   }
+
+  /** The layers `key` resolves through from `from` down to its default, the supplier marked. */
+  private layersOf(def: RegisteredKey, from: Scope): Layer[] {
+    const chain: Scope[] = [];
+    if (from.startsWith('guild:') && def.scopes.includes('guild')) chain.push(from);
+    if (def.scopes.includes('env')) chain.push(from.startsWith('env:') ? from : `env:${this.environment}`);
+    chain.push(GLOBAL);
+    let supplied = false;
+    const layers: Layer[] = chain.map((scope) => {
+      const entry = this.values.peek(slotId(def.key, scope));
+      const has = scope === GLOBAL ? entry !== undefined : Boolean(entry && !entry.unset);
+      const supplies = has && !supplied;
+      if (supplies) supplied = true;
+      return {
+        scope,
+        display: has ? present(def, entry?.value) : undefined,
+        version: entry?.version ?? 0,
+        supplies,
+      };
+    });
+    layers.push({ scope: 'default', display: present(def, def.default), version: 0, supplies: !supplied });
+    return layers;
+  }
+}
+
+/** The scope a value at `scope` inherits from: guild → this process's environment → global. */
+function parentOf(scope: Scope, environment: string): Scope {
+  if (scope.startsWith('guild:')) return `env:${environment}`;
+  return GLOBAL;
+}
+
+/** Whether a value at `child` inherits from `parent` when it holds none of its own. */
+function inheritsFrom(child: Scope, parent: Scope, environment: string): boolean {
+  if (child === parent) return false;
+  if (parent === GLOBAL) return true;
+  return parent === `env:${environment}` && child.startsWith('guild:');
 }
 
 /** A key's default as a proposal, with its soft-limit warnings. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { insertIfAbsent, isDuplicateKeyError } from '../db/connection.js';
 import { plainCodec, type ValueCodec } from './codec.js';
+import { GLOBAL, slotId, splitSlot, type Scope } from './scopes.js';
 import type { ConfigAuditDoc, ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './models.js';
 
 /** A stored value found by key rotation, and where it lives. */
@@ -151,10 +152,11 @@ export class ConfigStore {
   async advance(key: string, fromVersion: number | null, next: ConfigVersionDoc): Promise<boolean> {
     const fields = {
       key,
-      value: this.codec.encode(key, next.value),
+      value: next.action === 'unset' ? null : this.codec.encode(key, next.value),
       version: next.version,
       updatedBy: next.actor,
       updatedAt: next.createdAt,
+      unset: next.action === 'unset',
     };
     if (fromVersion === null) return insertIfAbsent(this.m.SystemConfig.collection, { _id: key, ...fields });
     const res = await this.m.SystemConfig.collection.updateOne(
@@ -184,8 +186,10 @@ export class ConfigStore {
    * writer's own row (with where and why) replaces the repairer's.
    */
   private async ensureAudited(v: ConfigVersionDoc, oldValue: unknown): Promise<void> {
+    const { key, scope } = splitSlot(v.key);
     const row: ConfigAuditDoc = {
-      key: v.key,
+      key,
+      ...(scope !== GLOBAL ? { scope } : {}),
       action: v.action,
       status: 'success',
       ...(oldValue !== undefined ? { oldValue } : {}),
@@ -206,7 +210,9 @@ export class ConfigStore {
 
   /** The success row of a committed version, written by its writer (see ensureAudited). */
   async auditCommitted(doc: ConfigAuditDoc & { version: number }): Promise<void> {
-    const filter = { _id: committedId(doc.key, doc.version) as never };
+    const filter = {
+      _id: committedId(slotId(doc.key, (doc.scope ?? GLOBAL) as Scope), doc.version) as never,
+    };
     try {
       await this.m.ConfigAudit.collection.replaceOne(filter, this.sealAudit(doc), { upsert: true });
     } catch (err) {

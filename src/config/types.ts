@@ -1,6 +1,7 @@
 import type { CacheStats } from './cache.js';
 import type { Actor, VersionAction } from './models.js';
 import type { Category } from './registry.js';
+import type { Scope } from './scopes.js';
 
 /** Where a request came from, recorded in the audit log. */
 export interface RequestContext {
@@ -11,6 +12,8 @@ export interface RequestContext {
 /** A committed write. Refused writes throw a UserError instead (after auditing the attempt). */
 export interface WriteSuccess {
   key: string;
+  /** Where the value was written (`global`, `env:<name>`, `guild:<id>`). */
+  scope: Scope;
   action: VersionAction;
   version: number;
   value: unknown;
@@ -20,8 +23,10 @@ export interface WriteSuccess {
   restoredFrom?: number;
 }
 
-/** Options of a rollback or reset confirmed after a preview. */
+/** Options of a write: where, and (a rollback or reset confirmed after a preview) from what. */
 export interface WriteOptions {
+  /** The scope as typed (`global`, `env:staging`, `guild:<id>`); default global. */
+  scope?: string | null;
   /**
    * The version the preview was computed from: if the key moved since, nothing is written and the
    * attempt is refused (and audited) as changed since the preview.
@@ -45,11 +50,33 @@ export interface ConfigEntry {
   updatedAt: Date | undefined;
   sensitive: boolean;
   requiresRestart: boolean;
+  /** The scope this entry shows (global unless asked for one layer). */
+  scope: Scope;
+  /** The scopes the key allows. */
+  scopes: readonly string[];
+  /** How many overrides (env or guild layers) hold a value. */
+  overrides: number;
+  /**
+   * Where the value comes from, most specific first, for the server and environment asked about:
+   * each layer with what it holds (or undefined), and which one supplied the value.
+   */
+  layers?: Layer[];
   /**
    * Set when this process's environment overrides the key (CONFIG_OVERRIDE_<KEY>): `value` and
    * `display` are then the override's, and this names the variable and what is stored.
    */
   override?: { variable: string; storedDisplay: string };
+}
+
+/** One layer of a key's resolution (see ConfigEntry.layers). */
+export interface Layer {
+  /** `guild:<id>`, `env:<name>`, `global`, or `default`. */
+  scope: Scope | 'default';
+  /** The value as text, or undefined when the layer holds none. */
+  display: string | undefined;
+  version: number;
+  /** Whether this layer supplied the resolved value. */
+  supplies: boolean;
 }
 
 /** One key in a snapshot of the configuration at some time (exports). */
@@ -66,6 +93,9 @@ export interface SnapshotEntry {
 
 export interface Preview {
   key: string;
+  scope: Scope;
+  /** What confirming does: rollback, reset, or unset (a reset at an override scope). */
+  action: VersionAction;
   currentVersion: number;
   current: string;
   next: string;

@@ -12,6 +12,7 @@ import {
 import { sameValue } from './present.js';
 import type { RegisteredKey, Registry } from './registry.js';
 import type { RequestContext } from './types.js';
+import { GLOBAL, keyOfSlot, slotId, type Scope } from './scopes.js';
 import type { ConfigStore } from './store.js';
 
 /** What a write proposes, computed from fresh state on each attempt. */
@@ -130,31 +131,46 @@ export class VersionWriter {
   }
 
   /**
-   * Appends the next version of a key. `next` computes the proposal from the current document on
-   * each attempt (it may throw to refuse); a writer that loses the race retries from fresh state.
-   * Throws CONFLICT after the retries, UNAVAILABLE when the database stops answering.
+   * Appends the next version of a key at a scope (its slot). `next` computes the proposal from
+   * the current document on each attempt (it may throw to refuse); a writer that loses the race
+   * retries from fresh state. An override that never existed starts at version 1; the global
+   * value is seeded first. Action `unset` removes an override. Throws CONFLICT after the
+   * retries, UNAVAILABLE when the database stops answering.
    */
   async commit(
     def: RegisteredKey,
+    scope: Scope,
     action: VersionAction,
     actor: Actor,
     reason: string | undefined,
     ctx: RequestContext,
     next: (cur: SystemConfigDoc) => Proposal,
   ): Promise<CommitOutcome> {
+    const slot = slotId(def.key, scope);
     const repaired: Repaired[] = [];
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
-      const cur = await this.store.current(def.key);
-      if (!cur) {
+      const found = await this.store.current(slot);
+      if (!found && scope === GLOBAL) {
         await this.seedOne(def, repaired);
         continue;
       }
+      // An override with no version yet is an unset slot at version 0.
+      const cur: SystemConfigDoc = found ?? {
+        key: slot,
+        value: null,
+        version: 0,
+        unset: true,
+        updatedBy: SYSTEM_ACTOR,
+        updatedAt: new Date(0),
+      };
       const proposal = next(cur);
-      if (sameValue(def, proposal.value, cur.value)) {
+      const unchanged =
+        action === 'unset' ? Boolean(cur.unset) : !cur.unset && sameValue(def, proposal.value, cur.value);
+      if (unchanged) {
         // Only claim "already" once sure no newer version exists that the current document lags.
-        if (await this.store.version(def.key, cur.version + 1)) {
-          await this.repairKey(def.key, repaired);
+        if (await this.store.version(slot, cur.version + 1)) {
+          await this.repairKey(slot, repaired);
           continue;
         }
         return {
@@ -165,9 +181,9 @@ export class VersionWriter {
         };
       }
       const doc: ConfigVersionDoc = {
-        key: def.key,
+        key: slot,
         version: cur.version + 1,
-        value: proposal.value,
+        value: action === 'unset' ? null : proposal.value,
         action,
         actor,
         ...(reason ? { reason } : {}),
@@ -176,10 +192,10 @@ export class VersionWriter {
       };
       // The intent goes first: if this process dies after the version and before the current
       // document moves, the next start finds the key from the current documents alone.
-      await this.store.markPending(def.key, doc.version);
+      await this.store.markPending(slot, doc.version);
       if (!(await this.store.insertVersion(doc))) {
         // Lost the race for this version number, or a crashed writer left it: complete, then retry.
-        await this.repairKey(def.key, repaired);
+        await this.repairKey(slot, repaired);
         continue;
       }
       // From here the change is committed: the version exists, and versions are the source of truth.
@@ -188,33 +204,34 @@ export class VersionWriter {
       try {
         await this.store.auditCommitted({
           key: def.key,
+          ...(scope !== GLOBAL ? { scope } : {}),
           action,
           status: 'success',
-          oldValue: cur.value,
-          newValue: doc.value,
+          ...(cur.unset ? {} : { oldValue: cur.value }),
+          ...(action === 'unset' ? {} : { newValue: doc.value }),
           version: doc.version,
           actor,
           ...(reason ? { reason } : {}),
           ...ctx,
           createdAt: new Date(),
         });
-        if (!(await this.store.advance(def.key, cur.version, doc)))
-          await this.settle(def.key, doc.version, repaired);
+        if (!(await this.store.advance(slot, found ? cur.version : null, doc)))
+          await this.settle(slot, doc.version, repaired);
       } catch (err) {
         if (!isUnavailableError(err)) {
           // Committed all the same: the version exists, and repair completes what is missing.
           logger.error(
-            `After committing ${def.key} v${doc.version}, a follow-up write failed`,
+            `After committing ${slot} v${doc.version}, a follow-up write failed`,
             errorDetail(err),
           );
           return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired };
         }
         throw new DatabaseUnavailableError(
           errorDetail(err).error as string,
-          `Database became unavailable while saving ${def.key}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
+          `Database became unavailable while saving ${def.key}${scope !== GLOBAL ? ` (${scope})` : ''}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
         );
       }
-      await this.announceToOthers(def.key);
+      await this.announceToOthers(slot);
       return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired };
     }
     throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
@@ -241,7 +258,7 @@ export class VersionWriter {
 
   /** Completes an interrupted write of `key`, if there is one; what it completed is added to `into`. */
   async repairKey(key: string, into: Repaired[]): Promise<void> {
-    const def = this.registry.get(key);
+    const def = this.registry.get(keyOfSlot(key));
     const fixed = await this.store.repair(key);
     if (!fixed || !def) return;
     await this.announceToOthers(key);

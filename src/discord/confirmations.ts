@@ -5,6 +5,8 @@ export interface PendingAction {
   userId: string;
   action: 'rollback' | 'reset';
   key: string;
+  /** Where: `global`, `env:<name>` or `guild:<id>`. */
+  scope: string;
   toVersion?: number;
   reason?: string;
   /** The version the preview was computed from: confirming after someone else changed it is refused. */

@@ -84,7 +84,7 @@ export function internalErrorEmbed(errorId: string): EmbedBuilder {
 export function viewEmbed(e: ConfigEntry): EmbedBuilder {
   const embed = new EmbedBuilder()
     .setColor(COLOR.info)
-    .setTitle(e.key)
+    .setTitle(e.scope === 'global' ? e.key : `${e.key} · ${e.scope}`)
     .setDescription(safe(e.description, LIMITS.description))
     .addFields(
       { name: 'Value', value: safe(e.display), inline: true },
@@ -93,6 +93,27 @@ export function viewEmbed(e: ConfigEntry): EmbedBuilder {
       { name: 'Type', value: safe(e.type), inline: false },
       { name: 'Last changed', value: `${when(e.updatedAt)} by ${who(e.updatedBy)}`, inline: false },
     )
+    .addFields([
+      ...(e.layers
+        ? [
+            {
+              name: e.scope === 'global' ? 'Where the value comes from' : 'Layers',
+              value: truncate(
+                e.layers
+                  .map(
+                    (l) =>
+                      `${l.supplies ? '➜' : '·'} ${l.scope === 'default' ? 'default' : l.scope}${l.version ? ` v${l.version}` : ''}: ${l.display === undefined ? '(no override)' : safe(l.display, 150)}`,
+                  )
+                  .join('\n'),
+                LIMITS.fieldValue,
+              ),
+            },
+          ]
+        : []),
+      ...(e.overrides && e.scope === 'global' && !e.layers
+        ? [{ name: 'Overrides', value: `${e.overrides} (see /config view with scope:)` }]
+        : []),
+    ])
     .addFields(
       e.override
         ? [
@@ -116,6 +137,7 @@ const ACTION_TITLES = {
   rollback: 'Rolled back',
   reset: 'Reset',
   init: 'Initialised',
+  unset: 'Removed the override of',
 } as const;
 
 export function writeEmbed(
@@ -125,7 +147,7 @@ export function writeEmbed(
 ): EmbedBuilder {
   const embed = new EmbedBuilder()
     .setColor(r.warnings.length ? COLOR.warn : COLOR.ok)
-    .setTitle(`${ACTION_TITLES[r.action]} ${r.key}`)
+    .setTitle(`${ACTION_TITLES[r.action]} ${r.key}${r.scope === 'global' ? '' : ` at ${r.scope}`}`)
     .addFields(
       { name: 'Old value', value: safe(show(r.oldValue)), inline: true },
       { name: 'New value', value: safe(show(r.value)), inline: true },
@@ -142,10 +164,13 @@ export function writeEmbed(
 }
 
 export function previewEmbed(action: 'rollback' | 'reset', p: Preview, timeoutMs: number): EmbedBuilder {
+  const at = p.scope === 'global' ? '' : ` at ${p.scope}`;
   const title =
     action === 'rollback'
-      ? `Roll back ${p.key} to version ${p.restoredFrom}?`
-      : `Reset ${p.key} to its default?`;
+      ? `Roll back ${p.key}${at} to version ${p.restoredFrom}?`
+      : p.action === 'unset'
+        ? `Remove the override of ${p.key}${at}? It then inherits.`
+        : `Reset ${p.key} to its default?`;
   const embed = new EmbedBuilder()
     .setColor(COLOR.warn)
     .setTitle(title)
@@ -219,7 +244,10 @@ export function paginate(fields: APIEmbedField[], reserved = 300): APIEmbedField
 /** One field per key for /config list, grouped by category in the order given. */
 export function listFields(entries: ConfigEntry[]): APIEmbedField[] {
   return entries.map((e) => ({
-    name: truncate(`${e.category} · ${e.key}${e.isDefault ? '' : ' ✎'}`, LIMITS.fieldName),
+    name: truncate(
+      `${e.category} · ${e.key}${e.isDefault ? '' : ' ✎'}${e.overrides ? ` (+${e.overrides} override${e.overrides === 1 ? '' : 's'})` : ''}`,
+      LIMITS.fieldName,
+    ),
     value: truncate(
       `${safe(e.display, 300)} · v${e.version}\n${safe(e.description, 400)}`,
       LIMITS.fieldValue,

@@ -7,6 +7,7 @@ const CSV_COLUMNS = [
   'createdAt',
   'attemptedAt',
   'key',
+  'scope',
   'action',
   'status',
   'actorId',
@@ -25,6 +26,8 @@ function csvRecord(r: ConfigAuditDoc): Record<(typeof CSV_COLUMNS)[number], unkn
     createdAt: r.createdAt,
     attemptedAt: r.attemptedAt,
     key: r.key,
+    // Rows written before scopes existed, and every global one, carry none.
+    scope: r.scope ?? 'global',
     action: r.action,
     status: r.status,
     actorId: r.actor.id,

@@ -27,6 +27,7 @@ describe('config:changed', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]?.change).toEqual({
       key: 'MAX_BATCH_SIZE',
+      scope: 'global',
       oldValue: 100,
       newValue: 250,
       version: 2,

@@ -59,6 +59,7 @@ function completed(r: ExportResult): Extract<ExportResult, { status: 'completed'
 interface Row {
   createdAt: string;
   key: string;
+  scope: string;
   action: string;
   status: string;
   reason: string;
@@ -119,6 +120,7 @@ describe('daily export files', () => {
     expect(rows).toHaveLength(total);
     expect(r.auditRows).toBe(total);
     expect(rows.filter((row) => row.action === 'init')).toHaveLength(registry.size);
+    expect(new Set(rows.map((row) => row.scope))).toEqual(new Set(['global']));
     expect(rows.some((row) => row.reason === 'note, with "quotes"')).toBe(true);
     // A reason a spreadsheet would run as a formula is written as text.
     expect(rows.some((row) => row.reason === `'=HYPERLINK("http://evil.example","click")`)).toBe(true);

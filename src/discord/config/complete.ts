@@ -16,6 +16,7 @@ export async function autocomplete(i: AutocompleteInteraction, ctx: CommandConte
   if (focused.name === 'setting') found = settingChoices(ctx, String(focused.value));
   else if (focused.name === 'version') found = await versionChoices(i, ctx, String(focused.value));
   else if (focused.name === 'value') found = valueChoices(i, ctx, String(focused.value));
+  else if (focused.name === 'scope') found = scopeChoices(i, ctx, String(focused.value));
   await choices(i, found);
 }
 
@@ -43,6 +44,35 @@ async function versionChoices(
         ),
         value: v.version,
       }));
+  } catch (err) {
+    if (isUserError(err)) return [];
+    throw err;
+  }
+}
+
+/**
+ * The scopes the key allows: global, each declared environment, this server, and every scope
+ * that already holds an override of the key (marked).
+ */
+function scopeChoices(
+  i: AutocompleteInteraction,
+  ctx: CommandContext,
+  typed: string,
+): ApplicationCommandOptionChoiceData[] {
+  const setting = i.options.getString('setting');
+  if (!setting) return [{ name: 'global', value: 'global' }];
+  try {
+    const def = ctx.config.definition(setting);
+    const held = new Set<string>(ctx.config.overrideScopes(def.key));
+    const offered = new Set<string>(['global']);
+    if (def.scopes.includes('env')) for (const e of ctx.config.environments) offered.add(`env:${e}`);
+    if (def.scopes.includes('guild') && i.guildId) offered.add(`guild:${i.guildId}`);
+    for (const s of held) offered.add(s);
+    const q = typed.trim().toLowerCase();
+    return [...offered]
+      .filter((s) => s.toLowerCase().includes(q))
+      .slice(0, MAX_CHOICES)
+      .map((s) => ({ name: choiceName(held.has(s) ? `${s} (has an override)` : s), value: s }));
   } catch (err) {
     if (isUserError(err)) return [];
     throw err;

@@ -7,58 +7,91 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { present } from '../../config/present.js';
+import { GLOBAL, type Scope } from '../../config/scopes.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
 import { editReply, reply, update } from '../reply.js';
 import { COLOR, historyEmbed, listFields, paginate, statusEmbed, viewEmbed, when } from '../render.js';
 import type { CommandContext } from '../types.js';
 
 export async function view(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  await reply(i, { embeds: [viewEmbed(ctx.config.describe(i.options.getString('setting', true)))] });
+  const entry = ctx.config.describe(i.options.getString('setting', true), {
+    scope: i.options.getString('scope'),
+    guildId: i.guildId,
+  });
+  await reply(i, { embeds: [viewEmbed(entry)] });
 }
 
 export async function history(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const entry = ctx.config.describe(i.options.getString('setting', true));
-  const page = await historyPage(ctx, entry.key, {}, i.options.getInteger('limit') ?? 10);
+  const entry = ctx.config.describe(i.options.getString('setting', true), {
+    scope: i.options.getString('scope'),
+  });
+  const page = await historyPage(ctx, entry.key, entry.scope, {}, i.options.getInteger('limit') ?? 10);
   await editReply(i, page);
 }
 
 /**
- * The Older/Newer buttons of /config history: custom id `config:h:<KEY>:<dir><version>:<limit>`,
- * where `<` pages below a version and `>` above it. At most 9 + 64 + 17 + 3 characters, within
- * Discord's 100 for a custom id whatever the key or version.
+ * A scope in a custom id, kept short: `g` global, `e<name>` an environment, `s<id in base 36>` a
+ * server (a 20-digit id takes 13 characters).
+ */
+function scopeCode(scope: Scope): string {
+  if (scope === GLOBAL) return 'g';
+  if (scope.startsWith('env:')) return `e${scope.slice(4)}`;
+  return `s${BigInt(scope.slice(6)).toString(36)}`;
+}
+
+function scopeFromCode(code: string): Scope {
+  if (!code || code === 'g') return GLOBAL;
+  if (code.startsWith('e')) return `env:${code.slice(1)}`;
+  if (/^s[0-9a-z]{1,15}$/.test(code)) {
+    let n = 0n;
+    for (const c of code.slice(1)) n = n * 36n + BigInt(parseInt(c, 36));
+    return `guild:${n.toString()}`;
+  }
+  return GLOBAL;
+}
+
+/**
+ * The Older/Newer buttons of /config history: custom id
+ * `config:h:<KEY>:<scope code>:<dir><version>:<limit>`, where `<` pages below a version and `>`
+ * above it (ids made before scopes existed have no scope part: global). Past Discord's 100
+ * characters (a 64-character key at a server scope) the page is shown without buttons.
  */
 export async function historyButton(
   i: ButtonInteraction,
   ctx: CommandContext,
   args: string[],
 ): Promise<void> {
-  const [key = '', at = '', limitText = ''] = args;
+  const [key = '', ...rest] = args;
+  const [code, at = '', limitText = ''] = rest.length === 3 ? rest : ['g', ...rest];
   const def = ctx.config.definition(key);
   const m = /^([<>])(\d{1,16})$/.exec(at);
   const limit = Math.min(Math.max(Number(limitText) || 10, 1), 25);
   const around = m?.[1] === '>' ? { after: Number(m[2]) } : { before: Number(m?.[2] ?? 0) || undefined };
-  const page = await historyPage(ctx, def.key, around, limit);
+  const page = await historyPage(ctx, def.key, scopeFromCode(code ?? 'g'), around, limit);
   await editReply(i, page);
 }
 
 async function historyPage(
   ctx: CommandContext,
   key: string,
+  scope: Scope,
   around: { before?: number; after?: number },
   limit: number,
 ) {
-  let rows = await ctx.config.history(key, { limit, ...around });
+  let rows = await ctx.config.history(key, { limit, scope, ...around });
   // Past the newest (it moved, or the page was the first): show the newest page instead.
-  if (rows.length === 0 && around.after !== undefined) rows = await ctx.config.history(key, { limit });
-  const newest = Math.max(ctx.config.cachedVersion(key), rows[0]?.version ?? 0);
+  if (rows.length === 0 && around.after !== undefined) rows = await ctx.config.history(key, { limit, scope });
+  const newest = Math.max(ctx.config.cachedVersion(key, scope), rows[0]?.version ?? 0);
   const top = rows[0]?.version ?? 0;
   const bottom = rows.at(-1)?.version ?? 0;
   const def = ctx.config.definition(key);
   const show = (v: unknown) => present(def, v);
   const footer = rows.length ? `Versions ${top}-${bottom} of ${newest}, newest first` : undefined;
-  const embed = historyEmbed(key, rows, show, footer);
+  const embed = historyEmbed(scope === GLOBAL ? key : `${key} · ${scope}`, rows, show, footer);
   if (rows.length === 0 || (bottom <= 1 && top >= newest)) return { embeds: [embed], components: [] };
-  const id = (dir: '<' | '>', version: number) => `config:h:${key}:${dir}${version}:${limit}`;
+  const id = (dir: '<' | '>', version: number) =>
+    `config:h:${key}:${scopeCode(scope)}:${dir}${version}:${limit}`;
+  if (id('<', top).length > 100) return { embeds: [embed], components: [] };
   const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
     new ButtonBuilder()
       .setCustomId(id('>', top))

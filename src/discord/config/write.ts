@@ -25,6 +25,7 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
     actorOf(i),
     i.options.getString('reason') ?? undefined,
     contextOf(i),
+    { scope: i.options.getString('scope') },
   );
   await editReply(i, { embeds: [await resultEmbed(i, ctx, result)] });
 }
@@ -33,9 +34,12 @@ export async function rollback(i: ChatInputCommandInteraction, ctx: CommandConte
   const setting = i.options.getString('setting', true);
   const toVersion = i.options.getInteger('version', true);
   const reason = i.options.getString('reason') ?? undefined;
-  const preview = await ctx.config.previewRollback(setting, toVersion, actorOf(i), reason, contextOf(i));
+  const preview = await ctx.config.previewRollback(setting, toVersion, actorOf(i), reason, contextOf(i), {
+    scope: i.options.getString('scope'),
+  });
   await ask(i, ctx, preview.key, 'rollback', previewEmbed('rollback', preview, ctx.confirmations.timeoutMs), {
     toVersion,
+    scope: preview.scope,
     expectedVersion: preview.currentVersion,
   });
 }
@@ -43,8 +47,11 @@ export async function rollback(i: ChatInputCommandInteraction, ctx: CommandConte
 export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const setting = i.options.getString('setting', true);
   const reason = i.options.getString('reason') ?? undefined;
-  const preview = await ctx.config.previewReset(setting, actorOf(i), reason, contextOf(i));
+  const preview = await ctx.config.previewReset(setting, actorOf(i), reason, contextOf(i), {
+    scope: i.options.getString('scope'),
+  });
   await ask(i, ctx, preview.key, 'reset', previewEmbed('reset', preview, ctx.confirmations.timeoutMs), {
+    scope: preview.scope,
     expectedVersion: preview.currentVersion,
   });
 }
@@ -56,7 +63,7 @@ async function ask(
   key: string,
   action: PendingAction['action'],
   embed: EmbedBuilder,
-  extra: { toVersion?: number; expectedVersion: number },
+  extra: { toVersion?: number; scope: string; expectedVersion: number },
 ): Promise<void> {
   const reason = i.options.getString('reason') ?? undefined;
   const seconds = Math.round(ctx.confirmations.timeoutMs / 1000);
@@ -124,7 +131,7 @@ export async function confirmationButton(
   await i.deferUpdate();
   // The service refuses (and audits) the write if the key moved since the preview.
   const actor = actorOf(i);
-  const guard = { expectedVersion: pending.expectedVersion };
+  const guard = { expectedVersion: pending.expectedVersion, scope: pending.scope };
   const result =
     pending.action === 'rollback'
       ? await ctx.config.rollback(

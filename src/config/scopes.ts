@@ -1,0 +1,99 @@
+import { distance } from 'fastest-levenshtein';
+import { UserError } from '../errors.js';
+import { preview } from '../text.js';
+
+/**
+ * Where a value applies. A value is looked up from the most specific layer to the least:
+ * `guild:<id>` → `env:<name>` → `global` → the key's default.
+ */
+export type Scope = 'global' | `env:${string}` | `guild:${string}`;
+export type ScopeKind = 'global' | 'env' | 'guild';
+export const SCOPE_KINDS: readonly ScopeKind[] = ['global', 'env', 'guild'];
+export const GLOBAL: Scope = 'global';
+
+/** Environment names: lower-case letters, digits and dashes (`production`, `eu-staging`). */
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const GUILD_ID = /^\d{15,21}$/;
+
+/**
+ * A slot is one (key, scope): it has its own versions, current value and audit rows. Its id is
+ * the key itself for the global scope (so data written before scopes existed is the global layer,
+ * with no migration) and `KEY|scope` for an override; every storage rule works on slot ids.
+ */
+export function slotId(key: string, scope: Scope = GLOBAL): string {
+  return scope === GLOBAL ? key : `${key}|${scope}`;
+}
+
+/** The key and scope of a slot id. */
+export function splitSlot(slot: string): { key: string; scope: Scope } {
+  const at = slot.indexOf('|');
+  return at < 0
+    ? { key: slot, scope: GLOBAL }
+    : { key: slot.slice(0, at), scope: slot.slice(at + 1) as Scope };
+}
+
+export const keyOfSlot = (slot: string): string => splitSlot(slot).key;
+
+export function kindOf(scope: Scope): ScopeKind {
+  return scope === GLOBAL ? 'global' : scope.startsWith('env:') ? 'env' : 'guild';
+}
+
+/**
+ * Reads what a user typed as a scope (`global`, `env:staging`, `guild:123...`) for a key that
+ * allows `allowed`. Refuses an unknown form, an environment not in ENVIRONMENTS (with a "did you
+ * mean"), a malformed server id, and a scope the key does not allow (saying which it allows).
+ */
+export function parseScope(
+  input: string | null | undefined,
+  opts: { key: string; allowed: readonly ScopeKind[]; environments: readonly string[] },
+): Scope {
+  const text = (input ?? '').trim();
+  if (!text || text.toLowerCase() === GLOBAL) return checkAllowed(GLOBAL, opts);
+  const m = /^(env|guild):(.*)$/i.exec(text);
+  if (!m) {
+    throw new UserError(
+      'INVALID_VALUE',
+      `"${preview(text)}" is not a scope. Use global, env:<name> (${opts.environments.join(', ')}) or guild:<server id>.`,
+      { key: opts.key },
+    );
+  }
+  const kind = (m[1] ?? '').toLowerCase();
+  const name = (m[2] ?? '').trim();
+  if (kind === 'env') {
+    const env = name.toLowerCase();
+    if (!opts.environments.includes(env)) {
+      const near = opts.environments.filter(
+        (e) => distance(e, env) <= Math.max(2, Math.floor(env.length / 3)),
+      );
+      throw new UserError(
+        'INVALID_VALUE',
+        `"${preview(name)}" is not a declared environment (ENVIRONMENTS: ${opts.environments.join(', ')}).${near.length ? ` Did you mean env:${near[0]}?` : ''}`,
+        { key: opts.key },
+      );
+    }
+    return checkAllowed(`env:${env}`, opts);
+  }
+  if (!GUILD_ID.test(name))
+    throw new UserError('INVALID_VALUE', `"${preview(name)}" is not a Discord server id (15-21 digits).`, {
+      key: opts.key,
+    });
+  return checkAllowed(`guild:${name}`, opts);
+}
+
+function checkAllowed(scope: Scope, opts: { key: string; allowed: readonly ScopeKind[] }): Scope {
+  if (opts.allowed.includes(kindOf(scope))) return scope;
+  throw new UserError(
+    'INVALID_VALUE',
+    `${opts.key} cannot be set per ${kindOf(scope) === 'env' ? 'environment' : kindOf(scope) === 'guild' ? 'server' : 'global'}: it allows ${opts.allowed.map(describeKind).join(', ')}.`,
+    { key: opts.key },
+  );
+}
+
+function describeKind(kind: ScopeKind): string {
+  return kind === 'global' ? 'global' : kind === 'env' ? 'env:<name>' : 'guild:<server id>';
+}
+
+/** A scope as people read it: `global`, `env production`, `guild 1234…`. */
+export function scopeLabel(scope: Scope): string {
+  return scope === GLOBAL ? 'global' : scope.replace(':', ' ');
+}
