@@ -9,7 +9,15 @@ import {
 import { CATEGORIES } from '../src/config/registry.js';
 import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../src/config/validate.js';
 import { autocomplete } from '../src/discord/config/complete.js';
-import { history, historyButton, list, listButton, status, view } from '../src/discord/config/read.js';
+import {
+  history,
+  historyButton,
+  list,
+  listButton,
+  scopeFromCode,
+  status,
+  view,
+} from '../src/discord/config/read.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
 import { customIdPart } from '../src/discord/preconditions.js';
 import type { CommandContext, Invocation, Requirements } from '../src/discord/types.js';
@@ -109,28 +117,39 @@ export const data = new SlashCommandBuilder()
  * the database is acknowledged first; writes count against the user's attempt limit.
  */
 export const requires = {
-  view: { access: 'read', audit: 'view' },
+  view: { access: 'read', audit: 'view', selfService: true },
   list: { access: 'read', audit: 'list' },
   status: { access: 'read', audit: 'status' },
-  history: { access: 'read', audit: 'history', defer: true },
-  set: { access: 'write', audit: 'set', defer: true, rateLimited: true },
-  rollback: { access: 'write', audit: 'rollback', defer: true, rateLimited: true },
-  reset: { access: 'write', audit: 'reset', defer: true, rateLimited: true },
+  history: { access: 'read', audit: 'history', defer: true, selfService: true },
+  set: { access: 'write', audit: 'set', defer: true, rateLimited: true, selfService: true },
+  rollback: { access: 'write', audit: 'rollback', defer: true, rateLimited: true, selfService: true },
+  reset: { access: 'write', audit: 'reset', defer: true, rateLimited: true, selfService: true },
 } as const satisfies Requirements;
 
 /** The same for each kind of button: `config:<kind>:...`. */
 export const buttonRequires = {
   list: { access: 'read', audit: 'list' },
-  h: { access: 'read', audit: 'history', defer: true, attempt: (i) => ({ key: customIdPart(i, 2) || '*' }) },
+  h: {
+    access: 'read',
+    audit: 'history',
+    defer: true,
+    selfService: true,
+    attempt: (i) => ({ key: customIdPart(i, 2) || '*', scope: historyScope(i) }),
+  },
   // Whoever pressed must be allowed to make the change now, whatever they could when it was asked.
-  confirm: { access: 'write', audit: 'set', attempt: pendingAttempt },
-  cancel: { access: 'write', audit: 'set', attempt: pendingAttempt },
+  confirm: { access: 'write', audit: 'set', attempt: pendingAttempt, selfService: true },
+  cancel: { access: 'write', audit: 'set', attempt: pendingAttempt, selfService: true },
 } as const satisfies Requirements;
 
 /** The change a Confirm or Cancel stands for; null once it expired or was used (nothing to authorise). */
 function pendingAttempt(i: Invocation, ctx: CommandContext) {
   const pending = ctx.confirmations.peek(customIdPart(i, 2));
-  return pending ? { key: pending.key, action: pending.action } : null;
+  return pending ? { key: pending.key, action: pending.action, scope: pending.scope } : null;
+}
+
+/** The scope of a history button (`config:h:<KEY>:<scope code>:...`; older ids have none: global). */
+function historyScope(i: Invocation): string {
+  return i.isButton() && i.customId.split(':').length === 6 ? scopeFromCode(customIdPart(i, 3)) : 'global';
 }
 
 const subcommands = { view, set, list, history, rollback, reset, status } as const;

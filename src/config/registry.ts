@@ -17,6 +17,12 @@ export interface KeyDefinition<T = unknown> extends ValueKind<T> {
   readonly requiresRestart: boolean;
   /** Where the key may hold a value (see scopes.ts). Default: global only. */
   readonly scopes?: readonly ScopeKind[];
+  /**
+   * For a key that allows the guild scope: an Administrator of any server the bot is in (not only
+   * ALLOWED_GUILD_IDS) may view, set, reset and roll back its value for that server, and nothing
+   * else. Off unless declared.
+   */
+  readonly guildSelfService?: boolean;
 }
 
 type Spec<T> = Omit<KeyDefinition<T>, 'sensitive' | 'requiresRestart' | keyof ValueKind<T>> & {
@@ -68,6 +74,8 @@ const definitions = {
     }),
     default: 0.85,
     scopes: ['global', 'env', 'guild'],
+    // Set to true to let the admins of every server the bot is in tune it for their own server.
+    guildSelfService: false,
     warnings: (n) =>
       n > 0.95
         ? [`${n} is above 0.95: most predictions will go to manual review, expect excessive review load.`]

@@ -39,6 +39,46 @@ export class AccessPolicy {
     }
   }
 
+  /**
+   * The scope a request is confined to when it comes from a server outside the allowlist (guild
+   * self-service): that server's own; null for the servers of the allowlist.
+   */
+  ownScope(interaction: BaseInteraction): string | null {
+    if (!interaction.inGuild() || this.settings.allowedGuildIds.includes(interaction.guildId)) return null;
+    return `guild:${interaction.guildId}`;
+  }
+
+  /**
+   * Lets an Administrator of a server outside the allowlist act on a self-service key at that
+   * server's own scope; throws PERMISSION_DENIED saying what they may do otherwise.
+   */
+  checkSelfService(
+    interaction: BaseInteraction,
+    attempt: Attempt & { scope: string | null },
+    selfService: boolean,
+  ): void {
+    const own = this.ownScope(interaction);
+    if (!own) throw new Error('checkSelfService is for servers outside the allowlist');
+    const refuse = (message: string, detail: string): never => {
+      throw new UserError('PERMISSION_DENIED', message, { ...attempt }, detail);
+    };
+    if (!selfService)
+      refuse(
+        "This server is not allowed to manage this application's configuration.",
+        `guild ${interaction.guildId} not in allowlist`,
+      );
+    if (!interaction.memberPermissions?.has(PermissionFlagsBits.Administrator))
+      refuse(
+        `Changing ${attempt.key} for this server needs the Administrator permission of this server.`,
+        `self-service by a non-admin of ${interaction.guildId}`,
+      );
+    if ((attempt.scope ?? own) !== own)
+      refuse(
+        `From this server you can only manage ${attempt.key} for this server (scope ${own}).`,
+        `self-service of ${interaction.guildId} asked for ${attempt.scope ?? 'global'}`,
+      );
+  }
+
   /** Whether the interaction passes `level`, without auditing anything (autocomplete). */
   allows(interaction: BaseInteraction, level: AccessLevel): boolean {
     try {

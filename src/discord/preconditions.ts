@@ -1,3 +1,4 @@
+import { actorOf, contextOf } from './access.js';
 import { REPLY_DEFAULTS } from './reply.js';
 import type { CommandContext, Invocation, Requirement } from './types.js';
 
@@ -9,14 +10,40 @@ export async function enforce(req: Requirement, interaction: Invocation, ctx: Co
   const named = req.attempt?.(interaction, ctx);
   // Nothing left to change (a confirmation already used or expired): the server must still be
   // allowed, and the handler says the confirmation is gone.
-  if (named === null) return ctx.access.check(interaction, 'read', { key: '*', action: req.audit });
+  if (named === null) {
+    if (req.selfService && ctx.access.ownScope(interaction)) return;
+    return ctx.access.check(interaction, 'read', { key: '*', action: req.audit });
+  }
   const attempt = { key: named?.key ?? settingOf(interaction), action: named?.action ?? req.audit };
-  ctx.access.check(interaction, req.access, attempt);
+  if (req.selfService && ctx.access.ownScope(interaction)) {
+    const scope =
+      named?.scope ?? (interaction.isChatInputCommand() ? interaction.options.getString('scope') : null);
+    ctx.access.checkSelfService(interaction, { ...attempt, scope }, isSelfService(ctx, attempt.key));
+    // Every self-service attempt is audited with where it came from; writes audit themselves.
+    if (req.access === 'read')
+      await ctx.config.audit.record({
+        key: attempt.key.slice(0, 64),
+        scope: ctx.access.ownScope(interaction) ?? undefined,
+        action: attempt.action,
+        status: 'success',
+        actor: actorOf(interaction),
+        ...contextOf(interaction),
+      });
+  } else ctx.access.check(interaction, req.access, attempt);
   if (req.defer) {
     if (interaction.isButton()) await interaction.deferUpdate();
     else await interaction.deferReply({ flags: REPLY_DEFAULTS.flags });
   }
   if (req.rateLimited) await ctx.limits.checkAttempt(interaction.user.id, attempt);
+}
+
+function isSelfService(ctx: CommandContext, key: string): boolean {
+  try {
+    const def = ctx.config.definition(key);
+    return Boolean(def.guildSelfService && def.scopes.includes('guild'));
+  } catch {
+    return false;
+  }
 }
 
 /** Part `n` of a button's custom id (`command:kind:a:b`), or '' for anything else. */

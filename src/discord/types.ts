@@ -65,7 +65,15 @@ export interface Requirement {
    * not say (a button). Default: the `setting` option of a command, else `*`, and `audit`.
    * `null`: there is nothing left to change (an expired confirmation); only read access is checked.
    */
-  attempt?: (interaction: Invocation, ctx: CommandContext) => { key: string; action?: AuditAction } | null;
+  attempt?: (
+    interaction: Invocation,
+    ctx: CommandContext,
+  ) => { key: string; action?: AuditAction; scope?: string } | null;
+  /**
+   * May also be run by an Administrator of a server outside ALLOWED_GUILD_IDS, for a key declared
+   * `guildSelfService`, at that server's own scope only (audited, reads included).
+   */
+  selfService?: boolean;
 }
 
 /** Requirements by subcommand name (or button kind). */

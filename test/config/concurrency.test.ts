@@ -29,6 +29,49 @@ interface Outcome {
 
 describe('concurrent writers', () => {
   it(
+    'an override written by two OS processes at once gets its own contiguous versions from 1',
+    { timeout: 90_000 },
+    async () => {
+      const key = 'AI_CONFIDENCE_THRESHOLD';
+      const scope = 'env:production';
+      const writers = [0, 1].map((w) =>
+        spawnTs('test/fixtures/writer.ts', [
+          JSON.stringify({
+            uri: db.uri,
+            dbName: db.dbName,
+            key,
+            scope,
+            values: Array.from({ length: 6 }, (_, i) => `0.${6 + w}${i}`),
+            actorId: `scoped${w}`,
+          }),
+        ]),
+      );
+      onTestFinished(() => void writers.forEach((w) => w.proc.exitCode === null && w.proc.kill('SIGKILL')));
+      for (const w of writers) expect(await w.nextLine(30_000, 'ready')).toBe('ready');
+      for (const w of writers) w.proc.stdin.write('go\n');
+      const outcomes = (
+        await Promise.all(
+          writers.map(async (w) => JSON.parse(await w.nextLine(30_000, 'the results')) as Outcome[]),
+        )
+      ).flat();
+      expect(outcomes.filter((o) => !o.ok).every((o) => o.code === 'CONFLICT')).toBe(true);
+      const wins = outcomes.filter((o) => o.ok);
+      const m = bindModels(db.conn);
+      const versions = await m.ConfigVersion.find({ key: `${key}|${scope}` })
+        .sort({ version: 1 })
+        .lean();
+      // Version 1 is the first override: nothing is seeded at an override scope.
+      expect(versions.map((v) => v.version)).toEqual(wins.map((_, i) => i + 1));
+      for (const o of wins) expect(versions[(o.version ?? 0) - 1]?.value).toBe(o.value);
+      // The global value's versions are untouched.
+      expect(await m.ConfigVersion.countDocuments({ key })).toBe(1);
+      await svc.refresh();
+      await svc.catchUp(`${key}|${scope}`);
+      expect(svc.get(key)).toBe(versions.at(-1)?.value);
+    },
+  );
+
+  it(
     '20 concurrent sets from two OS processes give contiguous versions and one audit row each',
     { timeout: 90_000 },
     async () => {

@@ -15,7 +15,7 @@ import type { CommandContext } from '../types.js';
 
 export async function view(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const entry = ctx.config.describe(i.options.getString('setting', true), {
-    scope: i.options.getString('scope'),
+    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
     guildId: i.guildId,
   });
   await reply(i, { embeds: [viewEmbed(entry)] });
@@ -23,7 +23,7 @@ export async function view(i: ChatInputCommandInteraction, ctx: CommandContext):
 
 export async function history(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const entry = ctx.config.describe(i.options.getString('setting', true), {
-    scope: i.options.getString('scope'),
+    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
   });
   const page = await historyPage(ctx, entry.key, entry.scope, {}, i.options.getInteger('limit') ?? 10);
   await editReply(i, page);
@@ -39,7 +39,7 @@ function scopeCode(scope: Scope): string {
   return `s${BigInt(scope.slice(6)).toString(36)}`;
 }
 
-function scopeFromCode(code: string): Scope {
+export function scopeFromCode(code: string): Scope {
   if (!code || code === 'g') return GLOBAL;
   if (code.startsWith('e')) return `env:${code.slice(1)}`;
   if (/^s[0-9a-z]{1,15}$/.test(code)) {

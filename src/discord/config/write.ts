@@ -25,7 +25,7 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
     actorOf(i),
     i.options.getString('reason') ?? undefined,
     contextOf(i),
-    { scope: i.options.getString('scope') },
+    { scope: i.options.getString('scope') ?? ctx.access.ownScope(i) },
   );
   await editReply(i, { embeds: [await resultEmbed(i, ctx, result)] });
 }
@@ -35,7 +35,7 @@ export async function rollback(i: ChatInputCommandInteraction, ctx: CommandConte
   const toVersion = i.options.getInteger('version', true);
   const reason = i.options.getString('reason') ?? undefined;
   const preview = await ctx.config.previewRollback(setting, toVersion, actorOf(i), reason, contextOf(i), {
-    scope: i.options.getString('scope'),
+    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
   });
   await ask(i, ctx, preview.key, 'rollback', previewEmbed('rollback', preview, ctx.confirmations.timeoutMs), {
     toVersion,
@@ -48,7 +48,7 @@ export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext)
   const setting = i.options.getString('setting', true);
   const reason = i.options.getString('reason') ?? undefined;
   const preview = await ctx.config.previewReset(setting, actorOf(i), reason, contextOf(i), {
-    scope: i.options.getString('scope'),
+    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
   });
   await ask(i, ctx, preview.key, 'reset', previewEmbed('reset', preview, ctx.confirmations.timeoutMs), {
     scope: preview.scope,

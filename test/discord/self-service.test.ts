@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { bindModels } from '../../src/config/models.js';
+import { buildRegistry, registry, type KeyDefinition } from '../../src/config/registry.js';
+import { MEMBER_PERMISSIONS } from '../../src/discord/payloads.js';
+import { openService, openTestDb } from '../helpers/db.js';
+import { as, displayed, HOME_GUILD, OTHER_GUILD, startBot } from '../helpers/discord.js';
+import { onTestFinished } from 'vitest';
+
+/** The shipped registry with AI_CONFIDENCE_THRESHOLD opened to self-service, as the README says. */
+function selfServiceRegistry() {
+  const defs: Record<string, KeyDefinition> = Object.fromEntries(registry);
+  defs.AI_CONFIDENCE_THRESHOLD = { ...defs.AI_CONFIDENCE_THRESHOLD, guildSelfService: true } as KeyDefinition;
+  return buildRegistry(defs);
+}
+
+async function botWith(label: string, reg = registry) {
+  const db = await openTestDb(label);
+  const svc = await openService(db, { registry: reg });
+  const bot = await startBot(svc);
+  onTestFinished(async () => {
+    await bot.close();
+    await svc.close();
+    await db.drop();
+  });
+  return { db, svc, bot };
+}
+
+const foreignMember = () => ({
+  ...as.foreignAdmin(),
+  user: { id: '100000000000000006', username: 'foreign_member' },
+  permissions: MEMBER_PERMISSIONS,
+});
+
+describe('guild self-service', () => {
+  it('an Administrator of another server manages a self-service key for that server only, audited', async () => {
+    const { db, svc, bot } = await botWith('self_service_on', selfServiceRegistry());
+    const foreign = bot.session(as.foreignAdmin());
+    const [, set] = await foreign.run('/config set setting:AI_CONFIDENCE_THRESHOLD value:0.7');
+    expect(displayed(set?.embeds[0]?.title)).toBe(`Updated AI_CONFIDENCE_THRESHOLD at guild:${OTHER_GUILD}`);
+    expect(svc.get('AI_CONFIDENCE_THRESHOLD', { guildId: OTHER_GUILD })).toBe(0.7);
+    expect(svc.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.85);
+
+    const [view] = await foreign.run('/config view setting:AI_CONFIDENCE_THRESHOLD');
+    expect(displayed(view?.embeds[0]?.title)).toBe(`AI_CONFIDENCE_THRESHOLD · guild:${OTHER_GUILD}`);
+
+    for (const scope of ['global', 'env:production', `guild:${HOME_GUILD}`]) {
+      const replies = await foreign.run(
+        `/config set setting:AI_CONFIDENCE_THRESHOLD value:0.6 scope:${scope}`,
+      );
+      expect(displayed(replies.at(-1)?.embeds[0]?.description), scope).toBe(
+        `From this server you can only manage AI_CONFIDENCE_THRESHOLD for this server (scope guild:${OTHER_GUILD}).`,
+      );
+    }
+    // Nothing else: other keys, other subcommands.
+    const [other] = await foreign.run('/config set setting:MAX_BATCH_SIZE value:5');
+    expect(displayed(other?.embeds[0]?.description)).toMatch(/This server is not allowed/);
+    const [list] = await foreign.run('/config list');
+    expect(displayed(list?.embeds[0]?.description)).toMatch(/This server is not allowed/);
+    // A member who is not an Administrator of that server may not.
+    const [member] = await bot
+      .session(foreignMember())
+      .run('/config set setting:AI_CONFIDENCE_THRESHOLD value:0.6');
+    expect(displayed(member?.embeds[0]?.description)).toBe(
+      'Changing AI_CONFIDENCE_THRESHOLD for this server needs the Administrator permission of this server.',
+    );
+
+    // Reset removes the server's override after confirmation.
+    await foreign.run('/config reset setting:AI_CONFIDENCE_THRESHOLD');
+    const [, done] = await foreign.press('Confirm');
+    expect(displayed(done?.embeds[0]?.title)).toBe(
+      `Removed the override of AI_CONFIDENCE_THRESHOLD at guild:${OTHER_GUILD}`,
+    );
+    expect(svc.get('AI_CONFIDENCE_THRESHOLD', { guildId: OTHER_GUILD })).toBe(0.85);
+
+    const rows = await bindModels(db.conn).ConfigAudit.find({ guildId: OTHER_GUILD }).lean();
+    const summary = rows.map((r) => `${r.action} ${r.status}`).sort();
+    expect(summary).toEqual(
+      [
+        'set success',
+        'view success',
+        'set denied',
+        'set denied',
+        'set denied',
+        'set denied',
+        'list denied',
+        'set denied',
+        'unset success',
+      ].sort(),
+    );
+    expect(rows.filter((r) => r.status === 'success').every((r) => r.scope === `guild:${OTHER_GUILD}`)).toBe(
+      true,
+    );
+  });
+
+  it('with self-service off (as shipped), another server may do nothing', async () => {
+    const { svc, bot } = await botWith('self_service_off');
+    const [reply] = await bot
+      .session(as.foreignAdmin())
+      .run('/config set setting:AI_CONFIDENCE_THRESHOLD value:0.7');
+    expect(displayed(reply?.embeds[0]?.description)).toMatch(/This server is not allowed/);
+    const [view] = await bot.session(as.foreignAdmin()).run('/config view setting:AI_CONFIDENCE_THRESHOLD');
+    expect(displayed(view?.embeds[0]?.description)).toMatch(/This server is not allowed/);
+    expect(svc.overrideScopes('AI_CONFIDENCE_THRESHOLD')).toEqual([]);
+  });
+});
