@@ -18,6 +18,7 @@ import {
   status,
   view,
 } from '../src/discord/config/read.js';
+import { cancelPendingButton, pending } from '../src/discord/config/pending.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
 import { customIdPart } from '../src/discord/preconditions.js';
 import type { CommandContext, Invocation, Requirements } from '../src/discord/types.js';
@@ -60,7 +61,21 @@ export const data = new SlashCommandBuilder()
           .setAutocomplete(true),
       )
       .addStringOption(reasonOption)
-      .addStringOption(scopeOption),
+      .addStringOption(scopeOption)
+      .addStringOption((o) =>
+        o
+          .setName('for')
+          .setDescription('Temporary: how long it holds, then the value it replaced returns (30m, 2h, 1d)')
+          .setMaxLength(10),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('at')
+          .setDescription(
+            'Later: when to apply it (2026-12-01 18:00, tomorrow 18:00, in 2h; SCHEDULE_TIMEZONE)',
+          )
+          .setMaxLength(60),
+      ),
   )
   .addSubcommand((s) =>
     s
@@ -109,6 +124,9 @@ export const data = new SlashCommandBuilder()
   )
   .addSubcommand((s) =>
     s.setName('status').setDescription('Jobs, cache, database and sync state of this bot process'),
+  )
+  .addSubcommand((s) =>
+    s.setName('pending').setDescription('Scheduled changes and temporary values waiting to end, with Cancel'),
   );
 
 /**
@@ -120,6 +138,7 @@ export const requires = {
   view: { access: 'read', audit: 'view', selfService: true },
   list: { access: 'read', audit: 'list' },
   status: { access: 'read', audit: 'status' },
+  pending: { access: 'read', audit: 'view', defer: true },
   history: { access: 'read', audit: 'history', defer: true, selfService: true },
   set: { access: 'write', audit: 'set', defer: true, rateLimited: true, selfService: true },
   rollback: { access: 'write', audit: 'rollback', defer: true, rateLimited: true, selfService: true },
@@ -139,6 +158,8 @@ export const buttonRequires = {
   // Whoever pressed must be allowed to make the change now, whatever they could when it was asked.
   confirm: { access: 'write', audit: 'set', attempt: pendingAttempt, selfService: true },
   cancel: { access: 'write', audit: 'set', attempt: pendingAttempt, selfService: true },
+  // Cancel of a pending change (/config pending): `config:unsched:<id>`.
+  unsched: { access: 'write', audit: 'cancel', defer: true },
 } as const satisfies Requirements;
 
 /** The change a Confirm or Cancel stands for; null once it expired or was used (nothing to authorise). */
@@ -152,7 +173,7 @@ function historyScope(i: Invocation): string {
   return i.isButton() && i.customId.split(':').length === 6 ? scopeFromCode(customIdPart(i, 3)) : 'global';
 }
 
-const subcommands = { view, set, list, history, rollback, reset, status } as const;
+const subcommands = { view, set, list, history, rollback, reset, status, pending } as const;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
   const name = interaction.options.getSubcommand(true);
@@ -162,12 +183,16 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
 
 export { autocomplete };
 
-/** `config:list:<category>:<page>`, `config:h:<key>:<dir><version>:<limit>`, `config:confirm:<id>`, `config:cancel:<id>`. */
+/**
+ * `config:list:<category>:<page>`, `config:h:<key>:<scope>:<dir><version>:<limit>`,
+ * `config:confirm:<id>`, `config:cancel:<id>`, `config:unsched:<id>`.
+ */
 export async function button(interaction: ButtonInteraction, ctx: CommandContext): Promise<void> {
   const [, kind, a = '', b = '', ...rest] = interaction.customId.split(':');
   if (kind === 'list') return listButton(interaction, ctx, a, Number(b) || 0);
   if (kind === 'h') return historyButton(interaction, ctx, [a, b, ...rest]);
   if (kind === 'confirm' || kind === 'cancel')
     return confirmationButton(interaction, ctx, kind === 'confirm', a);
+  if (kind === 'unsched') return cancelPendingButton(interaction, ctx, a);
   throw new Error(`Unknown button ${interaction.customId}`);
 }

@@ -6,6 +6,7 @@ import { DecryptError } from './config/codec.js';
 import { createConfigService, localFiles } from './config/index.js';
 import { followLogLevel } from './config/log-level.js';
 import type { ConfigService } from './config/service.js';
+import { ScheduleRunner } from './config/schedule-runner.js';
 import { ConfigSync } from './config/sync.js';
 import { isUnavailableError } from './db/connection.js';
 import { DatabaseHealth } from './db/health.js';
@@ -56,11 +57,13 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     fullRefreshMs: env.CONFIG_CACHE_TTL_MS,
   });
   let scheduler: Scheduler | undefined;
+  let changes: ScheduleRunner | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     try {
+      await changes?.stop();
       await scheduler?.stop();
       await sync.stop();
       await config.close();
@@ -89,6 +92,10 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     followLogLevel(config);
     if (opts.jobs) {
       const { notifier } = opts;
+      const alerts =
+        notifier && env.ALERT_CHANNEL_ID
+          ? { alert: (text: string) => notifier.post(env.ALERT_CHANNEL_ID ?? '', text) }
+          : {};
       scheduler = new Scheduler({
         config,
         runs: new JobRuns(db.conn, { ttlMs: env.LEASE_TTL_MS }),
@@ -96,11 +103,16 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
         jobs: createJobs(
           exportDeps({ config, conn: db.conn, env, instanceId, ...(notifier ? { notifier } : {}) }),
         ),
-        ...(notifier && env.ALERT_CHANNEL_ID
-          ? { alert: (text: string) => notifier.post(env.ALERT_CHANNEL_ID ?? '', text) }
-          : {}),
+        ...alerts,
       });
       await scheduler.start();
+      // Expiries of temporary values and scheduled changes, once across every bot process.
+      changes = new ScheduleRunner(config, db.conn, {
+        holder: instanceId,
+        leaseTtlMs: env.LEASE_TTL_MS,
+        ...alerts,
+      });
+      await changes.start();
     }
   } catch (err) {
     await stop();

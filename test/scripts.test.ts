@@ -61,6 +61,7 @@ describe('npm run deploy-commands', () => {
       'rollback',
       'reset',
       'status',
+      'pending',
     ]);
   });
 

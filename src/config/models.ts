@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
 /** `unset` removes an override (a non-global scope), so the key inherits again. */
-export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset', 'unset'] as const;
+export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset', 'unset', 'expire', 'scheduled'] as const;
 export type VersionAction = (typeof VERSION_ACTIONS)[number];
 export const AUDIT_ACTIONS = [
   ...VERSION_ACTIONS,
@@ -9,6 +9,8 @@ export const AUDIT_ACTIONS = [
   'list',
   'history',
   'status',
+  'schedule',
+  'cancel',
   'export',
   'rotate-key',
 ] as const;

@@ -12,6 +12,7 @@ import {
   bindModels,
   ensureIndexes,
   type Actor,
+  type AuditAction,
   type ConfigAuditDoc,
   type ConfigVersionDoc,
   type VersionAction,
@@ -23,18 +24,20 @@ import { GLOBAL, parseScope, slotId, type Scope } from './scopes.js';
 import { previewOf, requireEncryption, rollbackTarget, unchangedError, type Checked } from './proposals.js';
 import { rotateEncryption, type RotationResult } from './rotate.js';
 import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
+import { ScheduleStore, type ScheduleDoc } from './schedules.js';
 import { ConfigStore, type AuditFilter } from './store.js';
 import type {
   ConfigEntry,
   Layer,
   Preview,
   RequestContext,
+  ScheduledChange,
   ServiceStats,
   SnapshotEntry,
   WriteOptions,
   WriteSuccess,
 } from './types.js';
-import { checkReason, parseValue, resolveKey } from './validate.js';
+import { checkReason, parseValue, resolveKey, revalidate } from './validate.js';
 import { VersionWriter, type Proposal } from './writer.js';
 
 // Callers import the shared types from the service, as before they had a module of their own.
@@ -78,6 +81,8 @@ export class ConfigService {
   readonly audit: AuditLog;
   /** The connection this service's collections live in (other per-database state may share it). */
   readonly conn: Connection;
+  /** Temporary values' expiries and scheduled changes (see schedules.ts, ScheduleRunner). */
+  readonly schedules: ScheduleStore;
   private readonly values: LiveValues;
   private readonly store: ConfigStore;
   private readonly writer: VersionWriter;
@@ -109,6 +114,7 @@ export class ConfigService {
     this.encryptionKeys = opts.encryptionKeys ?? [];
     this.codec = encryptingCodec(sensitive, this.encryptionKeys);
     this.store = new ConfigStore(bindModels(opts.conn), this.codec);
+    this.schedules = new ScheduleStore(opts.conn);
     this.audit = new AuditLog(
       this.store,
       this.registry,
@@ -165,6 +171,7 @@ export class ConfigService {
    */
   async attach(): Promise<void> {
     await ensureIndexes(bindModels(this.conn));
+    await this.schedules.ensureIndexes();
     await this.values.load(await this.writer.prepare(), { overrule: true });
     this.attached = true;
     this.health.noteAvailable();
@@ -335,8 +342,12 @@ export class ConfigService {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  /** Sets a key from what a user typed. Throws UserError (audited) when refused. */
-  set(
+  /**
+   * Sets a key from what a user typed, at `opts.scope`. With `opts.forMs` the value is temporary:
+   * the value it replaced comes back then (an override that did not exist is removed), unless
+   * someone changed the key at that scope in between. Throws UserError (audited) when refused.
+   */
+  async set(
     input: string,
     value: string,
     actor: Actor,
@@ -344,11 +355,144 @@ export class ConfigService {
     ctx: RequestContext = {},
     opts: WriteOptions = {},
   ): Promise<WriteSuccess> {
-    return this.write('set', input, actor, reason, ctx, opts, (def) => {
+    const result = await this.write('set', input, actor, reason, ctx, opts, (def) => {
       const parsed = parseValue(def, value);
       requireEncryption(def, parsed.value, this.encrypts);
+      if (opts.forMs !== undefined) refuseTimedSensitive(def);
       return () => ({ value: parsed.value, warnings: parsed.warnings });
     });
+    if (opts.forMs === undefined) return result;
+    return this.expireLater(result, opts.forMs, actor, reason);
+  }
+
+  /**
+   * Stores a change to apply at `at` (validated now, and again then), at `opts.scope`; with
+   * `opts.forMs` it is temporary once applied. Audited as `schedule`.
+   */
+  async scheduleSet(
+    input: string,
+    value: string,
+    at: Date,
+    actor: Actor,
+    reason?: string,
+    ctx: RequestContext = {},
+    opts: Pick<WriteOptions, 'scope' | 'forMs'> = {},
+  ): Promise<ScheduledChange> {
+    let key = input.slice(0, 64);
+    let scope: Scope = GLOBAL;
+    try {
+      const checkedReason = checkReason(reason);
+      const def = resolveKey(this.registry, input);
+      key = def.key;
+      scope = this.scopeOf(def, opts.scope);
+      refuseTimedSensitive(def);
+      const parsed = parseValue(def, value);
+      if (at.getTime() <= Date.now())
+        throw new UserError(
+          'INVALID_VALUE',
+          `${at.toISOString()} has passed: a scheduled change needs a time to come.`,
+          { key },
+        );
+      if (!this.attached)
+        throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');
+      const doc: ScheduleDoc = {
+        _id: ScheduleStore.newId(),
+        key: def.key,
+        scope,
+        kind: 'apply',
+        runAt: at,
+        value: parsed.value,
+        baseVersion: this.values.peek(slotId(def.key, scope))?.version ?? 0,
+        ...(opts.forMs !== undefined ? { thenForMs: opts.forMs } : {}),
+        status: 'pending',
+        createdBy: actor,
+        ...(checkedReason ? { reason: checkedReason } : {}),
+        createdAt: new Date(),
+      };
+      await this.health.guard('schedule', () => this.schedules.add(doc));
+      await this.audit.record({
+        key: def.key,
+        ...(scope !== GLOBAL ? { scope } : {}),
+        action: 'schedule',
+        status: 'success',
+        newValue: parsed.value,
+        actor,
+        reason: `scheduled for ${at.toISOString()} (id ${doc._id})${checkedReason ? `: ${checkedReason}` : ''}`,
+        ...ctx,
+      });
+      return {
+        id: doc._id,
+        key: def.key,
+        scope,
+        runAt: at,
+        display: present(def, parsed.value),
+        ...(opts.forMs !== undefined ? { thenForMs: opts.forMs } : {}),
+        warnings: parsed.warnings,
+      };
+    } catch (err) {
+      return this.refused(err, 'schedule', { key, ...(scope !== GLOBAL ? { scope } : {}), actor, ...ctx });
+    }
+  }
+
+  /**
+   * Carries out a due change (ScheduleRunner calls this, holding its lease): an expiry restores
+   * the replaced value, a scheduled change applies its value after checking it against today's
+   * rules; either only if the key has not moved at that scope since it was planned.
+   */
+  async applySchedule(doc: ScheduleDoc): Promise<WriteSuccess> {
+    const actor: Actor = {
+      id: `schedule:${doc._id}`,
+      tag: `${doc.kind === 'expire' ? 'expiry' : 'scheduled change'} ${doc._id} (${doc.createdBy.tag})`,
+    };
+    const reason =
+      doc.kind === 'expire'
+        ? `end of the temporary value (v${doc.baseVersion})`
+        : `scheduled change ${doc._id}${doc.reason ? `: ${doc.reason}` : ''}`;
+    const opts: WriteOptions = { scope: doc.scope, expectedVersion: doc.baseVersion };
+    if (doc.kind === 'expire' && doc.unset)
+      return this.write('reset', doc.key, actor, reason, {}, opts, (def) => () => defaultOf(def));
+    const result = await this.write(
+      doc.kind === 'expire' ? 'expire' : 'scheduled',
+      doc.key,
+      actor,
+      reason,
+      {},
+      opts,
+      (def) => {
+        const checked = revalidate(def, doc.value);
+        return () => ({ value: checked.value, warnings: checked.warnings });
+      },
+    );
+    if (doc.kind === 'apply' && doc.thenForMs !== undefined)
+      return this.expireLater(result, doc.thenForMs, doc.createdBy, doc.reason);
+    return result;
+  }
+
+  /** Cancels a pending change; audited. Throws when it is not pending any more. */
+  async cancelSchedule(id: string, actor: Actor, ctx: RequestContext = {}): Promise<ScheduleDoc> {
+    const doc = await this.health.guard('read', () => this.schedules.get(id), READ_UNAVAILABLE);
+    if (!doc || !(await this.schedules.finish(id, 'cancelled', `cancelled by ${actor.tag}`))) {
+      throw new UserError(
+        'VERSION_NOT_FOUND',
+        `That change${doc ? ` (${doc.key}, ${doc.status})` : ''} is no longer pending; nothing was cancelled.`,
+        { key: doc?.key ?? '*' },
+      );
+    }
+    await this.audit.record({
+      key: doc.key,
+      ...(doc.scope !== GLOBAL ? { scope: doc.scope } : {}),
+      action: 'cancel',
+      status: 'success',
+      actor,
+      reason: `cancelled ${doc.kind === 'expire' ? 'the expiry of a temporary value' : 'a scheduled change'} due ${doc.runAt.toISOString()} (id ${id})`,
+      ...ctx,
+    });
+    return doc;
+  }
+
+  /** Pending changes (temporary values ending, scheduled changes), soonest first. */
+  async pendingChanges(key?: string): Promise<ScheduleDoc[]> {
+    return this.health.guard('read', () => this.schedules.pending(key), READ_UNAVAILABLE);
   }
 
   /** Restores the value of an earlier version, as a new version. Throws UserError (audited) when refused. */
@@ -449,6 +593,46 @@ export class ConfigService {
       );
     const id = keyId(current);
     return { ...(await rotateEncryption(this.store, this.codec, this.registry, id, actor)), keyId: id };
+  }
+
+  /** Plans the expiry of a value just committed; says so in the result (or why not). */
+  private async expireLater(
+    result: WriteSuccess,
+    forMs: number,
+    actor: Actor,
+    reason?: string,
+  ): Promise<WriteSuccess> {
+    const def = resolveKey(this.registry, result.key);
+    const at = new Date(Date.now() + forMs);
+    const unset = result.scope !== GLOBAL && result.oldValue === undefined;
+    try {
+      await this.schedules.add({
+        _id: ScheduleStore.newId(),
+        key: result.key,
+        scope: result.scope,
+        kind: 'expire',
+        runAt: at,
+        ...(unset ? { unset: true } : { value: result.oldValue }),
+        baseVersion: result.version,
+        status: 'pending',
+        createdBy: actor,
+        ...(reason ? { reason } : {}),
+        createdAt: new Date(),
+      });
+    } catch (err) {
+      logger.error(`Could not plan the expiry of ${result.key} v${result.version}`, errorDetail(err));
+      return {
+        ...result,
+        warnings: [
+          ...result.warnings,
+          'The value was stored, but its expiry could not be planned: it stays until changed.',
+        ],
+      };
+    }
+    const then = unset
+      ? `inherits (${present(def, this.resolveAt(def.key, parentOf(result.scope, this.environment)))})`
+      : present(def, result.oldValue);
+    return { ...result, until: { at, then } };
   }
 
   // ---- announcements -----------------------------------------------------------------------
@@ -616,7 +800,7 @@ export class ConfigService {
    */
   private async refused(
     err: unknown,
-    action: VersionAction,
+    action: AuditAction,
     row: Omit<AuditRow, 'action' | 'status' | 'error'>,
   ): Promise<never> {
     const error = this.userErrorOf(err, row.key, action);
@@ -799,6 +983,16 @@ function inheritsFrom(child: Scope, parent: Scope, environment: string): boolean
   if (child === parent) return false;
   if (parent === GLOBAL) return true;
   return parent === `env:${environment}` && child.startsWith('guild:');
+}
+
+/** Temporary and scheduled values are stored in clear in config_schedules: never for secrets. */
+function refuseTimedSensitive(def: RegisteredKey): void {
+  if (def.sensitive)
+    throw new UserError(
+      'INVALID_VALUE',
+      `${def.key} is sensitive: it cannot be set temporarily or scheduled.`,
+      { key: def.key },
+    );
 }
 
 /** A key's default as a proposal, with its soft-limit warnings. */

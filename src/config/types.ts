@@ -21,12 +21,29 @@ export interface WriteSuccess {
   oldVersion: number;
   warnings: string[];
   restoredFrom?: number;
+  /** A temporary value (`for:`): when it expires, and what the key then returns to. */
+  until?: { at: Date; then: string };
+}
+
+/** A change stored to happen later (`at:`). */
+export interface ScheduledChange {
+  id: string;
+  key: string;
+  scope: Scope;
+  runAt: Date;
+  /** The value as text (masked when sensitive). */
+  display: string;
+  /** With `for:` too: how long it holds once applied. */
+  thenForMs?: number;
+  warnings: string[];
 }
 
 /** Options of a write: where, and (a rollback or reset confirmed after a preview) from what. */
 export interface WriteOptions {
   /** The scope as typed (`global`, `env:staging`, `guild:<id>`); default global. */
   scope?: string | null;
+  /** A set only: the value holds this long, then the one it replaced comes back (`for:`). */
+  forMs?: number;
   /**
    * The version the preview was computed from: if the key moved since, nothing is written and the
    * attempt is refused (and audited) as changed since the preview.
@@ -50,6 +67,8 @@ export interface ConfigEntry {
   updatedAt: Date | undefined;
   sensitive: boolean;
   requiresRestart: boolean;
+  /** Changes waiting to happen to this key (temporary values ending, scheduled changes), as text. */
+  pending?: string[];
   /** The scope this entry shows (global unless asked for one layer). */
   scope: Scope;
   /** The scopes the key allows. */

@@ -1,6 +1,7 @@
 import { EmbedBuilder, escapeMarkdown, type APIEmbedField } from 'discord.js';
 import type { Actor, ConfigVersionDoc } from '../config/models.js';
-import type { ConfigEntry, Preview, WriteSuccess } from '../config/types.js';
+import { formatDuration } from '../config/kinds.js';
+import type { ConfigEntry, Preview, ScheduledChange, WriteSuccess } from '../config/types.js';
 import { visible } from '../text.js';
 
 export const COLOR = {
@@ -81,7 +82,7 @@ export function internalErrorEmbed(errorId: string): EmbedBuilder {
     );
 }
 
-export function viewEmbed(e: ConfigEntry): EmbedBuilder {
+export function viewEmbed(e: ConfigEntry, pending: string[] = []): EmbedBuilder {
   const embed = new EmbedBuilder()
     .setColor(COLOR.info)
     .setTitle(e.scope === 'global' ? e.key : `${e.key} · ${e.scope}`)
@@ -129,6 +130,8 @@ export function viewEmbed(e: ConfigEntry): EmbedBuilder {
     .setFooter({
       text: `Category: ${e.category}${e.requiresRestart ? ' · takes effect after a restart' : ''}`,
     });
+  if (pending.length)
+    embed.addFields({ name: 'Pending', value: truncate(pending.join('\n'), LIMITS.fieldValue) });
   return embed;
 }
 
@@ -138,6 +141,8 @@ const ACTION_TITLES = {
   reset: 'Reset',
   init: 'Initialised',
   unset: 'Removed the override of',
+  expire: 'Temporary value expired:',
+  scheduled: 'Scheduled change applied:',
 } as const;
 
 export function writeEmbed(
@@ -157,9 +162,35 @@ export function writeEmbed(
         inline: true,
       },
     );
+  if (r.until)
+    embed.addFields({
+      name: 'Temporary',
+      value: `Until ${when(r.until.at)}, then ${safe(r.until.then, 900)}. /config pending lists it, with Cancel.`,
+    });
   if (r.warnings.length) embed.addFields({ name: '⚠️ Warning', value: safe(r.warnings.join('\n')) });
   if (requiresRestart)
     embed.addFields({ name: 'Restart needed', value: 'Stored now; takes effect after the bot restarts.' });
+  return embed;
+}
+
+/** A change stored to happen later (`/config set ... at:`). */
+export function scheduledEmbed(p: ScheduledChange): EmbedBuilder {
+  const embed = new EmbedBuilder()
+    .setColor(p.warnings.length ? COLOR.warn : COLOR.ok)
+    .setTitle(`Scheduled ${p.key}${p.scope === 'global' ? '' : ` at ${p.scope}`}`)
+    .addFields(
+      { name: 'New value', value: safe(p.display), inline: true },
+      {
+        name: 'At',
+        value: `${when(p.runAt)}${p.thenForMs !== undefined ? `, for ${formatDuration(p.thenForMs)}` : ''}`,
+        inline: true,
+      },
+      { name: 'Id', value: `\`${p.id}\``, inline: true },
+    )
+    .setFooter({
+      text: 'Checked again when it is due, and not applied if the setting changed here meanwhile. /config pending lists it, with Cancel.',
+    });
+  if (p.warnings.length) embed.addFields({ name: '⚠️ Warning', value: safe(p.warnings.join('\n')) });
   return embed;
 }
 

@@ -6,7 +6,9 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { present } from '../../config/present.js';
+import { describePending } from './pending.js';
 import { GLOBAL, type Scope } from '../../config/scopes.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
 import { editReply, reply, update } from '../reply.js';
@@ -18,7 +20,19 @@ export async function view(i: ChatInputCommandInteraction, ctx: CommandContext):
     scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
     guildId: i.guildId,
   });
-  await reply(i, { embeds: [viewEmbed(entry)] });
+  await reply(i, { embeds: [viewEmbed(entry, await pendingLines(ctx, entry.key))] });
+}
+
+/**
+ * The changes waiting for a key, for /config view, which answers from memory without deferring:
+ * so this read gets a second at most, and the view shows without it when the database is slow.
+ */
+async function pendingLines(ctx: CommandContext, key: string): Promise<string[]> {
+  const docs = await Promise.race([
+    ctx.config.pendingChanges(key).catch(() => []),
+    sleep(1000, [], { ref: false }),
+  ]);
+  return docs.map((d) => describePending(ctx.config, d));
 }
 
 export async function history(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {

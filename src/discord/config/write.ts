@@ -8,24 +8,44 @@ import {
 } from 'discord.js';
 import { UserError } from '../../errors.js';
 import { present } from '../../config/present.js';
+import { parseAt, parseFor } from '../../config/when.js';
 import type { WriteSuccess } from '../../config/types.js';
 import { actorOf, contextOf } from '../access.js';
 import type { PendingAction } from '../confirmations.js';
 import { editReply, update } from '../reply.js';
-import { COLOR, previewEmbed, writeEmbed } from '../render.js';
+import { COLOR, previewEmbed, scheduledEmbed, writeEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
 
 // Access, the acknowledgement (these are deferred: the database can take longer than Discord's
 // 3 seconds) and the attempt limit are enforced before these run: see `requires` in commands/config.ts.
 
 export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  const forText = i.options.getString('for');
+  const atText = i.options.getString('at');
+  const scope = i.options.getString('scope') ?? ctx.access.ownScope(i);
+  const forMs = forText ? parseFor(forText) : undefined;
+  const timing = forMs !== undefined ? { forMs } : {};
+  if (atText) {
+    const at = parseAt(atText, String(ctx.config.get('SCHEDULE_TIMEZONE')));
+    const planned = await ctx.config.scheduleSet(
+      i.options.getString('setting', true),
+      i.options.getString('value', true),
+      at,
+      actorOf(i),
+      i.options.getString('reason') ?? undefined,
+      contextOf(i),
+      { scope, ...timing },
+    );
+    await editReply(i, { embeds: [scheduledEmbed(planned)] });
+    return;
+  }
   const result = await ctx.config.set(
     i.options.getString('setting', true),
     i.options.getString('value', true),
     actorOf(i),
     i.options.getString('reason') ?? undefined,
     contextOf(i),
-    { scope: i.options.getString('scope') ?? ctx.access.ownScope(i) },
+    { scope, ...timing },
   );
   await editReply(i, { embeds: [await resultEmbed(i, ctx, result)] });
 }

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import type { Actor } from './models.js';
+import type { Scope } from './scopes.js';
+
+/**
+ * Changes that happen later: the expiry of a temporary value (`set ... for:`) and a scheduled
+ * change (`set ... at:`). One document each in `config_schedules`, found by its due time; this
+ * module owns that collection. Who runs a due change, once, is ScheduleRunner's business.
+ */
+export type ScheduleKind = 'expire' | 'apply';
+export type ScheduleStatus = 'pending' | 'done' | 'skipped' | 'conflicted' | 'cancelled';
+
+export interface ScheduleDoc {
+  _id: string;
+  key: string;
+  scope: Scope;
+  kind: ScheduleKind;
+  runAt: Date;
+  /** apply: the value to set; expire: the value to restore (absent when `unset`). */
+  value?: unknown;
+  /** expire: the override did not exist before the temporary value, so it is removed. */
+  unset?: boolean;
+  /**
+   * The version of the key at that scope the change was planned against: the temporary version
+   * (expire), or the version current when the change was scheduled (apply). If the key moved
+   * past it, someone changed it since, and the newer change wins.
+   */
+  baseVersion: number;
+  /** apply with `for:` too: how long the applied value holds before it expires. */
+  thenForMs?: number;
+  status: ScheduleStatus;
+  createdBy: Actor;
+  reason?: string;
+  createdAt: Date;
+  doneAt?: Date;
+  /** What happened, in words (done, skipped, conflicted, cancelled). */
+  outcome?: string;
+}
+
+export class ScheduleStore {
+  constructor(private readonly conn: Connection) {}
+
+  /** A short id people can read in /config pending. */
+  static newId(): string {
+    return randomBytes(6).toString('hex');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.collection().createIndex({ status: 1, runAt: 1 });
+    await this.collection().createIndex({ key: 1, status: 1 });
+  }
+
+  async add(doc: ScheduleDoc): Promise<void> {
+    await this.collection().insertOne(doc);
+  }
+
+  async get(id: string): Promise<ScheduleDoc | undefined> {
+    return (await this.collection().findOne({ _id: id })) ?? undefined;
+  }
+
+  /** Pending changes due at `now`, oldest first. */
+  async due(now: Date, limit = 50): Promise<ScheduleDoc[]> {
+    return this.collection()
+      .find({ status: 'pending', runAt: { $lte: now } })
+      .sort({ runAt: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Pending changes, soonest first; of one key when given. */
+  async pending(key?: string, limit = 100): Promise<ScheduleDoc[]> {
+    return this.collection()
+      .find({ status: 'pending', ...(key ? { key } : {}) })
+      .sort({ runAt: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Ends a pending change with its outcome; false when it was not pending any more. */
+  async finish(id: string, status: Exclude<ScheduleStatus, 'pending'>, outcome: string): Promise<boolean> {
+    const res = await this.collection().updateOne(
+      { _id: id, status: 'pending' },
+      { $set: { status, outcome, doneAt: new Date() } },
+    );
+    return res.matchedCount === 1;
+  }
+
+  private collection() {
+    return this.conn.collection<ScheduleDoc>('config_schedules');
+  }
+}
