@@ -84,6 +84,23 @@ describe('temporary values (for:)', () => {
     ]);
   });
 
+  it('an expiry the rules would refuse is not applied, and says why', async () => {
+    const { svc } = await freshService('sched_rule');
+    await svc.set('IMMEDIATE_EXPORT_BUFFER', '120', admin);
+    await svc.set('IMMEDIATE_EXPORT_BUFFER', '30', admin, undefined, {}, { forMs: HOUR }); // back to 120 later
+    await svc.set('DAILY_EXPORT_TIME', '22:00', admin); // 22:00 + 30 min: fine now, not with 120
+    await makeDue(svc);
+    const alerts: string[] = [];
+    await runner(svc, 'r', alerts).tick();
+    expect(svc.get('IMMEDIATE_EXPORT_BUFFER')).toBe(30);
+    const doc = await svc.conn.collection('config_schedules').findOne({ key: 'IMMEDIATE_EXPORT_BUFFER' });
+    expect(doc).toMatchObject({
+      status: 'conflicted',
+      outcome: expect.stringMatching(/refused by today's rules: .*must end before midnight/),
+    });
+    expect(alerts).toHaveLength(1);
+  });
+
   it('runs exactly once with two processes racing for it, and after a holder died having applied it', async () => {
     const { db, svc } = await freshService('sched_once');
     const other = new ConfigService({ registry, conn: db.conn });
