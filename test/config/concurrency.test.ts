@@ -27,6 +27,28 @@ interface Outcome {
   code?: string;
 }
 
+/**
+ * Two writer processes (test/fixtures/writer.ts) that start together on a signal and fire all
+ * their writes at once; the outcomes of both, once they answered.
+ */
+async function race(
+  jobs: { key: string; scope?: string; values: string[]; actorId: string }[],
+): Promise<Outcome[]> {
+  const writers = jobs.map((job) =>
+    spawnTs('test/fixtures/writer.ts', [JSON.stringify({ uri: db.uri, dbName: db.dbName, ...job })]),
+  );
+  // A writer left waiting by a failed assertion must not outlive the test.
+  onTestFinished(() => void writers.forEach((w) => w.proc.exitCode === null && w.proc.kill('SIGKILL')));
+  // Generous waits: a child starting (tsx, connect) on a loaded 2-core machine, not a speed claim.
+  for (const w of writers) expect(await w.nextLine(30_000, 'ready')).toBe('ready');
+  for (const w of writers) w.proc.stdin.write('go\n');
+  return (
+    await Promise.all(
+      writers.map(async (w) => JSON.parse(await w.nextLine(30_000, 'the results')) as Outcome[]),
+    )
+  ).flat();
+}
+
 describe('concurrent writers', () => {
   it(
     'an override written by two OS processes at once gets its own contiguous versions from 1',
@@ -34,26 +56,14 @@ describe('concurrent writers', () => {
     async () => {
       const key = 'AI_CONFIDENCE_THRESHOLD';
       const scope = 'env:production';
-      const writers = [0, 1].map((w) =>
-        spawnTs('test/fixtures/writer.ts', [
-          JSON.stringify({
-            uri: db.uri,
-            dbName: db.dbName,
-            key,
-            scope,
-            values: Array.from({ length: 6 }, (_, i) => `0.${6 + w}${i}`),
-            actorId: `scoped${w}`,
-          }),
-        ]),
+      const outcomes = await race(
+        [0, 1].map((w) => ({
+          key,
+          scope,
+          values: Array.from({ length: 6 }, (_, i) => `0.${6 + w}${i}`),
+          actorId: `scoped${w}`,
+        })),
       );
-      onTestFinished(() => void writers.forEach((w) => w.proc.exitCode === null && w.proc.kill('SIGKILL')));
-      for (const w of writers) expect(await w.nextLine(30_000, 'ready')).toBe('ready');
-      for (const w of writers) w.proc.stdin.write('go\n');
-      const outcomes = (
-        await Promise.all(
-          writers.map(async (w) => JSON.parse(await w.nextLine(30_000, 'the results')) as Outcome[]),
-        )
-      ).flat();
       expect(outcomes.filter((o) => !o.ok).every((o) => o.code === 'CONFLICT')).toBe(true);
       const wins = outcomes.filter((o) => o.ok);
       const m = bindModels(db.conn);
@@ -76,27 +86,13 @@ describe('concurrent writers', () => {
     { timeout: 90_000 },
     async () => {
       const key = 'MAX_BATCH_SIZE';
-      const writers = [0, 1].map((w) =>
-        spawnTs('test/fixtures/writer.ts', [
-          JSON.stringify({
-            uri: db.uri,
-            dbName: db.dbName,
-            key,
-            values: Array.from({ length: 10 }, (_, i) => String(200 + w * 100 + i)),
-            actorId: `writer${w}`,
-          }),
-        ]),
+      const outcomes = await race(
+        [0, 1].map((w) => ({
+          key,
+          values: Array.from({ length: 10 }, (_, i) => String(200 + w * 100 + i)),
+          actorId: `writer${w}`,
+        })),
       );
-      // A writer left waiting by a failed assertion must not outlive the test.
-      onTestFinished(() => void writers.forEach((w) => w.proc.exitCode === null && w.proc.kill('SIGKILL')));
-      // Generous waits: a child starting (tsx, connect) on a loaded 2-core machine, not a speed claim.
-      for (const w of writers) expect(await w.nextLine(30_000, 'ready')).toBe('ready');
-      for (const w of writers) w.proc.stdin.write('go\n');
-      const outcomes = (
-        await Promise.all(
-          writers.map(async (w) => JSON.parse(await w.nextLine(30_000, 'the results')) as Outcome[]),
-        )
-      ).flat();
 
       expect(outcomes).toHaveLength(20);
       const wins = outcomes.filter((o) => o.ok);

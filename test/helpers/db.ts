@@ -41,15 +41,15 @@ export async function openTestDb(label: string, uri = inject('mongoUri')): Promi
   };
 }
 
-export async function openService(
-  db: TestDb,
-  opts: {
-    registry?: Registry;
-    writeRetries?: number;
-    overrides?: EnvOverride[];
-    rules?: CrossKeyRule[];
-  } = {},
-): Promise<ConfigService> {
+/** What a test may vary in the service it opens; the rest is as the product ships. */
+export interface TestServiceOptions {
+  registry?: Registry;
+  writeRetries?: number;
+  overrides?: EnvOverride[];
+  rules?: CrossKeyRule[];
+}
+
+export async function openService(db: TestDb, opts: TestServiceOptions = {}): Promise<ConfigService> {
   const service = new ConfigService({
     registry: opts.registry ?? defaultRegistry,
     conn: db.conn,

@@ -1,10 +1,7 @@
 import { onTestFinished } from 'vitest';
-import type { EnvOverride } from '../../src/config/env-overrides.js';
-import type { CrossKeyRule } from '../../src/config/rules.js';
-import type { Registry } from '../../src/config/registry.js';
 import type { ConfigService } from '../../src/config/service.js';
 import type { DiscordSettings } from '../../src/discord/context.js';
-import { openService, openTestDb, type TestDb } from './db.js';
+import { openService, openTestDb, type TestDb, type TestServiceOptions } from './db.js';
 import { startBot, type Bot } from './discord.js';
 
 /**
@@ -13,12 +10,7 @@ import { startBot, type Bot } from './discord.js';
  */
 export async function freshService(
   label: string,
-  opts: {
-    registry?: Registry;
-    writeRetries?: number;
-    overrides?: EnvOverride[];
-    rules?: CrossKeyRule[];
-  } = {},
+  opts: TestServiceOptions = {},
 ): Promise<{ db: TestDb; svc: ConfigService }> {
   const db = await openTestDb(label);
   const svc = await openService(db, opts);
