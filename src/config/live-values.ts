@@ -1,4 +1,5 @@
 import { logger } from '../logger.js';
+import { isPlainObject, mergeLayers } from './merge.js';
 import { ConfigCache, type CacheEntry, type CacheStats } from './cache.js';
 import { ConfigEvents } from './events.js';
 import type { LastKnownCopy, LastKnownGood } from './last-known-good.js';
@@ -12,6 +13,10 @@ import { revalidate } from './validate.js';
 export interface Layers {
   env: Map<string, CacheEntry>;
   guild: Map<string, CacheEntry>;
+  /** A `merge: 'deep'` key: the value in force is the merge of the layers (see merged()). */
+  merge: boolean;
+  /** Merged values by `env|guild`, dropped whenever a layer of the key changes. */
+  mergedCache: Map<string, unknown>;
 }
 
 /**
@@ -178,16 +183,40 @@ export class LiveValues {
     return true;
   }
 
+  /**
+   * The value of a `merge: 'deep'` key in force for `environment` and `guildId`: its global value
+   * (or default) merged with the environment's and then the server's partial overrides. Computed
+   * once per combination until a layer changes.
+   */
+  merged(key: string, layers: Layers, environment: string, guildId?: string | null): unknown {
+    const id = `${environment}|${guildId ?? ''}`;
+    if (layers.mergedCache.has(id)) return layers.mergedCache.get(id);
+    const value = mergeLayers([
+      this.value(key),
+      layers.env.get(environment)?.value,
+      guildId ? layers.guild.get(guildId)?.value : undefined,
+    ]);
+    layers.mergedCache.set(id, value);
+    return value;
+  }
+
   /** Keeps layersOf() in step with the cache for override slots. */
   private index(slot: string, entry: CacheEntry): void {
     const { key, scope } = splitSlot(slot);
     const def = this.registry.get(key);
+    // The global value is part of every merged value of the key.
+    if (scope === GLOBAL) return void this.layers.get(key)?.mergedCache.clear();
     // An override of a scope the key no longer allows (its declaration changed) is not served.
-    if (scope === GLOBAL || !def?.scopes.includes(kindOf(scope))) return;
+    if (!def?.scopes.includes(kindOf(scope))) return;
     // Keyed by the registry's own string and flattened names: a lookup by an equal string then
     // compares cheaply (a sliced string is compared character by character on every get()).
     let l = this.layers.get(def.key);
-    if (!l) this.layers.set(def.key, (l = { env: new Map(), guild: new Map() }));
+    if (!l)
+      this.layers.set(
+        def.key,
+        (l = { env: new Map(), guild: new Map(), merge: def.merge === 'deep', mergedCache: new Map() }),
+      );
+    l.mergedCache.clear();
     const name = flat(scope.slice(scope.indexOf(':') + 1));
     const layer = scope.startsWith('env:') ? l.env : l.guild;
     if (entry.unset) layer.delete(name);
@@ -223,6 +252,9 @@ export class LiveValues {
   private checked(def: RegisteredKey, entry: CacheEntry, slot = def.key): CacheEntry {
     if (entry.unset) return entry;
     try {
+      // A partial override of a merged key is checked as part of the whole, when it is written.
+      if (def.merge === 'deep' && splitSlot(slot).scope !== GLOBAL && isPlainObject(entry.value))
+        return entry;
       return { ...entry, value: revalidate(def, entry.value).value };
     } catch (err) {
       // An override that fails today's rules is ignored (the key inherits); a global value falls back to the default.

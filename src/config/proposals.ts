@@ -5,6 +5,7 @@ import { present, sameValue } from './present.js';
 import type { RegisteredKey } from './registry.js';
 import type { ConfigStore } from './store.js';
 import type { Preview } from './types.js';
+import { isPlainObject } from './merge.js';
 import { revalidate } from './validate.js';
 
 /**
@@ -43,6 +44,44 @@ export function unchangedError(
     `${def.key}${where} is already ${present(def, current)}${what}. Nothing was changed.`,
     { key: def.key },
   );
+}
+
+/**
+ * A stored value checked against today's rules: a whole value by its kind, a partial override of
+ * a `merge: 'deep'` key as a JSON object (the merged whole is checked when it is written).
+ */
+export function storedValue(def: RegisteredKey, scope: Scope, value: unknown): Checked {
+  if (def.merge === 'deep' && scope !== GLOBAL) {
+    if (isPlainObject(value)) return { value, warnings: [] };
+    throw new UserError(
+      'INVALID_VALUE',
+      `An override of ${def.key} holds a JSON object of the fields it changes.`,
+      {
+        key: def.key,
+      },
+    );
+  }
+  return revalidate(def, value);
+}
+
+/**
+ * What a user typed as a partial override of a `merge: 'deep'` key: a JSON object of the fields it
+ * changes (checked as part of the merged whole when it is written).
+ */
+export function parsePartial(def: RegisteredKey, text: string): Checked {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  if (!isPlainObject(raw))
+    throw new UserError(
+      'INVALID_VALUE',
+      `Invalid value for ${def.key}: an override holds only the fields it changes, as a JSON object like {"field": "value"}.`,
+      { key: def.key },
+    );
+  return { value: raw, warnings: [] };
 }
 
 /** A sensitive value can only be stored encrypted: without a key, refuse before anything is written. */
@@ -92,7 +131,7 @@ export async function rollbackTarget(
   }
   let checked: Checked;
   try {
-    checked = revalidate(def, target.value);
+    checked = storedValue(def, scope, target.value);
   } catch (err) {
     const why = err instanceof UserError ? err.message : String(err);
     throw new UserError(

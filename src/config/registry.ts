@@ -23,6 +23,11 @@ export interface KeyDefinition<T = unknown> extends ValueKind<T> {
    * else. Off unless declared.
    */
   readonly guildSelfService?: boolean;
+  /**
+   * For a JSON object key: an override (env or guild) holds only the fields it changes, and the
+   * value in force is the deep merge of the layers, checked as a whole.
+   */
+  readonly merge?: 'deep';
 }
 
 type Spec<T> = Omit<KeyDefinition<T>, 'sensitive' | 'requiresRestart' | keyof ValueKind<T>> & {
@@ -145,6 +150,8 @@ export function buildRegistry(defs: Record<string, KeyDefinition>): Registry {
   const map = new Map<string, RegisteredKey>();
   for (const [name, def] of Object.entries(defs)) {
     if (!KEY_PATTERN.test(name)) throw new Error(`Registry key ${name} is not UPPER_SNAKE (${KEY_PATTERN})`);
+    if (def.merge === 'deep' && def.type !== 'JSON object')
+      throw new Error(`Registry key ${name}: merge 'deep' needs a jsonObject kind (it is ${def.type})`);
     map.set(name, { ...def, key: name, scopes: def.scopes ?? ['global'] });
   }
   return map;

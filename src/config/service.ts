@@ -21,7 +21,16 @@ import type { EnvOverride } from './env-overrides.js';
 import { entryOf, present, sameValue, shownVersion, snapshotOf } from './present.js';
 import { checkRules, rulesFor, type CrossKeyRule } from './rules.js';
 import { GLOBAL, parseScope, slotId, type Scope } from './scopes.js';
-import { previewOf, requireEncryption, rollbackTarget, unchangedError, type Checked } from './proposals.js';
+import { mergeLayers } from './merge.js';
+import {
+  parsePartial,
+  previewOf,
+  requireEncryption,
+  rollbackTarget,
+  storedValue,
+  unchangedError,
+  type Checked,
+} from './proposals.js';
 import { rotateEncryption, type RotationResult } from './rotate.js';
 import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
 import { ScheduleStore, type ScheduleDoc } from './schedules.js';
@@ -37,7 +46,7 @@ import type {
   WriteOptions,
   WriteSuccess,
 } from './types.js';
-import { checkReason, parseValue, resolveKey, revalidate } from './validate.js';
+import { checkReason, parseValue, resolveKey } from './validate.js';
 import { VersionWriter, type Proposal } from './writer.js';
 
 // Callers import the shared types from the service, as before they had a module of their own.
@@ -203,6 +212,7 @@ export class ConfigService {
     }
     // Overrides exist only for keys that allow them (parseScope refuses the rest).
     const layers = this.values.layersOf(key);
+    if (layers?.merge) return this.values.merged(key, layers, this.environment, at?.guildId);
     if (layers) {
       if (at?.guildId && layers.guild.size) {
         const g = layers.guild.get(at.guildId);
@@ -355,8 +365,9 @@ export class ConfigService {
     ctx: RequestContext = {},
     opts: WriteOptions = {},
   ): Promise<WriteSuccess> {
-    const result = await this.write('set', input, actor, reason, ctx, opts, (def) => {
-      const parsed = parseValue(def, value);
+    const result = await this.write('set', input, actor, reason, ctx, opts, (def, scope) => {
+      const parsed =
+        def.merge === 'deep' && scope !== GLOBAL ? parsePartial(def, value) : parseValue(def, value);
       requireEncryption(def, parsed.value, this.encrypts);
       if (opts.forMs !== undefined) refuseTimedSensitive(def);
       return () => ({ value: parsed.value, warnings: parsed.warnings });
@@ -459,7 +470,7 @@ export class ConfigService {
       {},
       opts,
       (def) => {
-        const checked = revalidate(def, doc.value);
+        const checked = storedValue(def, doc.scope, doc.value);
         return () => ({ value: checked.value, warnings: checked.warnings });
       },
     );
@@ -717,7 +728,10 @@ export class ConfigService {
         if (action === 'unset') {
           if (!cur.unset)
             this.checkRules(def, scope, this.resolveAt(def.key, parentOf(scope, this.environment)));
-        } else if (cur.unset || !sameValue(def, p.value, cur.value)) this.checkRules(def, scope, p.value);
+        } else if (cur.unset || !sameValue(def, p.value, cur.value)) {
+          this.checkMerged(def, scope, p.value);
+          this.checkRules(def, scope, this.mergedAt(def, scope, p.value));
+        }
         return p;
       });
       this.applyRepaired(outcome.repaired);
@@ -850,6 +864,8 @@ export class ConfigService {
 
   /** The value `key` resolves to at `scope` (guild → this process's environment → global → default). */
   private resolveAt(key: string, scope: Scope): unknown {
+    const def = this.registry.get(key);
+    if (def?.merge === 'deep') return this.mergedAt(def, scope);
     const held = (s: Scope) => this.values.held(slotId(key, s));
     if (scope.startsWith('guild:')) {
       const g = held(scope);
@@ -861,6 +877,57 @@ export class ConfigService {
       if (e) return e.value;
     }
     return this.values.value(key);
+  }
+
+  /**
+   * The value of a `merge: 'deep'` key in force at `scope`: the layers from global down to it
+   * merged, with `next` standing in for the value at `scope` itself when given. For any other
+   * key: `next` (or what `scope` resolves to).
+   */
+  private mergedAt(def: RegisteredKey, scope: Scope, next?: unknown): unknown {
+    if (def.merge !== 'deep') return next !== undefined ? next : this.resolveAt(def.key, scope);
+    return this.mergedWith(def, scope, scope, next);
+  }
+
+  /**
+   * For a `merge: 'deep'` key: refuses a value at `scope` that would leave the merged whole
+   * invalid there, or at any more specific scope holding an override that inherits from it.
+   */
+  private checkMerged(def: RegisteredKey, scope: Scope, next: unknown): void {
+    if (def.merge !== 'deep') return;
+    const below = this.values
+      .overridesOf(def.key)
+      .map((o) => o.scope)
+      .filter((s) => inheritsFrom(s, scope, this.environment));
+    for (const at of [scope, ...below]) {
+      const whole = this.mergedWith(def, at, scope, next);
+      const result = def.schema.safeParse(JSON.stringify(whole));
+      if (!result.success) {
+        const why = result.error.issues.map((i) => i.message).join('; ');
+        throw new UserError(
+          'INVALID_VALUE',
+          `${def.key}${at === GLOBAL ? '' : ` at ${at}`} would become ${JSON.stringify(whole)}, which is not allowed: ${why}. Nothing was changed.`,
+          { key: def.key },
+        );
+      }
+    }
+  }
+
+  /**
+   * The merged value of a `merge: 'deep'` key at `at` (global, then its environment, then its
+   * server), with the layer `written` holding `next` instead of what it holds (when `next` is given).
+   */
+  private mergedWith(def: RegisteredKey, at: Scope, written: Scope, next: unknown): unknown {
+    const chain: Scope[] = [GLOBAL];
+    if (at.startsWith('env:')) chain.push(at);
+    if (at.startsWith('guild:')) chain.push(`env:${this.environment}`, at);
+    const value = (s: Scope) =>
+      s === written && next !== undefined
+        ? next
+        : s === GLOBAL
+          ? this.values.value(def.key)
+          : this.values.held(slotId(def.key, s))?.value;
+    return mergeLayers(chain.map(value));
   }
 
   /** The scope a user typed, checked against the key's allowed scopes and ENVIRONMENTS. */
