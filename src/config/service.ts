@@ -53,6 +53,15 @@ import { VersionWriter, type Proposal } from './writer.js';
 export type * from './types.js';
 export { MASK } from './present.js';
 
+/**
+ * Where a value is read for: a server (its guild layer first), and an environment other than
+ * this process's own (a listener asking what another environment now has).
+ */
+export interface ReadAt {
+  guildId?: string | null;
+  environment?: string;
+}
+
 export interface ConfigServiceOptions {
   registry: Registry;
   conn: Connection;
@@ -199,12 +208,13 @@ export class ConfigService {
 
   /**
    * The value in force, from memory: this process's environment override, else the one of its
-   * environment (APP_ENVIRONMENT), of the server when `guildId` is given first, else the global
-   * value, else the default. Never throws for a registered key, even with the database down.
+   * environment (APP_ENVIRONMENT, or `at.environment`), of the server when `at.guildId` is given
+   * first, else the global value, else the default. Never throws for a registered key, even with
+   * the database down.
    */
-  get<K extends ConfigKey>(key: K, at?: { guildId?: string | null }): ConfigValues[K];
-  get(key: string, at?: { guildId?: string | null }): unknown;
-  get(key: string, at?: { guildId?: string | null }): unknown {
+  get<K extends ConfigKey>(key: K, at?: ReadAt): ConfigValues[K];
+  get(key: string, at?: ReadAt): unknown;
+  get(key: string, at?: ReadAt): unknown {
     this.health.warnServingFromMemory();
     if (this.overrides.size) {
       const forced = this.overrides.get(key);
@@ -212,13 +222,14 @@ export class ConfigService {
     }
     // Overrides exist only for keys that allow them (parseScope refuses the rest).
     const layers = this.values.layersOf(key);
-    if (layers?.merge) return this.values.merged(key, layers, this.environment, at?.guildId);
     if (layers) {
+      const environment = at?.environment ?? this.environment;
+      if (layers.merge) return this.values.merged(key, layers, environment, at?.guildId);
       if (at?.guildId && layers.guild.size) {
         const g = layers.guild.get(at.guildId);
         if (g) return g.value;
       }
-      const e = layers.env.get(this.environment);
+      const e = layers.env.get(environment);
       if (e) return e.value;
     }
     const entry = this.values.read(key);

@@ -41,6 +41,9 @@ describe('the scope chain', () => {
       await staging.refresh();
       expect(staging.get('MAX_BATCH_SIZE')).toBe(200);
       expect(staging.get('MAX_BATCH_SIZE', { guildId: GUILD })).toBe(400);
+      // Any process can ask what another environment has now.
+      expect(staging.get('MAX_BATCH_SIZE', { environment: 'production' })).toBe(300);
+      expect(svc.get('MAX_BATCH_SIZE', { environment: 'staging' })).toBe(200);
 
       const view = svc.describe('MAX_BATCH_SIZE', { guildId: GUILD });
       expect(view.display).toBe('400');
@@ -238,5 +241,31 @@ describe('the scope chain', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('an override whose writer died between its version and its current value is completed by repair', async () => {
+    const { db, svc } = await freshService('scopes_repair');
+    // What a writer leaves when it is killed right after inserting the version of a new override.
+    await db.conn.collection('config_versions').insertOne({
+      _id: 'MAX_BATCH_SIZE|env:production@1',
+      key: 'MAX_BATCH_SIZE|env:production',
+      version: 1,
+      value: 250,
+      action: 'set',
+      actor: { id: 'gone', tag: 'gone' },
+      createdAt: new Date(),
+    } as never);
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(100);
+    await svc.refresh();
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(250);
+    const current = await db.conn
+      .collection('system_configs')
+      .findOne({ _id: 'MAX_BATCH_SIZE|env:production' as never });
+    expect(current).toMatchObject({ version: 1, value: 250 });
+    const [row] = await svc.auditLog({ key: 'MAX_BATCH_SIZE', status: 'success', action: 'set' });
+    expect(row).toMatchObject({
+      scope: 'env:production',
+      reason: 'recorded on recovery after an interrupted write',
+    });
   });
 });

@@ -34,6 +34,11 @@ describe('/config with scope', () => {
     const [list] = await s.run('/config list category:ai');
     expect(JSON.stringify(list?.embeds[0]?.fields)).toMatch(/AI_CONFIDENCE_THRESHOLD ✎? ?\(\+2 overrides\)/);
 
+    const versions = await s.complete(
+      '/config rollback setting:AI_CONFIDENCE_THRESHOLD scope:env:production version:',
+    );
+    expect(versions.map((c) => c.value)).toEqual([1]);
+    expect(versions[0]?.name).toMatch(/^v1 · set · 0\.8 · /);
     const choices = await s.complete('/config set setting:AI_CONFIDENCE_THRESHOLD scope:');
     expect(choices.map((c) => c.value)).toEqual(['global', 'env:production', `guild:${HOME_GUILD}`]);
     expect(choices.map((c) => c.name)).toContain('env:production (has an override)');

@@ -35,7 +35,9 @@ async function versionChoices(
   if (!setting) return [];
   try {
     const def = ctx.config.definition(setting);
-    const rows = await ctx.config.history(def.key, { limit: MAX_CHOICES });
+    // The versions of the scope being rolled back (a server outside the allowlist: its own).
+    const scope = i.options.getString('scope') ?? ctx.access.ownScope(i);
+    const rows = await ctx.config.history(def.key, { limit: MAX_CHOICES, scope });
     return rows
       .filter((v) => String(v.version).startsWith(typed.trim()))
       .map((v) => ({
