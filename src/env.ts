@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { parseEncryptionKey } from './config/codec.js';
 import { parseOverrides, type EnvOverride } from './config/env-overrides.js';
 import { registry } from './config/registry.js';
-import { ENVIRONMENT_NAME } from './config/scopes.js';
-import { distance } from 'fastest-levenshtein';
+import { ENVIRONMENT_NAME, nearestEnvironment } from './config/scopes.js';
 
 type Ctx = z.core.$RefinementCtx<string | undefined>;
 
@@ -228,9 +227,7 @@ const envSchema = z
     }
     const appEnvironment = e.APP_ENVIRONMENT ?? e.ENVIRONMENTS[0] ?? 'production';
     if (!e.ENVIRONMENTS.includes(appEnvironment)) {
-      const near = e.ENVIRONMENTS.find(
-        (n) => distance(n, appEnvironment) <= Math.max(2, Math.floor(n.length / 3)),
-      );
+      const near = nearestEnvironment(e.ENVIRONMENTS, appEnvironment);
       ctx.addIssue({
         code: 'custom',
         path: ['APP_ENVIRONMENT'],

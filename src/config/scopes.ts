@@ -62,12 +62,10 @@ export function parseScope(
   if (kind === 'env') {
     const env = name.toLowerCase();
     if (!opts.environments.includes(env)) {
-      const near = opts.environments.filter(
-        (e) => distance(e, env) <= Math.max(2, Math.floor(env.length / 3)),
-      );
+      const near = nearestEnvironment(opts.environments, env);
       throw new UserError(
         'INVALID_VALUE',
-        `"${preview(name)}" is not a declared environment (ENVIRONMENTS: ${opts.environments.join(', ')}).${near.length ? ` Did you mean env:${near[0]}?` : ''}`,
+        `"${preview(name)}" is not a declared environment (ENVIRONMENTS: ${opts.environments.join(', ')}).${near ? ` Did you mean env:${near}?` : ''}`,
         { key: opts.key },
       );
     }
@@ -78,6 +76,14 @@ export function parseScope(
       key: opts.key,
     });
   return checkAllowed(`guild:${name}`, opts);
+}
+
+/** The declared environment `typed` most likely means: one it abbreviates, or one a typo away. */
+export function nearestEnvironment(environments: readonly string[], typed: string): string | undefined {
+  return (
+    environments.find((e) => typed.length >= 2 && e.startsWith(typed)) ??
+    environments.find((e) => distance(e, typed) <= Math.max(2, Math.floor(typed.length / 3)))
+  );
 }
 
 function checkAllowed(scope: Scope, opts: { key: string; allowed: readonly ScopeKind[] }): Scope {

@@ -83,6 +83,11 @@ describe('the scope chain', () => {
       ),
     });
     await expect(
+      svc.set('MAX_BATCH_SIZE', '5', admin, undefined, {}, { scope: 'env:prod' }),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(/"prod" is not a declared environment .* Did you mean env:production\?/),
+    });
+    await expect(
       svc.set('MAX_BATCH_SIZE', '5', admin, undefined, {}, { scope: 'guild:12' }),
     ).rejects.toMatchObject({
       message: expect.stringMatching(/not a Discord server id/),
@@ -94,7 +99,7 @@ describe('the scope chain', () => {
     });
     expect(svc.overrideScopes('MAX_BATCH_SIZE')).toEqual([]);
     const failed = await svc.auditLog({ status: 'failed' });
-    expect(failed).toHaveLength(5);
+    expect(failed).toHaveLength(6);
   });
 
   it('a reset at an override scope unsets it (history stays complete) and a rollback brings it back', async () => {
