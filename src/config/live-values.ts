@@ -173,6 +173,9 @@ export class LiveValues {
       }
     }
     for (const doc of docs) this.fromCopy.delete(doc.key);
+    // An override only the copy knows (the database was restored from an older backup, say): the
+    // database is the truth, so it is dropped, announced, and the key inherits again.
+    if (overrule) for (const slot of [...this.fromCopy]) this.dropCopiedOverride(slot);
     this.loaded = true;
     this.cache.markRefreshed();
   }
@@ -221,6 +224,29 @@ export class LiveValues {
     const layer = scope.startsWith('env:') ? l.env : l.guild;
     if (entry.unset) layer.delete(name);
     else layer.set(name, entry);
+  }
+
+  private dropCopiedOverride(slot: string): void {
+    const { key, scope } = splitSlot(slot);
+    const def = this.registry.get(key);
+    const held = this.cache.peek(slot);
+    this.fromCopy.delete(slot);
+    if (scope === GLOBAL || !def || !held || held.unset) return;
+    logger.warn(
+      `${slot}: the last-known-good copy had v${held.version} but the database has no such override; dropping it`,
+    );
+    const entry: CacheEntry = { ...held, value: null, version: 0, unset: true };
+    this.cache.replace(slot, entry);
+    this.index(slot, entry);
+    this.events.emit({
+      key,
+      scope,
+      oldValue: held.value,
+      newValue: null,
+      version: 0,
+      action: 'unset',
+      actor: held.updatedBy,
+    });
   }
 
   /** Writes the last-known-good copy soon (bursts of changes are written once). */

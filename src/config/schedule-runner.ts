@@ -1,8 +1,10 @@
 import type { Connection } from 'mongoose';
+import { isUnavailableError } from '../db/connection.js';
 import { LeaseTable } from '../db/lease.js';
 import { isUserError } from '../errors.js';
 import { errorDetail, logger } from '../logger.js';
 import type { ScheduleDoc } from './schedules.js';
+import { slotId } from './scopes.js';
 import type { ConfigService } from './service.js';
 
 export interface ScheduleRunnerOptions {
@@ -56,14 +58,25 @@ export class ScheduleRunner {
     await this.ticking;
   }
 
-  /** Runs every due change once (tests call it directly). */
+  /**
+   * Runs every due change once (tests call it directly). One change that cannot be carried out
+   * is recorded as such and never holds up the others; only an unreachable database stops the
+   * round (it is tried again, with backoff).
+   */
   async tick(): Promise<number> {
     if (!this.indexed) {
       await this.leases.ensureIndexes();
       this.indexed = true;
     }
     let done = 0;
-    for (const doc of await this.config.schedules.due(new Date())) if (await this.runOne(doc)) done++;
+    for (const doc of await this.config.schedules.due(new Date())) {
+      try {
+        if (await this.runOne(doc)) done++;
+      } catch (err) {
+        if (isUnavailableError(err) || (isUserError(err) && err.code === 'UNAVAILABLE')) throw err;
+        logger.error(`${describe(doc)} failed`, errorDetail(err));
+      }
+    }
     return done;
   }
 
@@ -90,13 +103,43 @@ export class ScheduleRunner {
     }
   }
 
-  /** Takes the change's lease and carries it out; false when another process has it. */
+  /**
+   * Takes the change's lease, claims it (a cancel is refused from then on) and carries it out;
+   * false when another process has it, or it was cancelled meanwhile. A change left running by a
+   * holder that died is taken over with its lease.
+   */
   private async runOne(doc: ScheduleDoc): Promise<boolean> {
-    const claim = await this.leases.acquire(`schedule:${doc._id}`, this.opts.holder, { key: doc.key });
+    // `again`: a change still running after its last lease ended (its holder could not record the
+    // outcome) is taken again; the document's own status decides what is left to do.
+    const claim = await this.leases.acquire(
+      `schedule:${doc._id}`,
+      this.opts.holder,
+      { key: doc.key },
+      { again: true },
+    );
     if (claim.kind !== 'acquired') return false;
     const lease = claim.lease;
     try {
-      const [status, outcome] = await this.carryOut(doc);
+      const fresh = await this.config.schedules.get(doc._id);
+      const mine =
+        fresh?.status === 'running' ||
+        (fresh?.status === 'pending' && (await this.config.schedules.claim(doc._id, this.opts.holder)));
+      if (!fresh || !mine) {
+        await lease.finish('completed');
+        return false;
+      }
+      let status: 'done' | 'skipped' | 'conflicted';
+      let outcome: string;
+      try {
+        [status, outcome] = await this.carryOut(fresh);
+      } catch (err) {
+        if (isUnavailableError(err) || (isUserError(err) && err.code === 'UNAVAILABLE')) throw err;
+        // A change that cannot be carried out (a key no longer declared, a bug): say so, once.
+        [status, outcome] = [
+          'conflicted',
+          `could not be applied: ${err instanceof Error ? err.message : String(err)}`,
+        ];
+      }
       await this.config.schedules.finish(doc._id, status, outcome);
       await lease.finish('completed');
       logger.info(`${describe(doc)}: ${outcome}`);
@@ -110,9 +153,17 @@ export class ScheduleRunner {
 
   private async carryOut(doc: ScheduleDoc): Promise<['done' | 'skipped' | 'conflicted', string]> {
     // A holder that died after applying the change but before recording it: the change is there.
-    if (await this.alreadyApplied(doc)) return ['done', 'applied (recorded after a take-over)'];
+    if (await this.alreadyApplied(doc)) {
+      await this.config.ensureExpiryOf(doc);
+      return ['done', 'applied (recorded after a take-over)'];
+    }
     try {
       const r = await this.config.applySchedule(doc);
+      if (doc.kind === 'apply' && doc.thenForMs !== undefined && !r.until)
+        return [
+          'conflicted',
+          `applied as v${r.version}, but its expiry could not be planned: it stays until changed`,
+        ];
       return ['done', `applied as v${r.version}`];
     } catch (err) {
       if (!isUserError(err) || err.code === 'UNAVAILABLE') throw err;
@@ -127,13 +178,15 @@ export class ScheduleRunner {
               'conflicted',
               `conflicted: ${doc.key} was changed at ${doc.scope} after the change was scheduled (v${doc.baseVersion})`,
             ];
-      return ['conflicted', `refused by today's rules: ${err.message}`];
+      if (err.code === 'INVALID_VALUE' || err.code === 'RULE_VIOLATION' || err.code === 'ENCRYPTION_REQUIRED')
+        return ['conflicted', `refused by today's rules: ${err.message}`];
+      return ['conflicted', `could not be applied: ${err.message}`];
     }
   }
 
   private async alreadyApplied(doc: ScheduleDoc): Promise<boolean> {
-    const rows = await this.config.history(doc.key, { scope: doc.scope, after: doc.baseVersion, limit: 1 });
-    return rows.some((v) => v.version === doc.baseVersion + 1 && v.actor.id === `schedule:${doc._id}`);
+    const next = await this.config.storedVersion(slotId(doc.key, doc.scope), doc.baseVersion + 1);
+    return next?.actor.id === `schedule:${doc._id}`;
   }
 }
 

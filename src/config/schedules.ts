@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { insertIfAbsent } from '../db/connection.js';
 import type { Actor } from './models.js';
 import type { Scope } from './scopes.js';
 
@@ -9,7 +10,8 @@ import type { Scope } from './scopes.js';
  * module owns that collection. Who runs a due change, once, is ScheduleRunner's business.
  */
 export type ScheduleKind = 'expire' | 'apply';
-export type ScheduleStatus = 'pending' | 'done' | 'skipped' | 'conflicted' | 'cancelled';
+/** `running`: a runner claimed it (under its lease); a cancel is refused from then on. */
+export type ScheduleStatus = 'pending' | 'running' | 'done' | 'skipped' | 'conflicted' | 'cancelled';
 
 export interface ScheduleDoc {
   _id: string;
@@ -36,6 +38,9 @@ export interface ScheduleDoc {
   doneAt?: Date;
   /** What happened, in words (done, skipped, conflicted, cancelled). */
   outcome?: string;
+  /** The runner that claimed it. */
+  holder?: string;
+  claimedAt?: Date;
 }
 
 export class ScheduleStore {
@@ -55,14 +60,22 @@ export class ScheduleStore {
     await this.collection().insertOne(doc);
   }
 
+  /** Adds a change under an id derived from what planned it, once (a re-run plans nothing twice). */
+  async addOnce(doc: ScheduleDoc): Promise<boolean> {
+    return insertIfAbsent(this.collection(), doc);
+  }
+
   async get(id: string): Promise<ScheduleDoc | undefined> {
     return (await this.collection().findOne({ _id: id })) ?? undefined;
   }
 
-  /** Pending changes due at `now`, oldest first. */
+  /**
+   * Changes due at `now`, oldest first: pending ones, and running ones (a runner that died holding
+   * one leaves it running; its lease says whether it is still held).
+   */
   async due(now: Date, limit = 50): Promise<ScheduleDoc[]> {
     return this.collection()
-      .find({ status: 'pending', runAt: { $lte: now } })
+      .find({ status: { $in: ['pending', 'running'] }, runAt: { $lte: now } })
       .sort({ runAt: 1 })
       .limit(limit)
       .toArray();
@@ -77,11 +90,33 @@ export class ScheduleStore {
       .toArray();
   }
 
-  /** Ends a pending change with its outcome; false when it was not pending any more. */
-  async finish(id: string, status: Exclude<ScheduleStatus, 'pending'>, outcome: string): Promise<boolean> {
+  /** Claims a pending change for `holder`; false when it is not pending (cancelled, claimed). */
+  async claim(id: string, holder: string): Promise<boolean> {
     const res = await this.collection().updateOne(
       { _id: id, status: 'pending' },
+      { $set: { status: 'running', holder, claimedAt: new Date() } },
+    );
+    return res.matchedCount === 1;
+  }
+
+  /** Ends a claimed change with its outcome; false when it was not running. */
+  async finish(
+    id: string,
+    status: Exclude<ScheduleStatus, 'pending' | 'running' | 'cancelled'>,
+    outcome: string,
+  ): Promise<boolean> {
+    const res = await this.collection().updateOne(
+      { _id: id, status: 'running' },
       { $set: { status, outcome, doneAt: new Date() } },
+    );
+    return res.matchedCount === 1;
+  }
+
+  /** Cancels a change that no runner has claimed; false otherwise. */
+  async cancel(id: string, outcome: string): Promise<boolean> {
+    const res = await this.collection().updateOne(
+      { _id: id, status: 'pending' },
+      { $set: { status: 'cancelled', outcome, doneAt: new Date() } },
     );
     return res.matchedCount === 1;
   }

@@ -408,7 +408,8 @@ export class ConfigService {
       key = def.key;
       scope = this.scopeOf(def, opts.scope);
       refuseTimedSensitive(def);
-      const parsed = parseValue(def, value);
+      const parsed =
+        def.merge === 'deep' && scope !== GLOBAL ? parsePartial(def, value) : parseValue(def, value);
       if (at.getTime() <= Date.now())
         throw new UserError(
           'INVALID_VALUE',
@@ -486,17 +487,21 @@ export class ConfigService {
       },
     );
     if (doc.kind === 'apply' && doc.thenForMs !== undefined)
-      return this.expireLater(result, doc.thenForMs, doc.createdBy, doc.reason);
+      return this.expireLater(result, doc.thenForMs, doc.createdBy, doc.reason, `${doc._id}-expiry`);
     return result;
   }
 
   /** Cancels a pending change; audited. Throws when it is not pending any more. */
   async cancelSchedule(id: string, actor: Actor, ctx: RequestContext = {}): Promise<ScheduleDoc> {
     const doc = await this.health.guard('read', () => this.schedules.get(id), READ_UNAVAILABLE);
-    if (!doc || !(await this.schedules.finish(id, 'cancelled', `cancelled by ${actor.tag}`))) {
+    const cancelled =
+      doc &&
+      (await this.health.guard('cancel', () => this.schedules.cancel(id, `cancelled by ${actor.tag}`)));
+    if (!doc || !cancelled) {
+      const why = doc?.status === 'running' ? 'is being applied right now' : 'is no longer pending';
       throw new UserError(
         'VERSION_NOT_FOUND',
-        `That change${doc ? ` (${doc.key}, ${doc.status})` : ''} is no longer pending; nothing was cancelled.`,
+        `That change${doc ? ` (${doc.key}, ${doc.status})` : ''} ${why}; nothing was cancelled.`,
         { key: doc?.key ?? '*' },
       );
     }
@@ -510,6 +515,40 @@ export class ConfigService {
       ...ctx,
     });
     return doc;
+  }
+
+  /** A stored version of a slot, read without checking the key or scope against today's registry. */
+  async storedVersion(slot: string, version: number): Promise<ConfigVersionDoc | undefined> {
+    return (
+      (await this.health.guard('read', () => this.store.version(slot, version), READ_UNAVAILABLE)) ??
+      undefined
+    );
+  }
+
+  /**
+   * For a scheduled change with `for:` that a runner applied and died before recording: plans its
+   * expiry from the stored versions, unless it exists already (its id derives from the change).
+   */
+  async ensureExpiryOf(doc: ScheduleDoc): Promise<void> {
+    if (doc.kind !== 'apply' || doc.thenForMs === undefined) return;
+    const slot = slotId(doc.key, doc.scope);
+    const applied = await this.storedVersion(slot, doc.baseVersion + 1);
+    if (!applied) return;
+    const before = doc.baseVersion > 0 ? await this.storedVersion(slot, doc.baseVersion) : undefined;
+    const unset = doc.scope !== GLOBAL && (!before || before.action === 'unset');
+    await this.schedules.addOnce({
+      _id: `${doc._id}-expiry`,
+      key: doc.key,
+      scope: doc.scope,
+      kind: 'expire',
+      runAt: new Date(applied.createdAt.getTime() + doc.thenForMs),
+      ...(unset ? { unset: true } : { value: before?.value }),
+      baseVersion: applied.version,
+      status: 'pending',
+      createdBy: doc.createdBy,
+      ...(doc.reason ? { reason: doc.reason } : {}),
+      createdAt: new Date(),
+    });
   }
 
   /** Pending changes (temporary values ending, scheduled changes), soonest first. */
@@ -618,23 +657,44 @@ export class ConfigService {
   }
 
   /** Plans the expiry of a value just committed; says so in the result (or why not). */
+  /**
+   * Plans the expiry of a value just committed and says so in the result (or why not). A value
+   * that replaces another temporary one restores what that one would have restored, and takes
+   * its place: otherwise the first expiry, finding the key moved, would leave the second value
+   * for good. `id` makes the plan idempotent (a scheduled change planning its own expiry).
+   */
   private async expireLater(
     result: WriteSuccess,
     forMs: number,
     actor: Actor,
     reason?: string,
+    id: string = ScheduleStore.newId(),
   ): Promise<WriteSuccess> {
     const def = resolveKey(this.registry, result.key);
     const at = new Date(Date.now() + forMs);
-    const unset = result.scope !== GLOBAL && result.oldValue === undefined;
+    let restore: { unset: true } | { value: unknown } =
+      result.scope !== GLOBAL && result.oldValue === undefined ? { unset: true } : { value: result.oldValue };
     try {
-      await this.schedules.add({
-        _id: ScheduleStore.newId(),
+      const earlier = (await this.schedules.pending(result.key)).filter(
+        (d) => d.kind === 'expire' && d.scope === result.scope && d.status === 'pending',
+      );
+      for (const e of earlier) {
+        if (
+          !(await this.schedules.cancel(
+            e._id,
+            `replaced by the temporary value of v${result.version} (${id})`,
+          ))
+        )
+          continue;
+        restore = e.unset ? { unset: true } : { value: e.value };
+      }
+      await this.schedules.addOnce({
+        _id: id,
         key: result.key,
         scope: result.scope,
         kind: 'expire',
         runAt: at,
-        ...(unset ? { unset: true } : { value: result.oldValue }),
+        ...restore,
         baseVersion: result.version,
         status: 'pending',
         createdBy: actor,
@@ -651,9 +711,10 @@ export class ConfigService {
         ],
       };
     }
-    const then = unset
-      ? `inherits (${present(def, this.resolveAt(def.key, parentOf(result.scope, this.environment)))})`
-      : present(def, result.oldValue);
+    const then =
+      'unset' in restore
+        ? `inherits (${present(def, this.resolveAt(def.key, parentOf(result.scope, this.environment)))})`
+        : present(def, restore.value);
     return { ...result, until: { at, then } };
   }
 
@@ -831,7 +892,9 @@ export class ConfigService {
     const error = this.userErrorOf(err, row.key, action);
     // A commit may have completed others' interrupted writes before it gave up: bring them in.
     if (!error || error.code === 'CONFLICT')
-      void this.catchUp(row.key).catch((e: unknown) => this.health.noteFailure('catch-up', e));
+      void this.catchUp(slotId(row.key, (row.scope ?? GLOBAL) as Scope)).catch((e: unknown) =>
+        this.health.noteFailure('catch-up', e),
+      );
     const audit: AuditRow = {
       ...row,
       action,

@@ -106,16 +106,20 @@ describe('temporary values (for:)', () => {
     const other = new ConfigService({ registry, conn: db.conn });
     await other.init();
     onTestFinished(() => other.close());
+    // Four temporary values in a row: each takes over the expiry of the one before, so the last
+    // one to end restores the value from before the first.
     for (let i = 0; i < 4; i++)
       await svc.set('MAX_BATCH_SIZE', String(300 + i), admin, undefined, {}, { forMs: HOUR });
+    expect((await svc.pendingChanges('MAX_BATCH_SIZE')).map((d) => d.value)).toEqual([100]);
     await makeDue(svc);
     const [a, b] = await Promise.all([runner(svc, 'a').tick(), runner(other, 'b').tick()]);
-    expect(a + b).toBe(4);
-    // Each expiry but the last found the key moved on (a later temporary value): only one restores.
+    expect(a + b).toBe(1);
+    await svc.refresh(); // whichever process ran it
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(100);
     const expires = (await actions(svc, 'MAX_BATCH_SIZE')).filter((x) => x.includes(':expire:'));
-    expect(expires).toHaveLength(1);
+    expect(expires).toEqual(['6:expire:100']);
     const docs = await db.conn.collection('config_schedules').find({}).toArray();
-    expect(docs.map((d) => d.status).sort()).toEqual(['done', 'skipped', 'skipped', 'skipped']);
+    expect(docs.map((d) => d.status).sort()).toEqual(['cancelled', 'cancelled', 'cancelled', 'done']);
 
     // A holder that applied a change and died before recording it: the next one records it, once.
     await svc.set('IMMEDIATE_EXPORT_BUFFER', '45', admin, undefined, {}, { forMs: HOUR });
@@ -199,5 +203,74 @@ describe('scheduled changes (at:)', () => {
     expect(await runner(svc).tick()).toBe(0);
     expect(svc.get('LOG_LEVEL')).toBe('info');
     expect(await svc.auditLog({ action: 'cancel' })).toHaveLength(1);
+  });
+
+  it('a change a runner has claimed can no longer be cancelled: it is being applied', async () => {
+    const { svc } = await freshService('sched_claimed');
+    const planned = await svc.scheduleSet('LOG_LEVEL', 'debug', new Date(Date.now() + HOUR), admin);
+    expect(await svc.schedules.claim(planned.id, 'someone')).toBe(true);
+    await expect(svc.cancelSchedule(planned.id, admin)).rejects.toMatchObject({
+      message: expect.stringMatching(/is being applied right now; nothing was cancelled/),
+    });
+  });
+
+  it('a change that cannot be carried out is recorded once and holds up none after it', async () => {
+    const { svc } = await freshService('sched_stuck');
+    const alerts: string[] = [];
+    // A change of a key this registry no longer declares, due first.
+    await svc.conn.collection('config_schedules').insertOne({
+      _id: 'gone-key',
+      key: 'REMOVED_KEY',
+      scope: 'global',
+      kind: 'apply',
+      runAt: new Date(Date.now() - 60_000),
+      value: 1,
+      baseVersion: 1,
+      status: 'pending',
+      createdBy: admin,
+      createdAt: new Date(),
+    } as never);
+    await svc.scheduleSet('LOG_LEVEL', 'warn', new Date(Date.now() + HOUR), admin);
+    await makeDue(svc);
+    expect(await runner(svc, 'r', alerts).tick()).toBe(2);
+    expect(svc.get('LOG_LEVEL')).toBe('warn');
+    expect(await svc.schedules.get('gone-key')).toMatchObject({
+      status: 'conflicted',
+      outcome: expect.stringMatching(/^could not be applied: Unknown setting REMOVED_KEY/),
+    });
+    expect(alerts).toHaveLength(1);
+  });
+
+  it('a scheduled change with for: applied by a holder that died still gets its expiry, once', async () => {
+    const { svc } = await freshService('sched_expiry_takeover');
+    const planned = await svc.scheduleSet(
+      'MAX_BATCH_SIZE',
+      '400',
+      new Date(Date.now() + HOUR),
+      admin,
+      undefined,
+      {},
+      { forMs: HOUR },
+    );
+    await makeDue(svc);
+    const doc = await svc.schedules.get(planned.id);
+    // The holder applies the version, then dies before planning the expiry or recording anything.
+    await svc.schedules.claim(planned.id, 'dead');
+    await svc.conn
+      .collection('config_schedules')
+      .updateOne({ _id: planned.id } as never, { $set: { status: 'pending' } });
+    await svc.conn.collection('config_versions').insertOne({
+      _id: 'MAX_BATCH_SIZE@2',
+      key: 'MAX_BATCH_SIZE',
+      version: 2,
+      value: 400,
+      action: 'scheduled',
+      actor: { id: `schedule:${planned.id}`, tag: 'scheduled change' },
+      createdAt: new Date(),
+    } as never);
+    await runner(svc).tick();
+    expect((await svc.schedules.get(planned.id))?.outcome).toBe('applied (recorded after a take-over)');
+    const expiry = await svc.schedules.get(`${doc!._id}-expiry`);
+    expect(expiry).toMatchObject({ kind: 'expire', value: 100, baseVersion: 2, status: 'pending' });
   });
 });

@@ -273,4 +273,37 @@ describe('the scope chain', () => {
       reason: 'recorded on recovery after an interrupted write',
     });
   });
+
+  it('an override only a last-known-good copy knows is dropped, announced, once the database answers', async () => {
+    const db = await openTestDb('scopes_copy');
+    const svc = new ConfigService({ registry, conn: db.conn });
+    try {
+      const who = { id: 'old', tag: 'old' };
+      await svc.startFromCopy(
+        {
+          writtenAt: new Date(),
+          entries: new Map([
+            ['MAX_BATCH_SIZE', { value: 200, version: 2, updatedBy: who, updatedAt: new Date() }],
+            [
+              'MAX_BATCH_SIZE|env:production',
+              { value: 700, version: 3, updatedBy: who, updatedAt: new Date() },
+            ],
+          ]),
+        },
+        'test: no database yet',
+      );
+      expect(svc.get('MAX_BATCH_SIZE')).toBe(700);
+      const heard: ConfigChange[] = [];
+      svc.subscribe(['MAX_BATCH_SIZE'], (c) => void heard.push(c));
+      await svc.attach(); // the database holds no override (and the seeded global default)
+      expect(svc.get('MAX_BATCH_SIZE')).toBe(100);
+      expect(heard.map((c) => [c.scope, c.action])).toContainEqual(['env:production', 'unset']);
+      // And a new override there starts at version 1, and is served.
+      await svc.set('MAX_BATCH_SIZE', '300', admin, undefined, {}, { scope: 'env:production' });
+      expect(svc.get('MAX_BATCH_SIZE')).toBe(300);
+    } finally {
+      await svc.close();
+      await db.drop();
+    }
+  });
 });

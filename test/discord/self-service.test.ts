@@ -40,8 +40,14 @@ describe('guild self-service', () => {
     expect(svc.get('AI_CONFIDENCE_THRESHOLD', { guildId: OTHER_GUILD })).toBe(0.7);
     expect(svc.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.85);
 
+    // A plan of the home server's admins is not shown to another server.
+    await svc.scheduleSet('AI_CONFIDENCE_THRESHOLD', '0.95', new Date(Date.now() + 3_600_000), {
+      id: '100000000000000001',
+      tag: 'admin',
+    });
     const [view] = await foreign.run('/config view setting:AI_CONFIDENCE_THRESHOLD');
     expect(displayed(view?.embeds[0]?.title)).toBe(`AI_CONFIDENCE_THRESHOLD · guild:${OTHER_GUILD}`);
+    expect(view?.embeds[0]?.fields?.map((x) => x.name)).not.toContain('Pending');
 
     for (const scope of ['global', 'env:production', `guild:${HOME_GUILD}`]) {
       const replies = await foreign.run(

@@ -8,6 +8,7 @@ import {
 } from 'discord.js';
 import { formatDuration } from '../../config/kinds.js';
 import { present } from '../../config/present.js';
+import type { RegisteredKey } from '../../config/registry.js';
 import type { ScheduleDoc } from '../../config/schedules.js';
 import type { ConfigService } from '../../config/service.js';
 import { actorOf, contextOf } from '../access.js';
@@ -20,7 +21,16 @@ const MAX_SHOWN = 20;
 
 /** What a pending change will do, in one line of Discord markdown (what users typed is escaped). */
 export function describePending(config: ConfigService, doc: ScheduleDoc): string {
-  const def = config.definition(doc.key);
+  let def: RegisteredKey;
+  try {
+    def = config.definition(doc.key);
+  } catch {
+    // A key no longer declared: still listed (and cancellable), its value shown as stored.
+    return safe(
+      `${doc.key} at ${doc.scope}: ${doc.kind} at ${doc.runAt.toISOString()} (this key is no longer declared)`,
+      500,
+    );
+  }
   const head = safe(`${doc.key}${doc.scope === 'global' ? '' : ` at ${doc.scope}`}`, 200);
   const value = (v: unknown) => safe(present(def, v), 300);
   if (doc.kind === 'expire')

@@ -20,19 +20,20 @@ export async function view(i: ChatInputCommandInteraction, ctx: CommandContext):
     scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
     guildId: i.guildId,
   });
-  await reply(i, { embeds: [viewEmbed(entry, await pendingLines(ctx, entry.key))] });
+  await reply(i, { embeds: [viewEmbed(entry, await pendingLines(ctx, entry.key, ctx.access.ownScope(i)))] });
 }
 
 /**
  * The changes waiting for a key, for /config view, which answers from memory without deferring:
  * so this read gets a second at most, and the view shows without it when the database is slow.
  */
-async function pendingLines(ctx: CommandContext, key: string): Promise<string[]> {
+async function pendingLines(ctx: CommandContext, key: string, onlyScope: string | null): Promise<string[]> {
   const docs = await Promise.race([
     ctx.config.pendingChanges(key).catch(() => []),
     sleep(1000, [], { ref: false }),
   ]);
-  return docs.map((d) => describePending(ctx.config, d));
+  // A server managing its own value (self-service) sees its own plans, not other servers'.
+  return docs.filter((d) => !onlyScope || d.scope === onlyScope).map((d) => describePending(ctx.config, d));
 }
 
 export async function history(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
