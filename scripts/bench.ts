@@ -235,6 +235,8 @@ async function main(): Promise<void> {
   result.propagation_ms_p50 = pct(propagation, 50);
   result.propagation_ms_p99 = pct(propagation, 99);
   result.poll_interval_ms = e.CONFIG_POLL_INTERVAL_MS;
+  // The load polling puts on the database: one lookup by _id of the change marker per interval.
+  result.poll_queries_per_s_per_process = 1000 / e.CONFIG_POLL_INTERVAL_MS;
 
   const versions = quick ? 10_000 : 100_000;
   say(`history page of one key with ${versions} versions (inserting) ...`);

@@ -184,7 +184,7 @@ const envSchema = z
     /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
     CONFIRM_TIMEOUT_MS: withDefault(wholeNumber(1000, 600_000, 'milliseconds'), 60_000),
     /** How often each process checks for changes made by other processes (when change streams are unavailable). */
-    CONFIG_POLL_INTERVAL_MS: withDefault(wholeNumber(50, 60_000, 'milliseconds'), 500),
+    CONFIG_POLL_INTERVAL_MS: withDefault(wholeNumber(50, 60_000, 'milliseconds'), 100),
     /** Where the daily export writes its files (one folder per date). */
     EXPORT_DIR: withDefault(anyText, './exports'),
     /** Channel that receives the daily export summary with its files. Unset: no post. */
