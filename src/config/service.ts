@@ -8,6 +8,7 @@ import { encryptingCodec, keyId, type ValueCodec } from './codec.js';
 import type { ConfigListener } from './events.js';
 import { LastKnownGood, type LastKnownCopy } from './last-known-good.js';
 import { LiveValues } from './live-values.js';
+import { inheritsFrom, parentOf, Resolution } from './resolution.js';
 import {
   bindModels,
   ensureIndexes,
@@ -21,7 +22,6 @@ import type { EnvOverride } from './env-overrides.js';
 import { entryOf, present, sameValue, shownVersion, snapshotOf } from './present.js';
 import { checkRules, rulesFor, type CrossKeyRule } from './rules.js';
 import { GLOBAL, parseScope, slotId, type Scope } from './scopes.js';
-import { mergeLayers } from './merge.js';
 import {
   parsePartial,
   previewOf,
@@ -37,7 +37,6 @@ import { ScheduleStore, type ScheduleDoc } from './schedules.js';
 import { ConfigStore, type AuditFilter } from './store.js';
 import type {
   ConfigEntry,
-  Layer,
   Preview,
   RequestContext,
   ScheduledChange,
@@ -102,6 +101,7 @@ export class ConfigService {
   /** Temporary values' expiries and scheduled changes (see schedules.ts, ScheduleRunner). */
   readonly schedules: ScheduleStore;
   private readonly values: LiveValues;
+  private readonly resolution: Resolution;
   private readonly store: ConfigStore;
   private readonly writer: VersionWriter;
   private readonly copy: LastKnownGood | undefined;
@@ -143,6 +143,7 @@ export class ConfigService {
       ? new LastKnownGood(opts.files.lastKnownGood, opts.files.database, this.codec)
       : undefined;
     this.values = new LiveValues(this.registry, this.store, this.copy);
+    this.resolution = new Resolution(this.values, this.registry, this.environment);
     this.writer = new VersionWriter(this.store, this.registry, { retries: opts.writeRetries ?? 8 });
     this.detach.push(this.health.onAvailable(() => this.recover()));
     this.detach.push(this.health.follow(this.conn, () => this.attached));
@@ -622,7 +623,7 @@ export class ConfigService {
         return preview;
       }
       // Removing an override: what the key would inherit from the layer below.
-      const inherited = this.resolveAt(def.key, parentOf(scope, this.environment));
+      const inherited = this.resolution.at(def.key, parentOf(scope, this.environment));
       const preview = previewOf(
         def,
         'unset',
@@ -713,7 +714,7 @@ export class ConfigService {
     }
     const then =
       'unset' in restore
-        ? `inherits (${present(def, this.resolveAt(def.key, parentOf(result.scope, this.environment)))})`
+        ? `inherits (${present(def, this.resolution.at(def.key, parentOf(result.scope, this.environment)))})`
         : present(def, restore.value);
     return { ...result, until: { at, then } };
   }
@@ -799,10 +800,10 @@ export class ConfigService {
         // other keys hold: the writer says so instead.
         if (action === 'unset') {
           if (!cur.unset)
-            this.checkRules(def, scope, this.resolveAt(def.key, parentOf(scope, this.environment)));
+            this.checkRules(def, scope, this.resolution.at(def.key, parentOf(scope, this.environment)));
         } else if (cur.unset || !sameValue(def, p.value, cur.value)) {
-          this.checkMerged(def, scope, p.value);
-          this.checkRules(def, scope, this.mergedAt(def, scope, p.value));
+          this.resolution.checkMerged(def, scope, p.value);
+          this.checkRules(def, scope, this.resolution.merged(def, scope, p.value));
         }
         return p;
       });
@@ -818,7 +819,7 @@ export class ConfigService {
         version: outcome.version.version,
         value:
           action === 'unset'
-            ? this.resolveAt(def.key, parentOf(scope, this.environment))
+            ? this.resolution.at(def.key, parentOf(scope, this.environment))
             : outcome.version.value,
         oldValue: outcome.previous.unset ? undefined : outcome.previous.value,
         oldVersion: outcome.previous.version,
@@ -933,75 +934,7 @@ export class ConfigService {
             affected.add(o.scope);
     }
     for (const at of affected)
-      checkRules(this.registry, this.rules, def.key, next, (k) => this.resolveAt(k, at), at);
-  }
-
-  /** The value `key` resolves to at `scope` (guild → this process's environment → global → default). */
-  private resolveAt(key: string, scope: Scope): unknown {
-    const def = this.registry.get(key);
-    if (def?.merge === 'deep') return this.mergedAt(def, scope);
-    const held = (s: Scope) => this.values.held(slotId(key, s));
-    if (scope.startsWith('guild:')) {
-      const g = held(scope);
-      if (g) return g.value;
-      scope = `env:${this.environment}`;
-    }
-    if (scope.startsWith('env:')) {
-      const e = held(scope);
-      if (e) return e.value;
-    }
-    return this.values.value(key);
-  }
-
-  /**
-   * The value of a `merge: 'deep'` key in force at `scope`: the layers from global down to it
-   * merged, with `next` standing in for the value at `scope` itself when given. For any other
-   * key: `next` (or what `scope` resolves to).
-   */
-  private mergedAt(def: RegisteredKey, scope: Scope, next?: unknown): unknown {
-    if (def.merge !== 'deep') return next !== undefined ? next : this.resolveAt(def.key, scope);
-    return this.mergedWith(def, scope, scope, next);
-  }
-
-  /**
-   * For a `merge: 'deep'` key: refuses a value at `scope` that would leave the merged whole
-   * invalid there, or at any more specific scope holding an override that inherits from it.
-   */
-  private checkMerged(def: RegisteredKey, scope: Scope, next: unknown): void {
-    if (def.merge !== 'deep') return;
-    const below = this.values
-      .overridesOf(def.key)
-      .map((o) => o.scope)
-      .filter((s) => inheritsFrom(s, scope, this.environment));
-    for (const at of [scope, ...below]) {
-      const whole = this.mergedWith(def, at, scope, next);
-      const result = def.schema.safeParse(JSON.stringify(whole));
-      if (!result.success) {
-        const why = result.error.issues.map((i) => i.message).join('; ');
-        throw new UserError(
-          'INVALID_VALUE',
-          `${def.key}${at === GLOBAL ? '' : ` at ${at}`} would become ${JSON.stringify(whole)}, which is not allowed: ${why}. Nothing was changed.`,
-          { key: def.key },
-        );
-      }
-    }
-  }
-
-  /**
-   * The merged value of a `merge: 'deep'` key at `at` (global, then its environment, then its
-   * server), with the layer `written` holding `next` instead of what it holds (when `next` is given).
-   */
-  private mergedWith(def: RegisteredKey, at: Scope, written: Scope, next: unknown): unknown {
-    const chain: Scope[] = [GLOBAL];
-    if (at.startsWith('env:')) chain.push(at);
-    if (at.startsWith('guild:')) chain.push(`env:${this.environment}`, at);
-    const value = (s: Scope) =>
-      s === written && next !== undefined
-        ? next
-        : s === GLOBAL
-          ? this.values.value(def.key)
-          : this.values.held(slotId(def.key, s))?.value;
-    return mergeLayers(chain.map(value));
+      checkRules(this.registry, this.rules, def.key, next, (k) => this.resolution.at(k, at), at);
   }
 
   /** The scope a user typed, checked against the key's allowed scopes and ENVIRONMENTS. */
@@ -1048,7 +981,7 @@ export class ConfigService {
     const forced = this.overrides.get(def.key);
     if (scope !== GLOBAL) {
       const held = this.values.held(slotId(def.key, scope));
-      const inherited = this.resolveAt(def.key, parentOf(scope, this.environment));
+      const inherited = this.resolution.at(def.key, parentOf(scope, this.environment));
       return entryOf(
         def,
         {
@@ -1057,11 +990,11 @@ export class ConfigService {
           updatedBy: held?.updatedBy,
           updatedAt: held?.updatedAt,
         },
-        { scope, overrides, layers: this.layersOf(def, scope) },
+        { scope, overrides, layers: this.resolution.layers(def, scope) },
       );
     }
     const global = this.values.peek(def.key);
-    const layers = this.layersOf(
+    const layers = this.resolution.layers(
       def,
       guildId && def.scopes.includes('guild') ? `guild:${guildId}` : `env:${this.environment}`,
     );
@@ -1070,7 +1003,7 @@ export class ConfigService {
       supplier && supplier.scope !== 'global' && supplier.scope !== 'default'
         ? this.values.held(slotId(def.key, supplier.scope))
         : undefined;
-    const resolved = this.resolveAt(
+    const resolved = this.resolution.at(
       def.key,
       guildId && def.scopes.includes('guild') ? `guild:${guildId}` : `env:${this.environment}`,
     );
@@ -1088,42 +1021,6 @@ export class ConfigService {
       ? { ...entry, override: { variable: forced.variable, storedDisplay: present(def, resolved) } }
       : entry;
   }
-
-  /** The layers `key` resolves through from `from` down to its default, the supplier marked. */
-  private layersOf(def: RegisteredKey, from: Scope): Layer[] {
-    const chain: Scope[] = [];
-    if (from.startsWith('guild:') && def.scopes.includes('guild')) chain.push(from);
-    if (def.scopes.includes('env')) chain.push(from.startsWith('env:') ? from : `env:${this.environment}`);
-    chain.push(GLOBAL);
-    let supplied = false;
-    const layers: Layer[] = chain.map((scope) => {
-      const entry = this.values.peek(slotId(def.key, scope));
-      const has = scope === GLOBAL ? entry !== undefined : Boolean(entry && !entry.unset);
-      const supplies = has && !supplied;
-      if (supplies) supplied = true;
-      return {
-        scope,
-        display: has ? present(def, entry?.value) : undefined,
-        version: entry?.version ?? 0,
-        supplies,
-      };
-    });
-    layers.push({ scope: 'default', display: present(def, def.default), version: 0, supplies: !supplied });
-    return layers;
-  }
-}
-
-/** The scope a value at `scope` inherits from: guild → this process's environment → global. */
-function parentOf(scope: Scope, environment: string): Scope {
-  if (scope.startsWith('guild:')) return `env:${environment}`;
-  return GLOBAL;
-}
-
-/** Whether a value at `child` inherits from `parent` when it holds none of its own. */
-function inheritsFrom(child: Scope, parent: Scope, environment: string): boolean {
-  if (child === parent) return false;
-  if (parent === GLOBAL) return true;
-  return parent === `env:${environment}` && child.startsWith('guild:');
 }
 
 /** Temporary and scheduled values are stored in clear in config_schedules: never for secrets. */
