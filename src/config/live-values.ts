@@ -72,12 +72,13 @@ export class LiveValues {
 
   /** Every override slot of `key` this process holds a value for (`KEY|scope`). */
   overridesOf(key: string): { scope: Scope; entry: CacheEntry }[] {
-    const out: { scope: Scope; entry: CacheEntry }[] = [];
-    for (const [slot, entry] of this.cache.all()) {
-      if (entry.unset || !slot.startsWith(`${key}|`)) continue;
-      out.push({ scope: splitSlot(slot).scope, entry });
-    }
-    return out;
+    // From the per-key index, not a scan of every slot: /config list asks for every key.
+    const l = this.layers.get(key);
+    if (!l) return [];
+    return [
+      ...[...l.env].map(([name, entry]) => ({ scope: `env:${name}` as Scope, entry })),
+      ...[...l.guild].map(([id, entry]) => ({ scope: `guild:${id}` as Scope, entry })),
+    ];
   }
 
   stats(): CacheStats {

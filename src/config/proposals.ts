@@ -6,7 +6,7 @@ import type { RegisteredKey } from './registry.js';
 import type { ConfigStore } from './store.js';
 import type { Preview } from './types.js';
 import { isPlainObject } from './merge.js';
-import { revalidate } from './validate.js';
+import { parseValue, revalidate } from './validate.js';
 
 /**
  * The checks a change must pass before anything is written, and the words for each refusal:
@@ -62,6 +62,11 @@ export function storedValue(def: RegisteredKey, scope: Scope, value: unknown): C
     );
   }
   return revalidate(def, value);
+}
+
+/** What a user typed for `def` at `scope`: a partial override of a merged key, else a whole value. */
+export function parseTyped(def: RegisteredKey, scope: Scope, text: string): Checked {
+  return def.merge === 'deep' && scope !== GLOBAL ? parsePartial(def, text) : parseValue(def, text);
 }
 
 /**

@@ -73,7 +73,7 @@ export class ScheduleRunner {
       try {
         if (await this.runOne(doc)) done++;
       } catch (err) {
-        if (isUnavailableError(err) || (isUserError(err) && err.code === 'UNAVAILABLE')) throw err;
+        if (unreachable(err)) throw err;
         logger.error(`${describe(doc)} failed`, errorDetail(err));
       }
     }
@@ -133,7 +133,7 @@ export class ScheduleRunner {
       try {
         [status, outcome] = await this.carryOut(fresh);
       } catch (err) {
-        if (isUnavailableError(err) || (isUserError(err) && err.code === 'UNAVAILABLE')) throw err;
+        if (unreachable(err)) throw err;
         // A change that cannot be carried out (a key no longer declared, a bug): say so, once.
         [status, outcome] = [
           'conflicted',
@@ -188,6 +188,11 @@ export class ScheduleRunner {
     const next = await this.config.storedVersion(slotId(doc.key, doc.scope), doc.baseVersion + 1);
     return next?.actor.id === `schedule:${doc._id}`;
   }
+}
+
+/** The database could not be reached (as the driver says it, or as the service reworded it). */
+function unreachable(err: unknown): boolean {
+  return isUnavailableError(err) || (isUserError(err) && err.code === 'UNAVAILABLE');
 }
 
 function describe(doc: ScheduleDoc): string {

@@ -8,7 +8,6 @@ import { preview } from '../text.js';
  */
 export type Scope = 'global' | `env:${string}` | `guild:${string}`;
 export type ScopeKind = 'global' | 'env' | 'guild';
-export const SCOPE_KINDS: readonly ScopeKind[] = ['global', 'env', 'guild'];
 export const GLOBAL: Scope = 'global';
 
 /** Environment names: lower-case letters, digits and dashes (`production`, `eu-staging`). */
@@ -97,9 +96,4 @@ function checkAllowed(scope: Scope, opts: { key: string; allowed: readonly Scope
 
 function describeKind(kind: ScopeKind): string {
   return kind === 'global' ? 'global' : kind === 'env' ? 'env:<name>' : 'guild:<server id>';
-}
-
-/** A scope as people read it: `global`, `env production`, `guild 1234…`. */
-export function scopeLabel(scope: Scope): string {
-  return scope === GLOBAL ? 'global' : scope.replace(':', ' ');
 }

@@ -23,7 +23,7 @@ import { entryOf, present, sameValue, shownVersion, snapshotOf } from './present
 import { checkRules, rulesFor, type CrossKeyRule } from './rules.js';
 import { GLOBAL, parseScope, slotId, type Scope } from './scopes.js';
 import {
-  parsePartial,
+  parseTyped,
   previewOf,
   requireEncryption,
   rollbackTarget,
@@ -45,7 +45,7 @@ import type {
   WriteOptions,
   WriteSuccess,
 } from './types.js';
-import { checkReason, parseValue, resolveKey } from './validate.js';
+import { checkReason, resolveKey } from './validate.js';
 import { VersionWriter, type Proposal } from './writer.js';
 
 // Callers import the shared types from the service, as before they had a module of their own.
@@ -378,8 +378,7 @@ export class ConfigService {
     opts: WriteOptions = {},
   ): Promise<WriteSuccess> {
     const result = await this.write('set', input, actor, reason, ctx, opts, (def, scope) => {
-      const parsed =
-        def.merge === 'deep' && scope !== GLOBAL ? parsePartial(def, value) : parseValue(def, value);
+      const parsed = parseTyped(def, scope, value);
       requireEncryption(def, parsed.value, this.encrypts);
       if (opts.forMs !== undefined) refuseTimedSensitive(def);
       return () => ({ value: parsed.value, warnings: parsed.warnings });
@@ -409,8 +408,7 @@ export class ConfigService {
       key = def.key;
       scope = this.scopeOf(def, opts.scope);
       refuseTimedSensitive(def);
-      const parsed =
-        def.merge === 'deep' && scope !== GLOBAL ? parsePartial(def, value) : parseValue(def, value);
+      const parsed = parseTyped(def, scope, value);
       if (at.getTime() <= Date.now())
         throw new UserError(
           'INVALID_VALUE',
@@ -980,13 +978,13 @@ export class ConfigService {
     const overrides = this.values.overridesOf(def.key).length;
     const forced = this.overrides.get(def.key);
     if (scope !== GLOBAL) {
-      const held = this.values.held(slotId(def.key, scope));
-      const inherited = this.resolution.at(def.key, parentOf(scope, this.environment));
+      const slot = this.values.peek(slotId(def.key, scope));
+      const held = slot && !slot.unset ? slot : undefined;
       return entryOf(
         def,
         {
-          value: held ? held.value : inherited,
-          version: this.values.peek(slotId(def.key, scope))?.version ?? 0,
+          value: held ? held.value : this.resolution.at(def.key, parentOf(scope, this.environment)),
+          version: slot?.version ?? 0,
           updatedBy: held?.updatedBy,
           updatedAt: held?.updatedAt,
         },
@@ -994,19 +992,16 @@ export class ConfigService {
       );
     }
     const global = this.values.peek(def.key);
-    const layers = this.resolution.layers(
-      def,
-      guildId && def.scopes.includes('guild') ? `guild:${guildId}` : `env:${this.environment}`,
-    );
+    // Where this view reads from: the server's layer when the key has one, else the environment's.
+    const from: Scope =
+      guildId && def.scopes.includes('guild') ? `guild:${guildId}` : `env:${this.environment}`;
+    const layers = this.resolution.layers(def, from);
     const supplier = layers.find((l) => l.supplies);
     const fromLayer =
       supplier && supplier.scope !== 'global' && supplier.scope !== 'default'
         ? this.values.held(slotId(def.key, supplier.scope))
         : undefined;
-    const resolved = this.resolution.at(
-      def.key,
-      guildId && def.scopes.includes('guild') ? `guild:${guildId}` : `env:${this.environment}`,
-    );
+    const resolved = this.resolution.at(def.key, from);
     const entry = entryOf(
       def,
       {

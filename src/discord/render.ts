@@ -94,41 +94,27 @@ export function viewEmbed(e: ConfigEntry, pending: string[] = []): EmbedBuilder 
       { name: 'Type', value: safe(e.type), inline: false },
       { name: 'Last changed', value: `${when(e.updatedAt)} by ${who(e.updatedBy)}`, inline: false },
     )
-    .addFields([
-      ...(e.layers
-        ? [
-            {
-              name: e.scope === 'global' ? 'Where the value comes from' : 'Layers',
-              value: truncate(
-                e.layers
-                  .map(
-                    (l) =>
-                      `${l.supplies ? '➜' : '·'} ${l.scope === 'default' ? 'default' : l.scope}${l.version ? ` v${l.version}` : ''}: ${l.display === undefined ? '(no override)' : safe(l.display, 150)}`,
-                  )
-                  .join('\n'),
-                LIMITS.fieldValue,
-              ),
-            },
-          ]
-        : []),
-      ...(e.overrides && e.scope === 'global' && !e.layers
-        ? [{ name: 'Overrides', value: `${e.overrides} (see /config view with scope:)` }]
-        : []),
-    ])
-    .addFields(
-      e.override
-        ? [
-            {
-              name: 'Overridden in this process',
-              value: safe(
-                `The value comes from ${e.override.variable} in this bot process's environment. Stored changes (v${e.version}: ${e.override.storedDisplay}) have no effect here until that variable is removed.`,
-              ),
-            },
-          ]
-        : [],
-    )
     .setFooter({
       text: `Category: ${e.category}${e.requiresRestart ? ' · takes effect after a restart' : ''}`,
+    });
+  if (e.layers) {
+    const lines = e.layers.map(
+      (l) =>
+        `${l.supplies ? '➜' : '·'} ${l.scope}${l.version ? ` v${l.version}` : ''}: ${l.display === undefined ? '(no override)' : safe(l.display, 150)}`,
+    );
+    embed.addFields({
+      name: e.scope === 'global' ? 'Where the value comes from' : 'Layers',
+      value: truncate(lines.join('\n'), LIMITS.fieldValue),
+    });
+  } else if (e.overrides && e.scope === 'global') {
+    embed.addFields({ name: 'Overrides', value: `${e.overrides} (see /config view with scope:)` });
+  }
+  if (e.override)
+    embed.addFields({
+      name: 'Overridden in this process',
+      value: safe(
+        `The value comes from ${e.override.variable} in this bot process's environment. Stored changes (v${e.version}: ${e.override.storedDisplay}) have no effect here until that variable is removed.`,
+      ),
     });
   if (pending.length)
     embed.addFields({ name: 'Pending', value: truncate(pending.join('\n'), LIMITS.fieldValue) });
