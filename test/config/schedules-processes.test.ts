@@ -33,7 +33,9 @@ describe('due changes across OS processes', () => {
         await svc.close();
         await db.drop();
       });
-      const pendingCount = async () => (await svc.pendingChanges()).length;
+      // Waiting or being applied: a claimed change is `running` until its outcome is recorded.
+      const pendingCount = () =>
+        db.conn.collection('config_schedules').countDocuments({ status: { $in: ['pending', 'running'] } });
 
       // While no runner is up (every bot process down), changes fall due.
       await svc.set('MAX_BATCH_SIZE', '500', admin, undefined, {}, { forMs: 60_000 });
