@@ -3,12 +3,13 @@ import {
   PermissionFlagsBits,
   SlashCommandBuilder,
   type SlashCommandStringOption,
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { CATEGORIES } from '../src/config/registry.js';
 import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../src/config/validate.js';
-import { autocomplete } from '../src/discord/config/complete.js';
+import { autocomplete as settingAutocomplete } from '../src/discord/config/complete.js';
 import {
   history,
   historyButton,
@@ -19,8 +20,15 @@ import {
   view,
 } from '../src/discord/config/read.js';
 import { cancelPendingButton, pending } from '../src/discord/config/pending.js';
+import {
+  tokenAttempt,
+  tokenAutocomplete,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
+} from '../src/discord/config/tokens.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
-import { customIdPart } from '../src/discord/preconditions.js';
+import { customIdPart, subcommandOf } from '../src/discord/preconditions.js';
 import type { CommandContext, Invocation, Requirements } from '../src/discord/types.js';
 
 const settingOption = (o: SlashCommandStringOption) =>
@@ -127,6 +135,54 @@ export const data = new SlashCommandBuilder()
   )
   .addSubcommand((s) =>
     s.setName('pending').setDescription('Scheduled changes and temporary values waiting to end, with Cancel'),
+  )
+  .addSubcommandGroup((g) =>
+    g
+      .setName('token')
+      .setDescription('Tokens for the HTTP API (admins)')
+      .addSubcommand((s) =>
+        s
+          .setName('create')
+          .setDescription('Create an API token; it is shown once')
+          .addStringOption((o) =>
+            o
+              .setName('name')
+              .setDescription('What to call it: 2-32 lower-case letters, digits, - or _')
+              .setRequired(true)
+              .setMaxLength(32),
+          )
+          .addStringOption((o) =>
+            o
+              .setName('access')
+              .setDescription('read: view values; write: also change them')
+              .setRequired(true)
+              .addChoices({ name: 'read', value: 'read' }, { name: 'write', value: 'write' }),
+          )
+          .addBooleanOption((o) =>
+            o.setName('sensitive').setDescription('May read sensitive values in clear (default: masked)'),
+          )
+          .addStringOption((o) =>
+            o
+              .setName('scope')
+              .setDescription('Only this scope: env:<name> or guild:<server id> (default: every scope)')
+              .setMaxLength(40)
+              .setAutocomplete(true),
+          ),
+      )
+      .addSubcommand((s) => s.setName('list').setDescription('Active API tokens: access, scope, last use'))
+      .addSubcommand((s) =>
+        s
+          .setName('revoke')
+          .setDescription('Revoke an API token: it is refused from then on')
+          .addStringOption((o) =>
+            o
+              .setName('name')
+              .setDescription('The token')
+              .setRequired(true)
+              .setMaxLength(32)
+              .setAutocomplete(true),
+          ),
+      ),
   );
 
 /**
@@ -143,6 +199,22 @@ export const requires = {
   set: { access: 'write', audit: 'set', defer: true, rateLimited: true, selfService: true },
   rollback: { access: 'write', audit: 'rollback', defer: true, rateLimited: true, selfService: true },
   reset: { access: 'write', audit: 'reset', defer: true, rateLimited: true, selfService: true },
+  // Tokens reach the whole configuration over HTTP: admins only, listing included.
+  'token create': {
+    access: 'write',
+    audit: 'token-create',
+    defer: true,
+    rateLimited: true,
+    attempt: tokenAttempt,
+  },
+  'token list': { access: 'write', audit: 'token-list', defer: true, attempt: tokenAttempt },
+  'token revoke': {
+    access: 'write',
+    audit: 'token-revoke',
+    defer: true,
+    rateLimited: true,
+    attempt: tokenAttempt,
+  },
 } as const satisfies Requirements;
 
 /** The same for each kind of button: `config:<kind>:...`. */
@@ -173,15 +245,30 @@ function historyScope(i: Invocation): string {
   return i.isButton() && i.customId.split(':').length === 6 ? scopeFromCode(customIdPart(i, 3)) : 'global';
 }
 
-const subcommands = { view, set, list, history, rollback, reset, status, pending } as const;
+const subcommands = {
+  view,
+  set,
+  list,
+  history,
+  rollback,
+  reset,
+  status,
+  pending,
+  'token create': tokenCreate,
+  'token list': tokenList,
+  'token revoke': tokenRevoke,
+} as const;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const name = interaction.options.getSubcommand(true);
+  const name = subcommandOf(interaction);
   if (!Object.hasOwn(subcommands, name)) throw new Error(`Unknown subcommand ${name}`);
   await subcommands[name as keyof typeof subcommands](interaction, ctx);
 }
 
-export { autocomplete };
+export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
+  if (interaction.options.getSubcommandGroup(false) === 'token') return tokenAutocomplete(interaction, ctx);
+  return settingAutocomplete(interaction, ctx);
+}
 
 /**
  * `config:list:<category>:<page>`, `config:h:<key>:<scope>:<dir><version>:<limit>`,

@@ -211,6 +211,18 @@ const envSchema = z
      * process takes the lease over: a holder that died never blocks a job for longer.
      */
     LEASE_TTL_MS: withDefault(wholeNumber(1000, 3_600_000, 'milliseconds'), 60_000),
+    /** Port of the HTTP API (see docs/api.md). Unset: the bot serves no API (`npm run api` defaults to 8080). */
+    HTTP_PORT: variable(wholeNumber(1, 65_535, 'as a port')),
+    /** Address the HTTP API listens on; loopback unless it is meant to be reached from other machines. */
+    HTTP_HOST: withDefault(anyText, '127.0.0.1'),
+    /** API requests one token may make per minute. */
+    API_RATE_LIMIT_PER_MIN: withDefault(wholeNumber(1, 1_000_000, 'requests per minute'), 6000),
+    /** Requests with a bad or missing token one address may make per minute before it gets 429. */
+    API_AUTH_FAILURES_PER_MIN: withDefault(wholeNumber(1, 100_000, 'requests per minute'), 30),
+    /** How often each process reports which change it has applied (it also reports at once after one). */
+    INSTANCE_REPORT_MS: withDefault(wholeNumber(500, 600_000, 'milliseconds'), 5000),
+    /** A process not heard from for this long is shown as gone (and forgotten after a day). */
+    INSTANCE_GONE_MS: withDefault(wholeNumber(1000, 86_400_000, 'milliseconds'), 30_000),
     /** The environments the application is deployed in (comma-separated): values can differ per environment. */
     ENVIRONMENTS: withDefault(environmentNames, ['production']),
     /** The environment this process serves (one of ENVIRONMENTS). Default: the first declared. */

@@ -1,9 +1,10 @@
 /**
  * The bot: connects to the database (or starts the embedded one, or starts from the last-known-good
- * copy when the database cannot be reached), loads the configuration, logs in to Discord and
- * answers /config. Stops cleanly on SIGINT/SIGTERM/SIGHUP.
+ * copy when the database cannot be reached), loads the configuration, serves the HTTP API when
+ * HTTP_PORT is set, logs in to Discord and answers /config. Stops cleanly on SIGINT/SIGTERM/SIGHUP.
  */
 import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { startApi } from './api/server.js';
 import { atExit, runEntryPoint } from './cli.js';
 import { createCommandContext, discordSettings } from './discord/context.js';
 import { createInteractionHandler } from './discord/dispatcher.js';
@@ -34,7 +35,11 @@ runEntryPoint(
     const api = e.DISCORD_API_URL ?? DEFAULT_API;
     // Slash commands arrive without any privileged intent; Guilds keeps guild and channel caches.
     const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api } });
-    const runtime = await startRuntime(e, { jobs: true, notifier: restNotifier(client.rest) });
+    const runtime = await startRuntime(e, { jobs: true, notifier: restNotifier(client.rest), report: 'bot' });
+    if (e.HTTP_PORT) {
+      const http = await startApi(runtime, e, e.HTTP_PORT);
+      atExit(() => http.close());
+    }
     const ctx = createCommandContext(runtime.config, settings, runtime);
     atExit(async () => {
       ctx.confirmations.clear();

@@ -8,6 +8,8 @@ import { followLogLevel } from './config/log-level.js';
 import type { ConfigService } from './config/service.js';
 import { ScheduleRunner } from './config/schedule-runner.js';
 import { ConfigSync } from './config/sync.js';
+import { ChangeFeed } from './config/feed.js';
+import { InstanceReporter, InstanceStore, type InstanceKind } from './config/instances.js';
 import { isUnavailableError } from './db/connection.js';
 import { DatabaseHealth } from './db/health.js';
 import { openDatabase, type Database } from './db/index.js';
@@ -26,12 +28,25 @@ export interface RuntimeInfo {
   database: string;
   scheduler?: Scheduler;
   sync?: ConfigSync;
+  /** Which processes follow the configuration and what each applied. */
+  instances?: InstanceStore;
+  /** This process's place in the change log. */
+  feed?: ChangeFeed;
 }
 
 export interface Runtime extends RuntimeInfo {
   db: Database;
   config: ConfigService;
+  feed: ChangeFeed;
+  instances: InstanceStore;
   stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  jobs: boolean;
+  notifier?: Notifier;
+  /** Report this process as following the configuration (bot and API processes; not one-off scripts). */
+  report?: InstanceKind;
 }
 
 export function newInstanceId(): string {
@@ -46,7 +61,7 @@ export function newInstanceId(): string {
  * DATA_DIR (reads and jobs work, writes are refused), keeps trying to connect, and catches up
  * once it answers; with no copy either, it refuses to start with one line saying so.
  */
-export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: Notifier }): Promise<Runtime> {
+export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runtime> {
   const instanceId = newInstanceId();
   mkdirSync(env.DATA_DIR, { recursive: true });
   const health = new DatabaseHealth();
@@ -56,6 +71,11 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     intervalMs: env.CONFIG_POLL_INTERVAL_MS,
     fullRefreshMs: env.CONFIG_CACHE_TTL_MS,
   });
+  const feed = new ChangeFeed(config, { intervalMs: Math.max(env.CONFIG_POLL_INTERVAL_MS, 1000) });
+  const instances = new InstanceStore(db.conn, env.INSTANCE_GONE_MS);
+  const reporter = opts.report
+    ? new InstanceReporter(instances, feed, { id: instanceId, kind: opts.report }, env.INSTANCE_REPORT_MS)
+    : undefined;
   let scheduler: Scheduler | undefined;
   let changes: ScheduleRunner | undefined;
   let stopped = false;
@@ -63,6 +83,8 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     if (stopped) return;
     stopped = true;
     try {
+      await reporter?.stop();
+      feed.stop();
       await changes?.stop();
       await scheduler?.stop();
       await sync.stop();
@@ -90,6 +112,8 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     if (unreachable) await startWithoutDatabase(config, db, env, unreachable, () => sync.start());
     // Stopped with the service, which drops its listeners on close.
     followLogLevel(config);
+    await feed.start();
+    reporter?.start();
     if (opts.jobs) {
       const { notifier } = opts;
       const alerts =
@@ -127,6 +151,8 @@ export async function startRuntime(env: Env, opts: { jobs: boolean; notifier?: N
     config,
     sync,
     scheduler,
+    feed,
+    instances,
     stop,
   };
 }

@@ -62,6 +62,7 @@ describe('npm run deploy-commands', () => {
       'reset',
       'status',
       'pending',
+      'token',
     ]);
   });
 

@@ -13,6 +13,9 @@ export const AUDIT_ACTIONS = [
   'cancel',
   'export',
   'rotate-key',
+  'token-create',
+  'token-revoke',
+  'token-list',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_STATUSES = ['success', 'failed', 'denied'] as const;
@@ -147,10 +150,36 @@ const auditSchema = new Schema<ConfigAuditDoc>(
 auditSchema.index({ createdAt: -1 });
 auditSchema.index({ key: 1, createdAt: -1 });
 
+/**
+ * One entry of the change log: the order in which committed versions of every slot happened,
+ * numbered 1, 2, 3... with no gaps (see change-log.ts). Live streams resume from a number.
+ */
+export interface ConfigChangeDoc {
+  /** The entry's number (its position); the log's only order. */
+  _id: number;
+  /** The slot, as in SystemConfigDoc. */
+  key: string;
+  version: number;
+  at: Date;
+}
+
+const configChangeSchema = new Schema<ConfigChangeDoc>(
+  {
+    _id: { type: Number },
+    key: { type: String, required: true },
+    version: { type: Number, required: true },
+    at: { type: Date, required: true },
+  },
+  { ...common, collection: 'config_changes' },
+);
+// A version is logged once, whichever of its writer and a repairer gets there first.
+configChangeSchema.index({ key: 1, version: 1 }, { unique: true });
+
 export interface ConfigModels {
   SystemConfig: Model<SystemConfigDoc>;
   ConfigVersion: Model<ConfigVersionDoc>;
   ConfigAudit: Model<ConfigAuditDoc>;
+  ConfigChange: Model<ConfigChangeDoc>;
 }
 
 /** Binds the models to one connection, so several services (and tests) can share a process. */
@@ -159,11 +188,14 @@ export function bindModels(conn: Connection): ConfigModels {
     SystemConfig: conn.models.SystemConfig ?? conn.model('SystemConfig', systemConfigSchema),
     ConfigVersion: conn.models.ConfigVersion ?? conn.model('ConfigVersion', configVersionSchema),
     ConfigAudit: conn.models.ConfigAudit ?? conn.model('ConfigAudit', auditSchema),
+    ConfigChange: conn.models.ConfigChange ?? conn.model('ConfigChange', configChangeSchema),
   } as ConfigModels;
 }
 
 export async function ensureIndexes(models: ConfigModels): Promise<void> {
   await Promise.all(
-    [models.SystemConfig, models.ConfigVersion, models.ConfigAudit].map((m) => m.createIndexes()),
+    [models.SystemConfig, models.ConfigVersion, models.ConfigAudit, models.ConfigChange].map((m) =>
+      m.createIndexes(),
+    ),
   );
 }

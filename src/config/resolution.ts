@@ -87,11 +87,14 @@ export class Resolution {
     return mergeLayers(chain.map(value));
   }
 
-  /** The layers `key` resolves through from `from` down to its default, the supplier marked. */
-  layers(def: RegisteredKey, from: Scope): Layer[] {
+  /**
+   * The layers `key` resolves through from `from` down to its default, the supplier marked; a
+   * server's layer inherits from `environment` (default: this process's).
+   */
+  layers(def: RegisteredKey, from: Scope, environment = this.environment): Layer[] {
     const chain: Scope[] = [];
     if (from.startsWith('guild:') && def.scopes.includes('guild')) chain.push(from);
-    if (def.scopes.includes('env')) chain.push(from.startsWith('env:') ? from : `env:${this.environment}`);
+    if (def.scopes.includes('env')) chain.push(from.startsWith('env:') ? from : `env:${environment}`);
     chain.push(GLOBAL);
     let supplied = false;
     const layers: Layer[] = chain.map((scope) => {

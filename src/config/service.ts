@@ -4,6 +4,7 @@ import { DatabaseHealth } from '../db/health.js';
 import { DatabaseUnavailableError, UserError } from '../errors.js';
 import { errorDetail, logger } from '../logger.js';
 import { AuditLog, type AuditRow } from './audit-log.js';
+import type { ChangeLog } from './change-log.js';
 import { encryptingCodec, keyId, type ValueCodec } from './codec.js';
 import type { ConfigListener } from './events.js';
 import { LastKnownGood, type LastKnownCopy } from './last-known-good.js';
@@ -37,6 +38,7 @@ import { ScheduleStore, type ScheduleDoc } from './schedules.js';
 import { ConfigStore, type AuditFilter } from './store.js';
 import type {
   ConfigEntry,
+  Layer,
   Preview,
   RequestContext,
   ScheduledChange,
@@ -56,6 +58,17 @@ export { MASK } from './present.js';
  * Where a value is read for: a server (its guild layer first), and an environment other than
  * this process's own (a listener asking what another environment now has).
  */
+/** A key resolved for an environment and server (see ConfigService.resolve). */
+export interface Resolved {
+  def: RegisteredKey;
+  value: unknown;
+  layer: Scope | 'default' | 'process';
+  version: number;
+  updatedAt: Date | undefined;
+  updatedBy: Actor | undefined;
+  layers: Layer[];
+}
+
 export interface ReadAt {
   guildId?: string | null;
   environment?: string;
@@ -115,6 +128,8 @@ export class ConfigService {
   /** The environment this process serves: get() resolves through its layer. */
   readonly environment: string;
 
+  /** Refused attempts since start, by `action:CODE` (metrics). */
+  readonly refusals = new Map<string, number>();
   private attached = false;
   private startedFrom: ServiceStats['startedFrom'] = 'database';
   private copyWrittenAt: Date | undefined;
@@ -238,6 +253,41 @@ export class ConfigService {
     const def = this.registry.get(key);
     if (!def) throw new UserError('UNKNOWN_KEY', `Unknown setting ${key}.`, { key });
     return def.default;
+  }
+
+  /**
+   * What a key resolves to for an environment and a server, and where that comes from: the
+   * supplying layer (`process` for this process's CONFIG_OVERRIDE_<KEY>) with its version, and
+   * every layer. Memory only; the value is not masked (callers mask sensitive keys).
+   */
+  resolve(input: string, at: ReadAt = {}): Resolved {
+    const def = resolveKey(this.registry, input);
+    const environment = at.environment ?? this.environment;
+    const from: Scope =
+      at.guildId && def.scopes.includes('guild') ? `guild:${at.guildId}` : `env:${environment}`;
+    const layers = this.resolution.layers(def, from, environment);
+    const supplier = layers.find((l) => l.supplies)?.scope ?? 'default';
+    const held = supplier === 'default' ? undefined : this.values.peek(slotId(def.key, supplier));
+    const forced = this.overrides.get(def.key);
+    return {
+      def,
+      value: this.get(def.key, at),
+      layer: forced ? 'process' : supplier,
+      version: held?.version ?? 0,
+      updatedAt: held?.updatedAt,
+      updatedBy: held?.updatedBy,
+      layers,
+    };
+  }
+
+  /** The log of committed versions across keys, in order (live streams read it). */
+  get changes(): ChangeLog {
+    return this.store.changes;
+  }
+
+  /** Every registered key, in registry order. */
+  keys(): string[] {
+    return [...this.registry.keys()];
   }
 
   getAll(): Record<string, unknown> {
@@ -828,6 +878,8 @@ export class ConfigService {
             ]
           : outcome.warnings,
         ...(outcome.version.restoredFrom !== undefined ? { restoredFrom: outcome.version.restoredFrom } : {}),
+        ...(outcome.seq !== undefined ? { seq: outcome.seq } : {}),
+        at: outcome.version.createdAt,
       };
     } catch (err) {
       const known = this.registry.has(key);
@@ -889,6 +941,8 @@ export class ConfigService {
     row: Omit<AuditRow, 'action' | 'status' | 'error'>,
   ): Promise<never> {
     const error = this.userErrorOf(err, row.key, action);
+    const reason = `${action}:${error?.code ?? 'INTERNAL'}`;
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
     // A commit may have completed others' interrupted writes before it gave up: bring them in.
     if (!error || error.code === 'CONFLICT')
       void this.catchUp(slotId(row.key, (row.scope ?? GLOBAL) as Scope)).catch((e: unknown) =>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { insertIfAbsent, isDuplicateKeyError } from '../db/connection.js';
+import { ChangeLog } from './change-log.js';
 import { plainCodec, type ValueCodec } from './codec.js';
 import { GLOBAL, slotId, splitSlot, type Scope } from './scopes.js';
 import type { ConfigAuditDoc, ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './models.js';
@@ -30,11 +31,16 @@ export interface AuditFilter {
  * writer wins a version, and the current document only moves forward by compare-and-set.
  */
 export class ConfigStore {
+  /** The order of committed versions across slots (live streams resume from it). */
+  readonly changes: ChangeLog;
+
   constructor(
     private readonly m: ConfigModels,
     /** Encrypts sensitive values on the way in and decrypts them on the way out. */
     private readonly codec: ValueCodec = plainCodec,
-  ) {}
+  ) {
+    this.changes = new ChangeLog(m.ConfigChange);
+  }
 
   private open<T extends { key: string; value?: unknown }>(doc: T | null): T | null {
     return doc && { ...doc, value: this.codec.decode(doc.key, doc.value) };
@@ -175,6 +181,8 @@ export class ConfigStore {
       const [cur, latest] = await Promise.all([this.current(key), this.latest(key)]);
       if (!latest || (cur && cur.version >= latest.version)) return undefined;
       await this.ensureAudited(latest, cur?.version === latest.version - 1 ? cur.value : undefined);
+      // Logged before the current value moves, like a writer does (see ChangeLog).
+      for (let v = (cur?.version ?? 0) + 1; v <= latest.version; v++) await this.changes.append(key, v);
       if (await this.advance(key, cur?.version ?? null, latest)) return { from: cur, to: latest };
     }
     return undefined;

@@ -23,6 +23,10 @@ export interface WriteSuccess {
   restoredFrom?: number;
   /** A temporary value (`for:`): when it expires, and what the key then returns to. */
   until?: { at: Date; then: string };
+  /** Its position in the change log: processes that applied this position applied the change. */
+  seq?: number;
+  /** When the version was committed. */
+  at?: Date;
 }
 
 /** A change stored to happen later (`at:`). */

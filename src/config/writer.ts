@@ -41,6 +41,8 @@ export type CommitOutcome =
       version: ConfigVersionDoc;
       warnings: string[];
       repaired: Repaired[];
+      /** Its position in the change log (absent only when logging it failed; repair logs it). */
+      seq?: number;
     }
   | { status: 'unchanged'; current: SystemConfigDoc; restoredFrom?: number; repaired: Repaired[] };
 
@@ -102,6 +104,7 @@ export class VersionWriter {
     // Versions, then their audit rows, then current values: an interrupted start is completed by repair.
     const seeded = new Set(await this.store.seedVersions(docs));
     const written = docs.filter((d) => seeded.has(d.key));
+    for (const d of written) await this.store.changes.append(d.key, d.version);
     await this.store.auditSeeded(
       written.map((d) => ({
         key: d.key,
@@ -190,6 +193,9 @@ export class VersionWriter {
         ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
         createdAt: new Date(),
       };
+      // The version this one follows is in the change log before it (a no-op but for data
+      // written before the log existed, or a writer that stopped before logging).
+      if (found) await this.store.changes.append(slot, cur.version);
       // The intent goes first: if this process dies after the version and before the current
       // document moves, the next start finds the key from the current documents alone.
       await this.store.markPending(slot, doc.version);
@@ -201,7 +207,10 @@ export class VersionWriter {
       // From here the change is committed: the version exists, and versions are the source of truth.
       // The audit row goes before the current value moves: a crash in between leaves the key
       // lagging, and the repair that completes it also writes any audit row still missing.
+      let seq: number | undefined;
       try {
+        // Logged before the current value moves, so the slot's versions keep their order there.
+        seq = await this.store.changes.append(slot, doc.version);
         await this.store.auditCommitted({
           key: def.key,
           ...(scope !== GLOBAL ? { scope } : {}),
@@ -224,7 +233,14 @@ export class VersionWriter {
             `After committing ${slot} v${doc.version}, a follow-up write failed`,
             errorDetail(err),
           );
-          return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired };
+          return {
+            status: 'committed',
+            previous: cur,
+            version: doc,
+            warnings: proposal.warnings,
+            repaired,
+            ...(seq ? { seq } : {}),
+          };
         }
         throw new DatabaseUnavailableError(
           errorDetail(err).error as string,
@@ -232,7 +248,7 @@ export class VersionWriter {
         );
       }
       await this.announceToOthers(slot);
-      return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired };
+      return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired, seq };
     }
     throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
       key: def.key,
@@ -269,6 +285,7 @@ export class VersionWriter {
   private async seedOne(def: RegisteredKey, repaired: Repaired[]): Promise<void> {
     const doc = this.initVersion(def, new Date());
     if (await this.store.insertVersion(doc)) {
+      await this.store.changes.append(def.key, doc.version);
       await this.store.auditSeeded([
         {
           key: def.key,

@@ -8,7 +8,7 @@ const MAX_LINE = 8000;
 
 /**
  * Parses what a user would type in Discord: `/config set setting:MAX_BATCH_SIZE value:200
- * reason:"bigger batches"`. Option values may be quoted with "..." or '...' (backslash escapes
+ * reason:"bigger batches"`, or `/config token create name:ci` (a subcommand of a group). Option values may be quoted with "..." or '...' (backslash escapes
  * the quote); an unquoted value runs to the next space, and may itself contain colons (18:00).
  */
 export function parseCommandLine(input: string): CommandLine {
@@ -26,11 +26,13 @@ export function parseCommandLine(input: string): CommandLine {
   for (const t of tokens) {
     const colon = t.nameEnd;
     if (colon === undefined) {
-      if (line.subcommand || Object.keys(line.options).length) {
+      // `/config token create`: the first of two words is a subcommand group.
+      if (line.group || Object.keys(line.options).length) {
         throw new CommandLineError(`Expected name:value, got "${t.text.slice(0, 40)}"`);
       }
       if (!/^[a-z0-9_-]{1,32}$/.test(t.text))
         throw new CommandLineError(`"${t.text.slice(0, 40)}" is not a subcommand name`);
+      if (line.subcommand) line.group = line.subcommand;
       line.subcommand = t.text;
       continue;
     }

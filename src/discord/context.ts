@@ -1,3 +1,4 @@
+import { TokenStore } from '../api/tokens.js';
 import type { ConfigService } from '../config/service.js';
 import type { Env } from '../env.js';
 import type { RuntimeInfo } from '../runtime.js';
@@ -41,6 +42,7 @@ export function createCommandContext(
       attempts: settings.attemptsPerMinute ?? 30,
     }),
     confirmations: new Confirmations(settings.confirmTimeoutMs),
+    tokens: new TokenStore(config.conn),
     ...(runtime ? { runtime } : {}),
   };
 }

@@ -4,7 +4,7 @@ import { isUserError, type UserError } from '../errors.js';
 import type { AuditAction } from '../config/models.js';
 import { errorDetail, logger } from '../logger.js';
 import { actorOf, contextOf } from './access.js';
-import { enforce } from './preconditions.js';
+import { enforce, subcommandOf } from './preconditions.js';
 import { errorEmbed, internalErrorEmbed } from './render.js';
 import { choices, respond } from './reply.js';
 import type { Command, CommandContext, Requirement, Requirements } from './types.js';
@@ -24,7 +24,7 @@ export function createInteractionHandler(
       if (interaction.isChatInputCommand()) {
         const command = commands.get(interaction.commandName);
         if (!command) throw new Error(`No handler for /${interaction.commandName}`);
-        const sub = interaction.options.getSubcommand(false) ?? '';
+        const sub = subcommandOf(interaction);
         await enforce(required(command.requires, sub, describe(interaction)), interaction, ctx);
         await command.execute(interaction, ctx);
       } else if (interaction.isAutocomplete()) {
@@ -102,7 +102,7 @@ async function auditDenied(interaction: Repliable, err: UserError, ctx: CommandC
 
 function describe(interaction: Repliable): string {
   if (interaction.isChatInputCommand()) {
-    const sub = interaction.options.getSubcommand(false);
+    const sub = subcommandOf(interaction);
     return `/${interaction.commandName}${sub ? ` ${sub}` : ''}`;
   }
   return `button ${interaction.customId}`;

@@ -4,14 +4,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApplicationCommandOptionType } from 'discord.js';
 import type { Command } from './types.js';
 
-/** Subcommand names of a command ('' when it has none), as Discord will send them. */
+/**
+ * Subcommand names of a command ('' when it has none), as Discord will send them; a subcommand
+ * of a group is `group subcommand` (`token create`), so it never shares a name with a top-level one.
+ */
 export function subcommandsOf(command: Pick<Command, 'data'>): string[] {
   const options = command.data.toJSON().options ?? [];
   const names: string[] = [];
   for (const o of options) {
     if (o.type === ApplicationCommandOptionType.Subcommand) names.push(o.name);
     else if (o.type === ApplicationCommandOptionType.SubcommandGroup)
-      for (const s of o.options ?? []) names.push(s.name);
+      for (const s of o.options ?? []) names.push(`${o.name} ${s.name}`);
   }
   return names.length ? names : [''];
 }

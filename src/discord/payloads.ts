@@ -10,6 +10,7 @@ import {
   MessageType,
   PermissionFlagsBits,
   type APIApplicationCommandInteractionDataBasicOption,
+  type APIApplicationCommandInteractionDataOption,
   type APIApplicationCommandInteractionDataSubcommandOption,
   type APIApplicationCommandAutocompleteInteraction,
   type APIApplicationCommandIntegerOption,
@@ -43,6 +44,8 @@ export const MEMBER_PERMISSIONS = String(PermissionFlagsBits.SendMessages | Perm
 /** A command line after parsing: `/config set setting:X value:Y` is {command, subcommand, options}. */
 export interface CommandLine {
   command: string;
+  /** The subcommand group, when the subcommand is in one (`token` of `/config token create`). */
+  group?: string;
   subcommand?: string;
   options: Record<string, string>;
 }
@@ -114,10 +117,9 @@ function buildOptions(
   def: RESTPostAPIChatInputApplicationCommandsJSONBody,
   line: CommandLine,
   focused?: string,
-):
-  APIApplicationCommandInteractionDataSubcommandOption[] | APIApplicationCommandInteractionDataBasicOption[] {
+): APIApplicationCommandInteractionDataOption[] {
   const params = parametersOf(def, line);
-  const where = `/${def.name}${line.subcommand ? ` ${line.subcommand}` : ''}`;
+  const where = ['/' + def.name, line.group, line.subcommand].filter(Boolean).join(' ');
   const out: APIApplicationCommandInteractionDataBasicOption[] = [];
   for (const [name, raw] of Object.entries(line.options)) {
     const p = params.find((o) => o.name === name);
@@ -136,7 +138,13 @@ function buildOptions(
       throw new PayloadError(`Missing required option: ${missing.map((o) => o.name).join(', ')}`);
   }
   if (!line.subcommand) return out;
-  return [{ type: ApplicationCommandOptionType.Subcommand, name: line.subcommand, options: out }];
+  const sub: APIApplicationCommandInteractionDataSubcommandOption = {
+    type: ApplicationCommandOptionType.Subcommand,
+    name: line.subcommand,
+    options: out,
+  };
+  if (!line.group) return [sub];
+  return [{ type: ApplicationCommandOptionType.SubcommandGroup, name: line.group, options: [sub] }];
 }
 
 /** The options of the subcommand the line names (or of the command, when it has none). */
@@ -145,20 +153,35 @@ function parametersOf(
   line: CommandLine,
 ): readonly APIApplicationCommandOption[] {
   const all = def.options ?? [];
-  if (all.some((o) => o.type === ApplicationCommandOptionType.SubcommandGroup))
-    throw new PayloadError(`/${def.name} has subcommand groups, which the console does not support`);
-  const subs = all.filter((o) => o.type === ApplicationCommandOptionType.Subcommand);
+  const subs = all.filter(
+    (o) =>
+      o.type === ApplicationCommandOptionType.Subcommand ||
+      o.type === ApplicationCommandOptionType.SubcommandGroup,
+  );
   if (!subs.length) {
     if (line.subcommand)
       throw new PayloadError(
-        `/${def.name} has no subcommands; "${line.subcommand}" is not an option (name:value)`,
+        `/${def.name} has no subcommands; "${line.group ?? line.subcommand}" is not an option (name:value)`,
       );
     return all;
   }
   const names = subs.map((s) => s.name).join(', ');
   if (!line.subcommand) throw new PayloadError(`/${def.name} needs a subcommand: ${names}`);
-  const sub = subs.find((s) => s.name === line.subcommand);
-  if (!sub) throw new PayloadError(`/${def.name} has no subcommand ${line.subcommand}; it has: ${names}`);
+  const first = line.group ?? line.subcommand;
+  const found = subs.find((s) => s.name === first);
+  if (!found) throw new PayloadError(`/${def.name} has no subcommand ${first}; it has: ${names}`);
+  if (found.type === ApplicationCommandOptionType.Subcommand) {
+    if (line.group)
+      throw new PayloadError(`/${def.name} ${first} is not a group; "${line.subcommand}" is not an option`);
+    return found.options ?? [];
+  }
+  // A group: the next word names one of its subcommands.
+  const inGroup = found.options ?? [];
+  const listed = inGroup.map((s) => s.name).join(', ');
+  if (!line.group) throw new PayloadError(`/${def.name} ${first} needs a subcommand: ${listed}`);
+  const sub = inGroup.find((s) => s.name === line.subcommand);
+  if (!sub)
+    throw new PayloadError(`/${def.name} ${first} has no subcommand ${line.subcommand}; it has: ${listed}`);
   return sub.options ?? [];
 }
 

@@ -1,3 +1,4 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
 import { actorOf, contextOf } from './access.js';
 import { REPLY_DEFAULTS } from './reply.js';
 import type { CommandContext, Invocation, Requirement } from './types.js';
@@ -44,6 +45,13 @@ function isSelfService(ctx: CommandContext, key: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The subcommand as `requires` names it: `set`, `token create` (in a group), '' for none. */
+export function subcommandOf(interaction: ChatInputCommandInteraction): string {
+  const group = interaction.options.getSubcommandGroup(false);
+  const sub = interaction.options.getSubcommand(false) ?? '';
+  return group ? `${group} ${sub}` : sub;
 }
 
 /** Part `n` of a button's custom id (`command:kind:a:b`), or '' for anything else. */

@@ -298,6 +298,8 @@ export interface StatusInput {
     ranElsewhere: number;
   }[];
   schedulerHere: boolean;
+  /** Every process following the configuration, one line each (see processLines). */
+  processes?: string[];
 }
 
 function duration(ms: number): string {
@@ -350,6 +352,11 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
         `${safe(s.envOverrides.join(', '), 900)}: stored changes to these have no effect here until the variables are removed.`,
         LIMITS.fieldValue,
       ),
+    });
+  if (s.processes)
+    embed.addFields({
+      name: 'Processes following the configuration',
+      value: truncate(s.processes.join('\n') || 'none has reported itself', LIMITS.fieldValue),
     });
   if (!s.schedulerHere) embed.addFields({ name: 'Jobs', value: 'No scheduler runs in this process.' });
   for (const j of s.jobs.slice(0, 15)) {

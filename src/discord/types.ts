@@ -10,6 +10,7 @@ import type { RuntimeInfo } from '../runtime.js';
 import type { AuditAction } from '../config/models.js';
 import type { AccessLevel, AccessPolicy } from './access.js';
 import type { Confirmations } from './confirmations.js';
+import type { TokenStore } from '../api/tokens.js';
 
 /** What every command handler receives; passed explicitly rather than through a global container. */
 export interface CommandContext {
@@ -18,6 +19,8 @@ export interface CommandContext {
   /** Per-user write limits (changes and attempts), shared by every process through the database. */
   limits: WriteRateLimiter;
   confirmations: Confirmations;
+  /** API tokens (/config token). */
+  tokens: TokenStore;
   /** This process: jobs, sync, instance (for /config status). */
   runtime?: RuntimeInfo;
 }

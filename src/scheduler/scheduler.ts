@@ -25,6 +25,8 @@ interface JobState {
   rescheduleAfterRun: boolean;
   lastRun: RunRecord | undefined;
   ranElsewhere: number;
+  completed: number;
+  failed: number;
 }
 
 const TIMEZONE_KEY = 'SCHEDULE_TIMEZONE';
@@ -54,6 +56,8 @@ export class Scheduler {
         rescheduleAfterRun: false,
         lastRun: undefined,
         ranElsewhere: 0,
+        completed: 0,
+        failed: 0,
       });
     }
   }
@@ -114,6 +118,8 @@ export class Scheduler {
       paused,
       lastRun: s.lastRun,
       ranElsewhere: s.ranElsewhere,
+      completed: s.completed,
+      failed: s.failed,
     }));
   }
 
@@ -221,10 +227,12 @@ export class Scheduler {
     try {
       const summary = await def.run({ slot, config: this.opts.config });
       Object.assign(record, { status: 'completed', ...(summary ? { summary } : {}) });
+      state.completed++;
       logger.info(`Job ${def.name} completed${summary ? `: ${summary}` : ''}`);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       Object.assign(record, { status: 'failed', error: message });
+      state.failed++;
       logger.error(`Job ${def.name} failed (scheduled ${slot.toISOString()})`, errorDetail(err));
       await this.opts
         .alert?.(`⚠️ Job **${def.name}** failed (scheduled ${slot.toISOString()}): ${message.slice(0, 1500)}`)

@@ -44,4 +44,7 @@ export interface JobStatus {
   lastRun: RunRecord | undefined;
   /** Runs that another process took (this one skipped them). */
   ranElsewhere: number;
+  /** Runs this process completed and failed since it started (metrics). */
+  completed: number;
+  failed: number;
 }

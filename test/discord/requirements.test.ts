@@ -10,16 +10,21 @@ import { APP_ID, as, useBot } from '../helpers/discord.js';
 
 const f = useBot('discord_requirements');
 
-/** A line that runs `sub` with every required option given a plausible value. */
+/** A line that runs `sub` (`token create`: a subcommand of a group) with every required option given a plausible value. */
 function lineFor(sub: string): string {
   const json = configCommand.data.toJSON();
-  const def = json.options?.find((o) => o.name === sub);
+  const [first, second] = sub.split(' ');
+  let def = json.options?.find((o) => o.name === first);
+  if (second && def?.type === ApplicationCommandOptionType.SubcommandGroup)
+    def = def.options?.find((o) => o.name === second);
   const options = def && def.type === ApplicationCommandOptionType.Subcommand ? (def.options ?? []) : [];
   const parts = options
     .filter((o) => o.required)
     .map((o) => {
       if (o.name === 'setting') return 'setting:MAX_BATCH_SIZE';
       if (o.type === ApplicationCommandOptionType.Integer) return `${o.name}:1`;
+      if (o.type === ApplicationCommandOptionType.String && o.choices?.[0])
+        return `${o.name}:${o.choices[0].value}`;
       return `${o.name}:5`;
     });
   return ['/config', sub, ...parts].join(' ');
@@ -51,6 +56,32 @@ describe('requirements declared once per subcommand', () => {
     ).toMatch(/do not exist: \/config purge/);
   });
 
+  it('names a subcommand of a group with its group, so it needs its own declaration', () => {
+    const grouped = new SlashCommandBuilder()
+      .setName('grouped')
+      .setDescription('has a group')
+      .addSubcommand((s) => s.setName('list').setDescription('top-level'))
+      .addSubcommandGroup((g) =>
+        g
+          .setName('token')
+          .setDescription('a group')
+          .addSubcommand((s) => s.setName('list').setDescription('in the group')),
+      );
+    expect(subcommandsOf({ data: grouped })).toEqual(['list', 'token list']);
+    expect(subcommandsOf(configCommand)).toEqual(
+      expect.arrayContaining(['list', 'token create', 'token list', 'token revoke']),
+    );
+    const read = { access: 'read', audit: 'list' } as const;
+    // The top-level `list` declared does not cover `token list`.
+    expect(requirementGaps({ data: grouped, requires: { list: read } })).toBe(
+      'no access requirement declared for /grouped token list',
+    );
+    expect(requirementGaps({ data: grouped, requires: { list: read, 'token list': read } })).toBeUndefined();
+    expect(
+      requirementGaps({ data: grouped, requires: { list: read, 'token list': read, 'token purge': read } }),
+    ).toMatch(/do not exist: \/grouped token purge/);
+  });
+
   it('a server not on the allowlist is refused every subcommand, each audited as what it was', async () => {
     const foreign = f.bot.session(as.foreignAdmin());
     const subs = subcommandsOf(configCommand);
@@ -71,7 +102,7 @@ describe('requirements declared once per subcommand', () => {
     const writes = subcommandsOf(configCommand).filter(
       (s) => configCommand.requires[s as keyof typeof configCommand.requires].access === 'write',
     );
-    expect(writes.sort()).toEqual(['reset', 'rollback', 'set']);
+    expect(writes.sort()).toEqual(['reset', 'rollback', 'set', 'token create', 'token list', 'token revoke']);
     for (const sub of writes) {
       const replies = await member.run(lineFor(sub));
       expect(
@@ -81,7 +112,14 @@ describe('requirements declared once per subcommand', () => {
       expect(replies[0]?.embeds[0]?.title).toBe('Not allowed');
     }
     expect(f.svc.cachedVersion('MAX_BATCH_SIZE')).toBe(before);
-    expect(await deniedActions(as.member().user.id)).toEqual(['reset', 'rollback', 'set']);
+    expect(await deniedActions(as.member().user.id)).toEqual([
+      'reset',
+      'rollback',
+      'set',
+      'token-create',
+      'token-list',
+      'token-revoke',
+    ]);
   });
 
   it('a command run with an undeclared subcommand is refused as an internal error and its handler never runs', async () => {

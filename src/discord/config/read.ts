@@ -12,6 +12,7 @@ import { describePending } from './pending.js';
 import { GLOBAL, type Scope } from '../../config/scopes.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
 import { editReply, reply, update } from '../reply.js';
+import { processLines } from './applied.js';
 import { COLOR, historyEmbed, listFields, paginate, statusEmbed, viewEmbed, when } from '../render.js';
 import type { CommandContext } from '../types.js';
 
@@ -173,7 +174,14 @@ export async function status(i: ChatInputCommandInteraction, ctx: CommandContext
   const rt = ctx.runtime;
   const stats = ctx.config.stats();
   const sync = rt?.sync?.status();
+  const processes = rt?.instances
+    ? await rt.instances.list().then(
+        (list) => processLines(list, rt.feed?.position ?? 0, rt.instanceId),
+        () => ['(the list of processes cannot be read while the database is unavailable)'],
+      )
+    : undefined;
   const embed = statusEmbed({
+    ...(processes ? { processes } : {}),
     instanceId: rt?.instanceId ?? 'unknown',
     uptimeMs: rt ? Date.now() - rt.startedAt.getTime() : 0,
     database: rt?.database ?? 'unknown',

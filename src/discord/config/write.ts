@@ -13,6 +13,7 @@ import type { WriteSuccess } from '../../config/types.js';
 import { actorOf, contextOf } from '../access.js';
 import type { PendingAction } from '../confirmations.js';
 import { editReply, update } from '../reply.js';
+import { appliedLine } from './applied.js';
 import { COLOR, previewEmbed, scheduledEmbed, writeEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
 
@@ -47,7 +48,7 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
     contextOf(i),
     { scope, ...timing },
   );
-  await editReply(i, { embeds: [await resultEmbed(i, ctx, result)] });
+  await answerWrite(i, ctx, result);
 }
 
 export async function rollback(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -163,7 +164,26 @@ export async function confirmationButton(
           guard,
         )
       : await ctx.config.reset(pending.key, actor, pending.reason, contextOf(i), guard);
-  await editReply(i, { embeds: [await resultEmbed(i, ctx, result)], components: [] });
+  await answerWrite(i, ctx, result, { components: [] });
+}
+
+/**
+ * Answers a committed write, then edits the answer to say which live processes applied it (within
+ * a few seconds; see appliedLine).
+ */
+async function answerWrite(
+  i: ChatInputCommandInteraction | ButtonInteraction,
+  ctx: CommandContext,
+  result: WriteSuccess,
+  extra: { components?: [] } = {},
+): Promise<void> {
+  const embed = await resultEmbed(i, ctx, result);
+  await editReply(i, { embeds: [embed], ...extra });
+  const instances = ctx.runtime?.instances;
+  if (!instances || result.seq === undefined) return;
+  const line = await appliedLine(instances, result.seq, result.at ?? new Date());
+  if (!line) return;
+  await editReply(i, { embeds: [embed.addFields({ name: 'Processes', value: line })] });
 }
 
 /** The embed of a committed write, once the change is counted against the user's limit. */

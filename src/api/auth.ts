@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../config/models.js';
+import { GLOBAL, type Scope } from '../config/scopes.js';
+import { ApiError } from './errors.js';
+import type { ApiToken, TokenStore } from './tokens.js';
+import { WindowCounter } from './window.js';
+
+/** What a route needs, declared in its `config.access` and enforced once by the auth hook. */
+export type RouteAccess = 'public' | 'read' | 'write';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    /** The token that authenticated the request (every route but the public ones has one). */
+    token?: ApiToken;
+  }
+}
+
+/** How long a verified token is trusted without a lookup (revocation takes effect within it). */
+export const VERIFIED_FOR_MS = 5000;
+
+const UNAUTHORIZED =
+  'A valid API token is required: send `Authorization: Bearer cfgbot_…` (create one with /config token create).';
+
+export interface AuthOptions {
+  tokens: TokenStore;
+  /** Requests one token may make per minute. */
+  perToken: number;
+  /** Requests with a bad or missing token one address may make per minute. */
+  failuresPerAddress: number;
+}
+
+/**
+ * The onRequest hook: public routes pass; others need a live token (401, the same answer for
+ * missing, malformed, unknown and revoked ones), the write access when the route writes (403),
+ * and to be within the token's and the address's rates (429).
+ */
+export function authenticator(opts: AuthOptions) {
+  const failures = new WindowCounter(opts.failuresPerAddress);
+  const requests = new WindowCounter(opts.perToken);
+  // Good tokens are remembered briefly (by hash, never the text): a busy client costs no lookup
+  // per request, and a revoked token is refused everywhere within VERIFIED_FOR_MS.
+  const recent = new Map<string, { token: ApiToken; until: number }>();
+  const verified = async (raw: string | undefined): Promise<ApiToken | undefined> => {
+    if (!raw) return undefined;
+    const id = createHash('sha256').update(raw).digest('hex');
+    const now = Date.now();
+    const hit = recent.get(id);
+    if (hit && hit.until > now) return hit.token;
+    const token = await opts.tokens.verify(raw);
+    if (recent.size > 10_000) recent.clear();
+    if (token) recent.set(id, { token, until: now + VERIFIED_FOR_MS });
+    else recent.delete(id);
+    return token;
+  };
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const access = req.routeOptions.config.access ?? 'read';
+    if (access === 'public') return;
+    const limited = () =>
+      new ApiError(
+        429,
+        'RATE_LIMITED',
+        'Too many requests with a bad token from this address; wait a minute.',
+        {
+          'retry-after': String(failures.retryAfter()),
+        },
+      );
+    if (failures.blocked(req.ip)) throw limited();
+    const header = req.headers.authorization;
+    const raw = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = await verified(raw);
+    if (!token) {
+      if (!failures.hit(req.ip)) throw limited();
+      void reply.header('www-authenticate', 'Bearer');
+      throw new ApiError(401, 'UNAUTHORIZED', UNAUTHORIZED);
+    }
+    if (!requests.hit(token.id))
+      throw new ApiError(
+        429,
+        'RATE_LIMITED',
+        `Token ${token.name} is over its ${opts.perToken} requests a minute; slow down.`,
+        {
+          'retry-after': String(requests.retryAfter()),
+        },
+      );
+    if (access === 'write' && token.access !== 'write')
+      throw new ApiError(403, 'FORBIDDEN', `Token ${token.name} can only read; changes need a write token.`);
+    opts.tokens.touch(token.id);
+    req.token = token;
+  };
+}
+
+/** The token of an authenticated request (routes other than public ones always have one). */
+export function tokenOf(req: FastifyRequest): ApiToken {
+  if (!req.token) throw new ApiError(401, 'UNAUTHORIZED', UNAUTHORIZED);
+  return req.token;
+}
+
+/** Who a change made with this token is recorded as. */
+export function actorOf(token: ApiToken): Actor {
+  return { id: `token:${token.id}`, tag: `api token ${token.name}` };
+}
+
+/**
+ * The environment and server a read is for: a token limited to one of them reads that one (and
+ * is refused any other); an unlimited token reads what was asked, else this process's environment.
+ */
+export function readTarget(
+  token: ApiToken,
+  asked: { env?: string | undefined; guild?: string | undefined },
+  environments: readonly string[],
+  fallbackEnv: string,
+): { environment: string; guildId: string | undefined } {
+  const limit = token.scope;
+  let environment = asked.env ?? fallbackEnv;
+  let guildId = asked.guild;
+  if (limit?.startsWith('env:')) {
+    const own = limit.slice(4);
+    if (asked.env && asked.env !== own) throw notCovered(token, `env:${asked.env}`);
+    if (asked.guild) throw notCovered(token, `guild:${asked.guild}`);
+    environment = own;
+  }
+  if (limit?.startsWith('guild:')) {
+    const own = limit.slice(6);
+    if (asked.guild && asked.guild !== own) throw notCovered(token, `guild:${asked.guild}`);
+    guildId = own;
+  }
+  if (!environments.includes(environment))
+    throw new ApiError(
+      400,
+      'VALIDATION',
+      `Unknown environment ${environment}: use one of ${environments.join(', ')} (ENVIRONMENTS).`,
+    );
+  return { environment, guildId };
+}
+
+/** Whether a token may read (history) or write the values at `scope`. */
+export function checkScope(token: ApiToken, scope: Scope, mode: 'read' | 'write'): void {
+  const limit = token.scope;
+  if (!limit || limit === GLOBAL || scope === limit) return;
+  // A limited token reads the layers its own scope inherits from; it writes its own scope only.
+  if (mode === 'read' && (scope === GLOBAL || (limit.startsWith('guild:') && scope.startsWith('env:'))))
+    return;
+  throw notCovered(token, scope);
+}
+
+function notCovered(token: ApiToken, scope: string): ApiError {
+  return new ApiError(
+    403,
+    'FORBIDDEN',
+    `Token ${token.name} is limited to ${token.scope ?? 'global'}; it does not cover ${scope}.`,
+  );
+}

@@ -1,0 +1,339 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Actor } from '../../config/models.js';
+import { parseScope, type Scope } from '../../config/scopes.js';
+import type { ConfigService } from '../../config/service.js';
+import type { WriteSuccess } from '../../config/types.js';
+import { UserError } from '../../errors.js';
+import { actorOf, checkScope, readTarget, tokenOf } from '../auth.js';
+import type { ApiToken } from '../tokens.js';
+import { snapshotOf, valueView } from '../values.js';
+import type { ApiMetrics } from '../metrics.js';
+import { errorSchema } from './schemas.js';
+
+export interface ConfigRoutesDeps {
+  config: ConfigService;
+  /** The change-log position this process has applied (snapshots include every change up to it). */
+  position: () => number;
+  metrics: ApiMetrics;
+}
+
+const target = z.object({
+  env: z
+    .string()
+    .min(1)
+    .max(32)
+    .optional()
+    .describe('Environment (default: the token’s, else this process’s)'),
+  guild: z
+    .string()
+    .regex(/^\d{15,21}$/, 'a Discord server id is 15 to 21 digits')
+    .optional()
+    .describe('Discord server id'),
+});
+const keyParam = z.object({ key: z.string().min(1).max(64) });
+const reason = z.string().max(500).optional();
+const scopeText = z.string().max(80).optional().describe('global, env:<name> or guild:<id> (default global)');
+const actor = z.object({ id: z.string(), tag: z.string() });
+
+const valueSchema = z.object({
+  value: z.unknown(),
+  masked: z.literal(true).optional(),
+  version: z.number(),
+  layer: z.string(),
+  sensitive: z.boolean(),
+});
+const snapshot = z.object({
+  seq: z.number(),
+  environment: z.string(),
+  guild: z.string().nullable(),
+  values: z.record(z.string(), valueSchema),
+});
+const oneKey = valueSchema.extend({
+  key: z.string(),
+  description: z.string(),
+  type: z.string(),
+  category: z.string(),
+  requiresRestart: z.boolean(),
+  updatedAt: z.string().nullable(),
+  updatedBy: actor.nullable(),
+  layers: z.array(
+    z.object({
+      scope: z.string(),
+      display: z.string().nullable(),
+      version: z.number(),
+      supplies: z.boolean(),
+    }),
+  ),
+});
+const history = z.object({
+  key: z.string(),
+  scope: z.string(),
+  versions: z.array(
+    z.object({
+      version: z.number(),
+      value: z.unknown(),
+      action: z.string(),
+      actor,
+      reason: z.string().optional(),
+      restoredFrom: z.number().optional(),
+      createdAt: z.string(),
+    }),
+  ),
+  nextBefore: z.number().nullable(),
+});
+const written = z.object({
+  key: z.string(),
+  scope: z.string(),
+  status: z.enum(['committed', 'unchanged']),
+  version: z.number(),
+  value: z.unknown(),
+  masked: z.literal(true).optional(),
+  warnings: z.array(z.string()),
+  seq: z.number().nullable(),
+  message: z.string().optional(),
+});
+
+const errors = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  429: errorSchema,
+  503: errorSchema,
+};
+const writeErrors = { ...errors, 409: errorSchema };
+
+/** Reads and writes of configuration values; the same service, checks and audit as Discord. */
+export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void {
+  const { config, metrics } = deps;
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const where = (token: ApiToken, q: z.infer<typeof target>) =>
+    readTarget(token, q, config.environments, config.environment);
+
+  api.get(
+    '/v1/config',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Every key resolved for an environment and server',
+        querystring: target,
+        response: { 200: snapshot, ...errors },
+      },
+    },
+    async (req) => {
+      const token = tokenOf(req);
+      const at = where(token, req.query);
+      // The position first: the values read after it include at least every change up to it.
+      const seq = deps.position();
+      metrics.snapshot();
+      return {
+        seq,
+        environment: at.environment,
+        guild: at.guildId ?? null,
+        values: snapshotOf(config, token, at),
+      };
+    },
+  );
+
+  api.get(
+    '/v1/config/:key',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'One key resolved, with the layers it resolves through',
+        params: keyParam,
+        querystring: target,
+        response: { 200: oneKey, ...errors },
+      },
+    },
+    async (req) => {
+      const token = tokenOf(req);
+      const at = where(token, req.query);
+      const r = config.resolve(req.params.key, { environment: at.environment, guildId: at.guildId ?? null });
+      metrics.read(r.def.key);
+      return {
+        key: r.def.key,
+        ...valueView(r, token),
+        description: r.def.description,
+        type: r.def.type,
+        category: r.def.category,
+        requiresRestart: r.def.requiresRestart,
+        updatedAt: r.updatedAt?.toISOString() ?? null,
+        updatedBy: r.updatedBy ?? null,
+        layers: r.layers.map((l) => ({
+          scope: l.scope,
+          display:
+            r.def.sensitive && !token.sensitive && l.display !== undefined ? '••••••' : (l.display ?? null),
+          version: l.version,
+          supplies: l.supplies,
+        })),
+      };
+    },
+  );
+
+  api.get(
+    '/v1/config/:key/history',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Versions of a key at a scope, newest first (sensitive values masked)',
+        params: keyParam,
+        querystring: z.object({
+          scope: scopeText,
+          limit: z.coerce.number().int().min(1).max(100).default(20),
+          before: z.coerce.number().int().min(1).optional().describe('Versions below this one'),
+        }),
+        response: { 200: history, ...errors },
+      },
+    },
+    async (req) => {
+      const token = tokenOf(req);
+      const def = config.definition(req.params.key);
+      const scope = scopeOf(config, def.key, def.scopes, req.query.scope);
+      checkScope(token, scope, 'read');
+      const rows = await config.history(def.key, {
+        scope,
+        limit: req.query.limit,
+        ...(req.query.before !== undefined ? { before: req.query.before } : {}),
+      });
+      const last = rows.at(-1);
+      return {
+        key: def.key,
+        scope,
+        versions: rows.map((r) => ({
+          version: r.version,
+          value: r.value ?? null,
+          action: r.action,
+          actor: r.actor,
+          ...(r.reason ? { reason: r.reason } : {}),
+          ...(r.restoredFrom !== undefined ? { restoredFrom: r.restoredFrom } : {}),
+          createdAt: r.createdAt.toISOString(),
+        })),
+        nextBefore: last && last.version > 1 && rows.length === req.query.limit ? last.version : null,
+      };
+    },
+  );
+
+  /** Runs a write for a token at a scope it covers; an unchanged value answers 200 "unchanged". */
+  const write = async (
+    token: ApiToken,
+    input: string,
+    typedScope: string | undefined,
+    run: (actor: Actor, scope: Scope) => Promise<WriteSuccess>,
+  ) => {
+    const def = config.definition(input);
+    const scope = scopeOf(config, def.key, def.scopes, typedScope);
+    checkScope(token, scope, 'write');
+    const hidden = def.sensitive && !token.sensitive;
+    try {
+      const done = await run(actorOf(token), scope);
+      metrics.write(def.key, done.action);
+      return {
+        key: def.key,
+        scope,
+        status: 'committed' as const,
+        version: done.version,
+        value: hidden ? null : (done.value ?? null),
+        ...(hidden ? { masked: true as const } : {}),
+        warnings: done.warnings,
+        seq: done.seq ?? null,
+      };
+    } catch (err) {
+      if (!(err instanceof UserError) || err.code !== 'UNCHANGED') throw err;
+      const r = config.resolve(def.key);
+      return {
+        key: def.key,
+        scope,
+        status: 'unchanged' as const,
+        version: config.cachedVersion(def.key, scope),
+        value: hidden
+          ? null
+          : ((scope === 'global' ? r.value : config.describe(def.key, { scope }).value) ?? null),
+        ...(hidden ? { masked: true as const } : {}),
+        warnings: [],
+        seq: null,
+        message: err.message,
+      };
+    }
+  };
+  const ctx = { channelId: 'api' };
+
+  api.put(
+    '/v1/config/:key',
+    {
+      config: { access: 'write' },
+      schema: {
+        summary: 'Set a key at a scope',
+        params: keyParam,
+        body: z.object({
+          value: z.unknown().refine((v) => v !== undefined, 'value is required'),
+          scope: scopeText,
+          reason,
+        }),
+        response: { 200: written, ...writeErrors },
+      },
+    },
+    async (req) => {
+      const { value, scope, reason: why } = req.body;
+      return write(tokenOf(req), req.params.key, scope, (actor, at) =>
+        config.set(
+          req.params.key,
+          typeof value === 'string' ? value : JSON.stringify(value),
+          actor,
+          why,
+          ctx,
+          { scope: at },
+        ),
+      );
+    },
+  );
+
+  api.post(
+    '/v1/config/:key/rollback',
+    {
+      config: { access: 'write' },
+      schema: {
+        summary: 'Restore the value of an earlier version, as a new version',
+        params: keyParam,
+        body: z.object({ version: z.number().int().min(1), scope: scopeText, reason }),
+        response: { 200: written, ...writeErrors },
+      },
+    },
+    async (req) => {
+      const { version, scope, reason: why } = req.body;
+      return write(tokenOf(req), req.params.key, scope, (actor, at) =>
+        config.rollback(req.params.key, version, actor, why, ctx, { scope: at }),
+      );
+    },
+  );
+
+  api.post(
+    '/v1/config/:key/reset',
+    {
+      config: { access: 'write' },
+      schema: {
+        summary: 'Back to the default (global), or remove an override (other scopes)',
+        params: keyParam,
+        body: z.object({ scope: scopeText, reason }).default({}),
+        response: { 200: written, ...writeErrors },
+      },
+    },
+    async (req) => {
+      const { scope, reason: why } = req.body;
+      return write(tokenOf(req), req.params.key, scope, (actor, at) =>
+        config.reset(req.params.key, actor, why, ctx, { scope: at }),
+      );
+    },
+  );
+}
+
+function scopeOf(
+  config: ConfigService,
+  key: string,
+  allowed: Parameters<typeof parseScope>[1]['allowed'],
+  typed: string | undefined,
+): Scope {
+  return parseScope(typed, { key, allowed, environments: config.environments });
+}

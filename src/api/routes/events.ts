@@ -1,0 +1,229 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ChangeFeed, FeedChange } from '../../config/feed.js';
+import { GLOBAL } from '../../config/scopes.js';
+import type { ConfigService } from '../../config/service.js';
+import { errorDetail, logger } from '../../logger.js';
+import { readTarget, tokenOf } from '../auth.js';
+import { ApiError } from '../errors.js';
+import type { ApiMetrics } from '../metrics.js';
+import type { ApiToken } from '../tokens.js';
+import { valueView } from '../values.js';
+import { errorSchema } from './schemas.js';
+
+export interface EventRoutesDeps {
+  config: ConfigService;
+  feed: ChangeFeed;
+  metrics: ApiMetrics;
+  /** Comment lines on idle streams, so proxies keep them open. Default 15 s. */
+  heartbeatMs?: number;
+}
+
+/** A stream buffering more than this is not reading: it is closed, and resumes when it reconnects. */
+const MAX_BUFFERED = 1 << 20;
+
+const query = z.object({
+  keys: z.string().max(2000).optional().describe('Comma-separated keys (default: every key)'),
+  env: z.string().min(1).max(32).optional(),
+  guild: z
+    .string()
+    .regex(/^\d{15,21}$/, 'a Discord server id is 15 to 21 digits')
+    .optional(),
+  lastEventId: z.string().max(20).optional().describe('Same as the Last-Event-ID header'),
+});
+
+/** GET /v1/events: committed changes as Server-Sent Events, resumable from any retained position. */
+export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
+  const open = new Set<EventStream>();
+  // A server closing waits for its connections: streams are ended first.
+  app.addHook('preClose', async () => {
+    for (const s of [...open]) s.end();
+  });
+
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/v1/events',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Committed changes as Server-Sent Events (change, checkpoint, resync)',
+        querystring: query,
+        response: { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const token = tokenOf(req);
+      const { config, feed } = deps;
+      const at = readTarget(token, req.query, config.environments, config.environment);
+      const keys = req.query.keys
+        ? new Set(
+            req.query.keys
+              .split(',')
+              .map((k) => k.trim())
+              .filter(Boolean)
+              .map((k) => config.definition(k).key),
+          )
+        : undefined;
+      const header = req.headers['last-event-id'];
+      const lastText = (Array.isArray(header) ? header[0] : header) ?? req.query.lastEventId;
+      let last: number | undefined;
+      if (lastText !== undefined && lastText !== '') {
+        if (!/^\d{1,15}$/.test(lastText.trim()))
+          throw new ApiError(
+            400,
+            'VALIDATION',
+            `Last-Event-ID must be an event id (a whole number), not "${lastText.slice(0, 20)}".`,
+          );
+        last = Number(lastText.trim());
+      }
+      const head = last !== undefined && last > feed.position ? await config.changes.head() : 0;
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const stream = new EventStream(raw, deps, token, { ...at, keys });
+      open.add(stream);
+      deps.metrics.streams.inc();
+      raw.on('close', () => {
+        stream.end();
+        if (open.delete(stream)) deps.metrics.streams.dec();
+      });
+      // An id from the future (another database, a typo) cannot be resumed from.
+      stream.start(last !== undefined && last > head && last > feed.position ? -1 : last);
+    },
+  );
+}
+
+/** One client's stream: its position, its filter, and the events it still has to receive. */
+class EventStream {
+  private sent = 0;
+  private draining: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private detach: (() => void) | undefined;
+
+  constructor(
+    private readonly raw: ServerResponse,
+    private readonly deps: EventRoutesDeps,
+    private readonly token: ApiToken,
+    private readonly filter: {
+      environment: string;
+      guildId: string | undefined;
+      keys: Set<string> | undefined;
+    },
+  ) {}
+
+  /** From `last` (undefined: from now; -1: unknown, resync). */
+  start(last: number | undefined): void {
+    this.raw.write('retry: 2000\n\n');
+    if (last === undefined || last < 0) {
+      this.sent = this.deps.feed.position;
+      if (last !== undefined) this.resync();
+    } else {
+      this.sent = last;
+    }
+    this.detach = this.deps.feed.onAdvance(() => void this.drain());
+    this.heartbeat = setInterval(() => this.write(': ping\n\n'), this.deps.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+    void this.drain();
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.detach?.();
+    this.raw.end();
+  }
+
+  /** Sends what happened after `sent`, in order; overlapping calls run once more, not in parallel. */
+  private drain(): Promise<void> {
+    if (this.draining) {
+      this.again = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.again = false;
+        await this.drainOnce().catch((err: unknown) => {
+          logger.warn(
+            'Event stream could not read the change log; it tries again on the next change',
+            errorDetail(err),
+          );
+        });
+      } while (this.again && !this.closed);
+    })().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<void> {
+    while (!this.closed && this.sent < this.deps.feed.position) {
+      const list = await this.deps.feed.since(this.sent);
+      if (list === undefined) return this.resync();
+      if (!list.length) return;
+      let lastSent = this.sent;
+      for (const c of list) {
+        if (this.concerns(c)) {
+          this.event('change', c.seq, this.payload(c));
+          lastSent = c.seq;
+        }
+        this.sent = c.seq;
+      }
+      // Changes this stream does not show still move its position, so a resume skips them too.
+      if (lastSent < this.sent) this.event('checkpoint', this.sent, { seq: this.sent });
+    }
+  }
+
+  private concerns(c: FeedChange): boolean {
+    if (this.filter.keys && !this.filter.keys.has(c.key)) return false;
+    if (c.scope === GLOBAL) return true;
+    if (c.scope.startsWith('env:')) return c.scope === `env:${this.filter.environment}`;
+    return this.filter.guildId !== undefined && c.scope === `guild:${this.filter.guildId}`;
+  }
+
+  private payload(c: FeedChange): Record<string, unknown> {
+    const r = this.deps.config.resolve(c.key, {
+      environment: this.filter.environment,
+      guildId: this.filter.guildId ?? null,
+    });
+    const view = valueView(r, this.token);
+    return {
+      ...view,
+      seq: c.seq,
+      key: c.key,
+      scope: c.scope,
+      // The version of the change; `layerVersion` is the version of the layer now supplying the value.
+      version: c.version,
+      layerVersion: view.version,
+      action: c.action,
+      actor: c.actor,
+      at: c.at.toISOString(),
+    };
+  }
+
+  private resync(): void {
+    this.sent = this.deps.feed.position;
+    this.event('resync', this.sent, { seq: this.sent });
+  }
+
+  private event(type: string, id: number, data: unknown): void {
+    this.write(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private write(text: string): void {
+    if (this.closed) return;
+    if (this.raw.writableLength > MAX_BUFFERED) {
+      logger.warn('Closing an event stream whose client stopped reading; it resumes when it reconnects');
+      this.end();
+      return;
+    }
+    this.raw.write(text);
+  }
+}

@@ -1,0 +1,269 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Actor } from '../config/models.js';
+import { GLOBAL, parseScope } from '../config/scopes.js';
+import { insertIfAbsent } from '../db/connection.js';
+import { UserError } from '../errors.js';
+import { errorDetail, logger } from '../logger.js';
+import { preview } from '../text.js';
+
+/** What every token starts with, so secret scanners can recognise a leaked one. */
+export const TOKEN_PREFIX = 'cfgbot_';
+export const TOKEN_ACCESS = ['read', 'write'] as const;
+export type TokenAccess = (typeof TOKEN_ACCESS)[number];
+
+/** A token as everyone but its holder sees it: never its secret, nor the hash of it. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  access: TokenAccess;
+  /** May read sensitive values in clear (read tokens get them masked otherwise). */
+  sensitive: boolean;
+  /** `env:<name>` or `guild:<id>`; absent: every scope. */
+  scope?: string;
+  createdBy: Actor;
+  createdAt: Date;
+  lastUsedAt?: Date;
+  revokedAt?: Date;
+  revokedBy?: Actor;
+}
+
+/** Token names: what `/config token revoke` and the audit log know a token by. */
+export const TOKEN_NAME = /^[a-z0-9_-]{2,32}$/;
+
+/** `cfgbot_<10 hex id>_<32 random bytes, base64url>`. */
+const TOKEN_TEXT = /^cfgbot_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$/;
+
+/** lastUsedAt is written at most this often per token. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+interface TokenDoc extends Omit<ApiToken, 'id'> {
+  _id: string;
+  /**
+   * The name while the token is active, `<name>#<id>` once revoked: a unique index on it makes
+   * "one active token per name" hold across concurrent creations, and frees the name on revoke.
+   */
+  nameKey: string;
+  /** sha256 of the secret, hex. */
+  hash: string;
+}
+
+const actorSchema = new Schema<Actor>(
+  { id: { type: String, required: true }, tag: { type: String, required: true } },
+  { _id: false },
+);
+
+const tokenSchema = new Schema<TokenDoc>(
+  {
+    _id: { type: String },
+    name: { type: String, required: true },
+    nameKey: { type: String, required: true },
+    hash: { type: String, required: true },
+    access: { type: String, enum: TOKEN_ACCESS, required: true },
+    sensitive: { type: Boolean, required: true },
+    scope: { type: String },
+    createdBy: { type: actorSchema, required: true },
+    createdAt: { type: Date, required: true },
+    lastUsedAt: { type: Date },
+    revokedAt: { type: Date },
+    revokedBy: { type: actorSchema },
+  },
+  { versionKey: false, bufferCommands: false, strict: 'throw', collection: 'api_tokens' },
+);
+tokenSchema.index({ nameKey: 1 }, { unique: true });
+
+export interface CreateTokenInput {
+  name: string;
+  access: TokenAccess;
+  sensitive?: boolean;
+  /** `global` (or nothing): every scope; `env:<name>` or `guild:<id>`: that scope only. */
+  scope?: string | null;
+  actor: Actor;
+}
+
+/**
+ * The API tokens, in `api_tokens`: created and revoked from Discord, verified by the HTTP API.
+ * Only a hash of each secret is stored; the token text exists once, in the answer to `create`.
+ */
+export class TokenStore {
+  private readonly model: Model<TokenDoc>;
+  private indexes: Promise<void> | undefined;
+  private readonly touched = new Map<string, number>();
+  private readonly writes = new Set<Promise<void>>();
+
+  constructor(conn: Connection) {
+    this.model = (conn.models.ApiToken ?? conn.model('ApiToken', tokenSchema)) as Model<TokenDoc>;
+  }
+
+  /** Creates the unique index names depend on (the connection creates none by itself). */
+  init(): Promise<void> {
+    this.indexes ??= this.model.createIndexes().then(
+      () => undefined,
+      (err: unknown) => {
+        this.indexes = undefined;
+        throw err;
+      },
+    );
+    return this.indexes;
+  }
+
+  /**
+   * Creates a token. Refuses a malformed name, an unknown scope and a name an active token has
+   * (UserError INVALID_VALUE / CONFLICT). The returned `token` is the only copy of its secret.
+   */
+  async create(
+    input: CreateTokenInput,
+    environments: readonly string[],
+  ): Promise<{ token: string; record: ApiToken }> {
+    const name = checkName(input.name);
+    if (!TOKEN_ACCESS.includes(input.access))
+      throw new UserError(
+        'INVALID_VALUE',
+        `Access is read or write, not "${preview(String(input.access))}".`,
+      );
+    const scope = parseScope(input.scope, {
+      key: `token:${name}`,
+      allowed: ['global', 'env', 'guild'],
+      environments,
+    });
+    await this.init();
+    // A 40-bit id can collide, rarely: then try another one.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const id = randomBytes(5).toString('hex');
+      const secret = randomBytes(32).toString('base64url');
+      const doc: TokenDoc = {
+        _id: id,
+        name,
+        nameKey: name,
+        hash: sha256(secret),
+        access: input.access,
+        sensitive: Boolean(input.sensitive),
+        ...(scope === GLOBAL ? {} : { scope }),
+        createdBy: { id: input.actor.id, tag: input.actor.tag },
+        createdAt: new Date(),
+      };
+      if (await insertIfAbsent(this.model, doc))
+        return { token: `${TOKEN_PREFIX}${id}_${secret}`, record: toToken(doc) };
+      if (await this.model.exists({ nameKey: name }))
+        throw new UserError(
+          'CONFLICT',
+          `A token named ${name} exists already. Revoke it first, or choose another name.`,
+          { key: `token:${name}` },
+        );
+    }
+    throw new Error('Could not find a free token id in 3 attempts');
+  }
+
+  /**
+   * The active token `raw` is, or undefined for anything else (missing, malformed, unknown, wrong
+   * secret, revoked); never throws for what a client sends. Database errors propagate.
+   */
+  async verify(raw: string | undefined): Promise<ApiToken | undefined> {
+    const m = typeof raw === 'string' && raw.length < 100 ? TOKEN_TEXT.exec(raw) : null;
+    if (!m) return undefined;
+    const [, id = '', secret = ''] = m;
+    const doc = await this.model.findById(id).lean<TokenDoc>();
+    if (!doc || doc.revokedAt || !/^[0-9a-f]{64}$/.test(doc.hash)) return undefined;
+    // Both sides are 32 bytes, so the comparison's time says nothing about where they differ.
+    return timingSafeEqual(Buffer.from(sha256(secret), 'hex'), Buffer.from(doc.hash, 'hex'))
+      ? toToken(doc)
+      : undefined;
+  }
+
+  /**
+   * Records that a token was used, at most once a minute per token (this process); never waits
+   * and never throws: a failure is logged as a warning.
+   */
+  touch(id: string): void {
+    const now = Date.now();
+    const last = this.touched.get(id);
+    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
+    this.touched.set(id, now);
+    if (this.touched.size > 10_000) this.forgetOld(now);
+    const write = this.model
+      .updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { lastUsedAt: new Date(now) } })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.touched.delete(id);
+          logger.warn(`Could not record the use of API token ${id}`, errorDetail(err));
+        },
+      )
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  /** Waits for the lastUsedAt writes under way (shutdown, tests). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.writes]);
+  }
+
+  /** The active tokens, newest first. */
+  async list(): Promise<ApiToken[]> {
+    const docs = await this.model
+      .find({ revokedAt: { $exists: false } })
+      .sort({ createdAt: -1 })
+      .lean<TokenDoc[]>();
+    return docs.map(toToken);
+  }
+
+  /** Revokes the active token named `name`; UserError UNKNOWN_KEY when there is none. */
+  async revoke(name: string, actor: Actor): Promise<ApiToken> {
+    const notFound = () =>
+      new UserError('UNKNOWN_KEY', `No active token is named ${preview(String(name))}.`, {
+        key: `token:${String(name)}`,
+      });
+    // A name is only ever a string here: anything else (an operator object) must not reach the query.
+    if (typeof name !== 'string') throw notFound();
+    const doc = await this.model.findOne({ nameKey: name, revokedAt: { $exists: false } }).lean<TokenDoc>();
+    if (!doc) throw notFound();
+    const revokedAt = new Date();
+    const revokedBy = { id: actor.id, tag: actor.tag };
+    // Conditional on still being active: of two concurrent revokes, one wins and the other is told.
+    const res = await this.model.updateOne(
+      { _id: doc._id, revokedAt: { $exists: false } },
+      { $set: { revokedAt, revokedBy, nameKey: `${doc.name}#${doc._id}` } },
+    );
+    if (res.modifiedCount !== 1) throw notFound();
+    return toToken({ ...doc, revokedAt, revokedBy });
+  }
+
+  private forgetOld(now: number): void {
+    for (const [id, at] of this.touched) if (now - at >= TOUCH_INTERVAL_MS) this.touched.delete(id);
+  }
+}
+
+/**
+ * A token's secret is 256 random bits, so a fast unsalted hash is enough: there is no dictionary
+ * to try and brute force is out of reach, and verifying costs one hash per request (a slow
+ * password hash like scrypt would only slow every API call down).
+ */
+function sha256(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function checkName(input: string): string {
+  const name = String(input ?? '').trim();
+  if (!TOKEN_NAME.test(name))
+    throw new UserError(
+      'INVALID_VALUE',
+      `"${preview(name)}" is not a token name: use 2-32 lower-case letters, digits, - or _ (e.g. ci-deploy).`,
+      { key: 'token' },
+    );
+  return name;
+}
+
+function toToken(doc: TokenDoc): ApiToken {
+  return {
+    id: doc._id,
+    name: doc.name,
+    access: doc.access,
+    sensitive: doc.sensitive,
+    ...(doc.scope ? { scope: doc.scope } : {}),
+    createdBy: { id: doc.createdBy.id, tag: doc.createdBy.tag },
+    createdAt: doc.createdAt,
+    ...(doc.lastUsedAt ? { lastUsedAt: doc.lastUsedAt } : {}),
+    ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}),
+    ...(doc.revokedBy ? { revokedBy: { id: doc.revokedBy.id, tag: doc.revokedBy.tag } } : {}),
+  };
+}

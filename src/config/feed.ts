@@ -1,0 +1,182 @@
+import { errorDetail, logger } from '../logger.js';
+import type { Actor, VersionAction } from './models.js';
+import { splitSlot, type Scope } from './scopes.js';
+import type { ConfigService } from './service.js';
+
+/** One committed version, at its position in the change log. */
+export interface FeedChange {
+  seq: number;
+  key: string;
+  scope: Scope;
+  version: number;
+  action: VersionAction;
+  actor: Actor;
+  at: Date;
+}
+
+export interface FeedOptions {
+  /** How often the log's head is checked when nothing else said it moved. Default 1 s. */
+  intervalMs?: number;
+  /** Changes kept in memory for streams that fall behind (older ones are read from the log). */
+  recent?: number;
+}
+
+type Listener = (position: number) => void;
+
+/**
+ * This process's view of the change log: it follows the log in order, makes sure each change is
+ * in this process's values before announcing it (so whoever hears "position N" can read the value
+ * of N), and keeps the recent ones for live streams. `position` is what this process has applied,
+ * which is what it reports as applied. It is woken by the service's change events (a write here,
+ * or one ConfigSync brought in) and checks the head on a timer besides. Never throws.
+ */
+export class ChangeFeed {
+  position = 0;
+  private readonly recent: FeedChange[] = [];
+  private readonly listeners = new Set<Listener>();
+  private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private detach: (() => void) | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly config: ConfigService,
+    private readonly opts: FeedOptions = {},
+  ) {}
+
+  /** Starts from the log's head, with this process's values brought up to it. */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    try {
+      this.position = await this.config.changes.head();
+      await this.config.refresh({ repair: false });
+    } catch (err) {
+      // Started from the last-known-good copy: the first pull that reaches the log starts there.
+      logger.warn('Change feed starts without the database; it follows once it answers', errorDetail(err));
+    }
+    this.detach = this.config.subscribe(undefined, () => this.wake(5));
+    const every = this.opts.intervalMs ?? 1000;
+    this.timer = setInterval(() => void this.pull(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    clearTimeout(this.retry);
+    this.detach?.();
+    this.listeners.clear();
+  }
+
+  /** Calls `listener` with the new position each time the feed moves; returns the unsubscribe function. */
+  onAdvance(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /**
+   * The changes after `position` up to this feed's, oldest first: from memory when it still has
+   * them, else from the log. Undefined when the log no longer holds them (a resync is needed).
+   */
+  async since(position: number, limit = 500): Promise<FeedChange[] | undefined> {
+    if (position >= this.position) return [];
+    const first = this.recent[0];
+    if (first && first.seq <= position + 1) {
+      return this.recent.filter((c) => c.seq > position && c.seq <= this.position).slice(0, limit);
+    }
+    if (position + 1 < (await this.config.changes.oldest())) return undefined;
+    const entries = await this.config.changes.after(position, limit);
+    const out: FeedChange[] = [];
+    for (const e of entries) {
+      if (e._id > this.position) break;
+      const change = await this.describe(e._id, e.key, e.version, e.at);
+      if (change) out.push(change);
+    }
+    return out;
+  }
+
+  /** Reads the log from this feed's position; overlapping calls run once more, not in parallel. */
+  async pull(): Promise<void> {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.pullOnce();
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pullOnce(): Promise<boolean> {
+    try {
+      const head = await this.config.changes.head();
+      if (head <= this.position) return false;
+      const entries = await this.config.changes.after(this.position);
+      for (const [i, e] of entries.entries()) {
+        if (e._id !== this.position + 1) {
+          // The log has no gaps (see ChangeLog) but is trimmed: a process that fell further
+          // behind than it keeps reloads every value and goes on from there.
+          if (i > 0 || e._id - 1 >= (await this.config.changes.oldest())) break;
+          logger.warn(`Change feed fell behind the retained log (at ${this.position}); reloading`);
+          await this.config.refresh({ repair: false });
+          this.position = e._id - 1;
+        }
+        const { key, scope } = splitSlot(e.key);
+        if (this.config.cachedVersion(key, scope) < e.version) await this.config.catchUp(e.key);
+        const change = await this.describe(e._id, e.key, e.version, e.at);
+        if (change) this.remember(change);
+        this.position = e._id;
+      }
+      if (entries.length) for (const fn of [...this.listeners]) this.announce(fn);
+      if (entries.length === 500) this.again = true;
+      return entries.length > 0;
+    } catch (err) {
+      this.config.health.noteFailure('change feed', err);
+      return false;
+    }
+  }
+
+  /** A change event arrived: the log may not show it yet (a change stream is faster), so look again shortly. */
+  private wake(tries: number): void {
+    const before = this.position;
+    void this.pull().then(() => {
+      if (this.position > before || tries <= 1 || this.stopped) return;
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.wake(tries - 1), 100);
+      this.retry.unref();
+    });
+  }
+
+  private async describe(
+    seq: number,
+    slot: string,
+    version: number,
+    at: Date,
+  ): Promise<FeedChange | undefined> {
+    const doc = await this.config.storedVersion(slot, version);
+    if (!doc) return undefined;
+    const { key, scope } = splitSlot(slot);
+    return { seq, key, scope, version, action: doc.action, actor: doc.actor, at };
+  }
+
+  private remember(change: FeedChange): void {
+    this.recent.push(change);
+    const keep = this.opts.recent ?? 1000;
+    if (this.recent.length > keep) this.recent.splice(0, this.recent.length - keep);
+  }
+
+  private announce(fn: Listener): void {
+    try {
+      fn(this.position);
+    } catch (err) {
+      logger.error('Change feed listener failed', errorDetail(err));
+    }
+  }
+}
