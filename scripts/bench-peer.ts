@@ -1,8 +1,12 @@
 /**
  * Helper process of `npm run bench`. Mode "follow": a second bot process that prints when each
  * change reaches its cache. Mode "startup": loads a registry of N keys and prints how long init()
- * took and the resident memory afterwards.
+ * took and the resident memory afterwards. Mode "api": a process serving the HTTP API (runtime
+ * and server as `npm run api` starts them), which prints its address.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { integer } from '../src/config/kinds.js';
 import { buildRegistry, type KeyDefinition } from '../src/config/registry.js';
@@ -12,7 +16,7 @@ import { connect } from '../src/db/connection.js';
 import { setLogLevel } from '../src/logger.js';
 
 interface Args {
-  mode: 'follow' | 'startup';
+  mode: 'follow' | 'startup' | 'api';
   uri: string;
   dbName: string;
   intervalMs?: number;
@@ -47,6 +51,30 @@ if (args.mode === 'startup') {
   out({ startup_ms: ms, rss_mb: process.memoryUsage().rss / 1048576, keys: config.stats().cache.keys });
   await config.close();
   await conn.close();
+  process.exit(0);
+}
+
+if (args.mode === 'api') {
+  const { parseEnv } = await import('../src/env.js');
+  const { startRuntime } = await import('../src/runtime.js');
+  const { startApi } = await import('../src/api/server.js');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'config-bot-bench-api-'));
+  const e = parseEnv({
+    MONGODB_URI: args.uri,
+    MONGODB_DB_NAME: args.dbName,
+    DATA_DIR: dataDir,
+    CONFIG_POLL_INTERVAL_MS: String(args.intervalMs ?? 100),
+    // The load check measures the server, not the per-token limit.
+    API_RATE_LIMIT_PER_MIN: '1000000',
+  });
+  const runtime = await startRuntime(e, { jobs: false, report: 'api' });
+  setLogLevel('warn');
+  const api = await startApi(runtime, e, 0);
+  out({ url: api.url });
+  for await (const line of createInterface({ input: process.stdin })) if (line.trim() === 'stop') break;
+  await api.close();
+  await runtime.stop();
+  rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TokenStore } from '../src/api/tokens.js';
 import { integer } from '../src/config/kinds.js';
 import { buildRegistry, registry, type KeyDefinition } from '../src/config/registry.js';
 import { ConfigService } from '../src/config/service.js';
@@ -24,6 +25,7 @@ import { ADMIN_PERMISSIONS } from '../src/discord/payloads.js';
 import { env } from '../src/env.js';
 import { setLogLevel } from '../src/logger.js';
 import { runScript } from './lib/run.js';
+import { followSse } from './lib/sse.js';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -83,6 +85,123 @@ function child(args: object): {
     write: (s) => proc.stdin.write(s),
     done: new Promise((r) => proc.once('exit', (code) => r(code ?? 1))),
   };
+}
+
+/**
+ * Against an API served by another process: commit here → event received by an SSE client of
+ * that process; then the load check (SSE_CLIENTS streams open while READS_PER_S reads run for
+ * LOAD_SECONDS, with a change every second that every stream must receive).
+ */
+async function apiFigures(o: {
+  uri: string;
+  dbName: string;
+  config: ConfigService;
+  admin: { id: string; tag: string };
+  intervalMs: number;
+}): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const peer = child({ mode: 'api', uri: o.uri, dbName: o.dbName, intervalMs: o.intervalMs });
+  const { url } = JSON.parse(String((await peer.lines.next()).value)) as { url: string };
+  const { token } = await new TokenStore(o.config.conn).create(
+    { name: `bench-${Date.now()}`, access: 'read', actor: o.admin },
+    o.config.environments,
+  );
+  const headers = { authorization: `Bearer ${token}` };
+  const key = 'IMMEDIATE_EXPORT_BUFFER';
+  let flip = 0;
+  const commit = async () => {
+    const r = await o.config.set(key, String(flip++ % 2 ? 10 : 20), o.admin).catch(() => undefined);
+    return r?.seq !== undefined ? { seq: r.seq, at: Date.now() } : undefined;
+  };
+
+  say('API: commit here → SSE event from another process ...');
+  const arrivals = new Map<number, number>();
+  const one = followSse(`${url}/v1/events?keys=${key}`, headers, (ev) => {
+    if (ev.event === 'change') arrivals.set(Number(ev.id), Date.now());
+  });
+  await one.opened;
+  const sseMs: number[] = [];
+  for (let i = 0; i < (quick ? 10 : 30); i++) {
+    const c = await commit();
+    if (!c) continue;
+    const until = Date.now() + 10_000;
+    while (!arrivals.has(c.seq) && Date.now() < until) await new Promise((res) => setTimeout(res, 1));
+    const at = arrivals.get(c.seq);
+    if (at !== undefined) sseMs.push(at - c.at);
+    await new Promise((res) => setTimeout(res, 37 * (i % 7)));
+  }
+  one.close();
+  out.sse_event_ms_p50 = pct(sseMs, 50);
+  out.sse_event_ms_p99 = pct(sseMs, 99);
+
+  const clients = 200;
+  const readsPerS = 500;
+  const seconds = quick ? 5 : 30;
+  say(`API load: ${clients} SSE clients and ${readsPerS} reads/s for ${seconds} s ...`);
+  const received = Array.from({ length: clients }, () => new Set<number>());
+  const streams = received.map((seen) =>
+    followSse(`${url}/v1/events`, headers, (ev) => {
+      if (ev.event === 'change') seen.add(Number(ev.id));
+    }),
+  );
+  const openFailures = (await Promise.allSettled(streams.map((s) => s.opened))).filter(
+    (r) => r.status === 'rejected',
+  ).length;
+  const readMs: number[] = [];
+  let readErrors = 0;
+  const committed: number[] = [];
+  const started = Date.now();
+  const inFlight = new Set<Promise<void>>();
+  let sent = 0;
+  const read = () => {
+    const s = performance.now();
+    const p = fetch(`${url}/v1/config/MAX_BATCH_SIZE`, { headers })
+      .then(async (res) => {
+        await res.arrayBuffer();
+        if (res.status !== 200) readErrors++;
+        else readMs.push(performance.now() - s);
+      })
+      .catch(() => {
+        readErrors++;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  let nextCommit = started + 1000;
+  while (Date.now() - started < seconds * 1000) {
+    // Keep to the rate: as many reads as should have been sent by now.
+    const due = Math.floor(((Date.now() - started) / 1000) * readsPerS);
+    while (sent < due) {
+      read();
+      sent++;
+    }
+    if (Date.now() >= nextCommit) {
+      nextCommit += 1000;
+      const c = await commit();
+      if (c) committed.push(c.seq);
+    }
+    await new Promise((res) => setTimeout(res, 5));
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  await Promise.all([...inFlight]);
+  // Changes committed near the end get a moment to arrive.
+  const deadline = Date.now() + 3000;
+  const missing = () => received.reduce((n, seen) => n + committed.filter((c) => !seen.has(c)).length, 0);
+  while (missing() > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  for (const s of streams) s.close();
+  peer.write('stop\n');
+  await peer.done;
+  out.load_sse_clients = clients;
+  out.load_seconds = Math.round(elapsed);
+  out.load_reads_per_s = readMs.length / elapsed;
+  out.load_read_ms_p50 = pct(readMs, 50);
+  out.load_read_ms_p99 = pct(readMs, 99);
+  out.load_read_ms_max = pct(readMs, 100);
+  out.load_read_errors = readErrors;
+  out.load_sse_open_failures = openFailures;
+  out.load_changes = committed.length;
+  out.load_sse_events_missed = missing();
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -235,8 +354,14 @@ async function main(): Promise<void> {
   result.propagation_ms_p50 = pct(propagation, 50);
   result.propagation_ms_p99 = pct(propagation, 99);
   result.poll_interval_ms = e.CONFIG_POLL_INTERVAL_MS;
-  // The load polling puts on the database: one lookup by _id of the change marker per interval.
-  result.poll_queries_per_s_per_process = 1000 / e.CONFIG_POLL_INTERVAL_MS;
+  // The load polling puts on the database: one lookup by _id of the change marker per interval,
+  // plus the change feed's look at the log's head (by _id) once a second.
+  result.poll_queries_per_s_per_process = 1000 / e.CONFIG_POLL_INTERVAL_MS + 1;
+
+  Object.assign(
+    result,
+    await apiFigures({ uri, dbName, config, admin, intervalMs: e.CONFIG_POLL_INTERVAL_MS }),
+  );
 
   const versions = quick ? 10_000 : 100_000;
   say(`history page of one key with ${versions} versions (inserting) ...`);

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../config/models.js';
+import { isUnavailableError } from '../db/connection.js';
+import { DatabaseUnavailableError } from '../errors.js';
+import { errorDetail } from '../logger.js';
 import { GLOBAL, type Scope } from '../config/scopes.js';
 import { ApiError } from './errors.js';
 import type { ApiToken, TokenStore } from './tokens.js';
@@ -12,6 +15,8 @@ export type RouteAccess = 'public' | 'read' | 'write';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /** For a write route: what it does, for the audit row of a refused attempt. */
+    action?: 'set' | 'rollback' | 'reset';
   }
   interface FastifyRequest {
     /** The token that authenticated the request (every route but the public ones has one). */
@@ -31,6 +36,8 @@ export interface AuthOptions {
   perToken: number;
   /** Requests with a bad or missing token one address may make per minute. */
   failuresPerAddress: number;
+  /** Called when a token is refused a write route (audited by the caller). */
+  onDenied?: (req: FastifyRequest, token: ApiToken, message: string) => void;
 }
 
 /**
@@ -50,14 +57,27 @@ export function authenticator(opts: AuthOptions) {
     const now = Date.now();
     const hit = recent.get(id);
     if (hit && hit.until > now) return hit.token;
-    const token = await opts.tokens.verify(raw);
+    let token: ApiToken | undefined;
+    try {
+      token = await opts.tokens.verify(raw);
+    } catch (err) {
+      if (!isUnavailableError(err)) throw err;
+      // Reads are served from memory through an outage: so are the tokens seen before it.
+      if (hit) return hit.token;
+      throw new DatabaseUnavailableError(
+        String(errorDetail(err).error),
+        'Database unavailable: this token cannot be checked right now. Try again in a moment.',
+      );
+    }
     if (recent.size > 10_000) recent.clear();
     if (token) recent.set(id, { token, until: now + VERIFIED_FOR_MS });
     else recent.delete(id);
     return token;
   };
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const access = req.routeOptions.config.access ?? 'read';
+    // Every route declares its access (buildApi refuses one that does not); what matches no
+    // route is answered 404 by anyone.
+    const access = req.routeOptions.config.access ?? 'public';
     if (access === 'public') return;
     const limited = () =>
       new ApiError(
@@ -86,8 +106,11 @@ export function authenticator(opts: AuthOptions) {
           'retry-after': String(requests.retryAfter()),
         },
       );
-    if (access === 'write' && token.access !== 'write')
-      throw new ApiError(403, 'FORBIDDEN', `Token ${token.name} can only read; changes need a write token.`);
+    if (access === 'write' && token.access !== 'write') {
+      const message = `Token ${token.name} can only read; changes need a write token.`;
+      opts.onDenied?.(req, token, message);
+      throw new ApiError(403, 'FORBIDDEN', message);
+    }
     opts.tokens.touch(token.id);
     req.token = token;
   };

@@ -7,6 +7,7 @@ import { logger } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import { appVersion } from '../version.js';
 import { authenticator } from './auth.js';
+import { recordDenied } from './denied.js';
 import { ApiError, sendError } from './errors.js';
 import { ApiMetrics } from './metrics.js';
 import { configRoutes } from './routes/config.js';
@@ -35,7 +36,19 @@ export async function buildApi(
     .init()
     .catch((err: unknown) => logger.warn('API token indexes not created yet', { error: String(err) }));
   const metrics = new ApiMetrics({ config, feed, scheduler: runtime.scheduler });
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, return503OnClosing: true });
+  // Closing ends idle keep-alive connections too (event streams are ended first, see events.ts):
+  // a client that connected and sent nothing must not hold a shutdown forever.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  // Like the Discord loader: a route that does not say what it requires is a bug, found at start.
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.access)
+      throw new Error(`API route ${String(route.method)} ${route.url} declares no access`);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
@@ -52,7 +65,17 @@ export async function buildApi(
   );
   app.addHook(
     'onRequest',
-    authenticator({ tokens, perToken: opts.perTokenPerMinute, failuresPerAddress: opts.failuresPerMinute }),
+    authenticator({
+      tokens,
+      perToken: opts.perTokenPerMinute,
+      failuresPerAddress: opts.failuresPerMinute,
+      onDenied: (req, token, error) =>
+        recordDenied(config, token, {
+          key: (req.params as { key?: string }).key ?? '*',
+          action: req.routeOptions.config.action ?? 'set',
+          error,
+        }),
+    }),
   );
   app.addHook('onResponse', async (req, reply) => {
     logger.debug(`API ${req.method} ${req.url} ${reply.statusCode} ${Math.round(reply.elapsedTime)} ms`);

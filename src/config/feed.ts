@@ -92,6 +92,7 @@ export class ChangeFeed {
     const out: FeedChange[] = [];
     for (const e of entries) {
       if (e._id > this.position) break;
+      if (!this.config.isRegistered(splitSlot(e.key).key)) continue;
       const change = await this.describe(e._id, e.key, e.version, e.at);
       if (change) out.push(change);
     }
@@ -129,9 +130,12 @@ export class ChangeFeed {
           this.position = e._id - 1;
         }
         const { key, scope } = splitSlot(e.key);
-        if (this.config.cachedVersion(key, scope) < e.version) await this.config.catchUp(e.key);
-        const change = await this.describe(e._id, e.key, e.version, e.at);
-        if (change) this.remember(change);
+        // A key this release does not know (another release wrote it) only moves the position.
+        if (this.config.isRegistered(key)) {
+          if (this.config.cachedVersion(key, scope) < e.version) await this.config.catchUp(e.key);
+          const change = await this.describe(e._id, e.key, e.version, e.at);
+          if (change) this.remember(change);
+        }
         this.position = e._id;
       }
       if (entries.length) for (const fn of [...this.listeners]) this.announce(fn);

@@ -43,6 +43,8 @@ export interface SystemConfigDoc {
   pending?: number;
   /** An override removed by `unset`: the slot holds no value and the key inherits. */
   unset?: boolean;
+  /** Its version is in the change log (set by every write that moves it; absent on older data). */
+  logged?: boolean;
 }
 
 export interface ConfigVersionDoc {
@@ -103,6 +105,7 @@ const systemConfigSchema = new Schema<SystemConfigDoc>(
     updatedAt: { type: Date, required: true },
     pending: { type: Number },
     unset: { type: Boolean },
+    logged: { type: Boolean },
   },
   { ...common, collection: 'system_configs', minimize: false },
 );

@@ -285,6 +285,11 @@ export class ConfigService {
     return this.store.changes;
   }
 
+  /** Whether `key` is registered here (a process of another release may log keys this one lacks). */
+  isRegistered(key: string): boolean {
+    return this.registry.has(key);
+  }
+
   /** Every registered key, in registry order. */
   keys(): string[] {
     return [...this.registry.keys()];

@@ -104,16 +104,19 @@ export class ConfigStore {
     return doc?.marker;
   }
 
+  /** Moves the change marker, and the change log's head to what this process appended. */
   async touchChanges(): Promise<void> {
     await this.meta().updateOne(
       { _id: 'changes' },
-      { $set: { marker: randomUUID(), at: new Date() } },
+      { $set: { marker: randomUUID(), at: new Date() }, $max: { seq: this.changes.appended } },
       { upsert: true },
     );
   }
 
   private meta() {
-    return this.m.ConfigAudit.db.collection<{ _id: string; marker: string; at: Date }>('config_meta');
+    return this.m.ConfigAudit.db.collection<{ _id: string; marker: string; at: Date; seq?: number }>(
+      'config_meta',
+    );
   }
 
   /** Audit rows of a time window, oldest first, in batches (for exports). */
@@ -163,6 +166,8 @@ export class ConfigStore {
       updatedBy: next.actor,
       updatedAt: next.createdAt,
       unset: next.action === 'unset',
+      // Every caller logs the version before moving the current document to it.
+      logged: true,
     };
     if (fromVersion === null) return insertIfAbsent(this.m.SystemConfig.collection, { _id: key, ...fields });
     const res = await this.m.SystemConfig.collection.updateOne(
@@ -265,6 +270,7 @@ export class ConfigStore {
       version: d.version,
       updatedBy: d.actor,
       updatedAt: d.createdAt,
+      logged: true,
     }));
     await insertManyTolerant(
       this.m.SystemConfig.collection,

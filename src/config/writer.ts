@@ -104,7 +104,7 @@ export class VersionWriter {
     // Versions, then their audit rows, then current values: an interrupted start is completed by repair.
     const seeded = new Set(await this.store.seedVersions(docs));
     const written = docs.filter((d) => seeded.has(d.key));
-    for (const d of written) await this.store.changes.append(d.key, d.version);
+    await this.store.changes.appendMany(written);
     await this.store.auditSeeded(
       written.map((d) => ({
         key: d.key,
@@ -193,9 +193,9 @@ export class VersionWriter {
         ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
         createdAt: new Date(),
       };
-      // The version this one follows is in the change log before it (a no-op but for data
-      // written before the log existed, or a writer that stopped before logging).
-      if (found) await this.store.changes.append(slot, cur.version);
+      // The version this one follows is in the change log before it: a current document moved
+      // by this release says so (`logged`); one written before the log existed is logged now.
+      if (found && !found.logged) await this.store.changes.ensure(slot, cur.version);
       // The intent goes first: if this process dies after the version and before the current
       // document moves, the next start finds the key from the current documents alone.
       await this.store.markPending(slot, doc.version);

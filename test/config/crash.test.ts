@@ -104,12 +104,21 @@ async function killDuringWrites(
           const rows = await m.ConfigAudit.countDocuments({ key, version: v.version, status: 'success' });
           expect(rows, `${key} v${v.version} success audit rows`).toBe(1);
         }
+        // Every version is in the change log once, in version order.
+        const logged = await m.ConfigChange.find({ key }).sort({ _id: 1 }).lean();
+        expect(
+          logged.map((c) => c.version),
+          `${key} in the change log`,
+        ).toEqual(versions.map((v) => v.version));
         // Every write that was answered "done" is in the history with its value.
         for (const { result } of outcomes) {
           if (result.ok && result.key === key)
             expect(versions[result.version - 1]?.value).toEqual(result.value);
         }
       }
+      // Positions have no gaps: a stream that saw N has seen everything before it.
+      const positions = (await m.ConfigChange.find({}, { _id: 1 }).sort({ _id: 1 }).lean()).map((c) => c._id);
+      expect(positions).toEqual(positions.map((_, i) => i + 1));
     } finally {
       await restarted.close();
     }

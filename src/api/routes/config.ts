@@ -8,6 +8,7 @@ import type { WriteSuccess } from '../../config/types.js';
 import { UserError } from '../../errors.js';
 import { actorOf, checkScope, readTarget, tokenOf } from '../auth.js';
 import type { ApiToken } from '../tokens.js';
+import { recordDenied } from '../denied.js';
 import { snapshotOf, valueView } from '../values.js';
 import type { ApiMetrics } from '../metrics.js';
 import { errorSchema } from './schemas.js';
@@ -218,6 +219,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
 
   /** Runs a write for a token at a scope it covers; an unchanged value answers 200 "unchanged". */
   const write = async (
+    action: 'set' | 'rollback' | 'reset',
     token: ApiToken,
     input: string,
     typedScope: string | undefined,
@@ -225,7 +227,12 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
   ) => {
     const def = config.definition(input);
     const scope = scopeOf(config, def.key, def.scopes, typedScope);
-    checkScope(token, scope, 'write');
+    try {
+      checkScope(token, scope, 'write');
+    } catch (err) {
+      recordDenied(config, token, { key: def.key, action, scope, error: (err as Error).message });
+      throw err;
+    }
     const hidden = def.sensitive && !token.sensitive;
     try {
       const done = await run(actorOf(token), scope);
@@ -242,15 +249,14 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
       };
     } catch (err) {
       if (!(err instanceof UserError) || err.code !== 'UNCHANGED') throw err;
-      const r = config.resolve(def.key);
+      // What the scope holds; at global, not the resolved value (that may be this process's env override).
+      const held = scope === 'global' ? config.getAll()[def.key] : config.describe(def.key, { scope }).value;
       return {
         key: def.key,
         scope,
         status: 'unchanged' as const,
         version: config.cachedVersion(def.key, scope),
-        value: hidden
-          ? null
-          : ((scope === 'global' ? r.value : config.describe(def.key, { scope }).value) ?? null),
+        value: hidden ? null : (held ?? null),
         ...(hidden ? { masked: true as const } : {}),
         warnings: [],
         seq: null,
@@ -263,7 +269,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
   api.put(
     '/v1/config/:key',
     {
-      config: { access: 'write' },
+      config: { access: 'write', action: 'set' },
       schema: {
         summary: 'Set a key at a scope',
         params: keyParam,
@@ -277,7 +283,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
     },
     async (req) => {
       const { value, scope, reason: why } = req.body;
-      return write(tokenOf(req), req.params.key, scope, (actor, at) =>
+      return write('set', tokenOf(req), req.params.key, scope, (actor, at) =>
         config.set(
           req.params.key,
           typeof value === 'string' ? value : JSON.stringify(value),
@@ -293,7 +299,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
   api.post(
     '/v1/config/:key/rollback',
     {
-      config: { access: 'write' },
+      config: { access: 'write', action: 'rollback' },
       schema: {
         summary: 'Restore the value of an earlier version, as a new version',
         params: keyParam,
@@ -303,7 +309,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
     },
     async (req) => {
       const { version, scope, reason: why } = req.body;
-      return write(tokenOf(req), req.params.key, scope, (actor, at) =>
+      return write('rollback', tokenOf(req), req.params.key, scope, (actor, at) =>
         config.rollback(req.params.key, version, actor, why, ctx, { scope: at }),
       );
     },
@@ -312,7 +318,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
   api.post(
     '/v1/config/:key/reset',
     {
-      config: { access: 'write' },
+      config: { access: 'write', action: 'reset' },
       schema: {
         summary: 'Back to the default (global), or remove an override (other scopes)',
         params: keyParam,
@@ -322,7 +328,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
     },
     async (req) => {
       const { scope, reason: why } = req.body;
-      return write(tokenOf(req), req.params.key, scope, (actor, at) =>
+      return write('reset', tokenOf(req), req.params.key, scope, (actor, at) =>
         config.reset(req.params.key, actor, why, ctx, { scope: at }),
       );
     },

@@ -1,0 +1,192 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import type { Entry } from './types.js';
+
+/** What the values were read for: a file written for another request is not used as is. */
+export interface CacheRequest {
+  env: string | null;
+  guild: string | null;
+  keys: string[] | null;
+}
+
+interface Sealed {
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+interface StoredValue {
+  version: number;
+  layer: string;
+  sensitive: boolean;
+  /** Present for values that are not sensitive. */
+  value?: unknown;
+  /** A sensitive value, AES-256-GCM under a key derived from the token. */
+  sealed?: Sealed;
+  /** A sensitive value this token may not see (so it was never known). */
+  masked?: true;
+}
+
+interface FileContent {
+  format: 1;
+  writtenAt: string;
+  /** The change-stream position these values include: the stream resumes after it. */
+  seq: number;
+  request: CacheRequest;
+  /** HKDF salt of this file's sealing key (random per client). */
+  salt: string;
+  values: Record<string, StoredValue>;
+}
+
+export interface CachedValues {
+  seq: number;
+  writtenAt: Date;
+  request: CacheRequest;
+  entries: Map<string, Entry>;
+  /** Sensitive keys this token cannot open (a file written under another token): left masked. */
+  unreadable: string[];
+}
+
+export interface CacheState {
+  seq: number;
+  entries: Iterable<[string, Entry]>;
+}
+
+/** Coalesces bursts of changes (a resync, a busy stream) into one write. */
+const DEBOUNCE_MS = 250;
+const HKDF_INFO = 'config-bot client last-known-good v1';
+
+/**
+ * The last-known-good file, so the application can start and serve while the API is unreachable.
+ * Written atomically (a crash mid-write leaves the previous file whole) and mode 0600.
+ *
+ * Sensitive values are sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the API
+ * token. The token is what already lets this process read them from the API, so the file grants
+ * nothing the token did not: without the token (a copied file, a backup, a log collector) they
+ * stay unreadable, and no second secret has to be configured, rotated or kept next to the file.
+ * A file written under another token simply leaves those values masked until the API answers.
+ */
+export class CacheFile {
+  private readonly salt = randomBytes(16);
+  private readonly sealKey: Buffer;
+  private timer: NodeJS.Timeout | undefined;
+  private pending: (() => CacheState) | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly token: string,
+    private readonly request: CacheRequest,
+    private readonly onWriteError: (err: unknown) => void,
+  ) {
+    this.sealKey = deriveKey(token, this.salt);
+  }
+
+  /** The file's values, or undefined when there is none; throws when it exists but is unusable. */
+  async read(): Promise<CachedValues | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const content = JSON.parse(text) as FileContent;
+    if (content.format !== 1 || typeof content.values !== 'object' || typeof content.seq !== 'number')
+      throw new Error('not a config-bot client last-known-good file');
+    const key = deriveKey(this.token, Buffer.from(content.salt, 'base64'));
+    const entries = new Map<string, Entry>();
+    const unreadable: string[] = [];
+    for (const [name, stored] of Object.entries(content.values)) {
+      const base = { version: stored.version, layer: stored.layer, sensitive: stored.sensitive };
+      if (stored.sealed) {
+        const opened = open(key, name, stored.sealed);
+        if (opened.ok) entries.set(name, { ...base, value: opened.value, masked: false });
+        else {
+          unreadable.push(name);
+          entries.set(name, { ...base, value: undefined, masked: true });
+        }
+      } else if (stored.masked) entries.set(name, { ...base, value: undefined, masked: true });
+      else entries.set(name, { ...base, value: stored.value, masked: false });
+    }
+    return {
+      seq: content.seq,
+      writtenAt: new Date(content.writtenAt),
+      request: content.request,
+      entries,
+      unreadable,
+    };
+  }
+
+  /** Writes the file soon, coalescing bursts; `state` is read when the write happens. */
+  schedule(state: () => CacheState): void {
+    this.pending = state;
+    if (this.timer) return;
+    this.timer = setTimeout(() => void this.flush(), DEBOUNCE_MS);
+    this.timer.unref();
+  }
+
+  /** Writes a scheduled state now and waits for any write in progress (close). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const state = this.pending;
+    this.pending = undefined;
+    if (state) this.writing = this.writing.then(() => this.write(state()));
+    await this.writing;
+  }
+
+  private async write(state: CacheState): Promise<void> {
+    const values: Record<string, StoredValue> = {};
+    for (const [name, e] of state.entries) {
+      const base = { version: e.version, layer: e.layer, sensitive: e.sensitive };
+      if (e.masked) values[name] = { ...base, masked: true };
+      else if (e.sensitive) values[name] = { ...base, sealed: seal(this.sealKey, name, e.value) };
+      else values[name] = { ...base, value: e.value };
+    }
+    const content: FileContent = {
+      format: 1,
+      writtenAt: new Date().toISOString(),
+      seq: state.seq,
+      request: this.request,
+      salt: this.salt.toString('base64'),
+      values,
+    };
+    try {
+      await writeFileAtomic(this.path, `${JSON.stringify(content)}\n`, { mode: 0o600 });
+    } catch (err) {
+      this.onWriteError(err);
+    }
+  }
+}
+
+function deriveKey(token: string, salt: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', token, salt, HKDF_INFO, 32));
+}
+
+/** The key name is authenticated data, so a sealed value cannot be moved to another key. */
+function seal(key: Buffer, name: string, value: unknown): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(name, 'utf8'));
+  const data = Buffer.concat([cipher.update(JSON.stringify(value) ?? 'null', 'utf8'), cipher.final()]);
+  return {
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    data: data.toString('base64'),
+  };
+}
+
+function open(key: Buffer, name: string, sealed: Sealed): { ok: true; value: unknown } | { ok: false } {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
+    decipher.setAAD(Buffer.from(name, 'utf8'));
+    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
+    return { ok: true, value: JSON.parse(text.toString('utf8')) as unknown };
+  } catch {
+    // Another token's key (or a damaged value): the authentication tag does not match.
+    return { ok: false };
+  }
+}

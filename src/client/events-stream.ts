@@ -1,0 +1,104 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { ConfigClientUnavailableError, type ConfigHttp } from './http.js';
+import type { WireChange } from './types.js';
+
+export interface StreamHandlers {
+  /** The server accepted the stream. */
+  open(): void;
+  /** A first event or ping arrived: the connection is healthy. */
+  healthy(): void;
+  change(change: WireChange): void;
+  checkpoint(seq: number): void;
+  warn(message: string): void;
+}
+
+/** Why a stream ended without an error: the server closed it, or asked for a fresh snapshot. */
+export type StreamEnd = { kind: 'ended' } | { kind: 'resync'; seq: number };
+
+/**
+ * Follows `/v1/events` after `lastEventId` until the server closes it (resolves), asks for a
+ * resync (resolves; the caller fetches the snapshot), or it fails, stays silent for
+ * `idleTimeoutMs` (a half-open connection) or `signal` aborts (rejects).
+ */
+export async function followEvents(
+  http: ConfigHttp,
+  lastEventId: number,
+  signal: AbortSignal,
+  idleTimeoutMs: number,
+  on: StreamHandlers,
+): Promise<StreamEnd> {
+  const idle = new AbortController();
+  const both = AbortSignal.any([signal, idle.signal]);
+  let watchdog: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => idle.abort(), idleTimeoutMs);
+    watchdog.unref();
+  };
+
+  let resync: number | undefined;
+  let healthy = false;
+  // Healthy once the server sends an event or a ping, not merely accepts the connection (the
+  // API's first line is a `retry:` hint): a server that accepts and drops keeps backing off.
+  const alive = (): void => {
+    if (healthy) return;
+    healthy = true;
+    on.healthy();
+  };
+  const parser = createParser({
+    onEvent: (message) => {
+      alive();
+      if (resync === undefined) resync = dispatch(message, on);
+    },
+    onComment: alive,
+    onError: (err) => on.warn(`Ignored a malformed line on the event stream: ${err.message}`),
+  });
+
+  try {
+    arm();
+    const res = await http.events(lastEventId, both);
+    on.open();
+    const body = res.body;
+    if (!body) throw new ConfigClientUnavailableError('GET /v1/events answered with no body');
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return { kind: 'ended' };
+        arm();
+        parser.feed(decoder.decode(value, { stream: true }));
+        if (resync !== undefined) return { kind: 'resync', seq: resync };
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+  } catch (err) {
+    if (idle.signal.aborted && !signal.aborted)
+      throw new ConfigClientUnavailableError(`the event stream sent nothing for ${idleTimeoutMs} ms`);
+    throw err;
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
+
+/** Hands one event to its handler; returns the seq of a resync, which ends the stream. */
+function dispatch(message: EventSourceMessage, on: StreamHandlers): number | undefined {
+  if (message.event !== 'change' && message.event !== 'checkpoint' && message.event !== 'resync') return;
+  let data: { seq?: unknown };
+  try {
+    data = JSON.parse(message.data) as { seq?: unknown };
+  } catch {
+    on.warn(`Ignored a ${message.event} event whose data is not JSON (id ${message.id ?? 'none'})`);
+    return;
+  }
+  const seq = typeof data.seq === 'number' ? data.seq : Number(message.id);
+  if (!Number.isSafeInteger(seq)) {
+    on.warn(`Ignored a ${message.event} event without a position (id ${message.id ?? 'none'})`);
+    return;
+  }
+  if (message.event === 'resync') return seq;
+  if (message.event === 'checkpoint') on.checkpoint(seq);
+  else on.change({ ...(data as WireChange), seq });
+  return undefined;
+}

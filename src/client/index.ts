@@ -1,0 +1,14 @@
+/**
+ * `config-bot/client`: what an application imports to read its configuration over the HTTP API.
+ * Self-contained: no database, no discord.js, nothing else from this repository (docs/client.md).
+ */
+export { ConfigClient, createConfigClient, type ClientStatus } from './client.js';
+export { ConfigClientFatalError, ConfigClientUnavailableError } from './http.js';
+export type {
+  Actor,
+  ChangeListener,
+  ClientEvents,
+  ConfigChange,
+  ConfigClientOptions,
+  ValueSource,
+} from './types.js';
