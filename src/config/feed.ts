@@ -1,3 +1,4 @@
+import { coalesced } from '../coalesce.js';
 import { errorDetail, logger } from '../logger.js';
 import type { Actor, VersionAction } from './models.js';
 import { splitSlot, type Scope } from './scopes.js';
@@ -36,8 +37,6 @@ export class ChangeFeed {
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
   private detach: (() => void) | undefined;
   private stopped = true;
 
@@ -100,25 +99,19 @@ export class ChangeFeed {
   }
 
   /** Reads the log from this feed's position; overlapping calls run once more, not in parallel. */
-  async pull(): Promise<void> {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.pullOnce();
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
-  }
+  readonly pull = coalesced(
+    async () => {
+      if (this.stopped) return;
+      while ((await this.pullOnce()) === 'more' && !this.stopped);
+    },
+    () => this.stopped,
+  );
 
-  private async pullOnce(): Promise<boolean> {
+  /** One page of the log; 'more' when the page was full. */
+  private async pullOnce(): Promise<'more' | 'done'> {
     try {
       const head = await this.config.changes.head();
-      if (head <= this.position) return false;
+      if (head <= this.position) return 'done';
       const entries = await this.config.changes.after(this.position);
       for (const [i, e] of entries.entries()) {
         if (e._id !== this.position + 1) {
@@ -139,11 +132,10 @@ export class ChangeFeed {
         this.position = e._id;
       }
       if (entries.length) for (const fn of [...this.listeners]) this.announce(fn);
-      if (entries.length === 500) this.again = true;
-      return entries.length > 0;
+      return entries.length === 500 ? 'more' : 'done';
     } catch (err) {
       this.config.health.noteFailure('change feed', err);
-      return false;
+      return 'done';
     }
   }
 

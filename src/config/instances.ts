@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { coalesced } from '../coalesce.js';
 import { errorDetail, logger } from '../logger.js';
 import { appVersion } from '../version.js';
 import type { ChangeFeed } from './feed.js';
@@ -181,8 +182,6 @@ export class InstanceStore {
 export class InstanceReporter {
   private timer: NodeJS.Timeout | undefined;
   private detach: (() => void) | undefined;
-  private inFlight: Promise<void> | undefined;
-  private again = false;
 
   constructor(
     private readonly store: InstanceStore,
@@ -201,32 +200,22 @@ export class InstanceReporter {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.detach?.();
-    await this.inFlight;
+    await this.report();
     await this.store.stopped(this.self.id).catch(() => undefined);
   }
 
   /** Reports now; a report asked for while one is being written follows it. */
-  report(): Promise<void> {
-    if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
+  readonly report = coalesced(async () => {
+    try {
+      await this.store.report({
+        ...this.self,
+        host: hostname(),
+        pid: process.pid,
+        version: appVersion(),
+        applied: this.feed.position,
+      });
+    } catch (err) {
+      logger.debug('Could not report which changes this process applied', errorDetail(err));
     }
-    this.inFlight = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.store.report({
-            ...this.self,
-            host: hostname(),
-            pid: process.pid,
-            version: appVersion(),
-            applied: this.feed.position,
-          });
-        } catch (err) {
-          logger.debug('Could not report which changes this process applied', errorDetail(err));
-        }
-      } while (this.again);
-    })().finally(() => (this.inFlight = undefined));
-    return this.inFlight;
-  }
+  });
 }

@@ -172,3 +172,8 @@ export function previewOf(
     ...(restoredFrom !== undefined ? { restoredFrom } : {}),
   };
 }
+
+/** A key's default as a proposal, with its soft-limit warnings. */
+export function defaultOf(def: RegisteredKey): Checked {
+  return { value: def.default, warnings: def.warnings?.(def.default) ?? [] };
+}

@@ -154,11 +154,11 @@ export class ScheduleRunner {
   private async carryOut(doc: ScheduleDoc): Promise<['done' | 'skipped' | 'conflicted', string]> {
     // A holder that died after applying the change but before recording it: the change is there.
     if (await this.alreadyApplied(doc)) {
-      await this.config.ensureExpiryOf(doc);
+      await this.config.timed.ensureExpiryOf(doc);
       return ['done', 'applied (recorded after a take-over)'];
     }
     try {
-      const r = await this.config.applySchedule(doc);
+      const r = await this.config.timed.apply(doc);
       if (doc.kind === 'apply' && doc.thenForMs !== undefined && !r.until)
         return [
           'conflicted',

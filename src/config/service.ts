@@ -24,24 +24,24 @@ import { entryOf, present, sameValue, shownVersion, snapshotOf } from './present
 import { checkRules, rulesFor, type CrossKeyRule } from './rules.js';
 import { GLOBAL, parseScope, slotId, type Scope } from './scopes.js';
 import {
+  defaultOf,
   parseTyped,
   previewOf,
   requireEncryption,
   rollbackTarget,
-  storedValue,
   unchangedError,
   type Checked,
 } from './proposals.js';
 import { rotateEncryption, type RotationResult } from './rotate.js';
 import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
-import { ScheduleStore, type ScheduleDoc } from './schedules.js';
+import { ScheduleStore } from './schedules.js';
+import { refuseTimedSensitive, TimedChanges } from './timed.js';
 import { ConfigStore, type AuditFilter } from './store.js';
 import type {
   ConfigEntry,
   Layer,
   Preview,
   RequestContext,
-  ScheduledChange,
   ServiceStats,
   SnapshotEntry,
   WriteOptions,
@@ -113,6 +113,8 @@ export class ConfigService {
   readonly conn: Connection;
   /** Temporary values' expiries and scheduled changes (see schedules.ts, ScheduleRunner). */
   readonly schedules: ScheduleStore;
+  /** Planning, applying, cancelling and listing temporary and scheduled changes. */
+  readonly timed: TimedChanges;
   private readonly values: LiveValues;
   private readonly resolution: Resolution;
   private readonly store: ConfigStore;
@@ -160,6 +162,19 @@ export class ConfigService {
     this.values = new LiveValues(this.registry, this.store, this.copy);
     this.resolution = new Resolution(this.values, this.registry, this.environment);
     this.writer = new VersionWriter(this.store, this.registry, { retries: opts.writeRetries ?? 8 });
+    this.timed = new TimedChanges({
+      registry: this.registry,
+      schedules: this.schedules,
+      audit: this.audit,
+      health: this.health,
+      attached: () => this.attached,
+      scopeOf: (def, typed) => this.scopeOf(def, typed),
+      heldVersion: (slot) => this.values.peek(slot)?.version ?? 0,
+      inherited: (key, scope) => this.resolution.at(key, parentOf(scope, this.environment)),
+      storedVersion: (slot, version) => this.storedVersion(slot, version),
+      write: (...args) => this.write(...args),
+      refused: (err, action, row) => this.refused(err, action, row),
+    });
     this.detach.push(this.health.onAvailable(() => this.recover()));
     this.detach.push(this.health.follow(this.conn, () => this.attached));
   }
@@ -439,136 +454,7 @@ export class ConfigService {
       return () => ({ value: parsed.value, warnings: parsed.warnings });
     });
     if (opts.forMs === undefined) return result;
-    return this.expireLater(result, opts.forMs, actor, reason);
-  }
-
-  /**
-   * Stores a change to apply at `at` (validated now, and again then), at `opts.scope`; with
-   * `opts.forMs` it is temporary once applied. Audited as `schedule`.
-   */
-  async scheduleSet(
-    input: string,
-    value: string,
-    at: Date,
-    actor: Actor,
-    reason?: string,
-    ctx: RequestContext = {},
-    opts: Pick<WriteOptions, 'scope' | 'forMs'> = {},
-  ): Promise<ScheduledChange> {
-    let key = input.slice(0, 64);
-    let scope: Scope = GLOBAL;
-    try {
-      const checkedReason = checkReason(reason);
-      const def = resolveKey(this.registry, input);
-      key = def.key;
-      scope = this.scopeOf(def, opts.scope);
-      refuseTimedSensitive(def);
-      const parsed = parseTyped(def, scope, value);
-      if (at.getTime() <= Date.now())
-        throw new UserError(
-          'INVALID_VALUE',
-          `${at.toISOString()} has passed: a scheduled change needs a time to come.`,
-          { key },
-        );
-      if (!this.attached)
-        throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');
-      const doc: ScheduleDoc = {
-        _id: ScheduleStore.newId(),
-        key: def.key,
-        scope,
-        kind: 'apply',
-        runAt: at,
-        value: parsed.value,
-        baseVersion: this.values.peek(slotId(def.key, scope))?.version ?? 0,
-        ...(opts.forMs !== undefined ? { thenForMs: opts.forMs } : {}),
-        status: 'pending',
-        createdBy: actor,
-        ...(checkedReason ? { reason: checkedReason } : {}),
-        createdAt: new Date(),
-      };
-      await this.health.guard('schedule', () => this.schedules.add(doc));
-      await this.audit.record({
-        key: def.key,
-        ...(scope !== GLOBAL ? { scope } : {}),
-        action: 'schedule',
-        status: 'success',
-        newValue: parsed.value,
-        actor,
-        reason: `scheduled for ${at.toISOString()} (id ${doc._id})${checkedReason ? `: ${checkedReason}` : ''}`,
-        ...ctx,
-      });
-      return {
-        id: doc._id,
-        key: def.key,
-        scope,
-        runAt: at,
-        display: present(def, parsed.value),
-        ...(opts.forMs !== undefined ? { thenForMs: opts.forMs } : {}),
-        warnings: parsed.warnings,
-      };
-    } catch (err) {
-      return this.refused(err, 'schedule', { key, ...(scope !== GLOBAL ? { scope } : {}), actor, ...ctx });
-    }
-  }
-
-  /**
-   * Carries out a due change (ScheduleRunner calls this, holding its lease): an expiry restores
-   * the replaced value, a scheduled change applies its value after checking it against today's
-   * rules; either only if the key has not moved at that scope since it was planned.
-   */
-  async applySchedule(doc: ScheduleDoc): Promise<WriteSuccess> {
-    const actor: Actor = {
-      id: `schedule:${doc._id}`,
-      tag: `${doc.kind === 'expire' ? 'expiry' : 'scheduled change'} ${doc._id} (${doc.createdBy.tag})`,
-    };
-    const reason =
-      doc.kind === 'expire'
-        ? `end of the temporary value (v${doc.baseVersion})`
-        : `scheduled change ${doc._id}${doc.reason ? `: ${doc.reason}` : ''}`;
-    const opts: WriteOptions = { scope: doc.scope, expectedVersion: doc.baseVersion };
-    if (doc.kind === 'expire' && doc.unset)
-      return this.write('reset', doc.key, actor, reason, {}, opts, (def) => () => defaultOf(def));
-    const result = await this.write(
-      doc.kind === 'expire' ? 'expire' : 'scheduled',
-      doc.key,
-      actor,
-      reason,
-      {},
-      opts,
-      (def) => {
-        const checked = storedValue(def, doc.scope, doc.value);
-        return () => ({ value: checked.value, warnings: checked.warnings });
-      },
-    );
-    if (doc.kind === 'apply' && doc.thenForMs !== undefined)
-      return this.expireLater(result, doc.thenForMs, doc.createdBy, doc.reason, `${doc._id}-expiry`);
-    return result;
-  }
-
-  /** Cancels a pending change; audited. Throws when it is not pending any more. */
-  async cancelSchedule(id: string, actor: Actor, ctx: RequestContext = {}): Promise<ScheduleDoc> {
-    const doc = await this.health.guard('read', () => this.schedules.get(id), READ_UNAVAILABLE);
-    const cancelled =
-      doc &&
-      (await this.health.guard('cancel', () => this.schedules.cancel(id, `cancelled by ${actor.tag}`)));
-    if (!doc || !cancelled) {
-      const why = doc?.status === 'running' ? 'is being applied right now' : 'is no longer pending';
-      throw new UserError(
-        'VERSION_NOT_FOUND',
-        `That change${doc ? ` (${doc.key}, ${doc.status})` : ''} ${why}; nothing was cancelled.`,
-        { key: doc?.key ?? '*' },
-      );
-    }
-    await this.audit.record({
-      key: doc.key,
-      ...(doc.scope !== GLOBAL ? { scope: doc.scope } : {}),
-      action: 'cancel',
-      status: 'success',
-      actor,
-      reason: `cancelled ${doc.kind === 'expire' ? 'the expiry of a temporary value' : 'a scheduled change'} due ${doc.runAt.toISOString()} (id ${id})`,
-      ...ctx,
-    });
-    return doc;
+    return this.timed.expireLater(result, opts.forMs, actor, reason);
   }
 
   /** A stored version of a slot, read without checking the key or scope against today's registry. */
@@ -577,37 +463,6 @@ export class ConfigService {
       (await this.health.guard('read', () => this.store.version(slot, version), READ_UNAVAILABLE)) ??
       undefined
     );
-  }
-
-  /**
-   * For a scheduled change with `for:` that a runner applied and died before recording: plans its
-   * expiry from the stored versions, unless it exists already (its id derives from the change).
-   */
-  async ensureExpiryOf(doc: ScheduleDoc): Promise<void> {
-    if (doc.kind !== 'apply' || doc.thenForMs === undefined) return;
-    const slot = slotId(doc.key, doc.scope);
-    const applied = await this.storedVersion(slot, doc.baseVersion + 1);
-    if (!applied) return;
-    const before = doc.baseVersion > 0 ? await this.storedVersion(slot, doc.baseVersion) : undefined;
-    const unset = doc.scope !== GLOBAL && (!before || before.action === 'unset');
-    await this.schedules.addOnce({
-      _id: `${doc._id}-expiry`,
-      key: doc.key,
-      scope: doc.scope,
-      kind: 'expire',
-      runAt: new Date(applied.createdAt.getTime() + doc.thenForMs),
-      ...(unset ? { unset: true } : { value: before?.value }),
-      baseVersion: applied.version,
-      status: 'pending',
-      createdBy: doc.createdBy,
-      ...(doc.reason ? { reason: doc.reason } : {}),
-      createdAt: new Date(),
-    });
-  }
-
-  /** Pending changes (temporary values ending, scheduled changes), soonest first. */
-  async pendingChanges(key?: string): Promise<ScheduleDoc[]> {
-    return this.health.guard('read', () => this.schedules.pending(key), READ_UNAVAILABLE);
   }
 
   /** Restores the value of an earlier version, as a new version. Throws UserError (audited) when refused. */
@@ -711,67 +566,6 @@ export class ConfigService {
   }
 
   /** Plans the expiry of a value just committed; says so in the result (or why not). */
-  /**
-   * Plans the expiry of a value just committed and says so in the result (or why not). A value
-   * that replaces another temporary one restores what that one would have restored, and takes
-   * its place: otherwise the first expiry, finding the key moved, would leave the second value
-   * for good. `id` makes the plan idempotent (a scheduled change planning its own expiry).
-   */
-  private async expireLater(
-    result: WriteSuccess,
-    forMs: number,
-    actor: Actor,
-    reason?: string,
-    id: string = ScheduleStore.newId(),
-  ): Promise<WriteSuccess> {
-    const def = resolveKey(this.registry, result.key);
-    const at = new Date(Date.now() + forMs);
-    let restore: { unset: true } | { value: unknown } =
-      result.scope !== GLOBAL && result.oldValue === undefined ? { unset: true } : { value: result.oldValue };
-    try {
-      const earlier = (await this.schedules.pending(result.key)).filter(
-        (d) => d.kind === 'expire' && d.scope === result.scope && d.status === 'pending',
-      );
-      for (const e of earlier) {
-        if (
-          !(await this.schedules.cancel(
-            e._id,
-            `replaced by the temporary value of v${result.version} (${id})`,
-          ))
-        )
-          continue;
-        restore = e.unset ? { unset: true } : { value: e.value };
-      }
-      await this.schedules.addOnce({
-        _id: id,
-        key: result.key,
-        scope: result.scope,
-        kind: 'expire',
-        runAt: at,
-        ...restore,
-        baseVersion: result.version,
-        status: 'pending',
-        createdBy: actor,
-        ...(reason ? { reason } : {}),
-        createdAt: new Date(),
-      });
-    } catch (err) {
-      logger.error(`Could not plan the expiry of ${result.key} v${result.version}`, errorDetail(err));
-      return {
-        ...result,
-        warnings: [
-          ...result.warnings,
-          'The value was stored, but its expiry could not be planned: it stays until changed.',
-        ],
-      };
-    }
-    const then =
-      'unset' in restore
-        ? `inherits (${present(def, this.resolution.at(def.key, parentOf(result.scope, this.environment)))})`
-        : present(def, restore.value);
-    return { ...result, until: { at, then } };
-  }
-
   // ---- announcements -----------------------------------------------------------------------
 
   /** Calls `listener` on every change of `keys` (every key when undefined); returns the unsubscribe. */
@@ -1075,19 +869,4 @@ export class ConfigService {
       ? { ...entry, override: { variable: forced.variable, storedDisplay: present(def, resolved) } }
       : entry;
   }
-}
-
-/** Temporary and scheduled values are stored in clear in config_schedules: never for secrets. */
-function refuseTimedSensitive(def: RegisteredKey): void {
-  if (def.sensitive)
-    throw new UserError(
-      'INVALID_VALUE',
-      `${def.key} is sensitive: it cannot be set temporarily or scheduled.`,
-      { key: def.key },
-    );
-}
-
-/** A key's default as a proposal, with its soft-limit warnings. */
-function defaultOf(def: RegisteredKey): Checked {
-  return { value: def.default, warnings: def.warnings?.(def.default) ?? [] };
 }

@@ -47,7 +47,7 @@ describe('due changes across OS processes', () => {
         {},
         { scope: 'env:production', forMs: 60_000 },
       );
-      await svc.scheduleSet('LOG_LEVEL', 'warn', new Date(Date.now() + 1500), admin);
+      await svc.timed.schedule('LOG_LEVEL', 'warn', new Date(Date.now() + 1500), admin);
       await db.conn
         .collection('config_schedules')
         .updateMany({ kind: 'expire' }, { $set: { runAt: new Date(Date.now() + 1500) } });

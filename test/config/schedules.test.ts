@@ -34,7 +34,7 @@ describe('temporary values (for:)', () => {
     const r = await svc.set('MAX_BATCH_SIZE', '500', admin, 'load test', {}, { forMs: 2 * HOUR });
     expect(r.until?.then).toBe('150');
     expect(r.until!.at.getTime() - Date.now()).toBeGreaterThan(2 * HOUR - 60_000);
-    const [pending] = await svc.pendingChanges('MAX_BATCH_SIZE');
+    const [pending] = await svc.timed.pending('MAX_BATCH_SIZE');
     expect(pending).toMatchObject({ kind: 'expire', value: 150, baseVersion: 3, status: 'pending' });
     expect(await runner(svc).tick()).toBe(0); // not due yet
     await makeDue(svc);
@@ -46,7 +46,7 @@ describe('temporary values (for:)', () => {
       '2:set:150',
       '1:init:100',
     ]);
-    expect(await svc.pendingChanges()).toEqual([]);
+    expect(await svc.timed.pending()).toEqual([]);
   });
 
   it('an override that did not exist before is removed when it expires', async () => {
@@ -110,7 +110,7 @@ describe('temporary values (for:)', () => {
     // one to end restores the value from before the first.
     for (let i = 0; i < 4; i++)
       await svc.set('MAX_BATCH_SIZE', String(300 + i), admin, undefined, {}, { forMs: HOUR });
-    expect((await svc.pendingChanges('MAX_BATCH_SIZE')).map((d) => d.value)).toEqual([100]);
+    expect((await svc.timed.pending('MAX_BATCH_SIZE')).map((d) => d.value)).toEqual([100]);
     await makeDue(svc);
     const [a, b] = await Promise.all([runner(svc, 'a').tick(), runner(other, 'b').tick()]);
     expect(a + b).toBe(1);
@@ -125,7 +125,7 @@ describe('temporary values (for:)', () => {
     await svc.set('IMMEDIATE_EXPORT_BUFFER', '45', admin, undefined, {}, { forMs: HOUR });
     await makeDue(svc);
     const [due] = await svc.schedules.due(new Date());
-    await svc.applySchedule(due!);
+    await svc.timed.apply(due!);
     await runner(other, 'c').tick();
     expect((await svc.schedules.get(due!._id))?.outcome).toBe('applied (recorded after a take-over)');
     expect(
@@ -138,16 +138,16 @@ describe('scheduled changes (at:)', () => {
   it('validates at once, applies at its time as a scheduled version, and can be combined with for:', async () => {
     const { svc } = await freshService('sched_apply');
     await expect(
-      svc.scheduleSet('MAX_BATCH_SIZE', '5000', new Date(Date.now() + HOUR), admin),
+      svc.timed.schedule('MAX_BATCH_SIZE', '5000', new Date(Date.now() + HOUR), admin),
     ).rejects.toMatchObject({
       code: 'INVALID_VALUE',
     });
     await expect(
-      svc.scheduleSet('MAX_BATCH_SIZE', '500', new Date(Date.now() - 1000), admin),
+      svc.timed.schedule('MAX_BATCH_SIZE', '500', new Date(Date.now() - 1000), admin),
     ).rejects.toMatchObject({
       message: expect.stringMatching(/has passed/),
     });
-    const planned = await svc.scheduleSet(
+    const planned = await svc.timed.schedule(
       'MAX_BATCH_SIZE',
       '500',
       new Date(Date.now() + HOUR),
@@ -167,7 +167,7 @@ describe('scheduled changes (at:)', () => {
     await runner(svc).tick();
     expect(svc.get('MAX_BATCH_SIZE')).toBe(500);
     // Then its own expiry is planned, and restores the value it replaced.
-    const [expiry] = await svc.pendingChanges('MAX_BATCH_SIZE');
+    const [expiry] = await svc.timed.pending('MAX_BATCH_SIZE');
     expect(expiry).toMatchObject({ kind: 'expire', value: 100 });
     await makeDue(svc);
     await runner(svc).tick();
@@ -181,7 +181,7 @@ describe('scheduled changes (at:)', () => {
 
   it('is not applied when the key changed after it was scheduled: marked conflicted and alerted', async () => {
     const { svc } = await freshService('sched_conflict');
-    await svc.scheduleSet('LOG_LEVEL', 'debug', new Date(Date.now() + HOUR), admin);
+    await svc.timed.schedule('LOG_LEVEL', 'debug', new Date(Date.now() + HOUR), admin);
     await svc.set('LOG_LEVEL', 'warn', admin);
     await makeDue(svc);
     const alerts: string[] = [];
@@ -194,9 +194,9 @@ describe('scheduled changes (at:)', () => {
 
   it('a cancelled change never happens, and the cancel is audited', async () => {
     const { svc } = await freshService('sched_cancel');
-    const planned = await svc.scheduleSet('LOG_LEVEL', 'debug', new Date(Date.now() + HOUR), admin);
-    await svc.cancelSchedule(planned.id, admin);
-    await expect(svc.cancelSchedule(planned.id, admin)).rejects.toMatchObject({
+    const planned = await svc.timed.schedule('LOG_LEVEL', 'debug', new Date(Date.now() + HOUR), admin);
+    await svc.timed.cancel(planned.id, admin);
+    await expect(svc.timed.cancel(planned.id, admin)).rejects.toMatchObject({
       message: expect.stringMatching(/no longer pending/),
     });
     await makeDue(svc);
@@ -207,9 +207,9 @@ describe('scheduled changes (at:)', () => {
 
   it('a change a runner has claimed can no longer be cancelled: it is being applied', async () => {
     const { svc } = await freshService('sched_claimed');
-    const planned = await svc.scheduleSet('LOG_LEVEL', 'debug', new Date(Date.now() + HOUR), admin);
+    const planned = await svc.timed.schedule('LOG_LEVEL', 'debug', new Date(Date.now() + HOUR), admin);
     expect(await svc.schedules.claim(planned.id, 'someone')).toBe(true);
-    await expect(svc.cancelSchedule(planned.id, admin)).rejects.toMatchObject({
+    await expect(svc.timed.cancel(planned.id, admin)).rejects.toMatchObject({
       message: expect.stringMatching(/is being applied right now; nothing was cancelled/),
     });
   });
@@ -230,7 +230,7 @@ describe('scheduled changes (at:)', () => {
       createdBy: admin,
       createdAt: new Date(),
     } as never);
-    await svc.scheduleSet('LOG_LEVEL', 'warn', new Date(Date.now() + HOUR), admin);
+    await svc.timed.schedule('LOG_LEVEL', 'warn', new Date(Date.now() + HOUR), admin);
     await makeDue(svc);
     expect(await runner(svc, 'r', alerts).tick()).toBe(2);
     expect(svc.get('LOG_LEVEL')).toBe('warn');
@@ -243,7 +243,7 @@ describe('scheduled changes (at:)', () => {
 
   it('a scheduled change with for: applied by a holder that died still gets its expiry, once', async () => {
     const { svc } = await freshService('sched_expiry_takeover');
-    const planned = await svc.scheduleSet(
+    const planned = await svc.timed.schedule(
       'MAX_BATCH_SIZE',
       '400',
       new Date(Date.now() + HOUR),

@@ -41,7 +41,7 @@ describe('guild self-service', () => {
     expect(svc.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.85);
 
     // A plan of the home server's admins is not shown to another server.
-    await svc.scheduleSet('AI_CONFIDENCE_THRESHOLD', '0.95', new Date(Date.now() + 3_600_000), {
+    await svc.timed.schedule('AI_CONFIDENCE_THRESHOLD', '0.95', new Date(Date.now() + 3_600_000), {
       id: '100000000000000001',
       tag: 'admin',
     });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ChangeFeed, FeedChange } from '../../config/feed.js';
 import { GLOBAL } from '../../config/scopes.js';
 import type { ConfigService } from '../../config/service.js';
+import { coalesced } from '../../coalesce.js';
 import { errorDetail, logger } from '../../logger.js';
 import { readTarget, tokenOf } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -103,8 +104,6 @@ export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
 /** One client's stream: its position, its filter, and the events it still has to receive. */
 class EventStream {
   private sent = 0;
-  private draining: Promise<void> | undefined;
-  private again = false;
   private closed = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private detach: (() => void) | undefined;
@@ -144,24 +143,16 @@ class EventStream {
   }
 
   /** Sends what happened after `sent`, in order; overlapping calls run once more, not in parallel. */
-  private drain(): Promise<void> {
-    if (this.draining) {
-      this.again = true;
-      return this.draining;
-    }
-    this.draining = (async () => {
-      do {
-        this.again = false;
-        await this.drainOnce().catch((err: unknown) => {
-          logger.warn(
-            'Event stream could not read the change log; it tries again on the next change',
-            errorDetail(err),
-          );
-        });
-      } while (this.again && !this.closed);
-    })().finally(() => (this.draining = undefined));
-    return this.draining;
-  }
+  private readonly drain = coalesced(
+    () =>
+      this.drainOnce().catch((err: unknown) => {
+        logger.warn(
+          'Event stream could not read the change log; it tries again on the next change',
+          errorDetail(err),
+        );
+      }),
+    () => this.closed,
+  );
 
   private async drainOnce(): Promise<void> {
     while (!this.closed && this.sent < this.deps.feed.position) {

@@ -45,7 +45,7 @@ export async function pending(i: ChatInputCommandInteraction, ctx: CommandContex
 }
 
 async function pendingPage(ctx: CommandContext) {
-  const docs = (await ctx.config.pendingChanges()).sort(
+  const docs = (await ctx.config.timed.pending()).sort(
     (a, b) => b.createdAt.getTime() - a.createdAt.getTime(),
   );
   const shown = docs.slice(0, MAX_SHOWN);
@@ -84,6 +84,6 @@ export async function cancelPendingButton(
   ctx: CommandContext,
   id: string,
 ): Promise<void> {
-  await ctx.config.cancelSchedule(id, actorOf(i), contextOf(i));
+  await ctx.config.timed.cancel(id, actorOf(i), contextOf(i));
   await editReply(i, await pendingPage(ctx));
 }

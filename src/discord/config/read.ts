@@ -30,7 +30,7 @@ export async function view(i: ChatInputCommandInteraction, ctx: CommandContext):
  */
 async function pendingLines(ctx: CommandContext, key: string, onlyScope: string | null): Promise<string[]> {
   const docs = await Promise.race([
-    ctx.config.pendingChanges(key).catch(() => []),
+    ctx.config.timed.pending(key).catch(() => []),
     sleep(1000, [], { ref: false }),
   ]);
   // A server managing its own value (self-service) sees its own plans, not other servers'.

@@ -28,7 +28,7 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
   const timing = forMs !== undefined ? { forMs } : {};
   if (atText) {
     const at = parseAt(atText, String(ctx.config.get('SCHEDULE_TIMEZONE')));
-    const planned = await ctx.config.scheduleSet(
+    const planned = await ctx.config.timed.schedule(
       i.options.getString('setting', true),
       i.options.getString('value', true),
       at,
