@@ -134,7 +134,7 @@ export class ChangeFeed {
       if (entries.length) for (const fn of [...this.listeners]) this.announce(fn);
       return entries.length === 500 ? 'more' : 'done';
     } catch (err) {
-      this.config.health.noteFailure('change feed', err);
+      if (!this.stopped) this.config.health.noteFailure('change feed', err);
       return 'done';
     }
   }

@@ -117,6 +117,8 @@ export class ConfigSync {
       this.failures = 0;
       this.lastSync = new Date();
     } catch (err) {
+      // A poll that was under way when the process stopped fails with the closed connection.
+      if (this.mode === 'stopped') return;
       this.failures++;
       delay = Math.min(this.opts.intervalMs * 2 ** this.failures, MAX_BACKOFF_MS);
       if (isUnavailableError(err)) this.config.health.noteFailure('sync', err);
