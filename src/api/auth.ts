@@ -51,6 +51,10 @@ export function authenticator(opts: AuthOptions) {
   // Good tokens are remembered briefly (by hash, never the text): a busy client costs no lookup
   // per request, and a revoked token is refused everywhere within VERIFIED_FOR_MS.
   const recent = new Map<string, { token: ApiToken; until: number }>();
+  const known = (raw: string | undefined): boolean => {
+    const hit = raw ? recent.get(createHash('sha256').update(raw).digest('hex')) : undefined;
+    return hit !== undefined && hit.until > Date.now();
+  };
   const verified = async (raw: string | undefined): Promise<ApiToken | undefined> => {
     if (!raw) return undefined;
     const id = createHash('sha256').update(raw).digest('hex');
@@ -88,9 +92,11 @@ export function authenticator(opts: AuthOptions) {
           'retry-after': String(failures.retryAfter()),
         },
       );
-    if (failures.blocked(req.ip)) throw limited();
     const header = req.headers.authorization;
-    const raw = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const raw = /^bearer /i.test(header ?? '') ? header?.slice(7).trim() : undefined;
+    // A token checked a moment ago passes even from an address that others flood with bad ones
+    // (a NAT, a proxy): only unknown tokens wait out the address's limit.
+    if (!known(raw) && failures.blocked(req.ip)) throw limited();
     const token = await verified(raw);
     if (!token) {
       if (!failures.hit(req.ip)) throw limited();

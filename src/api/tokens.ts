@@ -215,7 +215,9 @@ export class TokenStore {
       });
     // A name is only ever a string here: anything else (an operator object) must not reach the query.
     if (typeof name !== 'string') throw notFound();
-    const doc = await this.model.findOne({ nameKey: name, revokedAt: { $exists: false } }).lean<TokenDoc>();
+    const doc = await this.model
+      .findOne({ nameKey: name.trim().toLowerCase(), revokedAt: { $exists: false } })
+      .lean<TokenDoc>();
     if (!doc) throw notFound();
     const revokedAt = new Date();
     const revokedBy = { id: actor.id, tag: actor.tag };

@@ -112,16 +112,17 @@ describe('/v1/instances', () => {
     });
   });
 
-  it('records a client’s report, listed as client:<id>, and refuses a bad report with 400', async () => {
+  it('records a client’s report, listed under its token as client:<token id>:<id>, and refuses a bad report with 400', async () => {
     const api = await startTestApi('ops_report');
     const token = await api.token('read');
+    const listed = `client:${token.split('_')[1] ?? ''}:worker-7`;
     const report = { id: 'worker-7', name: 'billing worker', pid: 4242, version: '1.2.3', applied: 5 };
     const res = await api.call('/v1/instances/report', { method: 'POST', token, json: report });
     expect(res.status).toBe(204);
     const list = (await (await api.call('/v1/instances', { token })).json()) as { instances: unknown[] };
     expect(list.instances).toContainEqual(
       expect.objectContaining({
-        id: 'client:worker-7',
+        id: listed,
         kind: 'client',
         name: 'billing worker',
         pid: 4242,
@@ -145,9 +146,7 @@ describe('/v1/instances', () => {
     const again = (await (await api.call('/v1/instances', { token })).json()) as {
       instances: { id: string }[];
     };
-    expect(again.instances.filter((i) => i.id.startsWith('client:')).map((i) => i.id)).toEqual([
-      'client:worker-7',
-    ]);
+    expect(again.instances.filter((i) => i.id.startsWith('client:')).map((i) => i.id)).toEqual([listed]);
   });
 });
 

@@ -28,6 +28,17 @@ describe('API refusals', () => {
     expect(api.runtime.config.get('MAX_BATCH_SIZE')).toBe(100);
   });
 
+  it('still serves a token it knows to an address that bad tokens put over its limit (a shared NAT)', async () => {
+    const api = await startTestApi('refused_nat', { vars: { API_AUTH_FAILURES_PER_MIN: '3' } });
+    const good = await api.token('read');
+    expect((await api.call('/v1/config/MAX_BATCH_SIZE', { token: good })).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7 && !statuses.includes(429); i++)
+      statuses.push((await api.call('/v1/config', { token: `cfgbot_0000000000_${'x'.repeat(43)}` })).status);
+    expect(statuses).toContain(429);
+    expect((await api.call('/v1/config/MAX_BATCH_SIZE', { token: good })).status).toBe(200);
+  });
+
   it('answers a route that does not exist with 404, token or not', async () => {
     const api = await startTestApi('refused_404');
     const res = await api.call('/v1/nothing-here');

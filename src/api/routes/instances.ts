@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { InstanceStore } from '../../config/instances.js';
+import { tokenOf } from '../auth.js';
 import { errorSchema } from './schemas.js';
 
 export interface InstanceRoutesDeps {
@@ -82,8 +83,8 @@ export function instanceRoutes(app: FastifyInstance, deps: InstanceRoutesDeps): 
     async (req, reply) => {
       const b = req.body;
       await deps.instances.report({
-        // Apart from the bot processes' ids, which no client can overwrite.
-        id: `client:${b.id}`,
+        // Under its token: no client can overwrite a bot process's row, or another token's clients'.
+        id: `client:${tokenOf(req).id}:${b.id}`,
         kind: 'client',
         name: b.name,
         host: b.host ?? req.ip,

@@ -159,7 +159,8 @@ async function audited<T>(
   try {
     result = await ctx.config.health.guard(`token ${action}`, op);
   } catch (err) {
-    const error = isUserError(err) ? err.message : err instanceof Error ? err.message : String(err);
+    // The user's text for a refusal; never a driver's message (which may quote the query).
+    const error = isUserError(err) ? err.message : 'internal error (logged)';
     await ctx.config.audit.record({ ...row, status: 'failed', error });
     throw err;
   }
