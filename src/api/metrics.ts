@@ -63,9 +63,9 @@ export class ApiMetrics {
     this.detach = src.feed.onAdvance((position) => {
       const from = seen;
       seen = position;
-      void src.feed.since(from).then((list) => {
+      void src.feed.since(from).then((page) => {
         const now = Date.now();
-        for (const c of list ?? []) {
+        for (const c of page?.changes ?? []) {
           changes.inc({ key: c.key, action: c.action });
           this.lag.observe(Math.max(0, now - c.at.getTime()) / 1000);
         }

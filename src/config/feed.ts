@@ -77,25 +77,33 @@ export class ChangeFeed {
   }
 
   /**
-   * The changes after `position` up to this feed's, oldest first: from memory when it still has
-   * them, else from the log. Undefined when the log no longer holds them (a resync is needed).
+   * The changes after `position` up to this feed's, oldest first, and the position they cover
+   * (`through`: entries of keys this release does not know are covered but not listed): from
+   * memory when it still has them, else from the log. Undefined when the log no longer holds
+   * them (a resync is needed).
    */
-  async since(position: number, limit = 500): Promise<FeedChange[] | undefined> {
-    if (position >= this.position) return [];
+  async since(
+    position: number,
+    limit = 500,
+  ): Promise<{ changes: FeedChange[]; through: number } | undefined> {
+    if (position >= this.position) return { changes: [], through: position };
     const first = this.recent[0];
     if (first && first.seq <= position + 1) {
-      return this.recent.filter((c) => c.seq > position && c.seq <= this.position).slice(0, limit);
+      const changes = this.recent.filter((c) => c.seq > position && c.seq <= this.position).slice(0, limit);
+      const last = changes.at(-1);
+      return { changes, through: changes.length === limit && last ? last.seq : this.position };
     }
     if (position + 1 < (await this.config.changes.oldest())) return undefined;
-    const entries = await this.config.changes.after(position, limit);
-    const out: FeedChange[] = [];
-    for (const e of entries) {
-      if (e._id > this.position) break;
-      if (!this.config.isRegistered(splitSlot(e.key).key)) continue;
-      const change = await this.describe(e._id, e.key, e.version, e.at);
-      if (change) out.push(change);
+    const entries = (await this.config.changes.after(position, limit)).filter((e) => e._id <= this.position);
+    const known = entries.filter((e) => this.config.isRegistered(splitSlot(e.key).key));
+    // One read for the page's versions, not one per entry.
+    const docs = await this.config.storedVersions(known.map((e) => ({ slot: e.key, version: e.version })));
+    const changes: FeedChange[] = [];
+    for (const e of known) {
+      const doc = docs.get(`${e.key}@${e.version}`);
+      if (doc) changes.push(changeOf(e._id, e.key, doc.version, doc.action, doc.actor, e.at));
     }
-    return out;
+    return { changes, through: entries.at(-1)?._id ?? position };
   }
 
   /** Reads the log from this feed's position; overlapping calls run once more, not in parallel. */
@@ -157,9 +165,7 @@ export class ChangeFeed {
     at: Date,
   ): Promise<FeedChange | undefined> {
     const doc = await this.config.storedVersion(slot, version);
-    if (!doc) return undefined;
-    const { key, scope } = splitSlot(slot);
-    return { seq, key, scope, version, action: doc.action, actor: doc.actor, at };
+    return doc && changeOf(seq, slot, version, doc.action, doc.actor, at);
   }
 
   private remember(change: FeedChange): void {
@@ -175,4 +181,16 @@ export class ChangeFeed {
       logger.error('Change feed listener failed', errorDetail(err));
     }
   }
+}
+
+function changeOf(
+  seq: number,
+  slot: string,
+  version: number,
+  action: VersionAction,
+  actor: Actor,
+  at: Date,
+): FeedChange {
+  const { key, scope } = splitSlot(slot);
+  return { seq, key, scope, version, action, actor, at };
 }

@@ -457,6 +457,15 @@ export class ConfigService {
     return this.timed.expireLater(result, opts.forMs, actor, reason);
   }
 
+  /** Stored versions of slots, by `SLOT@version`, in one read (missing ones are absent). */
+  async storedVersions(
+    wanted: readonly { slot: string; version: number }[],
+  ): Promise<Map<string, ConfigVersionDoc>> {
+    if (!wanted.length) return new Map();
+    const docs = await this.health.guard('read', () => this.store.versionsOf(wanted), READ_UNAVAILABLE);
+    return new Map(docs.map((d) => [`${d.key}@${d.version}`, d]));
+  }
+
   /** A stored version of a slot, read without checking the key or scope against today's registry. */
   async storedVersion(slot: string, version: number): Promise<ConfigVersionDoc | undefined> {
     return (

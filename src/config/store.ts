@@ -73,6 +73,15 @@ export class ConfigStore {
     );
   }
 
+  /** Given versions of given slots, by _id, in one query. */
+  async versionsOf(wanted: readonly { slot: string; version: number }[]): Promise<ConfigVersionDoc[]> {
+    const ids = wanted.map((w) => versionId(w.slot, w.version));
+    const docs = await this.m.ConfigVersion.find({ _id: { $in: ids } }, { _id: 0 })
+      .lean<ConfigVersionDoc[]>()
+      .exec();
+    return docs.map((d) => this.open(d) as ConfigVersionDoc);
+  }
+
   /** The newest version of a key: versions are contiguous, so probe forward from the current one. */
   async latest(key: string): Promise<ConfigVersionDoc | null> {
     const cur = await this.current(key);

@@ -116,6 +116,34 @@ describe('GET /v1/events', () => {
     expect(ids(resumed.events, 'resync')).toEqual([]);
   });
 
+  it('moves past changes of a key this release does not know (written by another release), live and on resume', async () => {
+    const api = await startTestApi('events_foreign');
+    const token = await api.token('read');
+    const live = await events(api, token);
+    const before = await change(api, 'MAX_BATCH_SIZE', '311');
+    await live.next(changeAt(before));
+    // Another release's process commits a key this one lacks: its version, then its log entry.
+    const conn = api.runtime.config.conn;
+    await conn.collection('config_versions').insertOne({
+      _id: 'FUTURE_KEY@1',
+      key: 'FUTURE_KEY',
+      version: 1,
+      value: 1,
+      action: 'init',
+      actor: admin,
+      createdAt: new Date(),
+    } as never);
+    const foreign = await api.runtime.config.changes.append('FUTURE_KEY', 1);
+    const after = await change(api, 'MAX_BATCH_SIZE', '312');
+    await live.next(changeAt(after), 'the change after the foreign one');
+    expect(ids(live.events)).toEqual([before, after]);
+    expect(foreign).toBe(before + 1);
+
+    const resumed = await events(api, token, '', { 'last-event-id': String(before) });
+    await resumed.next(changeAt(after), 'the change after the foreign one, on resume');
+    expect(ids(resumed.events)).toEqual([after]);
+  });
+
   it('starts with resync for an id older than the retained log, then follows', async () => {
     const dbName = uniqueDbName('events_trimmed');
     const writer = await startTestApi('events_trimmed_w', { dbName });

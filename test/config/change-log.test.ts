@@ -92,11 +92,36 @@ describe('the change feed', () => {
     expect(svc.get('MAX_BATCH_SIZE')).toBe(140);
     expect(svc.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.7);
     const since = await feed.since(start);
-    expect(since?.map((c) => [c.seq, c.key, c.version, c.actor.id])).toEqual([
+    expect(since?.changes.map((c) => [c.seq, c.key, c.version, c.actor.id])).toEqual([
       [a.seq, 'MAX_BATCH_SIZE', 2, alice.id],
       [b.seq, 'AI_CONFIDENCE_THRESHOLD', 2, alice.id],
     ]);
     expect(positions.at(-1)).toBe(b.seq);
+    feed.stop();
+  });
+
+  it('covers entries of keys this release does not know, reading the log (not only memory)', async () => {
+    const { svc } = await freshService('feed_foreign');
+    const feed = new ChangeFeed(svc, { intervalMs: 50, recent: 1 });
+    await feed.start();
+    const start = feed.position;
+    for (const v of [1, 2]) {
+      await svc.conn.collection('config_versions').insertOne({
+        _id: `FUTURE_KEY@${v}`,
+        key: 'FUTURE_KEY',
+        version: v,
+        value: v,
+        action: 'set',
+        actor: alice,
+        createdAt: new Date(),
+      } as never);
+      await svc.changes.append('FUTURE_KEY', v);
+    }
+    const mine = await svc.set('MAX_BATCH_SIZE', '170', alice);
+    await expect.poll(() => feed.position, { timeout: 5000 }).toBe(mine.seq);
+    // Only the foreign entries after `start`: nothing to list, but the page covers them.
+    expect(await feed.since(start, 2)).toEqual({ changes: [], through: start + 2 });
+    expect((await feed.since(start))?.changes.map((c) => c.key)).toEqual(['MAX_BATCH_SIZE']);
     feed.stop();
   });
 
@@ -109,7 +134,7 @@ describe('the change feed', () => {
     await expect.poll(() => feed.position, { timeout: 5000 }).toBe(last.seq);
     await bindModels(db.conn).ConfigChange.deleteMany({ _id: { $lt: last.seq ?? 0 } });
     expect(await feed.since(1)).toBeUndefined();
-    expect((await feed.since((last.seq ?? 0) - 1))?.map((c) => c.seq)).toEqual([last.seq]);
+    expect((await feed.since((last.seq ?? 0) - 1))?.changes.map((c) => c.seq)).toEqual([last.seq]);
     feed.stop();
   });
 });

@@ -156,17 +156,17 @@ class EventStream {
 
   private async drainOnce(): Promise<void> {
     while (!this.closed && this.sent < this.deps.feed.position) {
-      const list = await this.deps.feed.since(this.sent);
-      if (list === undefined) return this.resync();
-      if (!list.length) return;
+      const page = await this.deps.feed.since(this.sent);
+      if (page === undefined) return this.resync();
+      if (page.through <= this.sent) return;
       let lastSent = this.sent;
-      for (const c of list) {
+      for (const c of page.changes) {
         if (this.concerns(c)) {
           this.event('change', c.seq, this.payload(c));
           lastSent = c.seq;
         }
-        this.sent = c.seq;
       }
+      this.sent = page.through;
       // Changes this stream does not show still move its position, so a resume skips them too.
       if (lastSent < this.sent) this.event('checkpoint', this.sent, { seq: this.sent });
     }
