@@ -1,48 +1,34 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
+import {
+  parseContent,
+  type CacheRequest,
+  type FileContent,
+  type Sealed,
+  type StoredValue,
+} from './cache-format.js';
+import type { Resolved } from './memory.js';
 import type { Entry } from './types.js';
 
-/** What the values were read for: a file written for another request is not used as is. */
-export interface CacheRequest {
-  env: string | null;
-  guild: string | null;
-  keys: string[] | null;
-}
-
-interface Sealed {
-  iv: string;
-  tag: string;
-  data: string;
-}
-
-interface StoredValue {
-  version: number;
-  layer: string;
-  sensitive: boolean;
-  /** Present for values that are not sensitive. */
-  value?: unknown;
-  /** A sensitive value, AES-256-GCM under a key derived from the token. */
-  sealed?: Sealed;
-  /** A sensitive value this token may not see (so it was never known). */
-  masked?: true;
-}
-
-interface FileContent {
-  format: 1;
-  writtenAt: string;
-  /** The change-stream position these values include: the stream resumes after it. */
-  seq: number;
-  request: CacheRequest;
-  /** HKDF salt of this file's sealing key (random per client). */
-  salt: string;
-  values: Record<string, StoredValue>;
-}
+export type { CacheRequest } from './cache-format.js';
 
 export interface CachedValues {
   seq: number;
   writtenAt: Date;
   request: CacheRequest;
+  /** The API the file was written from (its base URL). */
+  api: string;
+  resolved: Resolved;
+  /** Written under the token at hand (its token check matches). */
+  sameToken: boolean;
   entries: Map<string, Entry>;
   /** Sensitive keys this token cannot open (a file written under another token): left masked. */
   unreadable: string[];
@@ -50,12 +36,24 @@ export interface CachedValues {
 
 export interface CacheState {
   seq: number;
+  resolved: Resolved;
   entries: Iterable<[string, Entry]>;
+}
+
+export interface CacheFileOptions {
+  path: string;
+  token: string;
+  request: CacheRequest;
+  /** The API's base URL, recorded so that a file of another API is not resumed from. */
+  api: string;
 }
 
 /** Coalesces bursts of changes (a resync, a busy stream) into one write. */
 const DEBOUNCE_MS = 250;
-const HKDF_INFO = 'config-bot client last-known-good v1';
+const SEAL_INFO = 'config-bot client last-known-good v1';
+const CHECK_INFO = 'config-bot client last-known-good v1 token check';
+/** What the token check authenticates: a constant, so only the key (the token) makes it differ. */
+const CHECKED = 'config-bot client token check';
 
 /**
  * The last-known-good file, so the application can start and serve while the API is unreachable.
@@ -65,25 +63,31 @@ const HKDF_INFO = 'config-bot client last-known-good v1';
  * token. The token is what already lets this process read them from the API, so the file grants
  * nothing the token did not: without the token (a copied file, a backup, a log collector) they
  * stay unreadable, and no second secret has to be configured, rotated or kept next to the file.
- * A file written under another token simply leaves those values masked until the API answers.
+ * A file written under another token simply leaves those values masked until the API answers;
+ * its token check (an HMAC of a constant, never the token) tells such a file apart.
  */
 export class CacheFile {
+  readonly path: string;
   private readonly salt = randomBytes(16);
   private readonly sealKey: Buffer;
+  private readonly tokenCheck: string;
   private timer: NodeJS.Timeout | undefined;
-  private pending: (() => CacheState) | undefined;
+  private pending: (() => CacheState | undefined) | undefined;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly path: string,
-    private readonly token: string,
-    private readonly request: CacheRequest,
+    private readonly options: CacheFileOptions,
     private readonly onWriteError: (err: unknown) => void,
   ) {
-    this.sealKey = deriveKey(token, this.salt);
+    this.path = options.path;
+    this.sealKey = deriveKey(options.token, this.salt, SEAL_INFO);
+    this.tokenCheck = checkToken(options.token, this.salt);
   }
 
-  /** The file's values, or undefined when there is none; throws when it exists but is unusable. */
+  /**
+   * The file's values, or undefined when there is none; throws one line when it exists but is
+   * unusable (not JSON, a field missing or malformed).
+   */
   async read(): Promise<CachedValues | undefined> {
     let text: string;
     try {
@@ -92,10 +96,9 @@ export class CacheFile {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const content = JSON.parse(text) as FileContent;
-    if (content.format !== 1 || typeof content.values !== 'object' || typeof content.seq !== 'number')
-      throw new Error('not a config-bot client last-known-good file');
-    const key = deriveKey(this.token, Buffer.from(content.salt, 'base64'));
+    const content = parseContent(text);
+    const salt = Buffer.from(content.salt, 'base64');
+    const key = deriveKey(this.options.token, salt, SEAL_INFO);
     const entries = new Map<string, Entry>();
     const unreadable: string[] = [];
     for (const [name, stored] of Object.entries(content.values)) {
@@ -114,13 +117,16 @@ export class CacheFile {
       seq: content.seq,
       writtenAt: new Date(content.writtenAt),
       request: content.request,
+      api: content.api,
+      resolved: content.resolved,
+      sameToken: sameCheck(content.tokenCheck, checkToken(this.options.token, salt)),
       entries,
       unreadable,
     };
   }
 
-  /** Writes the file soon, coalescing bursts; `state` is read when the write happens. */
-  schedule(state: () => CacheState): void {
+  /** Writes the file soon, coalescing bursts; `state` is read when the write happens (none: no write). */
+  schedule(state: () => CacheState | undefined): void {
     this.pending = state;
     if (this.timer) return;
     this.timer = setTimeout(() => void this.flush(), DEBOUNCE_MS);
@@ -133,7 +139,11 @@ export class CacheFile {
     this.timer = undefined;
     const state = this.pending;
     this.pending = undefined;
-    if (state) this.writing = this.writing.then(() => this.write(state()));
+    if (state)
+      this.writing = this.writing.then(async () => {
+        const now = state();
+        if (now) await this.write(now);
+      });
     await this.writing;
   }
 
@@ -149,7 +159,10 @@ export class CacheFile {
       format: 1,
       writtenAt: new Date().toISOString(),
       seq: state.seq,
-      request: this.request,
+      request: this.options.request,
+      api: this.options.api,
+      resolved: state.resolved,
+      tokenCheck: this.tokenCheck,
       salt: this.salt.toString('base64'),
       values,
     };
@@ -161,8 +174,21 @@ export class CacheFile {
   }
 }
 
-function deriveKey(token: string, salt: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', token, salt, HKDF_INFO, 32));
+function deriveKey(token: string, salt: Buffer, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', token, salt, info, 32));
+}
+
+/** A key of its own (not the sealing key), so the check reveals nothing about sealed values. */
+function checkToken(token: string, salt: Buffer): string {
+  return createHmac('sha256', deriveKey(token, salt, CHECK_INFO))
+    .update(CHECKED)
+    .digest('base64');
+}
+
+function sameCheck(stored: string, expected: string): boolean {
+  const a = Buffer.from(stored, 'base64');
+  const b = Buffer.from(expected, 'base64');
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The key name is authenticated data, so a sealed value cannot be moved to another key. */

@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
 import { Backoff } from './backoff.js';
-import { CacheFile, type CacheRequest } from './cache-file.js';
-import { followEvents, type StreamHandlers } from './events-stream.js';
-import { ConfigClientFatalError, ConfigClientUnavailableError, ConfigHttp, networkReason } from './http.js';
+import { CacheFile } from './cache-file.js';
+import { Follower } from './follower.js';
+import { ConfigHttp, errorReason } from './http.js';
 import { Listeners } from './listeners.js';
 import { Memory, type AppliedChange } from './memory.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Reporter, type ReportBody } from './reporter.js';
-import { startFromFile } from './start-from-file.js';
 import type {
   ChangeListener,
   ClientEvents,
   ConfigChange,
   ConfigClientOptions,
   ValueSource,
-  WireChange,
 } from './types.js';
 
 export interface ClientStatus {
@@ -44,70 +42,94 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
 > {
   /** This process's instance id in `GET /v1/instances`. */
   readonly id = randomUUID();
+  private readonly options: ResolvedOptions;
   private readonly memory: Memory;
-  private readonly http: ConfigHttp;
   private readonly cache: CacheFile | undefined;
-  private readonly backoff: Backoff;
   private readonly reporter: Reporter;
+  private readonly follower: Follower;
   private readonly subscribers = new Listeners();
-  private readonly request: CacheRequest;
   private readonly abort = new AbortController();
-  private readonly idleTimeoutMs: number;
   private readonly readyPromise: Promise<void>;
   private settleReady: ((err?: Error) => void) | undefined;
-  private source: ValueSource | undefined;
-  private needSnapshot = true;
-  private connected = false;
-  private outage = false;
   private closing: Promise<void> | undefined;
   private readonly running: Promise<void>;
 
-  constructor(private readonly options: ConfigClientOptions) {
-    super();
-    if (!options.token) throw new TypeError('ConfigClient: `token` is required (an API token)');
-    const keys = options.keys ? [...new Set(options.keys)].sort() : undefined;
-    this.memory = new Memory(keys ? new Set(keys) : undefined);
-    this.http = new ConfigHttp({
-      url: options.url,
-      token: options.token,
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.guild ? { guild: options.guild } : {}),
-      ...(keys ? { keys } : {}),
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      fetch: options.fetch ?? fetch,
+  /** Throws a TypeError naming every wrong option (a missing token, a delay that is not above 0...). */
+  constructor(options: ConfigClientOptions) {
+    // A handler that returns a rejected promise comes to [captureRejectionSymbol], not unhandled.
+    super({ captureRejections: true });
+    const o = (this.options = resolveOptions(options));
+    this.memory = new Memory(o.keys ? new Set(o.keys) : undefined);
+    const http = new ConfigHttp({
+      url: o.url,
+      token: o.token,
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.guild ? { guild: o.guild } : {}),
+      ...(o.keys ? { keys: o.keys } : {}),
+      requestTimeoutMs: o.requestTimeoutMs,
+      fetch: o.fetch,
     });
-    this.request = { env: options.env ?? null, guild: options.guild ?? null, keys: keys ?? null };
-    if (options.cacheFile)
-      this.cache = new CacheFile(options.cacheFile, options.token, this.request, (err) =>
-        this.warn(`Could not write the last-known-good file ${options.cacheFile}: ${networkReason(err)}`),
+    const request = { env: o.env, guild: o.guild, keys: o.keys };
+    if (o.cacheFile)
+      this.cache = new CacheFile({ path: o.cacheFile, token: o.token, request, api: http.origin }, (err) =>
+        this.warn(`Could not write the last-known-good file ${o.cacheFile}: ${errorReason(err)}`),
       );
-    this.backoff = new Backoff(options.backoff?.minMs ?? 500, options.backoff?.maxMs ?? 30_000);
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
     this.reporter = new Reporter({
-      intervalMs: options.reportIntervalMs ?? 5_000,
+      intervalMs: o.reportIntervalMs,
       body: () => this.reportBody(),
-      send: (body, signal) => this.http.report(body, signal),
+      send: (body, signal) => http.report(body, signal),
       warn: (message) => this.warn(message),
     });
+    this.follower = new Follower(
+      {
+        http,
+        memory: this.memory,
+        cache: this.cache,
+        wanted: { ...request, api: http.origin },
+        backoff: new Backoff(o.backoff.minMs, o.backoff.maxMs),
+        idleTimeoutMs: o.idleTimeoutMs,
+        signal: this.abort.signal,
+      },
+      {
+        applied: (changes) => this.applied(changes),
+        settle: (err) => this.settle(err),
+        opened: (reconnected) => {
+          this.reporter.now();
+          if (reconnected) this.safeEmit('connected', { seq: this.memory.seq ?? 0 });
+        },
+        disconnected: (reason, retryInMs) => this.safeEmit('disconnected', { reason, retryInMs }),
+        refused: (err) => {
+          // Retrying cannot fix a refused token or request; values in memory stay in force.
+          void this.reporter.stop();
+          this.fail(err);
+        },
+        failed: (err) => this.fail(err),
+        warn: (message) => this.warn(message),
+      },
+    );
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.settleReady = (err) => (err ? reject(err) : resolve());
     });
     // An application that never awaits ready() must not get an unhandled rejection.
     this.readyPromise.catch(() => undefined);
     this.reporter.start();
-    this.running = this.run();
+    this.running = this.follower.run();
   }
 
   /**
    * Resolves once values are loaded: from the API, or from the last-known-good file when the API
    * cannot be reached (the client keeps trying in the background). Rejects with one line naming
-   * what to fix when neither is available, and at once when the API refuses the token.
+   * what to fix when neither is available, and at once when the API refuses the token, the
+   * request, or a key it does not have.
    */
   ready(): Promise<void> {
     return this.readyPromise;
   }
 
-  /** The value in memory; undefined when not loaded, unknown, or sensitive and masked for this token. */
+  /**
+   * The value in memory; undefined when not loaded, unknown, or sensitive and masked for this token.
+   * Keys are matched as the API spells them (upper case).
+   */
   get<K extends keyof Values & string>(key: K): Values[K] | undefined;
   /** The value in memory, or `fallback` when there is none. */
   get<K extends keyof Values & string>(key: K, fallback: Values[K]): Values[K];
@@ -122,8 +144,8 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
   }
 
   /**
-   * Calls `listener` after each applied change of `keys` (every key when undefined); returns the
-   * function that unsubscribes. A listener that throws (or rejects) is reported as `error`.
+   * Calls `listener` after each applied change of `keys` (every key when undefined; any case);
+   * returns the function that unsubscribes. A listener that throws (or rejects) is reported as `error`.
    */
   subscribe<K extends keyof Values & string>(
     keys: readonly K[] | undefined,
@@ -135,13 +157,16 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
   status(): ClientStatus {
     return {
       ready: this.memory.loaded,
-      source: this.source,
+      source: this.follower.source,
       seq: this.memory.seq,
-      connected: this.connected,
+      connected: this.follower.connected,
     };
   }
 
-  /** Stops the stream, timers and reports, and writes the last-known-good file one last time. */
+  /**
+   * Stops the stream, timers and reports, and writes the last-known-good file one last time. The
+   * API has no "stopped" state for clients: the process shows as gone once its reports stop.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.abort.abort();
@@ -150,77 +175,20 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
       await this.running;
       await this.reporter.stop();
       await this.cache?.flush();
-      this.connected = false;
     })();
     return this.closing;
   }
 
-  private get closed(): boolean {
-    return this.abort.signal.aborted;
-  }
-
-  /** Snapshot when needed, then the stream, forever; never throws. */
-  private async run(): Promise<void> {
-    while (!this.closed) {
-      let reason: string;
-      try {
-        const fresh = this.needSnapshot;
-        if (fresh) await this.loadSnapshot();
-        const end = await followEvents(
-          this.http,
-          this.memory.seq ?? 0,
-          this.abort.signal,
-          this.idleTimeoutMs,
-          this.handlers,
-        );
-        if (end.kind === 'resync') {
-          // The server no longer holds the changes after our position: start again from a snapshot
-          // (at once, unless it says so even right after one: then back off like any failure).
-          this.needSnapshot = true;
-          if (fresh)
-            throw new ConfigClientUnavailableError('the server asked for a resync right after a snapshot');
-          continue;
-        }
-        reason = 'the server closed the event stream';
-      } catch (err) {
-        if (this.closed) break;
-        if (err instanceof ConfigClientFatalError) {
-          this.stopOnRefusal(err);
-          break;
-        }
-        reason =
-          err instanceof Error && err.name.startsWith('ConfigClient') ? err.message : networkReason(err);
-        // Only the first failure decides how ready() settles; later ones are retried quietly.
-        if (this.settleReady && !this.memory.loaded) await this.startFromFile(reason);
-      }
-      if (this.closed) break;
-      const delay = this.backoff.next();
-      this.lost(reason, delay);
-      await this.sleep(delay);
-    }
-  }
-
-  private async loadSnapshot(): Promise<void> {
-    const snapshot = await this.http.snapshot(this.abort.signal);
-    if (this.closed) return;
-    const changes = this.memory.applySnapshot(snapshot);
-    this.needSnapshot = false;
-    this.source = 'api';
-    this.settle();
-    this.applied(changes);
-  }
-
-  private async startFromFile(reason: string): Promise<void> {
-    const unreachable = `Cannot reach the configuration API at ${this.http.origin} (${reason})`;
-    const start = await startFromFile(this.cache, unreachable, this.request);
-    if (this.closed) return;
-    if (!start.ok) return this.refuseStart(start.message);
-    this.memory.load(start.cached.entries, start.cached.seq);
-    this.source = 'last-known-good';
-    this.needSnapshot = start.needSnapshot;
-    this.outage = true;
-    for (const warning of start.warnings) this.warn(warning);
-    this.settle();
+  /**
+   * A handler of this client's events returned a rejected promise (captureRejections): reported
+   * as `error`, or as a process warning when the `error` handler itself rejected, so it cannot loop.
+   */
+  override [EventEmitter.captureRejectionSymbol]<K>(
+    err: Error,
+    event: keyof ClientEvents<Values> | K,
+    ..._args: unknown[]
+  ): void {
+    this.handlerFailed(event, err, 'rejected');
   }
 
   /** Resolves or rejects ready() the first time only. */
@@ -229,44 +197,10 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
     this.settleReady = undefined;
   }
 
-  /** ready() rejects with the one line; the client still retries (close() it to give up). */
-  private refuseStart(message: string): void {
-    this.outage = true;
-    this.settle(new Error(message));
-  }
-
-  private stopOnRefusal(err: ConfigClientFatalError): void {
-    // Retrying cannot fix a refused token or request; values in memory stay in force.
-    this.settle(err);
-    this.connected = false;
-    void this.reporter.stop();
-    this.fail(err);
-  }
-
-  private readonly handlers: StreamHandlers = {
-    open: () => {
-      this.outage = false;
-      const was = this.connected;
-      this.connected = true;
-      this.reporter.now();
-      if (!was) this.safeEmit('connected', { seq: this.memory.seq ?? 0 });
-    },
-    healthy: () => this.backoff.reset(),
-    change: (wire: WireChange) => {
-      const result = this.memory.applyChange(wire);
-      if (result === 'duplicate') return;
-      this.applied(result === 'position' ? [] : [result]);
-    },
-    checkpoint: (seq) => {
-      if (this.memory.applyCheckpoint(seq)) this.applied([]);
-    },
-    warn: (message) => this.warn(message),
-  };
-
   /** After values or the position moved: tell listeners, then write the file and report. */
   private applied(changes: AppliedChange[]): void {
     for (const change of changes) this.notify(change);
-    this.cache?.schedule(() => ({ seq: this.memory.seq ?? 0, entries: this.memory.list() }));
+    this.cache?.schedule(() => this.memory.state());
     this.reporter.now();
   }
 
@@ -282,43 +216,18 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
     this.fail(new Error(`A configuration listener for ${key} threw: ${detail}`, { cause: err }));
   }
 
-  private lost(reason: string, retryInMs: number): void {
-    if (this.connected) {
-      this.connected = false;
-      this.safeEmit('disconnected', { reason, retryInMs });
-    }
-    if (!this.outage) {
-      this.outage = true;
-      this.warn(`Lost the configuration API (${reason}); values in memory stay in force, reconnecting`);
-    }
-  }
-
   private reportBody(): ReportBody | undefined {
     // While the stream is down the API is most likely unreachable: no report to fail every interval.
     const seq = this.memory.seq;
-    if (seq === undefined || !this.connected) return undefined;
-    // Cut to the API's limits: a report refused for a long name would only ever warn.
+    if (seq === undefined || !this.follower.connected) return undefined;
     return {
       id: this.id,
-      name: (this.options.name ?? basename(process.argv[1] ?? process.argv0)).slice(0, 100),
+      name: this.options.name,
       host: hostname().slice(0, 255),
       pid: process.pid,
-      ...(this.options.version ? { version: this.options.version.slice(0, 50) } : {}),
+      ...(this.options.version ? { version: this.options.version } : {}),
       applied: seq,
     };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.abort.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.abort.signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   private warn(message: string): void {
@@ -336,10 +245,16 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
     try {
       (this.emit as (event: E, ...args: ClientEvents<Values>[E]) => boolean)(event, ...args);
     } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      if (event === 'error') process.emitWarning(detail, 'ConfigClientError');
-      else this.fail(new Error(`A '${String(event)}' handler of the configuration client threw: ${detail}`));
+      this.handlerFailed(event, err, 'threw');
     }
+  }
+
+  /** An `error` handler that fails goes to stderr, never back to `error`. */
+  private handlerFailed(event: unknown, err: unknown, how: 'threw' | 'rejected'): void {
+    const detail = err instanceof Error ? err.message : String(err);
+    const message = `A handler of the configuration client's '${String(event)}' event ${how}: ${detail}`;
+    if (event === 'error') process.emitWarning(message, 'ConfigClientError');
+    else this.fail(new Error(message, { cause: err }));
   }
 }
 

@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ConfigClientUnavailableError, type ConfigHttp } from './http.js';
 import type { WireChange } from './types.js';
+import { isFields, readChange } from './wire.js';
 
 export interface StreamHandlers {
   /** The server accepted the stream. */
@@ -82,23 +83,35 @@ export async function followEvents(
   }
 }
 
-/** Hands one event to its handler; returns the seq of a resync, which ends the stream. */
+/**
+ * Hands one event to its handler; returns the seq of a resync, which ends the stream. An event
+ * whose data is not what the API sends is skipped with a warning, and still moves the position
+ * when its id is valid: otherwise every reconnect would replay it again.
+ */
 function dispatch(message: EventSourceMessage, on: StreamHandlers): number | undefined {
   if (message.event !== 'change' && message.event !== 'checkpoint' && message.event !== 'resync') return;
-  let data: { seq?: unknown };
+  const what = `a ${message.event} event (id ${message.id ?? 'none'})`;
+  const id = message.id !== undefined && /^\d{1,15}$/.test(message.id) ? Number(message.id) : undefined;
+  const skip = (why: string): undefined => {
+    on.warn(`Ignored ${what}: ${why}`);
+    if (id !== undefined) on.checkpoint(id);
+    return undefined;
+  };
+  let data: unknown;
   try {
-    data = JSON.parse(message.data) as { seq?: unknown };
+    data = JSON.parse(message.data);
   } catch {
-    on.warn(`Ignored a ${message.event} event whose data is not JSON (id ${message.id ?? 'none'})`);
-    return;
+    return skip('its data is not JSON');
   }
-  const seq = typeof data.seq === 'number' ? data.seq : Number(message.id);
-  if (!Number.isSafeInteger(seq)) {
-    on.warn(`Ignored a ${message.event} event without a position (id ${message.id ?? 'none'})`);
-    return;
-  }
+  const seq = isFields(data) && Number.isSafeInteger(data.seq) ? (data.seq as number) : id;
+  if (seq === undefined) return skip('it has no position');
   if (message.event === 'resync') return seq;
-  if (message.event === 'checkpoint') on.checkpoint(seq);
-  else on.change({ ...(data as WireChange), seq });
+  if (message.event === 'checkpoint') {
+    on.checkpoint(seq);
+    return undefined;
+  }
+  const change = readChange(data, seq);
+  if (typeof change === 'string') return skip(change);
+  on.change(change);
   return undefined;
 }

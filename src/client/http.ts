@@ -1,8 +1,10 @@
 import type { WireSnapshot } from './types.js';
+import { readValue } from './wire.js';
 
 /**
  * A refusal retrying cannot fix (401/403 bad or insufficient token, 400/404 a wrong env, guild
- * or key): the client stops and reports it instead of retrying forever.
+ * or key, a snapshot without a requested key): the client stops and reports it instead of
+ * retrying forever.
  */
 export class ConfigClientFatalError extends Error {
   override readonly name = 'ConfigClientFatalError';
@@ -43,13 +45,24 @@ export class ConfigHttp {
     return this.base.href;
   }
 
+  /**
+   * `GET /v1/config`. The server answers every key (it does not filter by `keys`); a requested key
+   * it lacks is refused as `/v1/events` refuses it (404), since retrying cannot bring it.
+   */
   async snapshot(signal: AbortSignal): Promise<WireSnapshot> {
     return this.timed(signal, async (limit) => {
       const res = await this.send(this.url('v1/config', false), { headers: this.headers() }, signal, limit);
-      const body = (await res.json()) as WireSnapshot;
-      if (typeof body.seq !== 'number' || typeof body.values !== 'object' || body.values === null)
-        throw new ConfigClientUnavailableError('GET /v1/config answered without seq and values');
-      return body;
+      const snapshot = readSnapshot(await res.json());
+      if (typeof snapshot === 'string')
+        throw new ConfigClientUnavailableError(`GET /v1/config answered ${snapshot}`);
+      const missing = (this.options.keys ?? []).filter((key) => !Object.hasOwn(snapshot.values, key));
+      if (missing.length)
+        throw new ConfigClientFatalError(
+          `The configuration API has no key ${missing.join(', ')} (GET /v1/config); check the client's keys`,
+          404,
+          'UNKNOWN_KEY',
+        );
+      return snapshot;
     });
   }
 
@@ -154,6 +167,28 @@ async function errorBody(res: Response): Promise<{ code?: string; message?: stri
     // Not the API's JSON error (a proxy's HTML page): the status says enough.
     return {};
   }
+}
+
+/** A snapshot as the API sends it, or what is wrong with it. */
+function readSnapshot(body: unknown): WireSnapshot | string {
+  if (typeof body !== 'object' || body === null) return 'something other than a JSON object';
+  const { seq, environment, guild, values } = body as Record<string, unknown>;
+  if (!Number.isSafeInteger(seq)) return 'without a numeric seq';
+  if (typeof environment !== 'string' || (guild !== null && typeof guild !== 'string'))
+    return 'without its environment and guild';
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return 'without values';
+  const read: WireSnapshot['values'] = {};
+  for (const [key, data] of Object.entries(values)) {
+    const value = readValue(data);
+    if (typeof value === 'string') return `a malformed value for ${key} (${value})`;
+    read[key] = value;
+  }
+  return { seq: seq as number, environment, guild, values: read };
+}
+
+/** What to say about a failure: the client's own errors as they are, others by their cause. */
+export function errorReason(err: unknown): string {
+  return err instanceof Error && err.name.startsWith('ConfigClient') ? err.message : networkReason(err);
 }
 
 /** `fetch failed` says nothing; its cause says `connect ECONNREFUSED 10.0.0.5:3000`, ENOTFOUND... */

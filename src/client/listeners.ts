@@ -1,4 +1,4 @@
-import type { AppliedChange } from './memory.js';
+import { keyName, type AppliedChange } from './memory.js';
 
 type Listener = (change: AppliedChange) => void | Promise<void>;
 
@@ -11,9 +11,9 @@ interface Subscription {
 export class Listeners {
   private readonly subscriptions = new Set<Subscription>();
 
-  /** Listens to `keys` (every key when undefined); returns the function that unsubscribes. */
+  /** Listens to `keys`, in any case (every key when undefined); returns the function that unsubscribes. */
   add(keys: readonly string[] | undefined, listener: Listener): () => void {
-    const sub: Subscription = { keys: keys ? new Set(keys) : undefined, listener };
+    const sub: Subscription = { keys: keys ? new Set(keys.map(keyName)) : undefined, listener };
     this.subscriptions.add(sub);
     return () => void this.subscriptions.delete(sub);
   }

@@ -13,6 +13,17 @@ export interface AppliedChange {
   seq: number;
 }
 
+/** What the API resolved a request to: its snapshot's `environment` and `guild`. */
+export interface Resolved {
+  environment: string;
+  guild: string | null;
+}
+
+/** Key names as the API spells them: it upper-cases what it is given, so the client does too. */
+export function keyName(key: string): string {
+  return key.trim().toUpperCase();
+}
+
 /**
  * The values in memory and the stream position they include. Applying returns what changed, so
  * the caller can tell listeners; nothing here does I/O or calls out.
@@ -21,6 +32,8 @@ export class Memory {
   private entries = new Map<string, Entry>();
   /** The last position applied (snapshot, file or event); undefined before anything is loaded. */
   seq: number | undefined;
+  /** What the values were resolved for; undefined before anything is loaded. */
+  resolved: Resolved | undefined;
 
   constructor(private readonly keys: ReadonlySet<string> | undefined) {}
 
@@ -30,7 +43,8 @@ export class Memory {
 
   /** The value, or undefined when unknown or masked (the token may not see it). */
   value(key: string): { found: true; value: unknown } | { found: false } {
-    const e = this.entries.get(key);
+    // The exact name first: get() sits in hot loops, and the declared names are already upper case.
+    const e = this.entries.get(key) ?? this.entries.get(keyName(key));
     return e && !e.masked ? { found: true, value: e.value } : { found: false };
   }
 
@@ -40,8 +54,10 @@ export class Memory {
     return out;
   }
 
-  list(): Iterable<[string, Entry]> {
-    return this.entries.entries();
+  /** Everything the last-known-good file keeps; undefined until something is loaded. */
+  state(): { seq: number; resolved: Resolved; entries: Iterable<[string, Entry]> } | undefined {
+    if (this.seq === undefined || !this.resolved) return undefined;
+    return { seq: this.seq, resolved: this.resolved, entries: this.entries.entries() };
   }
 
   /** Replaces everything with a snapshot; the differences are changes when values were loaded. */
@@ -52,13 +68,18 @@ export class Memory {
     const changes = this.loaded ? diff(this.entries, next, snapshot.seq) : [];
     this.entries = next;
     this.seq = snapshot.seq;
+    this.resolved = { environment: snapshot.environment, guild: snapshot.guild };
     return changes;
   }
 
-  /** Loads a last-known-good file's values, as they were. */
-  load(entries: Map<string, Entry>, seq: number): void {
-    this.entries = new Map([...entries].filter(([key]) => !this.keys || this.keys.has(key)));
+  /** Loads a last-known-good file's values, as they were (and frozen, as the API's are). */
+  load(entries: Map<string, Entry>, seq: number, resolved: Resolved): void {
+    this.entries = new Map();
+    for (const [key, entry] of entries)
+      if (!this.keys || this.keys.has(key))
+        this.entries.set(key, { ...entry, value: deepFreeze(entry.value) });
     this.seq = seq;
+    this.resolved = resolved;
   }
 
   /**
@@ -105,6 +126,11 @@ function toEntry(wire: WireValue): Entry {
   };
 }
 
+/**
+ * The differences found by comparing a fresh snapshot with memory. Where the change was made is
+ * not known (only which layer supplies the value now), so `scope` is `resync`, like `action`,
+ * rather than a guess; `version` is the supplying layer's version (0 for a key that went away).
+ */
 function diff(before: Map<string, Entry>, after: Map<string, Entry>, seq: number): AppliedChange[] {
   const changes: AppliedChange[] = [];
   const visible = (e: Entry | undefined): unknown => (e && !e.masked ? e.value : undefined);
@@ -118,7 +144,7 @@ function diff(before: Map<string, Entry>, after: Map<string, Entry>, seq: number
       value: visible(now),
       previous: visible(old),
       version: now?.version ?? 0,
-      scope: now?.layer ?? old?.layer ?? 'default',
+      scope: 'resync',
       layer: now?.layer ?? 'default',
       action: 'resync',
       actor: null,

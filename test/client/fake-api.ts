@@ -23,8 +23,9 @@ export interface StreamOpened {
 
 interface StoredEvent {
   id: number;
-  event: 'change' | 'checkpoint';
-  data: Record<string, unknown>;
+  event: string;
+  /** The `data:` line as sent. */
+  data: string;
 }
 
 export const TOKEN = 'cfgbot_abc123_s3cr3t-token-value';
@@ -33,6 +34,8 @@ export class FakeApi {
   readonly events = new EventEmitter();
   readonly reports: Record<string, unknown>[] = [];
   readonly snapshotQueries: URLSearchParams[] = [];
+  /** The tokens this API accepts. */
+  readonly tokens = new Set([TOKEN]);
   seq: number;
   values: Record<string, FakeValue>;
   /** Set to answer every request with this status and the API's error body. */
@@ -86,14 +89,19 @@ export class FakeApi {
       at: new Date().toISOString(),
       ...next,
     };
-    this.publish({ id: this.seq, event: 'change', data });
+    this.publish({ id: this.seq, event: 'change', data: JSON.stringify(data) });
     return this.seq;
   }
 
   /** A change that does not concern the stream: only its position moves. */
   checkpoint(): number {
+    return this.publishRaw('checkpoint', JSON.stringify({ seq: this.seq + 1 }));
+  }
+
+  /** An event at the next seq with `data` as given, whatever it holds (a server sending garbage). */
+  publishRaw(event: string, data: string): number {
     this.seq += 1;
-    this.publish({ id: this.seq, event: 'checkpoint', data: { seq: this.seq } });
+    this.publish({ id: this.seq, event, data });
     return this.seq;
   }
 
@@ -127,13 +135,19 @@ export class FakeApi {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     this.requestCount += 1;
-    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+    const token = req.headers.authorization?.replace(/^Bearer /, '');
+    if (!token || !this.tokens.has(token))
       return json(res, 401, { error: { code: 'UNAUTHORIZED', message: 'Unknown or revoked token' } });
     if (this.refuse) return json(res, this.refuse.status, { error: this.refuse });
     if (req.method === 'GET' && url.pathname === '/v1/config') {
       this.snapshotQueries.push(url.searchParams);
       this.events.emit('snapshot', url.searchParams);
-      return json(res, 200, { seq: this.seq, environment: 'production', guild: null, values: this.values });
+      return json(res, 200, {
+        seq: this.seq,
+        environment: url.searchParams.get('env') ?? 'production',
+        guild: url.searchParams.get('guild'),
+        values: this.values,
+      });
     }
     if (req.method === 'GET' && url.pathname === '/v1/events') return this.stream(req, res, url);
     if (req.method === 'POST' && url.pathname === '/v1/instances/report') {
@@ -172,7 +186,7 @@ export class FakeApi {
 }
 
 function write(res: ServerResponse, stored: StoredEvent): void {
-  res.write(`id: ${stored.id}\nevent: ${stored.event}\ndata: ${JSON.stringify(stored.data)}\n\n`);
+  res.write(`id: ${stored.id}\nevent: ${stored.event}\ndata: ${stored.data}\n\n`);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -55,6 +55,11 @@ describe('ConfigClient last-known-good file', () => {
     expect(text).not.toContain(TOKEN);
     const content = JSON.parse(text) as { seq: number; values: Record<string, Record<string, unknown>> };
     expect(content.seq).toBe(10);
+    expect(content).toMatchObject({
+      api: `${api.url}/`,
+      resolved: { environment: 'production', guild: null },
+      tokenCheck: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) as unknown,
+    });
     expect(content.values.MAX_BATCH_SIZE).toMatchObject({ value: 100, version: 1 });
     expect(content.values.EXPORT_WEBHOOK_URL).not.toHaveProperty('value');
     expect(content.values.EXPORT_WEBHOOK_URL).toHaveProperty('sealed');
@@ -94,6 +99,30 @@ describe('ConfigClient last-known-good file', () => {
     expect((await reopened).lastEventId).toBe('10');
     expect(await changed).toMatchObject({ key: 'MAX_BATCH_SIZE', value: 777, previous: 100, seq: 11 });
     expect(api.snapshotQueries).toHaveLength(1); // the first run's only
+  });
+
+  it('names the API as the source again once the stream is back', async () => {
+    await firstRun();
+    const port = api.port;
+    await api.stop();
+    const client = open();
+    await client.ready();
+    expect(client.status().source).toBe('last-known-good');
+    const connected = next(client, 'connected');
+    await api.start(port);
+    await connected;
+    expect(client.status()).toMatchObject({ source: 'api', connected: true });
+  });
+
+  it('hands out values from the file the application cannot mutate', async () => {
+    api.values.MAX_BATCH_SIZE = { value: { nested: [1] }, version: 1, layer: 'global', sensitive: false };
+    await firstRun();
+    await api.stop();
+    const client = open();
+    await client.ready();
+    expect(client.status().source).toBe('last-known-good');
+    const value = client.get('MAX_BATCH_SIZE') as unknown as { nested: number[] };
+    expect(() => value.nested.push(2)).toThrow(TypeError);
   });
 
   it('leaves sensitive values masked when the file was written under another token', async () => {

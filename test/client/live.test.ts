@@ -93,6 +93,61 @@ describe('ConfigClient following live changes', () => {
     ]);
   });
 
+  it("reports an event handler that rejects as an error (the client's own work carries on)", async () => {
+    client.on('change', async () => {
+      throw new Error('async handler');
+    });
+    const failed = next<Error>(client, 'error');
+    api.change('MAX_BATCH_SIZE', 250);
+    expect((await failed).message).toBe(
+      "A handler of the configuration client's 'change' event rejected: async handler",
+    );
+    expect(client.get('MAX_BATCH_SIZE')).toBe(250);
+  });
+
+  it('turns an error handler that rejects into a process warning, not another error', async () => {
+    const errors: Error[] = [];
+    client.on('error', async (err) => {
+      errors.push(err);
+      throw new Error(`logger down (${err.message})`);
+    });
+    client.subscribe(undefined, () => {
+      throw new Error('boom');
+    });
+    const warned = nextWarning('ConfigClientError');
+    api.change('MAX_BATCH_SIZE', 250);
+    expect((await warned).message).toBe(
+      "A handler of the configuration client's 'error' event rejected: logger down (A configuration listener for MAX_BATCH_SIZE threw: boom)",
+    );
+    expect(errors).toHaveLength(1);
+  });
+
+  it('skips an event whose data is not a change, with a warning, and still moves past it', async () => {
+    const warnings: string[] = [];
+    client.on('warn', (message) => warnings.push(message));
+    let warned = next(client, 'warn');
+    api.publishRaw('change', 'null');
+    await warned;
+    warned = next(client, 'warn');
+    const keyless = { seq: 12, scope: 'global', action: 'set', value: 5, version: 2, layer: 'global' };
+    api.publishRaw('change', JSON.stringify(keyless));
+    await warned;
+    expect(client.status().seq).toBe(12);
+
+    const changed = next<Change>(client, 'change');
+    api.change('MAX_BATCH_SIZE', 250);
+    expect(await changed).toMatchObject({ key: 'MAX_BATCH_SIZE', value: 250, seq: 13 });
+    expect(warnings).toEqual([
+      'Ignored a change event (id 11): data is not an object',
+      'Ignored a change event (id 12): `key` is not a string',
+    ]);
+    expect(Object.keys(client.getAll()).sort()).toEqual([
+      'AI_CONFIDENCE_THRESHOLD',
+      'EXPORT_WEBHOOK_URL',
+      'MAX_BATCH_SIZE',
+    ]);
+  });
+
   it('reads a value the token may not see as missing, with the fallback when given', async () => {
     const changed = next<Change>(client, 'change');
     api.change('EXPORT_WEBHOOK_URL', null, { masked: true, sensitive: true });
@@ -124,3 +179,15 @@ describe('ConfigClient following live changes', () => {
     });
   });
 });
+
+/** The next process warning named `name` (the client's, when nothing listens or a handler failed). */
+function nextWarning(name: string): Promise<Error> {
+  return new Promise((resolve) => {
+    const seen = (warning: Error): void => {
+      if (warning.name !== name) return;
+      process.off('warning', seen);
+      resolve(warning);
+    };
+    process.on('warning', seen);
+  });
+}

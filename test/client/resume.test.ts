@@ -94,6 +94,7 @@ describe('ConfigClient reconnecting', () => {
       value: 0.9,
       previous: 0.85,
       action: 'resync',
+      scope: 'resync',
       seq: 11,
     });
     // And it follows on from the snapshot's position.
