@@ -25,6 +25,7 @@ import { ADMIN_PERMISSIONS } from '../src/discord/payloads.js';
 import { env } from '../src/env.js';
 import { setLogLevel } from '../src/logger.js';
 import { runScript } from './lib/run.js';
+import { benchFlags } from './lib/bench-flags.js';
 import { followSse } from './lib/sse.js';
 
 const json = process.argv.includes('--json');
@@ -226,6 +227,9 @@ async function main(): Promise<void> {
   await config.init();
   const result: Record<string, number | string> = { database: server?.kind ?? 'MONGODB_URI' };
   const admin = { id: '100000000000000001', tag: 'bench' };
+
+  say('flag evaluation, ours and unleash-client’s (offline) ...');
+  Object.assign(result, await benchFlags(quick));
 
   say('get() vs Map.get ...');
   const keys = [...registry.keys()];
