@@ -212,7 +212,11 @@ const envSchema = z
      */
     LEASE_TTL_MS: withDefault(wholeNumber(1000, 3_600_000, 'milliseconds'), 60_000),
     /** Port of the HTTP API (see docs/api.md). Unset: the bot serves no API (`npm run api` defaults to 8080). */
-    HTTP_PORT: variable(wholeNumber(1, 65_535, 'as a port')),
+    HTTP_PORT: variable((s, ctx) =>
+      /^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65_535
+        ? Number(s)
+        : problem(ctx, `${quote(s)} is not a port number (1-65535)`),
+    ),
     /** Address the HTTP API listens on; loopback unless it is meant to be reached from other machines. */
     HTTP_HOST: withDefault(anyText, '127.0.0.1'),
     /** API requests one token may make per minute. */

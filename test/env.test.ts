@@ -156,3 +156,17 @@ describe('env', () => {
     );
   });
 });
+
+describe('the HTTP API settings', () => {
+  it('serve no API unless HTTP_PORT is set, on loopback by default; a bad port is one line naming it', () => {
+    expect(parseEnv({}).HTTP_PORT).toBeUndefined();
+    expect(parseEnv({}).HTTP_HOST).toBe('127.0.0.1');
+    expect(parseEnv({ HTTP_PORT: '8080', HTTP_HOST: '0.0.0.0' })).toMatchObject({
+      HTTP_PORT: 8080,
+      HTTP_HOST: '0.0.0.0',
+    });
+    expect(problemsOf({ HTTP_PORT: 'abc' })).toEqual(['HTTP_PORT: `abc` is not a port number (1-65535)']);
+    expect(problemsOf({ HTTP_PORT: '70000' })).toEqual(['HTTP_PORT: `70000` is not a port number (1-65535)']);
+    expect(problemsOf({ INSTANCE_REPORT_MS: '10' })[0]).toMatch(/^INSTANCE_REPORT_MS: 10 is out of range/);
+  });
+});
