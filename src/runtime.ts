@@ -102,6 +102,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     let unreachable = db.connected ? undefined : (db.connectError ?? 'no connection');
     if (!unreachable) {
       try {
+        await feed.prime();
         await config.init();
         await sync.start();
       } catch (err) {

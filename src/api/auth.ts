@@ -51,30 +51,26 @@ export function authenticator(opts: AuthOptions) {
   // Good tokens are remembered briefly (by hash, never the text): a busy client costs no lookup
   // per request, and a revoked token is refused everywhere within VERIFIED_FOR_MS.
   const recent = new Map<string, { token: ApiToken; until: number }>();
-  const known = (raw: string | undefined): boolean => {
-    const hit = raw ? recent.get(createHash('sha256').update(raw).digest('hex')) : undefined;
-    return hit !== undefined && hit.until > Date.now();
-  };
-  const verified = async (raw: string | undefined): Promise<ApiToken | undefined> => {
-    if (!raw) return undefined;
-    const id = createHash('sha256').update(raw).digest('hex');
-    const now = Date.now();
-    const hit = recent.get(id);
-    if (hit && hit.until > now) return hit.token;
+  /** Looks a token up (`stale`: what was remembered of it, served through an outage). */
+  const lookup = async (
+    raw: string,
+    id: string,
+    stale: ApiToken | undefined,
+  ): Promise<ApiToken | undefined> => {
     let token: ApiToken | undefined;
     try {
       token = await opts.tokens.verify(raw);
     } catch (err) {
       if (!isUnavailableError(err)) throw err;
       // Reads are served from memory through an outage: so are the tokens seen before it.
-      if (hit) return hit.token;
+      if (stale) return stale;
       throw new DatabaseUnavailableError(
         String(errorDetail(err).error),
         'Database unavailable: this token cannot be checked right now. Try again in a moment.',
       );
     }
     if (recent.size > 10_000) recent.clear();
-    if (token) recent.set(id, { token, until: now + VERIFIED_FOR_MS });
+    if (token) recent.set(id, { token, until: Date.now() + VERIFIED_FOR_MS });
     else recent.delete(id);
     return token;
   };
@@ -94,10 +90,13 @@ export function authenticator(opts: AuthOptions) {
       );
     const header = req.headers.authorization;
     const raw = /^bearer /i.test(header ?? '') ? header?.slice(7).trim() : undefined;
+    const id = raw ? createHash('sha256').update(raw).digest('hex') : undefined;
+    const hit = id ? recent.get(id) : undefined;
+    const fresh = hit && hit.until > Date.now() ? hit.token : undefined;
     // A token checked a moment ago passes even from an address that others flood with bad ones
     // (a NAT, a proxy): only unknown tokens wait out the address's limit.
-    if (!known(raw) && failures.blocked(req.ip)) throw limited();
-    const token = await verified(raw);
+    if (!fresh && failures.blocked(req.ip)) throw limited();
+    const token = fresh ?? (raw && id ? await lookup(raw, id, hit?.token) : undefined);
     if (!token) {
       if (!failures.hit(req.ip)) throw limited();
       void reply.header('www-authenticate', 'Bearer');

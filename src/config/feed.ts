@@ -33,6 +33,8 @@ type Listener = (position: number) => void;
  */
 export class ChangeFeed {
   position = 0;
+  /** Whether `position` is known (see prime). */
+  private primed = false;
   private readonly recent: FeedChange[] = [];
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
@@ -45,13 +47,26 @@ export class ChangeFeed {
     private readonly opts: FeedOptions = {},
   ) {}
 
-  /** Starts from the log's head, with this process's values brought up to it. */
+  /**
+   * Takes the log's head before this process loads its values (ConfigService.init), so that the
+   * values loaded include every change up to it and start() needs no second read of them.
+   * Without a database it leaves the position unknown; start() or the first pull settles it.
+   */
+  async prime(): Promise<void> {
+    try {
+      this.position = await this.config.changes.head();
+      this.primed = true;
+    } catch {
+      // Settled later, from the head and a reload of the values.
+    }
+  }
+
+  /** Starts following, from the primed head or else from the head with the values reloaded. */
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
     try {
-      this.position = await this.config.changes.head();
-      await this.config.refresh({ repair: false });
+      if (!this.primed) await this.settle();
     } catch (err) {
       // Started from the last-known-good copy: the first pull that reaches the log starts there.
       logger.warn('Change feed starts without the database; it follows once it answers', errorDetail(err));
@@ -60,6 +75,8 @@ export class ChangeFeed {
     const every = this.opts.intervalMs ?? 1000;
     this.timer = setInterval(() => void this.pull(), every);
     this.timer.unref();
+    // What was committed while the values loaded (the seeding of a first start included).
+    await this.pull();
   }
 
   stop(): void {
@@ -115,9 +132,22 @@ export class ChangeFeed {
     () => this.stopped,
   );
 
+  /** The position from the head, with this process's values reloaded so they include it. */
+  private async settle(): Promise<void> {
+    const head = await this.config.changes.head();
+    await this.config.refresh({ repair: false });
+    this.position = head;
+    this.primed = true;
+  }
+
   /** One page of the log; 'more' when the page was full. */
   private async pullOnce(): Promise<'more' | 'done'> {
     try {
+      if (!this.primed) {
+        await this.settle();
+        for (const fn of [...this.listeners]) this.announce(fn);
+        return 'done';
+      }
       const head = await this.config.changes.head();
       if (head <= this.position) return 'done';
       const entries = await this.config.changes.after(this.position);

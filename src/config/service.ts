@@ -798,7 +798,8 @@ export class ConfigService {
   }
 
   /** The scope a user typed, checked against the key's allowed scopes and ENVIRONMENTS. */
-  private scopeOf(def: RegisteredKey, typed: string | null | undefined): Scope {
+  /** The scope as typed (`global`, `env:staging`, `guild:<id>`), checked against what `def` allows. */
+  scopeOf(def: RegisteredKey, typed: string | null | undefined): Scope {
     return parseScope(typed, { key: def.key, allowed: def.scopes, environments: this.environments });
   }
 

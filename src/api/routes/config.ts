@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Actor } from '../../config/models.js';
-import { parseScope, type Scope } from '../../config/scopes.js';
+import type { Scope } from '../../config/scopes.js';
 import type { ConfigService } from '../../config/service.js';
 import type { WriteSuccess } from '../../config/types.js';
 import { UserError } from '../../errors.js';
@@ -192,7 +192,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
     async (req) => {
       const token = tokenOf(req);
       const def = config.definition(req.params.key);
-      const scope = scopeOf(config, def.key, def.scopes, req.query.scope);
+      const scope = config.scopeOf(def, req.query.scope);
       checkScope(token, scope, 'read');
       const rows = await config.history(def.key, {
         scope,
@@ -226,7 +226,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
     run: (actor: Actor, scope: Scope) => Promise<WriteSuccess>,
   ) => {
     const def = config.definition(input);
-    const scope = scopeOf(config, def.key, def.scopes, typedScope);
+    const scope = config.scopeOf(def, typedScope);
     try {
       checkScope(token, scope, 'write');
     } catch (err) {
@@ -333,13 +333,4 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
       );
     },
   );
-}
-
-function scopeOf(
-  config: ConfigService,
-  key: string,
-  allowed: Parameters<typeof parseScope>[1]['allowed'],
-  typed: string | undefined,
-): Scope {
-  return parseScope(typed, { key, allowed, environments: config.environments });
 }
