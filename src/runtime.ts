@@ -9,6 +9,7 @@ import type { ConfigService } from './config/service.js';
 import { ScheduleRunner } from './config/schedule-runner.js';
 import { ConfigSync } from './config/sync.js';
 import { ChangeFeed } from './config/feed.js';
+import { FlagStore } from './flags/store/flags.js';
 import { InstanceReporter, InstanceStore, type InstanceKind } from './config/instances.js';
 import { isUnavailableError } from './db/connection.js';
 import { DatabaseHealth } from './db/health.js';
@@ -39,6 +40,8 @@ export interface Runtime extends RuntimeInfo {
   config: ConfigService;
   feed: ChangeFeed;
   instances: InstanceStore;
+  /** Feature flags: held in memory, followed through the change feed. */
+  flags: FlagStore;
   stop(): Promise<void>;
 }
 
@@ -71,7 +74,11 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     intervalMs: env.CONFIG_POLL_INTERVAL_MS,
     fullRefreshMs: env.CONFIG_CACHE_TTL_MS,
   });
-  const feed = new ChangeFeed(config, { intervalMs: Math.max(env.CONFIG_POLL_INTERVAL_MS, 1000) });
+  const flags = new FlagStore(config);
+  const feed = new ChangeFeed(config, {
+    intervalMs: Math.max(env.CONFIG_POLL_INTERVAL_MS, 1000),
+    followers: [flags],
+  });
   const instances = new InstanceStore(db.conn, env.INSTANCE_GONE_MS);
   const reporter = opts.report
     ? new InstanceReporter(instances, feed, { id: instanceId, kind: opts.report }, env.INSTANCE_REPORT_MS)
@@ -104,13 +111,18 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
       try {
         await feed.prime();
         await config.init();
+        await flags.load();
         await sync.start();
       } catch (err) {
         if (!isUnavailableError(err)) throw err;
         unreachable = errorDetail(err).error as string;
       }
     }
-    if (unreachable) await startWithoutDatabase(config, db, env, unreachable, () => sync.start());
+    if (unreachable)
+      await startWithoutDatabase(config, db, env, unreachable, async () => {
+        await flags.load();
+        await sync.start();
+      });
     // Stopped with the service, which drops its listeners on close.
     followLogLevel(config);
     await feed.start();
@@ -154,6 +166,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     scheduler,
     feed,
     instances,
+    flags,
     stop,
   };
 }
@@ -163,7 +176,7 @@ async function startWithoutDatabase(
   db: Database,
   env: Env,
   reason: string,
-  startSync: () => Promise<void>,
+  afterAttach: () => Promise<void>,
 ): Promise<void> {
   const copy = await config.lastKnownCopy();
   if (!copy) {
@@ -175,6 +188,6 @@ async function startWithoutDatabase(
   await config.startFromCopy(copy, reason);
   db.keepConnecting(async () => {
     await config.attach();
-    await startSync();
+    await afterAttach();
   });
 }

@@ -15,7 +15,26 @@ export interface FeedChange {
   at: Date;
 }
 
+/**
+ * Something else kept in the configuration's slots (feature flags): the feed applies its entries
+ * through it, in log order, like the service's own keys.
+ */
+export interface FeedFollower {
+  /** Whether this slot is its. */
+  owns(slot: string): boolean;
+  /** The version of the slot this process holds. */
+  heldVersion(slot: string): number;
+  /** Applies every version of the slot newer than the one held. */
+  catchUp(slot: string): Promise<number>;
+  /** Reads everything again (the feed fell behind the retained log, or starts late). */
+  load(): Promise<void>;
+  /** Tells the feed of a change made in this process, so it does not wait for its timer. */
+  subscribe(listener: () => void): () => void;
+}
+
 export interface FeedOptions {
+  /** Slots that are not registry keys, and who applies them. */
+  followers?: readonly FeedFollower[];
   /** How often the log's head is checked when nothing else said it moved. Default 1 s. */
   intervalMs?: number;
   /** Changes kept in memory for streams that fall behind (older ones are read from the log). */
@@ -71,7 +90,11 @@ export class ChangeFeed {
       // Started from the last-known-good copy: the first pull that reaches the log starts there.
       logger.warn('Change feed starts without the database; it follows once it answers', errorDetail(err));
     }
-    this.detach = this.config.subscribe(undefined, () => this.wake(5));
+    const offs = [
+      this.config.subscribe(undefined, () => this.wake(5)),
+      ...(this.opts.followers ?? []).map((f) => f.subscribe(() => this.wake(5))),
+    ];
+    this.detach = () => offs.forEach((off) => off());
     const every = this.opts.intervalMs ?? 1000;
     this.timer = setInterval(() => void this.pull(), every);
     this.timer.unref();
@@ -112,7 +135,7 @@ export class ChangeFeed {
     }
     if (position + 1 < (await this.config.changes.oldest())) return undefined;
     const entries = (await this.config.changes.after(position, limit)).filter((e) => e._id <= this.position);
-    const known = entries.filter((e) => this.config.isRegistered(splitSlot(e.key).key));
+    const known = entries.filter((e) => this.knows(e.key));
     // One read for the page's versions, not one per entry.
     const docs = await this.config.storedVersions(known.map((e) => ({ slot: e.key, version: e.version })));
     const changes: FeedChange[] = [];
@@ -135,7 +158,7 @@ export class ChangeFeed {
   /** The position from the head, with this process's values reloaded so they include it. */
   private async settle(): Promise<void> {
     const head = await this.config.changes.head();
-    await this.config.refresh({ repair: false });
+    await this.reload();
     this.position = head;
     this.primed = true;
   }
@@ -157,13 +180,16 @@ export class ChangeFeed {
           // behind than it keeps reloads every value and goes on from there.
           if (i > 0 || e._id - 1 >= (await this.config.changes.oldest())) break;
           logger.warn(`Change feed fell behind the retained log (at ${this.position}); reloading`);
-          await this.config.refresh({ repair: false });
+          await this.reload();
           this.position = e._id - 1;
         }
         const { key, scope } = splitSlot(e.key);
+        const follower = this.followerOf(e.key);
         // A key this release does not know (another release wrote it) only moves the position.
-        if (this.config.isRegistered(key)) {
-          if (this.config.cachedVersion(key, scope) < e.version) await this.config.catchUp(e.key);
+        if (follower || this.config.isRegistered(key)) {
+          if (follower) {
+            if (follower.heldVersion(e.key) < e.version) await follower.catchUp(e.key);
+          } else if (this.config.cachedVersion(key, scope) < e.version) await this.config.catchUp(e.key);
           const change = await this.describe(e._id, e.key, e.version, e.at);
           if (change) this.remember(change);
         }
@@ -175,6 +201,21 @@ export class ChangeFeed {
       if (!this.stopped) this.config.health.noteFailure('change feed', err);
       return 'done';
     }
+  }
+
+  private followerOf(slot: string): FeedFollower | undefined {
+    return this.opts.followers?.find((f) => f.owns(slot));
+  }
+
+  /** Whether a slot is a registry key or a follower's (others are only moved past). */
+  private knows(slot: string): boolean {
+    return this.followerOf(slot) !== undefined || this.config.isRegistered(splitSlot(slot).key);
+  }
+
+  /** Every value and every follower's slots read again. */
+  private async reload(): Promise<void> {
+    await this.config.refresh({ repair: false });
+    for (const f of this.opts.followers ?? []) await f.load();
   }
 
   /** A change event arrived: the log may not show it yet (a change stream is faster), so look again shortly. */

@@ -1,7 +1,21 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-/** `unset` removes an override (a non-global scope), so the key inherits again. */
-export const VERSION_ACTIONS = ['init', 'set', 'rollback', 'reset', 'unset', 'expire', 'scheduled'] as const;
+/**
+ * `unset` removes an override (a non-global scope), so the key inherits again. `create`,
+ * `archive` and `kill` (the automatic kill, by the system) are versions of feature flags.
+ */
+export const VERSION_ACTIONS = [
+  'init',
+  'set',
+  'rollback',
+  'reset',
+  'unset',
+  'expire',
+  'scheduled',
+  'create',
+  'archive',
+  'kill',
+] as const;
 export type VersionAction = (typeof VERSION_ACTIONS)[number];
 export const AUDIT_ACTIONS = [
   ...VERSION_ACTIONS,
@@ -16,6 +30,9 @@ export const AUDIT_ACTIONS = [
   'token-create',
   'token-revoke',
   'token-list',
+  'flag-evaluate',
+  'flag-error',
+  'flag-turn-on',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_STATUSES = ['success', 'failed', 'denied'] as const;

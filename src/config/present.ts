@@ -30,7 +30,7 @@ export function masked(def: RegisteredKey | undefined, value: unknown): unknown 
 }
 
 /** Whether two values of a key are the same setting (compared as the text they format to). */
-export function sameValue(def: RegisteredKey, a: unknown, b: unknown): boolean {
+export function sameValue(def: { format(value: never): string }, a: unknown, b: unknown): boolean {
   if (isUnset(a) || isUnset(b)) return isUnset(a) && isUnset(b);
   return def.format(a as never) === def.format(b as never);
 }

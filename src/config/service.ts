@@ -48,6 +48,7 @@ import type {
   WriteSuccess,
 } from './types.js';
 import { checkReason, resolveKey } from './validate.js';
+import { VersionedSlots } from './slots.js';
 import { VersionWriter, type Proposal } from './writer.js';
 
 // Callers import the shared types from the service, as before they had a module of their own.
@@ -115,6 +116,8 @@ export class ConfigService {
   readonly schedules: ScheduleStore;
   /** Planning, applying, cancelling and listing temporary and scheduled changes. */
   readonly timed: TimedChanges;
+  /** Versioned slots that are not registry keys (feature flags), with the same guarantees. */
+  readonly slots: VersionedSlots;
   private readonly values: LiveValues;
   private readonly resolution: Resolution;
   private readonly store: ConfigStore;
@@ -162,6 +165,7 @@ export class ConfigService {
     this.values = new LiveValues(this.registry, this.store, this.copy);
     this.resolution = new Resolution(this.values, this.registry, this.environment);
     this.writer = new VersionWriter(this.store, this.registry, { retries: opts.writeRetries ?? 8 });
+    this.slots = new VersionedSlots(this.store, this.writer, this.health, () => this.attached);
     this.timed = new TimedChanges({
       registry: this.registry,
       schedules: this.schedules,

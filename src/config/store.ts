@@ -65,6 +65,15 @@ export class ConfigStore {
     return docs.map((d) => this.open(d) as SystemConfigDoc);
   }
 
+  /** Current documents whose slot starts with `prefix` (a range of the _id index on MongoDB). */
+  async currentWithPrefix(prefix: string): Promise<SystemConfigDoc[]> {
+    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const docs = await this.m.SystemConfig.find({ _id: { $regex: `^${escaped}` } }, { _id: 0 })
+      .lean<SystemConfigDoc[]>()
+      .exec();
+    return docs.map((d) => this.open(d) as SystemConfigDoc);
+  }
+
   async version(key: string, version: number): Promise<ConfigVersionDoc | null> {
     return this.open(
       await this.m.ConfigVersion.findOne({ _id: versionId(key, version) }, { _id: 0 })

@@ -15,6 +15,21 @@ import type { RequestContext } from './types.js';
 import { GLOBAL, keyOfSlot, slotId, type Scope } from './scopes.js';
 import type { ConfigStore } from './store.js';
 
+/**
+ * What the writer needs of what it writes: a registry key, or another kind of slot (a feature
+ * flag). `format` decides whether a proposal equals the current value.
+ */
+export interface Writable {
+  readonly key: string;
+  readonly default: unknown;
+  format(value: never): string;
+  /**
+   * Registry keys are seeded with their default when they have no value yet; a slot that says
+   * `createdByFirstWrite` (a flag) starts at version 0 and its first write is version 1.
+   */
+  readonly createdByFirstWrite?: boolean;
+}
+
 /** What a write proposes, computed from fresh state on each attempt. */
 export interface Proposal {
   value: unknown;
@@ -141,7 +156,7 @@ export class VersionWriter {
    * retries, UNAVAILABLE when the database stops answering.
    */
   async commit(
-    def: RegisteredKey,
+    def: Writable,
     scope: Scope,
     action: VersionAction,
     actor: Actor,
@@ -154,7 +169,7 @@ export class VersionWriter {
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
       if (attempt > 0) await sleep(Math.min(5 * 2 ** attempt, 200) * (0.5 + Math.random()));
       const found = await this.store.current(slot);
-      if (!found && scope === GLOBAL) {
+      if (!found && scope === GLOBAL && !def.createdByFirstWrite) {
         await this.seedOne(def, repaired);
         continue;
       }
@@ -276,13 +291,14 @@ export class VersionWriter {
   async repairKey(key: string, into: Repaired[]): Promise<void> {
     const def = this.registry.get(keyOfSlot(key));
     const fixed = await this.store.repair(key);
-    if (!fixed || !def) return;
+    if (!fixed) return;
     await this.announceToOthers(key);
     logger.warn(`Completed an interrupted write: ${key} is now version ${fixed.to.version}`);
-    into.push({ def, version: fixed.to, oldValue: fixed.from?.value });
+    // Slots that are not registry keys (flags) are applied by their own owner, through the feed.
+    if (def) into.push({ def, version: fixed.to, oldValue: fixed.from?.value });
   }
 
-  private async seedOne(def: RegisteredKey, repaired: Repaired[]): Promise<void> {
+  private async seedOne(def: Writable, repaired: Repaired[]): Promise<void> {
     const doc = this.initVersion(def, new Date());
     if (await this.store.insertVersion(doc)) {
       await this.store.changes.append(def.key, doc.version);
@@ -303,7 +319,7 @@ export class VersionWriter {
     }
   }
 
-  private initVersion(def: RegisteredKey, createdAt: Date): ConfigVersionDoc {
+  private initVersion(def: Writable, createdAt: Date): ConfigVersionDoc {
     return { key: def.key, version: 1, value: def.default, action: 'init', actor: SYSTEM_ACTOR, createdAt };
   }
 

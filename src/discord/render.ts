@@ -1,5 +1,5 @@
 import { EmbedBuilder, escapeMarkdown, type APIEmbedField } from 'discord.js';
-import type { Actor, ConfigVersionDoc } from '../config/models.js';
+import type { Actor, ConfigVersionDoc, VersionAction } from '../config/models.js';
 import { formatDuration } from '../config/kinds.js';
 import type { ConfigEntry, Preview, ScheduledChange, WriteSuccess } from '../config/types.js';
 import { visible } from '../text.js';
@@ -129,7 +129,10 @@ const ACTION_TITLES = {
   unset: 'Removed the override of',
   expire: 'Temporary value expired:',
   scheduled: 'Scheduled change applied:',
-} as const;
+  create: 'Created',
+  archive: 'Archived',
+  kill: 'Switched off',
+} as const satisfies Record<VersionAction, string>;
 
 export function writeEmbed(
   r: WriteSuccess,

@@ -1,0 +1,79 @@
+import type { Actor, VersionAction } from '../../config/models.js';
+import type { FlagDefinition } from '../model.js';
+
+/** Flags are slots `flag:<name>` in the configuration's collections (see FlagStore). */
+export const FLAG_SLOT_PREFIX = 'flag:';
+
+export const slotOfFlag = (name: string): string => `${FLAG_SLOT_PREFIX}${name}`;
+
+/** The flag name of a slot, or undefined for a slot that is not a flag. */
+export function flagOfSlot(slot: string): string | undefined {
+  return slot.startsWith(FLAG_SLOT_PREFIX) ? slot.slice(FLAG_SLOT_PREFIX.length) : undefined;
+}
+
+/** A flag as this process holds it: its definition and the version it is at. */
+export interface StoredFlag {
+  flag: FlagDefinition;
+  version: number;
+  updatedAt: Date;
+  updatedBy: Actor;
+}
+
+/** One version of a flag, for history: what it was, who made it, and what it changed. */
+export interface FlagVersion {
+  name: string;
+  version: number;
+  flag: FlagDefinition;
+  action: VersionAction;
+  actor: Actor;
+  reason?: string;
+  restoredFrom?: number;
+  createdAt: Date;
+  /** What changed from the version before, one line per field (`rollout: 10% → 25%`). */
+  changes: string[];
+}
+
+/** A committed flag write. Refused writes throw a UserError instead (after auditing the attempt). */
+export interface FlagWrite {
+  name: string;
+  action: VersionAction;
+  version: number;
+  oldVersion: number;
+  flag: FlagDefinition;
+  /** Undefined for a creation. */
+  previous?: FlagDefinition;
+  changes: string[];
+  restoredFrom?: number;
+  /** Its position in the change log (for "applied by"). */
+  seq?: number;
+  at: Date;
+}
+
+/** A flag version this process applied, from here or from another process. */
+export interface FlagChange {
+  name: string;
+  version: number;
+  action: VersionAction;
+  actor: Actor;
+  reason?: string;
+  flag: FlagDefinition;
+  previous?: FlagDefinition;
+}
+
+export interface FlagWriteOptions {
+  /**
+   * The version a preview was computed from: if the flag moved since, nothing is written and the
+   * attempt is refused as changed since the preview.
+   */
+  expectedVersion?: number;
+}
+
+/** What a rollback would do, for its confirmation. */
+export interface FlagRollbackPreview {
+  name: string;
+  currentVersion: number;
+  toVersion: number;
+  from: FlagDefinition;
+  to: FlagDefinition;
+  changes: string[];
+}

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { ChangeFeed } from '../../src/config/feed.js';
+import { bindModels } from '../../src/config/models.js';
+import { FlagStore } from '../../src/flags/store/flags.js';
+import { actor, openService } from '../helpers/db.js';
+import { freshService } from '../helpers/fresh.js';
+
+const alice = actor();
+const checkout = {
+  name: 'new-checkout',
+  description: 'The new checkout page',
+  type: 'release',
+  owner: 'payments',
+};
+
+async function flagStore(svc: Awaited<ReturnType<typeof freshService>>['svc']): Promise<FlagStore> {
+  const flags = new FlagStore(svc);
+  await flags.load();
+  return flags;
+}
+
+describe('flag storage', () => {
+  it('creates a flag as version 1 and each change as the next version, with an audit row and a log entry each', async () => {
+    const { db, svc } = await freshService('flags_versions');
+    const flags = await flagStore(svc);
+    const created = await flags.create(checkout, alice, 'launch prep');
+    expect(created).toMatchObject({ version: 1, oldVersion: 0, action: 'create', changes: ['created'] });
+    expect(created.flag).toMatchObject({ enabled: false, rollout: 100, stickiness: 'userId' });
+    const on = await flags.update('new-checkout', (f) => ({ ...f, enabled: true, rollout: 10 }), alice);
+    expect(on).toMatchObject({ version: 2, oldVersion: 1, changes: ['on: off → on', 'rollout: 100% → 10%'] });
+    expect(flags.set.isEnabled('new-checkout', { userId: 'u1', environment: 'production' })).toBeTypeOf(
+      'boolean',
+    );
+    const m = bindModels(db.conn);
+    const versions = await m.ConfigVersion.find({ key: 'flag:new-checkout' }).sort({ version: 1 }).lean();
+    expect(versions.map((v) => [v.version, v.action])).toEqual([
+      [1, 'create'],
+      [2, 'set'],
+    ]);
+    const audit = await m.ConfigAudit.find({ key: 'flag:new-checkout', status: 'success' }).lean();
+    expect(audit.map((a) => a.version).sort()).toEqual([1, 2]);
+    const log = await m.ConfigChange.find({ key: 'flag:new-checkout' }).sort({ _id: 1 }).lean();
+    expect(log.map((e) => e.version)).toEqual([1, 2]);
+    expect(on.seq).toBe(log.at(-1)?._id);
+  });
+
+  it('refuses an invalid change with every problem named, writes nothing and audits the attempt', async () => {
+    const { db, svc } = await freshService('flags_invalid');
+    const flags = await flagStore(svc);
+    await flags.create(checkout, alice);
+    await expect(
+      flags.update('new-checkout', (f) => ({ ...f, rollout: 120, stickiness: '9bad' }), alice),
+    ).rejects.toMatchObject({
+      code: 'INVALID_VALUE',
+      message: expect.stringMatching(/rollout: must be from 0 to 100[\s\S]*stickiness/),
+    });
+    expect(flags.get('new-checkout')?.version).toBe(1);
+    const m = bindModels(db.conn);
+    expect(await m.ConfigVersion.countDocuments({ key: 'flag:new-checkout' })).toBe(1);
+    expect(await m.ConfigAudit.countDocuments({ key: 'flag:new-checkout', status: 'failed' })).toBe(1);
+  });
+
+  it('refuses a second flag of the same name, a bad name, an unknown flag with a suggestion, and a no-op', async () => {
+    const { svc } = await freshService('flags_refusals');
+    const flags = await flagStore(svc);
+    await flags.create(checkout, alice);
+    await expect(flags.create(checkout, alice)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(flags.create({ ...checkout, name: 'New_Checkout' }, alice)).rejects.toMatchObject({
+      code: 'INVALID_KEY',
+    });
+    await expect(flags.update('new-chekout', (f) => f, alice)).rejects.toMatchObject({
+      code: 'UNKNOWN_KEY',
+      message: expect.stringContaining('Did you mean new-checkout?'),
+    });
+    await expect(flags.update('new-checkout', (f) => f, alice)).rejects.toMatchObject({ code: 'UNCHANGED' });
+  });
+
+  it('rolls back to an earlier version as a new version, and archives as a version', async () => {
+    const { svc } = await freshService('flags_rollback');
+    const flags = await flagStore(svc);
+    await flags.create(checkout, alice);
+    await flags.update('new-checkout', (f) => ({ ...f, enabled: true, rollout: 25 }), alice);
+    await flags.update('new-checkout', (f) => ({ ...f, rollout: 50 }), alice);
+    const preview = await flags.previewRollback('new-checkout', 2);
+    expect(preview.changes).toEqual(['rollout: 50% → 25%']);
+    const back = await flags.rollback('new-checkout', 2, alice, undefined, {}, { expectedVersion: 3 });
+    expect(back).toMatchObject({ version: 4, restoredFrom: 2, action: 'rollback' });
+    expect(flags.get('new-checkout')?.flag.rollout).toBe(25);
+    await expect(flags.rollback('new-checkout', 9, alice)).rejects.toMatchObject({
+      code: 'VERSION_NOT_FOUND',
+    });
+    const archived = await flags.archive('new-checkout', alice);
+    expect(archived.flag).toMatchObject({ archived: true, enabled: false });
+    expect(flags.list().map((f) => f.flag.name)).toEqual([]);
+    await expect(flags.update('new-checkout', (f) => ({ ...f, rollout: 1 }), alice)).rejects.toMatchObject({
+      code: 'INVALID_VALUE',
+      message: expect.stringContaining('archived'),
+    });
+    const history = await flags.history('new-checkout');
+    expect(history.map((h) => [h.version, h.action])).toEqual([
+      [5, 'archive'],
+      [4, 'rollback'],
+      [3, 'set'],
+      [2, 'set'],
+      [1, 'create'],
+    ]);
+    expect(history[0]?.changes).toEqual(['on: on → off', 'archived: no → yes']);
+  });
+
+  it('refuses a confirmed rollback when the flag moved since its preview', async () => {
+    const { svc } = await freshService('flags_moved');
+    const flags = await flagStore(svc);
+    await flags.create(checkout, alice);
+    await flags.update('new-checkout', (f) => ({ ...f, rollout: 5 }), alice);
+    await flags.update('new-checkout', (f) => ({ ...f, rollout: 6 }), alice);
+    await expect(
+      flags.rollback('new-checkout', 1, alice, undefined, {}, { expectedVersion: 2 }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('changed since this preview'),
+    });
+  });
+
+  it('kills a flag once however many processes try, as the system, and only when on', async () => {
+    const { db, svc } = await freshService('flags_kill');
+    const flags = await flagStore(svc);
+    await flags.create({ ...checkout, enabled: true }, alice);
+    const other = await openService(db);
+    const otherFlags = await flagStore(other);
+    try {
+      const [a, b] = await Promise.all([
+        flags.kill('new-checkout', '12 errors'),
+        otherFlags.kill('new-checkout', '12 errors'),
+      ]);
+      const kills = [a, b].filter(Boolean);
+      expect(kills).toHaveLength(1);
+      expect(kills[0]).toMatchObject({ action: 'kill', version: 2 });
+      const m = bindModels(db.conn);
+      const v2 = await m.ConfigVersion.findOne({ key: 'flag:new-checkout', version: 2 }).lean();
+      expect(v2).toMatchObject({ actor: { id: 'system' }, reason: '12 errors', action: 'kill' });
+      expect(await flags.kill('new-checkout', 'again')).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('reaches another process through the change feed, version by version', async () => {
+    const { db, svc } = await freshService('flags_feed');
+    const flags = await flagStore(svc);
+    const other = await openService(db);
+    const otherFlags = await flagStore(other);
+    const feed = new ChangeFeed(other, { intervalMs: 50, followers: [otherFlags] });
+    await feed.start();
+    const seen: string[] = [];
+    otherFlags.subscribe((c) => seen.push(`${c.name}@${c.version}:${c.action}`));
+    try {
+      await flags.create(checkout, alice);
+      await flags.update('new-checkout', (f) => ({ ...f, enabled: true }), alice);
+      await expect.poll(() => otherFlags.get('new-checkout')?.version, { timeout: 5000 }).toBe(2);
+      expect(seen).toEqual(['new-checkout@1:create', 'new-checkout@2:set']);
+      expect(otherFlags.get('new-checkout')?.flag.enabled).toBe(true);
+      const page = await feed.since(0);
+      expect(page?.changes.filter((c) => c.key === 'flag:new-checkout').map((c) => c.version)).toEqual([
+        1, 2,
+      ]);
+    } finally {
+      feed.stop();
+      await other.close();
+    }
+  });
+
+  it('completes a flag write that stopped between its version and its current value', async () => {
+    const { db, svc } = await freshService('flags_repair');
+    const flags = await flagStore(svc);
+    await flags.create(checkout, alice);
+    const m = bindModels(db.conn);
+    // A writer that died right after inserting version 2.
+    await m.ConfigVersion.collection.insertOne({
+      _id: 'flag:new-checkout@2',
+      key: 'flag:new-checkout',
+      version: 2,
+      value: { ...flags.get('new-checkout')?.flag, rollout: 33 },
+      action: 'set',
+      actor: alice,
+      createdAt: new Date(),
+    } as never);
+    const done = await flags.update('new-checkout', (f) => ({ ...f, owner: 'growth' }), alice);
+    expect(done.version).toBe(3);
+    expect(flags.get('new-checkout')?.flag).toMatchObject({ rollout: 33, owner: 'growth' });
+    const log = await m.ConfigChange.find({ key: 'flag:new-checkout' }).sort({ _id: 1 }).lean();
+    expect(log.map((e) => e.version)).toEqual([1, 2, 3]);
+  });
+});
