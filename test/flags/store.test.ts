@@ -9,7 +9,7 @@ const alice = actor();
 const checkout = {
   name: 'new-checkout',
   description: 'The new checkout page',
-  type: 'release',
+  type: 'release' as const,
   owner: 'payments',
 };
 

@@ -11,6 +11,8 @@ import type { Writable } from '../../config/writer.js';
 import { FlagSet } from '../evaluate.js';
 import { FLAG_NAME, parseFlag, type FlagDefinition, type FlagInput } from '../model.js';
 import { flagChanges } from './diff.js';
+import { FlagErrors } from './kill.js';
+import { FlagUsage } from './usage.js';
 import {
   FLAG_SLOT_PREFIX,
   flagOfSlot,
@@ -42,9 +44,16 @@ export class FlagStore {
   private readonly flags = new Map<string, StoredFlag>();
   private readonly listeners = new Set<Listener>();
   private evaluator: FlagSet;
+  private indexed = false;
+  /** Evaluation counts of every process and application (per flag, per reason, hourly). */
+  readonly usage: FlagUsage;
+  /** Error reports and the automatic kill. */
+  readonly errors: FlagErrors;
 
   constructor(private readonly config: ConfigService) {
     this.evaluator = new FlagSet([], { environment: config.environment });
+    this.usage = new FlagUsage(config.conn);
+    this.errors = new FlagErrors(config.conn, this);
   }
 
   // ---- reads (memory) ----------------------------------------------------------------------
@@ -97,6 +106,10 @@ export class FlagStore {
 
   /** Reads every flag (at start, and when the change feed had to reload). */
   async load(): Promise<void> {
+    if (!this.indexed) {
+      await Promise.all([this.usage.ensureIndexes(), this.errors.ensureIndexes()]);
+      this.indexed = true;
+    }
     const docs = await this.config.slots.withPrefix(FLAG_SLOT_PREFIX);
     for (const doc of docs) {
       const name = flagOfSlot(doc.key);

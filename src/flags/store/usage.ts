@@ -1,0 +1,161 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { FlagCountsSnapshot } from '../counts.js';
+import { REASONS, type Reason } from '../reasons.js';
+
+const HOUR_MS = 3600_000;
+/** Hourly buckets are kept this long; "last 24 h" reads the last 24 of them plus the current one. */
+const KEEP_MS = 48 * HOUR_MS;
+
+export type ReasonCounts = Partial<Record<Reason, number>>;
+
+interface BucketDoc {
+  /** `<name>|<hour start, ISO>`: one document per flag per hour, incremented in place. */
+  _id: string;
+  name: string;
+  hour: Date;
+  counts: ReasonCounts;
+}
+
+interface SeenDoc {
+  /** The flag name (or an unknown name an application evaluated). */
+  _id: string;
+  firstAt: Date;
+  lastAt: Date;
+}
+
+const bucketSchema = new Schema<BucketDoc>(
+  {
+    _id: { type: String },
+    name: { type: String, required: true },
+    hour: { type: Date, required: true },
+    counts: { type: Schema.Types.Mixed, required: true },
+  },
+  { versionKey: false, bufferCommands: false, collection: 'flag_evaluations', minimize: false },
+);
+bucketSchema.index({ hour: -1 });
+
+const seenSchema = new Schema<SeenDoc>(
+  {
+    _id: { type: String },
+    firstAt: { type: Date, required: true },
+    lastAt: { type: Date, required: true },
+  },
+  { versionKey: false, bufferCommands: false, collection: 'flag_evaluations_seen' },
+);
+
+/**
+ * Evaluation counts of every process and application, per flag and reason, in hourly buckets
+ * shared through the database (`/flag view` shows the last 24 h, `/flag list` flags never
+ * evaluated). Processes add what they counted since their last report (deltas), so nothing is
+ * counted twice and a restart loses at most one interval.
+ */
+export class FlagUsage {
+  private readonly buckets: Model<BucketDoc>;
+  private readonly seen: Model<SeenDoc>;
+  private lastTrim = 0;
+
+  constructor(conn: Connection) {
+    this.buckets = (conn.models.FlagEvaluation ??
+      conn.model('FlagEvaluation', bucketSchema)) as Model<BucketDoc>;
+    this.seen = (conn.models.FlagEvaluationSeen ??
+      conn.model('FlagEvaluationSeen', seenSchema)) as Model<SeenDoc>;
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.buckets.createIndexes();
+  }
+
+  /** Adds counts (deltas since the reporter's last report), in the hour of `at`. */
+  async add(counts: FlagCountsSnapshot, at = new Date()): Promise<void> {
+    const hour = new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
+    const bucketOps = [];
+    const seenOps = [];
+    for (const [name, byReason] of Object.entries(counts)) {
+      const inc: Record<string, number> = {};
+      for (const [reason, n] of Object.entries(byReason))
+        if ((REASONS as readonly string[]).includes(reason) && Number.isSafeInteger(n) && n > 0)
+          inc[`counts.${reason}`] = n;
+      if (!Object.keys(inc).length) continue;
+      bucketOps.push({
+        updateOne: {
+          filter: { _id: `${name}|${hour.toISOString()}` },
+          update: { $inc: inc, $setOnInsert: { name, hour } },
+          upsert: true,
+        },
+      });
+      seenOps.push({
+        updateOne: {
+          filter: { _id: name },
+          update: { $min: { firstAt: at }, $max: { lastAt: at } },
+          upsert: true,
+        },
+      });
+    }
+    if (!bucketOps.length) return;
+    await this.buckets.collection.bulkWrite(bucketOps as never, { ordered: false });
+    await this.seen.collection.bulkWrite(seenOps as never, { ordered: false });
+    if (at.getTime() - this.lastTrim > HOUR_MS) {
+      this.lastTrim = at.getTime();
+      await this.buckets.deleteMany({ hour: { $lt: new Date(at.getTime() - KEEP_MS) } });
+    }
+  }
+
+  /** Evaluations per reason over the last 24 hours, by name (unknown names included). */
+  async last24h(now = new Date()): Promise<Map<string, ReasonCounts>> {
+    const since = new Date(Math.floor((now.getTime() - 24 * HOUR_MS) / HOUR_MS) * HOUR_MS + HOUR_MS);
+    const docs = await this.buckets
+      .find({ hour: { $gte: since } })
+      .lean<BucketDoc[]>()
+      .exec();
+    const out = new Map<string, ReasonCounts>();
+    for (const d of docs) {
+      const row = out.get(d.name) ?? {};
+      for (const [reason, n] of Object.entries(d.counts) as [Reason, number][])
+        row[reason] = (row[reason] ?? 0) + n;
+      out.set(d.name, row);
+    }
+    return out;
+  }
+
+  /** When each name was last evaluated anywhere (names never evaluated are absent). */
+  async lastEvaluated(): Promise<Map<string, Date>> {
+    const docs = await this.seen.find({}).lean<SeenDoc[]>().exec();
+    return new Map(docs.map((d) => [d._id, d.lastAt]));
+  }
+}
+
+/**
+ * Turns a process's running counts into deltas for FlagUsage.add: each call returns what was
+ * counted since the previous call.
+ */
+export class CountsDelta {
+  private last: FlagCountsSnapshot = {};
+
+  constructor(private readonly counts: () => FlagCountsSnapshot) {}
+
+  take(): FlagCountsSnapshot {
+    const now = this.counts();
+    const out: FlagCountsSnapshot = {};
+    for (const [name, row] of Object.entries(now)) {
+      const before = this.last[name] ?? {};
+      const diff: ReasonCounts = {};
+      for (const [reason, n] of Object.entries(row) as [Reason, number][]) {
+        const d = n - (before[reason] ?? 0);
+        if (d > 0) diff[reason] = d;
+      }
+      if (Object.keys(diff).length) out[name] = diff;
+    }
+    this.last = now;
+    return out;
+  }
+
+  /** Puts a delta back (its report failed), so the next take includes it again. */
+  giveBack(delta: FlagCountsSnapshot): void {
+    for (const [name, row] of Object.entries(delta)) {
+      const before = { ...(this.last[name] ?? {}) };
+      for (const [reason, n] of Object.entries(row) as [Reason, number][])
+        before[reason] = (before[reason] ?? 0) - n;
+      this.last[name] = before;
+    }
+  }
+}
