@@ -227,6 +227,11 @@ const envSchema = z
     INSTANCE_REPORT_MS: withDefault(wholeNumber(500, 600_000, 'milliseconds'), 5000),
     /** A process not heard from for this long is shown as gone (and forgotten after a day). */
     INSTANCE_GONE_MS: withDefault(wholeNumber(1000, 86_400_000, 'milliseconds'), 30_000),
+    /**
+     * A release flag fully on or fully off and unchanged for this many days is marked stale in
+     * /flag list: time to remove it from the code.
+     */
+    FLAG_STALE_DAYS: withDefault(wholeNumber(1, 3650, 'days'), 30),
     /** The environments the application is deployed in (comma-separated): values can differ per environment. */
     ENVIRONMENTS: withDefault(environmentNames, ['production']),
     /** The environment this process serves (one of ENVIRONMENTS). Default: the first declared. */
