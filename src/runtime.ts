@@ -10,6 +10,8 @@ import { ScheduleRunner } from './config/schedule-runner.js';
 import { ConfigSync } from './config/sync.js';
 import { ChangeFeed } from './config/feed.js';
 import { FlagStore } from './flags/store/flags.js';
+import { UsageFlusher } from './flags/store/usage.js';
+import { KillAlerts } from './discord/kill-alerts.js';
 import { InstanceReporter, InstanceStore, type InstanceKind } from './config/instances.js';
 import { isUnavailableError } from './db/connection.js';
 import { DatabaseHealth } from './db/health.js';
@@ -83,6 +85,9 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
   const reporter = opts.report
     ? new InstanceReporter(instances, feed, { id: instanceId, kind: opts.report }, env.INSTANCE_REPORT_MS)
     : undefined;
+  // Evaluations made in this process (the API's evaluate route), shared with every other process.
+  const usage = new UsageFlusher(flags.usage, () => flags.set.counts(), 10_000);
+  let alerts: KillAlerts | undefined;
   let scheduler: Scheduler | undefined;
   let changes: ScheduleRunner | undefined;
   let stopped = false;
@@ -91,6 +96,8 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     stopped = true;
     try {
       await reporter?.stop();
+      await alerts?.stop();
+      await usage.stop();
       feed.stop();
       await changes?.stop();
       await scheduler?.stop();
@@ -127,6 +134,12 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     followLogLevel(config);
     await feed.start();
     reporter?.start();
+    usage.start();
+    if (opts.jobs && opts.notifier && env.ALERT_CHANNEL_ID) {
+      // Automatic kills of flags, posted once across bot processes with a button to undo.
+      alerts = new KillAlerts(db.conn, flags, opts.notifier, env.ALERT_CHANNEL_ID, instanceId);
+      alerts.start();
+    }
     if (opts.jobs) {
       const { notifier } = opts;
       const alerts =

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { errorDetail, logger } from '../../logger.js';
 import type { FlagCountsSnapshot } from '../counts.js';
 import { REASONS, type Reason } from '../reasons.js';
 
@@ -156,6 +157,44 @@ export class CountsDelta {
       for (const [reason, n] of Object.entries(row) as [Reason, number][])
         before[reason] = (before[reason] ?? 0) - n;
       this.last[name] = before;
+    }
+  }
+}
+
+/**
+ * Sends this process's evaluation counts to FlagUsage every `intervalMs` and at stop. A failed
+ * write keeps its counts for the next one. Never throws.
+ */
+export class UsageFlusher {
+  private readonly delta: CountsDelta;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly usage: FlagUsage,
+    counts: () => FlagCountsSnapshot,
+    private readonly intervalMs: number,
+  ) {
+    this.delta = new CountsDelta(counts);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const d = this.delta.take();
+    if (!Object.keys(d).length) return;
+    try {
+      await this.usage.add(d);
+    } catch (err) {
+      this.delta.giveBack(d);
+      logger.debug('Could not record flag evaluation counts; they go with the next write', errorDetail(err));
     }
   }
 }
