@@ -107,6 +107,36 @@ describe('flag storage', () => {
     expect(history[0]?.changes).toEqual(['on: on → off', 'archived: no → yes']);
   });
 
+  it('loses no edit when several processes change one flag at once: each edit applies to fresh state', async () => {
+    const { db, svc } = await freshService('flags_concurrent');
+    const flags = await flagStore(svc);
+    await flags.create(checkout, alice);
+    const others = [await openService(db), await openService(db)];
+    try {
+      const stores = [flags, ...(await Promise.all(others.map((o) => flagStore(o))))];
+      const ids = stores.flatMap((_, si) => Array.from({ length: 4 }, (_, i) => `1000000000000000${si}${i}`));
+      await Promise.all(
+        stores.map(async (store, si) => {
+          for (let i = 0; i < 4; i++) {
+            const id = `1000000000000000${si}${i}`;
+            await store.update(
+              'new-checkout',
+              (f) => ({ ...f, include: { ...f.include, users: [...f.include.users, id] } }),
+              alice,
+            );
+          }
+        }),
+      );
+      const final = await svc.slots.current('flag:new-checkout');
+      expect(final?.version).toBe(13);
+      expect([...(final?.value as { include: { users: string[] } }).include.users].sort()).toEqual(
+        ids.sort(),
+      );
+    } finally {
+      for (const o of others) await o.close();
+    }
+  });
+
   it('refuses a confirmed rollback when the flag moved since its preview', async () => {
     const { svc } = await freshService('flags_moved');
     const flags = await flagStore(svc);
