@@ -1,13 +1,18 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeFeed } from '../config/feed.js';
 import type { ConfigService } from '../config/service.js';
+import type { FlagStore } from '../flags/store/flags.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 
 export interface MetricsSources {
   config: ConfigService;
   feed: ChangeFeed;
   scheduler?: Scheduler | undefined;
+  flags?: FlagStore | undefined;
 }
+
+/** The `flag` label of evaluations of names that are no flag: one series, whatever applications typed. */
+export const UNKNOWN_FLAG_LABEL = '*';
 
 /**
  * What /metrics exposes, in a registry of its own (not prom-client's global one, so several
@@ -20,6 +25,8 @@ export class ApiMetrics {
   private readonly writes: Counter<'key' | 'action'>;
   readonly streams: Gauge;
   private readonly lag: Histogram;
+  private readonly errorReports: Counter<'flag'>;
+  private readonly errorsReported: Counter<'flag'>;
   private readonly detach: () => void;
 
   constructor(src: MetricsSources) {
@@ -59,8 +66,21 @@ export class ApiMetrics {
       labelNames: ['key', 'action'],
       registers,
     });
+    this.errorReports = new Counter({
+      name: 'flag_error_reports_total',
+      help: 'Error reports received by this process, by flag',
+      labelNames: ['flag'],
+      registers,
+    });
+    this.errorsReported = new Counter({
+      name: 'flag_errors_reported_total',
+      help: 'Errors those reports counted, by flag',
+      labelNames: ['flag'],
+      registers,
+    });
+    const detachFlags = src.flags ? this.flagMetrics(src.flags) : () => {};
     let seen = src.feed.position;
-    this.detach = src.feed.onAdvance((position) => {
+    const detachFeed = src.feed.onAdvance((position) => {
       const from = seen;
       seen = position;
       void src.feed.since(from).then((page) => {
@@ -71,6 +91,10 @@ export class ApiMetrics {
         }
       });
     });
+    this.detach = () => {
+      detachFeed();
+      detachFlags();
+    };
     const { config } = src;
     new Gauge({
       name: 'config_cache_hits',
@@ -141,6 +165,40 @@ export class ApiMetrics {
 
   write(key: string, action: string): void {
     this.writes.inc({ key, action });
+  }
+
+  /** Counts an error report of `count` errors. */
+  errorReport(flag: string, count: number): void {
+    this.errorReports.inc({ flag });
+    this.errorsReported.inc({ flag }, count);
+  }
+
+  /** Evaluations read from the flags' counts when scraped, and automatic kills as they are applied. */
+  private flagMetrics(flags: FlagStore): () => void {
+    const registers = [this.registry];
+    new Counter({
+      name: 'flag_evaluations_total',
+      help: `Flag evaluations in this process, by flag and reason (names that are no flag: flag="${UNKNOWN_FLAG_LABEL}")`,
+      labelNames: ['flag', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [name, byReason] of Object.entries(flags.set.counts())) {
+          // A name an application made up is not a series of its own: its label is bounded by the flags.
+          const flag = flags.get(name) ? name : UNKNOWN_FLAG_LABEL;
+          for (const [reason, n] of Object.entries(byReason)) if (n) this.inc({ flag, reason }, n);
+        }
+      },
+    });
+    const kills = new Counter({
+      name: 'flag_kills_total',
+      help: 'Automatic kills (a flag switched off by its error threshold) this process applied, by flag',
+      labelNames: ['flag'],
+      registers,
+    });
+    return flags.subscribe((change) => {
+      if (change.action === 'kill') kills.inc({ flag: change.name });
+    });
   }
 
   close(): void {

@@ -12,6 +12,7 @@ import { ApiError, sendError } from './errors.js';
 import { ApiMetrics } from './metrics.js';
 import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
+import { flagRoutes } from './routes/flags.js';
 import { instanceRoutes } from './routes/instances.js';
 import { opsRoutes } from './routes/ops.js';
 import { TokenStore } from './tokens.js';
@@ -23,6 +24,8 @@ export interface ApiOptions {
   failuresPerMinute: number;
   /** Comment lines on idle event streams. Default 15 s. */
   heartbeatMs?: number;
+  /** Days before an unchanged, fully on or off release flag is stale (FLAG_STALE_DAYS). Default 30. */
+  flagStaleDays?: number;
 }
 
 /** The API over a running runtime: routes declare their access, one hook enforces it, one handler answers errors. */
@@ -30,12 +33,12 @@ export async function buildApi(
   runtime: Runtime,
   opts: ApiOptions,
 ): Promise<{ app: FastifyInstance; metrics: ApiMetrics }> {
-  const { config, feed, instances } = runtime;
+  const { config, feed, instances, flags } = runtime;
   const tokens = new TokenStore(config.conn);
   await tokens
     .init()
     .catch((err: unknown) => logger.warn('API token indexes not created yet', { error: String(err) }));
-  const metrics = new ApiMetrics({ config, feed, scheduler: runtime.scheduler });
+  const metrics = new ApiMetrics({ config, feed, scheduler: runtime.scheduler, flags });
   // Closing ends idle keep-alive connections too (event streams are ended first, see events.ts):
   // a client that connected and sent nothing must not hold a shutdown forever.
   const app = Fastify({
@@ -103,7 +106,8 @@ export async function buildApi(
   const position = () => feed.position;
   configRoutes(app, { config, position, metrics });
   eventRoutes(app, { config, feed, metrics, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}) });
-  instanceRoutes(app, { instances, position });
+  flagRoutes(app, { config, flags, position, metrics, staleDays: opts.flagStaleDays ?? 30 });
+  instanceRoutes(app, { instances, config, flags, position });
   opsRoutes(app, { config, metrics, loaded: () => config.stats().cache.keys > 0 });
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
@@ -128,6 +132,7 @@ export async function startApi(
   const { app } = await buildApi(runtime, {
     perTokenPerMinute: env.API_RATE_LIMIT_PER_MIN,
     failuresPerMinute: env.API_AUTH_FAILURES_PER_MIN,
+    flagStaleDays: env.FLAG_STALE_DAYS,
     ...extra,
   });
   let address: string;

@@ -6,9 +6,12 @@ import type { ChangeFeed, FeedChange } from '../../config/feed.js';
 import { GLOBAL } from '../../config/scopes.js';
 import type { ConfigService } from '../../config/service.js';
 import { coalesced } from '../../coalesce.js';
+import { parseFlag } from '../../flags/model.js';
+import { flagOfSlot } from '../../flags/store/types.js';
 import { errorDetail, logger } from '../../logger.js';
 import { readTarget, tokenOf } from '../auth.js';
 import { ApiError } from '../errors.js';
+import { wireFlag, type WireFlag } from '../flag-wire.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ApiToken } from '../tokens.js';
 import { valueView } from '../values.js';
@@ -33,11 +36,48 @@ const query = z.object({
     .regex(/^\d{15,21}$/, 'a Discord server id is 15 to 21 digits')
     .optional(),
   lastEventId: z.string().max(20).optional().describe('Same as the Last-Event-ID header'),
+  flags: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .describe('Send flag changes (event: flag); `keys` does not filter them out'),
 });
+
+/** Flag versions read for events, shared by every stream of this server (they never change). */
+class FlagVersions {
+  private readonly cache = new Map<string, Promise<WireFlag | undefined>>();
+
+  constructor(private readonly config: ConfigService) {}
+
+  /** The definition of a flag at a version; undefined when it is not stored or not valid for this release. */
+  get(slot: string, version: number): Promise<WireFlag | undefined> {
+    const id = `${slot}@${version}`;
+    let found = this.cache.get(id);
+    if (!found) {
+      found = this.read(slot, version);
+      // A failed read is not remembered: the stream tries again on the next change.
+      found.catch(() => this.cache.delete(id));
+      if (this.cache.size >= 500) this.cache.delete(this.cache.keys().next().value ?? '');
+      this.cache.set(id, found);
+    }
+    return found;
+  }
+
+  private async read(slot: string, version: number): Promise<WireFlag | undefined> {
+    const doc = await this.config.storedVersion(slot, version);
+    if (!doc) return undefined;
+    const parsed = parseFlag(doc.value);
+    if (!parsed.ok) {
+      logger.warn(`Flag ${slot} v${version} is not valid for this release; streams skip it`);
+      return undefined;
+    }
+    return wireFlag(parsed.flag, doc.version, doc.createdAt, doc.actor);
+  }
+}
 
 /** GET /v1/events: committed changes as Server-Sent Events, resumable from any retained position. */
 export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   const open = new Set<EventStream>();
+  const flagVersions = new FlagVersions(deps.config);
   // A server closing waits for its connections: streams are ended first.
   app.addHook('preClose', async () => {
     for (const s of [...open]) s.end();
@@ -88,7 +128,11 @@ export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      const stream = new EventStream(raw, deps, token, { ...at, keys });
+      const stream = new EventStream(raw, deps, flagVersions, token, {
+        ...at,
+        keys,
+        flags: req.query.flags === 'true',
+      });
       open.add(stream);
       deps.metrics.streams.inc();
       raw.on('close', () => {
@@ -111,11 +155,14 @@ class EventStream {
   constructor(
     private readonly raw: ServerResponse,
     private readonly deps: EventRoutesDeps,
+    private readonly flagVersions: FlagVersions,
     private readonly token: ApiToken,
     private readonly filter: {
       environment: string;
       guildId: string | undefined;
       keys: Set<string> | undefined;
+      /** Whether flag changes are sent (they are global: the other filters do not apply to them). */
+      flags: boolean;
     },
   ) {}
 
@@ -161,15 +208,29 @@ class EventStream {
       if (page.through <= this.sent) return;
       let lastSent = this.sent;
       for (const c of page.changes) {
-        if (this.concerns(c)) {
-          this.event('change', c.seq, this.payload(c));
-          lastSent = c.seq;
-        }
+        const shown = await this.shown(c);
+        if (this.closed) return;
+        if (!shown) continue;
+        this.event(shown.type, c.seq, shown.data);
+        // Moved per event: a page that fails halfway (a flag version unreadable in an outage)
+        // goes on after the last event sent, not from its start again.
+        this.sent = lastSent = c.seq;
       }
       this.sent = page.through;
       // Changes this stream does not show still move its position, so a resume skips them too.
       if (lastSent < this.sent) this.event('checkpoint', this.sent, { seq: this.sent });
     }
+  }
+
+  /** The event a change is on this stream, or undefined when the stream does not show it. */
+  private async shown(c: FeedChange): Promise<{ type: string; data: Record<string, unknown> } | undefined> {
+    const flag = flagOfSlot(c.key);
+    if (flag !== undefined) {
+      // Flags are global and not keys: `keys`, env and guild do not filter them, `flags=false` does.
+      const data = this.filter.flags ? await this.flagPayload(c, flag) : undefined;
+      return data && { type: 'flag', data };
+    }
+    return this.concerns(c) ? { type: 'change', data: this.payload(c) } : undefined;
   }
 
   private concerns(c: FeedChange): boolean {
@@ -196,6 +257,21 @@ class EventStream {
       action: c.action,
       actor: c.actor,
       at: c.at.toISOString(),
+    };
+  }
+
+  /** A flag change: the definition of the version it committed (the flags held may be further on). */
+  private async flagPayload(c: FeedChange, name: string): Promise<Record<string, unknown> | undefined> {
+    const flag = await this.flagVersions.get(c.key, c.version);
+    if (!flag) return undefined;
+    return {
+      seq: c.seq,
+      name,
+      version: c.version,
+      action: c.action,
+      actor: c.actor,
+      at: c.at.toISOString(),
+      flag,
     };
   }
 

@@ -2,11 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { InstanceStore } from '../../config/instances.js';
+import type { ConfigService } from '../../config/service.js';
+import { REASONS, type FlagCountsSnapshot } from '../../flags/evaluate.js';
+import type { FlagStore } from '../../flags/store/flags.js';
 import { tokenOf } from '../auth.js';
 import { errorSchema } from './schemas.js';
 
 export interface InstanceRoutesDeps {
   instances: InstanceStore;
+  config: ConfigService;
+  /** Where reported flag evaluations are added. */
+  flags: FlagStore;
   /** The newest change-log position this process knows. */
   position: () => number;
 }
@@ -34,7 +40,39 @@ const report = z.object({
   pid: z.number().int().min(0).optional(),
   version: z.string().max(50).optional(),
   applied: z.number().int().min(0).describe('The last event id (change-log position) it applied'),
+  evaluations: z
+    .record(
+      z.string(),
+      z.record(
+        z.string().max(50, 'a reason is at most 50 characters'),
+        z.int('must be a whole number').min(0, 'must be 0 or more'),
+      ),
+    )
+    .superRefine((e, ctx) => {
+      const names = Object.keys(e);
+      if (names.length > 1000)
+        ctx.addIssue({ code: 'custom', message: 'at most 1000 flag names per report' });
+      // Said without the name: a name too long to be a flag is too long to echo.
+      if (names.some((n) => n.length < 1 || n.length > 100))
+        ctx.addIssue({ code: 'custom', message: 'a flag name is 1 to 100 characters' });
+    })
+    .optional()
+    .describe('Flag evaluations since the previous report, by flag name and reason (deltas)'),
 });
+
+/** The counts of known reasons (FlagUsage.add ignores the others too). */
+function knownReasons(evaluations: Record<string, Record<string, number>>): FlagCountsSnapshot {
+  const out: FlagCountsSnapshot = {};
+  for (const [name, byReason] of Object.entries(evaluations)) {
+    const row: FlagCountsSnapshot[string] = {};
+    for (const reason of REASONS) {
+      const n = Object.hasOwn(byReason, reason) ? byReason[reason] : undefined;
+      if (n) row[reason] = n;
+    }
+    if (Object.keys(row).length) out[name] = row;
+  }
+  return out;
+}
 
 /** Which processes follow the configuration, and what each applied. */
 export function instanceRoutes(app: FastifyInstance, deps: InstanceRoutesDeps): void {
@@ -92,6 +130,16 @@ export function instanceRoutes(app: FastifyInstance, deps: InstanceRoutesDeps): 
         version: b.version,
         applied: b.applied,
       });
+      // After the report: if adding fails the client sends these counts again, and a report
+      // repeated is harmless where counts added twice are not.
+      if (b.evaluations) {
+        const counts = knownReasons(b.evaluations);
+        await deps.config.health.guard(
+          'write',
+          () => deps.flags.usage.add(counts),
+          'Database unavailable: the evaluation counts were not recorded. Send them again in a moment.',
+        );
+      }
       return reply.code(204).send(null);
     },
   );
