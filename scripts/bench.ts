@@ -26,6 +26,7 @@ import { env } from '../src/env.js';
 import { setLogLevel } from '../src/logger.js';
 import { runScript } from './lib/run.js';
 import { benchFlags } from './lib/bench-flags.js';
+import { FlagStore } from '../src/flags/store/flags.js';
 import { followSse } from './lib/sse.js';
 
 const json = process.argv.includes('--json');
@@ -134,6 +135,37 @@ async function apiFigures(o: {
   one.close();
   out.sse_event_ms_p50 = pct(sseMs, 50);
   out.sse_event_ms_p99 = pct(sseMs, 99);
+
+  say('API: flag change here → event: flag from another process ...');
+  const flags = new FlagStore(o.config);
+  await flags.load();
+  const flagName = 'bench-rollout';
+  if (!flags.get(flagName))
+    await flags.create(
+      { name: flagName, description: 'bench', type: 'ops', owner: 'bench', enabled: true },
+      o.admin,
+    );
+  const flagArrivals = new Map<number, number>();
+  const flagStream = followSse(`${url}/v1/events?keys=${key}`, headers, (ev) => {
+    if (ev.event === 'flag') flagArrivals.set(Number(ev.id), Date.now());
+  });
+  await flagStream.opened;
+  const flagMs: number[] = [];
+  for (let i = 0; i < (quick ? 10 : 30); i++) {
+    const at = Date.now();
+    const w = await flags
+      .update(flagName, (f) => ({ ...f, rollout: f.rollout === 50 ? 60 : 50 }), o.admin)
+      .catch(() => undefined);
+    if (w?.seq === undefined) continue;
+    const until = Date.now() + 10_000;
+    while (!flagArrivals.has(w.seq) && Date.now() < until) await new Promise((res) => setTimeout(res, 1));
+    const got = flagArrivals.get(w.seq);
+    if (got !== undefined) flagMs.push(got - at);
+    await new Promise((res) => setTimeout(res, 37 * (i % 7)));
+  }
+  flagStream.close();
+  out.flag_sse_event_ms_p50 = pct(flagMs, 50);
+  out.flag_sse_event_ms_p99 = pct(flagMs, 99);
 
   const clients = 200;
   const readsPerS = 500;

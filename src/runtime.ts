@@ -133,6 +133,8 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     // Stopped with the service, which drops its listeners on close.
     followLogLevel(config);
     await feed.start();
+    // A flag changed elsewhere moves no value of the service's: the feed pulls when the sync saw a commit.
+    sync.onMoved(() => void feed.pull());
     reporter?.start();
     usage.start();
     if (opts.jobs && opts.notifier && env.ALERT_CHANNEL_ID) {

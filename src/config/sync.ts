@@ -40,6 +40,7 @@ export class ConfigSync {
   private lastSync: Date | undefined;
   private failures = 0;
   private lastMarker: string | undefined;
+  private readonly movedListeners = new Set<() => void>();
 
   constructor(
     private readonly config: ConfigService,
@@ -88,6 +89,26 @@ export class ConfigSync {
   }
 
   /**
+   * Calls `listener` whenever another process committed something (the marker moved, or the
+   * change stream saw a version), whatever the slot: followers of slots the service does not hold
+   * (flags) pull then instead of waiting for their own timer. Returns the unsubscribe function.
+   */
+  onMoved(listener: () => void): () => void {
+    this.movedListeners.add(listener);
+    return () => void this.movedListeners.delete(listener);
+  }
+
+  private moved(): void {
+    for (const fn of [...this.movedListeners]) {
+      try {
+        fn();
+      } catch (err) {
+        logger.error('A sync listener failed', errorDetail(err));
+      }
+    }
+  }
+
+  /**
    * One poll: a single lookup of the change marker; only when it moved since the last poll are
    * the current values compared, and each key that moved is caught up version by version.
    */
@@ -96,6 +117,7 @@ export class ConfigSync {
     if (marker !== undefined && marker === this.lastMarker) return;
     this.lastMarker = marker;
     await this.config.refresh({ repair: false });
+    this.moved();
   }
 
   private schedule(delay: number): void {
@@ -148,6 +170,7 @@ export class ConfigSync {
       if (change.operationType !== 'insert') return;
       const { key, version } = change.fullDocument;
       this.lastSync = new Date();
+      this.moved();
       if (version > this.config.cachedVersion(key)) {
         this.config.catchUp(key).catch((err: unknown) => this.config.health.noteFailure('sync', err));
       }
