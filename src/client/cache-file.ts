@@ -15,6 +15,7 @@ import {
   type Sealed,
   type StoredValue,
 } from './cache-format.js';
+import type { FlagsState } from './flags.js';
 import type { Resolved } from './memory.js';
 import type { Entry } from './types.js';
 
@@ -32,12 +33,15 @@ export interface CachedValues {
   entries: Map<string, Entry>;
   /** Sensitive keys this token cannot open (a file written under another token): left masked. */
   unreadable: string[];
+  /** Undefined in a file written before flags (or while the API had none). */
+  flags: FlagsState | undefined;
 }
 
 export interface CacheState {
   seq: number;
   resolved: Resolved;
   entries: Iterable<[string, Entry]>;
+  flags: FlagsState | undefined;
 }
 
 export interface CacheFileOptions {
@@ -122,6 +126,7 @@ export class CacheFile {
       sameToken: sameCheck(content.tokenCheck, checkToken(this.options.token, salt)),
       entries,
       unreadable,
+      flags: content.flags,
     };
   }
 
@@ -165,6 +170,7 @@ export class CacheFile {
       tokenCheck: this.tokenCheck,
       salt: this.salt.toString('base64'),
       values,
+      ...(state.flags ? { flags: state.flags } : {}),
     };
     try {
       await writeFileAtomic(this.path, `${JSON.stringify(content)}\n`, { mode: 0o600 });

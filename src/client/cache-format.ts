@@ -1,5 +1,6 @@
 import type { Resolved } from './memory.js';
-import { isFields } from './wire.js';
+import type { WireFlag } from './types.js';
+import { isFields, readFlag } from './wire.js';
 
 /** What the values were read for: a file written for another request is not used as is. */
 export interface CacheRequest {
@@ -42,6 +43,11 @@ export interface FileContent {
   /** HKDF salt of this file's keys (random per client). */
   salt: string;
   values: Record<string, StoredValue>;
+  /**
+   * The flags as the API sent them (not sensitive: any read token sees them) and the server's
+   * environment. Absent in files written before flags, or while the API had none.
+   */
+  flags?: { environment: string; items: WireFlag[] };
 }
 
 /** How many problems a message names before "and N more": it stays one line. */
@@ -88,6 +94,7 @@ export function parseContent(text: string): FileContent {
       const problem = storedProblem(stored);
       if (problem) problems.push(`\`values.${name}\` ${problem}`);
     }
+  if (data.flags !== undefined) problems.push(...flagsProblems(data.flags));
   if (problems.length) {
     const more = problems.length > SHOWN ? `; and ${problems.length - SHOWN} more` : '';
     throw new Error(`${problems.slice(0, SHOWN).join('; ')}${more}`);
@@ -107,6 +114,15 @@ function storedProblem(stored: unknown): string | undefined {
       : 'has a malformed `sealed`';
   if (stored.masked === true || 'value' in stored) return undefined;
   return 'has no `value`, `sealed` or `masked`';
+}
+
+function flagsProblems(flags: unknown): string[] {
+  if (!isFields(flags) || !isName(flags.environment) || !Array.isArray(flags.items))
+    return ['`flags` is not { environment, items }'];
+  return flags.items.flatMap((item: unknown, i) => {
+    const read = readFlag(item);
+    return typeof read === 'string' ? [`\`flags.items[${i}]\` is not a flag (${read})`] : [];
+  });
 }
 
 function isName(value: unknown): value is string {

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
+import type { Explanation, FlagVariant } from '../flags/evaluate.js';
+import type { FlagContext } from '../flags/model.js';
 import { Backoff } from './backoff.js';
 import { CacheFile } from './cache-file.js';
+import { FlagErrorBatch } from './flag-errors.js';
+import { ClientFlags } from './flags.js';
 import { Follower } from './follower.js';
 import { ConfigHttp, errorReason } from './http.js';
 import { Listeners } from './listeners.js';
@@ -15,6 +19,7 @@ import type {
   ConfigChange,
   ConfigClientOptions,
   ValueSource,
+  WireFlag,
 } from './types.js';
 
 export interface ClientStatus {
@@ -25,6 +30,11 @@ export interface ClientStatus {
   seq: number | undefined;
   /** The event stream is open. */
   connected: boolean;
+  /** The environment and guild the values were resolved for (undefined before loading). */
+  environment: string | undefined;
+  guild: string | null | undefined;
+  /** How many flags are held (archived ones included). */
+  flags: number;
 }
 
 /**
@@ -44,6 +54,8 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
   readonly id = randomUUID();
   private readonly options: ResolvedOptions;
   private readonly memory: Memory;
+  private readonly flagsHeld: ClientFlags;
+  private readonly flagErrors: FlagErrorBatch;
   private readonly cache: CacheFile | undefined;
   private readonly reporter: Reporter;
   private readonly follower: Follower;
@@ -60,6 +72,7 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
     super({ captureRejections: true });
     const o = (this.options = resolveOptions(options));
     this.memory = new Memory(o.keys ? new Set(o.keys) : undefined);
+    this.flagsHeld = new ClientFlags({ env: o.env, guild: o.guild });
     const http = new ConfigHttp({
       url: o.url,
       token: o.token,
@@ -78,12 +91,24 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
       intervalMs: o.reportIntervalMs,
       body: () => this.reportBody(),
       send: (body, signal) => http.report(body, signal),
+      unsent: (body) => {
+        if (body.evaluations) this.flagsHeld.giveBack(body.evaluations);
+      },
+      warn: (message) => this.warn(message),
+    });
+    this.flagErrors = new FlagErrorBatch({
+      send: (name, count, signal) => http.flagErrors(name, count, signal),
+      killed: (result) =>
+        this.warn(
+          `Flag ${result.name} was switched off automatically: ${result.errors ?? result.counted} errors reported (threshold ${result.threshold?.errors ?? '?'})`,
+        ),
       warn: (message) => this.warn(message),
     });
     this.follower = new Follower(
       {
         http,
         memory: this.memory,
+        flags: this.flagsHeld,
         cache: this.cache,
         wanted: { ...request, api: http.origin },
         backoff: new Backoff(o.backoff.minMs, o.backoff.maxMs),
@@ -92,6 +117,9 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
       },
       {
         applied: (changes) => this.applied(changes),
+        flagsChanged: (changes) => {
+          for (const change of changes) this.safeEmit('flag', change);
+        },
         settle: (err) => this.settle(err),
         opened: (reconnected) => {
           this.reporter.now();
@@ -138,6 +166,51 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
     return found.found ? found.value : fallback;
   }
 
+  /**
+   * The value of any key, untyped, and whether there is one (for integrations such as the
+   * OpenFeature provider): not found before loading, for an unknown key, or masked for this token.
+   */
+  read(key: string): { found: true; value: unknown } | { found: false } {
+    return this.memory.value(key);
+  }
+
+  /**
+   * Whether the flag is on for this context: a memory read (no request), never throws; unknown
+   * flags are off. The context's `environment` defaults to the client's `env` (else the server's
+   * environment), its `guildId` to the client's `guild`. Counted for the evaluation reports.
+   */
+  isEnabled(name: string, context?: FlagContext): boolean {
+    return this.flagsHeld.isEnabled(name, context);
+  }
+
+  /** The flag's variant for this context (Unleash's choice); `disabled` when the flag is off. Counted. */
+  variant(name: string, context?: FlagContext): FlagVariant {
+    return this.flagsHeld.variant(name, context);
+  }
+
+  /** The rule that decided for this context and what it looked at, for people; not counted. */
+  explainFlag(name: string, context?: FlagContext): Explanation {
+    return this.flagsHeld.explain(name, context);
+  }
+
+  /** The flag held under this name (archived included), with its version; frozen. */
+  flag(name: string): WireFlag | undefined {
+    return this.flagsHeld.get(name);
+  }
+
+  /** Every flag held (archived ones included), by name, with its version; frozen. */
+  flags(): WireFlag[] {
+    return this.flagsHeld.list();
+  }
+
+  /**
+   * Counts `count` errors against a flag, for its automatic kill (`errorThreshold`). Batched: sent
+   * as one request per flag at most about once a second; never throws, failures are retried.
+   */
+  reportError(flag: string, count = 1): void {
+    this.flagErrors.add(flag, count);
+  }
+
   /** Every value in memory (masked ones left out). */
   getAll(): Partial<Values> {
     return this.memory.all() as Partial<Values>;
@@ -160,6 +233,9 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
       source: this.follower.source,
       seq: this.memory.seq,
       connected: this.follower.connected,
+      environment: this.memory.resolved?.environment,
+      guild: this.memory.resolved?.guild,
+      flags: this.flagsHeld.size,
     };
   }
 
@@ -174,6 +250,7 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
       this.subscribers.clear();
       await this.running;
       await this.reporter.stop();
+      await this.flagErrors.stop();
       await this.cache?.flush();
     })();
     return this.closing;
@@ -200,7 +277,10 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
   /** After values or the position moved: tell listeners, then write the file and report. */
   private applied(changes: AppliedChange[]): void {
     for (const change of changes) this.notify(change);
-    this.cache?.schedule(() => this.memory.state());
+    this.cache?.schedule(() => {
+      const state = this.memory.state();
+      return state && { ...state, flags: this.flagsHeld.state() };
+    });
     this.reporter.now();
   }
 
@@ -220,6 +300,7 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
     // While the stream is down the API is most likely unreachable: no report to fail every interval.
     const seq = this.memory.seq;
     if (seq === undefined || !this.follower.connected) return undefined;
+    const evaluations = this.flagsHeld.takeCounts();
     return {
       id: this.id,
       name: this.options.name,
@@ -227,6 +308,7 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
       pid: process.pid,
       ...(this.options.version ? { version: this.options.version } : {}),
       applied: seq,
+      ...(Object.keys(evaluations).length ? { evaluations } : {}),
     };
   }
 

@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ConfigClientUnavailableError, type ConfigHttp } from './http.js';
-import type { WireChange } from './types.js';
-import { isFields, readChange } from './wire.js';
+import type { WireChange, WireFlagEvent } from './types.js';
+import { isFields, readChange, readFlagEvent } from './wire.js';
 
 export interface StreamHandlers {
   /** The server accepted the stream. */
@@ -9,6 +9,7 @@ export interface StreamHandlers {
   /** A first event or ping arrived: the connection is healthy. */
   healthy(): void;
   change(change: WireChange): void;
+  flag(event: WireFlagEvent): void;
   checkpoint(seq: number): void;
   warn(message: string): void;
 }
@@ -83,13 +84,15 @@ export async function followEvents(
   }
 }
 
+const STREAM_EVENTS = new Set(['change', 'flag', 'checkpoint', 'resync']);
+
 /**
  * Hands one event to its handler; returns the seq of a resync, which ends the stream. An event
  * whose data is not what the API sends is skipped with a warning, and still moves the position
  * when its id is valid: otherwise every reconnect would replay it again.
  */
 function dispatch(message: EventSourceMessage, on: StreamHandlers): number | undefined {
-  if (message.event !== 'change' && message.event !== 'checkpoint' && message.event !== 'resync') return;
+  if (!STREAM_EVENTS.has(message.event ?? '')) return;
   const what = `a ${message.event} event (id ${message.id ?? 'none'})`;
   const id = message.id !== undefined && /^\d{1,15}$/.test(message.id) ? Number(message.id) : undefined;
   const skip = (why: string): undefined => {
@@ -108,6 +111,12 @@ function dispatch(message: EventSourceMessage, on: StreamHandlers): number | und
   if (message.event === 'resync') return seq;
   if (message.event === 'checkpoint') {
     on.checkpoint(seq);
+    return undefined;
+  }
+  if (message.event === 'flag') {
+    const flag = readFlagEvent(data, seq);
+    if (typeof flag === 'string') return skip(flag);
+    on.flag(flag);
     return undefined;
   }
   const change = readChange(data, seq);

@@ -7,13 +7,15 @@ import {
   errorReason,
   type ConfigHttp,
 } from './http.js';
+import type { ClientFlags } from './flags.js';
 import type { AppliedChange, Memory } from './memory.js';
 import { startFromFile, type FileStart, type Wanted } from './start-from-file.js';
-import type { ValueSource } from './types.js';
+import type { FlagChange, ValueSource, WireFlagEvent } from './types.js';
 
 export interface FollowerParts {
   http: ConfigHttp;
   memory: Memory;
+  flags: ClientFlags;
   cache: CacheFile | undefined;
   wanted: Wanted;
   backoff: Backoff;
@@ -26,6 +28,8 @@ export interface FollowerParts {
 export interface FollowerEvents {
   /** Values or the position moved (`changes` for listeners, possibly none). */
   applied(changes: AppliedChange[]): void;
+  /** Flags changed (after the values of the same snapshot, if any, were applied). */
+  flagsChanged(changes: FlagChange[]): void;
   /** Values are loaded (no `err`) or cannot be: ready() settles on the first call. */
   settle(err?: Error): void;
   /** The stream opened; `reconnected` when it was down before. */
@@ -54,6 +58,8 @@ export class Follower {
   private started = false;
   /** An outage was reported: one warning per outage. */
   private outage = false;
+  /** The API was found to have no flags (404): said once. */
+  private noFlagsSaid = false;
 
   constructor(
     private readonly parts: FollowerParts,
@@ -116,14 +122,31 @@ export class Follower {
     }
   }
 
+  /**
+   * The values, then the flags: in that order, so the flags are at or after the values' position
+   * and the stream (resumed from the values' position) can only replay flag versions already held.
+   */
   private async loadSnapshot(): Promise<void> {
-    const snapshot = await this.parts.http.snapshot(this.parts.signal);
+    const { http, signal, memory, flags } = this.parts;
+    const snapshot = await http.snapshot(signal);
+    const list = await http.flags(signal);
     if (this.closed) return;
-    const changes = this.parts.memory.applySnapshot(snapshot);
+    const changes = memory.applySnapshot(snapshot);
+    let flagChanges: FlagChange[] = [];
+    if (list) {
+      for (const skipped of list.skipped) this.on.warn(`Ignored a flag the client cannot read: ${skipped}`);
+      flagChanges = flags.load(list.flags.flags, list.flags.environment, snapshot.seq);
+    } else if (!this.noFlagsSaid) {
+      this.noFlagsSaid = true;
+      this.on.warn(
+        `The configuration API at ${http.origin} has no flags (GET /v1/flags answered 404, an API older than flags): every flag is off`,
+      );
+    }
     this.needSnapshot = false;
     this.source = 'api';
     this.settle();
     this.on.applied(changes);
+    if (flagChanges.length) this.on.flagsChanged(flagChanges);
   }
 
   /** Settles ready() from the file, or rejects it saying what to fix; never throws. */
@@ -147,6 +170,8 @@ export class Follower {
     // ready() rejects with the one line; the client still retries (close() it to give up).
     if (!start.ok) return this.settle(new Error(start.message));
     memory.load(start.cached.entries, start.cached.seq, start.cached.resolved);
+    const cachedFlags = start.cached.flags;
+    if (cachedFlags) this.parts.flags.load(cachedFlags.items, cachedFlags.environment, start.cached.seq);
     this.source = 'last-known-good';
     this.needSnapshot = start.needSnapshot;
     this.settle();
@@ -172,11 +197,20 @@ export class Follower {
       if (result === 'duplicate') return;
       this.on.applied(result === 'position' ? [] : [result]);
     },
+    flag: (event) => this.applyFlag(event),
     checkpoint: (seq) => {
       if (this.parts.memory.applyCheckpoint(seq)) this.on.applied([]);
     },
     warn: (message) => this.on.warn(message),
   };
+
+  private applyFlag(event: WireFlagEvent): void {
+    // Flag versions share the change stream's positions: one at or below ours is a replay.
+    if (!this.parts.memory.applyCheckpoint(event.seq)) return;
+    const change = this.parts.flags.apply(event);
+    if (change) this.on.flagsChanged([change]);
+    this.on.applied([]);
+  }
 
   private lost(reason: string, retryInMs: number): void {
     if (this.connected) {

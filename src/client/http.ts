@@ -1,5 +1,5 @@
-import type { WireSnapshot } from './types.js';
-import { readValue } from './wire.js';
+import type { FlagErrorResult, WireFlags, WireSnapshot } from './types.js';
+import { isFields, readFlags, readValue } from './wire.js';
 
 /**
  * A refusal retrying cannot fix (401/403 bad or insufficient token, 400/404 a wrong env, guild
@@ -63,6 +63,42 @@ export class ConfigHttp {
           'UNKNOWN_KEY',
         );
       return snapshot;
+    });
+  }
+
+  /**
+   * `GET /v1/flags`: the flags, with the definitions it could not read (left out, to warn about);
+   * undefined when the API has no flags route (404: an API older than flags).
+   */
+  async flags(signal: AbortSignal): Promise<{ flags: WireFlags; skipped: string[] } | undefined> {
+    return this.timed(signal, async (limit) => {
+      let res: Response;
+      try {
+        res = await this.send(this.url('v1/flags', false), { headers: this.headers() }, signal, limit);
+      } catch (err) {
+        if (err instanceof ConfigClientFatalError && err.status === 404) return undefined;
+        throw err;
+      }
+      const read = readFlags(await res.json());
+      if (typeof read === 'string') throw new ConfigClientUnavailableError(`GET /v1/flags answered ${read}`);
+      return read;
+    });
+  }
+
+  /** `POST /v1/flags/:name/errors`: counts `count` errors against a flag (the automatic kill). */
+  async flagErrors(name: string, count: number, signal: AbortSignal): Promise<FlagErrorResult> {
+    const init = {
+      method: 'POST',
+      headers: { ...this.headers(), 'content-type': 'application/json' },
+      body: JSON.stringify({ count }),
+    };
+    return this.timed(signal, async (limit) => {
+      const url = new URL(`v1/flags/${encodeURIComponent(name)}/errors`, this.base);
+      const res = await this.send(url, init, signal, limit);
+      const body: unknown = await res.json();
+      if (!isFields(body) || typeof body.killed !== 'boolean' || !Number.isSafeInteger(body.version))
+        throw new ConfigClientUnavailableError(`POST ${url.pathname} answered something unexpected`);
+      return body as unknown as FlagErrorResult;
     });
   }
 

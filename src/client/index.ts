@@ -4,11 +4,17 @@
  */
 export { ConfigClient, createConfigClient, type ClientStatus } from './client.js';
 export { ConfigClientFatalError, ConfigClientUnavailableError } from './http.js';
+export { ConfigBotProvider, toFlagContext, type ConfigBotProviderOptions } from './openfeature.js';
+export type { Explanation, FlagCountsSnapshot, FlagVariant, Reason } from '../flags/evaluate.js';
+export type { FlagContext, FlagDefinition } from '../flags/model.js';
 export type {
   Actor,
   ChangeListener,
   ClientEvents,
   ConfigChange,
   ConfigClientOptions,
+  FlagChange,
+  FlagErrorResult,
   ValueSource,
+  WireFlag,
 } from './types.js';

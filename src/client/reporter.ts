@@ -7,6 +7,8 @@ export interface ReportBody {
   pid: number;
   version?: string;
   applied: number;
+  /** Flag evaluations per flag per reason since the previous report (left out when none). */
+  evaluations?: Record<string, Record<string, number>>;
 }
 
 export interface ReporterOptions {
@@ -14,6 +16,8 @@ export interface ReporterOptions {
   /** The body to send now, or undefined while nothing has been applied yet. */
   body(): ReportBody | undefined;
   send(body: ReportBody, signal: AbortSignal): Promise<void>;
+  /** A report that failed: what it carried (evaluation counts) goes with the next one. */
+  unsent?(body: ReportBody): void;
   warn(message: string): void;
 }
 
@@ -97,6 +101,7 @@ export class Reporter {
       await this.options.send(body, this.abort.signal);
       this.failing = false;
     } catch (err) {
+      this.options.unsent?.(body);
       if (this.stopped) return;
       // One warning per run of failures: the API being down is already reported by the stream.
       if (!this.failing) this.options.warn(`Could not report the applied position: ${errorReason(err)}`);

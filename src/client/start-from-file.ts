@@ -62,8 +62,12 @@ export async function startFromFile(
     );
   // Resuming the stream from the file's position only brings what changed since; a file that
   // lacks keys (written for fewer keys) or values (another token's) needs a snapshot instead.
+  // A file written before flags (or while the API had none) holds no flags to resume from either.
   const needSnapshot =
-    doubts.length > 0 || cached.unreadable.length > 0 || !covers(cached.request.keys, wanted.keys);
+    doubts.length > 0 ||
+    cached.unreadable.length > 0 ||
+    !covers(cached.request.keys, wanted.keys) ||
+    cached.flags === undefined;
   return { ok: true, cached, needSnapshot, warnings };
 }
 

@@ -1,4 +1,5 @@
 /** What the API sends (docs/api.md), and what the client hands to the application. */
+import type { FlagDefinition } from '../flags/model.js';
 
 /** A resolved value as `GET /v1/config` and change events carry it. */
 export interface WireValue {
@@ -33,6 +34,66 @@ export interface WireChange extends WireValue {
   action: string;
   actor: Actor | null;
   at: string;
+}
+
+/**
+ * A flag as `GET /v1/flags` and `event: flag` carry it: its definition (every default filled in)
+ * and the version it is at. Archived flags are included (they evaluate as off).
+ */
+export type WireFlag = FlagDefinition & {
+  version: number;
+  /** ISO 8601. */
+  updatedAt: string;
+  updatedBy: Actor;
+};
+
+/** `GET /v1/flags?env=&guild=` */
+export interface WireFlags {
+  seq: number;
+  /** The environment the server evaluates for: a context without one uses it (or the client's `env`). */
+  environment: string;
+  flags: WireFlag[];
+}
+
+/** The data of an `event: flag` on `/v1/events`. */
+export interface WireFlagEvent {
+  seq: number;
+  name: string;
+  version: number;
+  action: string;
+  actor: Actor | null;
+  at: string;
+  flag: WireFlag;
+}
+
+/** `POST /v1/flags/:name/errors` */
+export interface FlagErrorResult {
+  name: string;
+  counted: number;
+  /** Errors counted within the window since the flag last changed (null without a threshold). */
+  errors: number | null;
+  threshold: { errors: number; windowMs: number } | null;
+  /** Whether this report switched the flag off. */
+  killed: boolean;
+  version: number;
+}
+
+/** One applied flag change, as the `flag` event gives it. */
+export interface FlagChange {
+  name: string;
+  version: number;
+  /** `create`, `set`, `archive`, `rollback`, `kill`...; `resync` when found by comparing a fresh list. */
+  action: string;
+  /** The kill switch after the change (false for an archived flag too). */
+  enabled: boolean;
+  archived: boolean;
+  /** Who made it; null when found by comparing a fresh list. */
+  actor: Actor | null;
+  /** The position in the change stream this change is at. */
+  seq: number;
+  flag: FlagDefinition;
+  /** Undefined for a flag this client did not hold. */
+  previous: FlagDefinition | undefined;
 }
 
 /** A value the client holds in memory. */
@@ -85,6 +146,8 @@ export interface ClientEvents<Values> {
   /** The event stream closed or could not be opened; the client reconnects by itself. */
   disconnected: [info: { reason: string; retryInMs: number }];
   change: [change: ConfigChange<Values>];
+  /** A flag was created, changed, archived or killed (after it is in force for isEnabled). */
+  flag: [change: FlagChange];
 }
 
 export interface ConfigClientOptions {

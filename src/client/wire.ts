@@ -1,4 +1,5 @@
-import type { Actor, WireChange, WireValue } from './types.js';
+import { parseFlag } from '../flags/model.js';
+import type { Actor, WireChange, WireFlag, WireFlagEvent, WireFlags, WireValue } from './types.js';
 
 /**
  * Shape checks of what the API sends. Each returns the typed value, or a short phrase saying what
@@ -49,6 +50,65 @@ export function readChange(data: unknown, seq: number): WireChange | string {
     actor: readActor(actor),
     at: typeof at === 'string' ? at : '',
     ...(layerVersion !== undefined ? { layerVersion: layerVersion as number } : {}),
+  };
+}
+
+/**
+ * A flag as the API sends it: its definition is checked by the same parseFlag the server writes
+ * with (defaults filled in), so the client never evaluates a definition the server would refuse.
+ */
+export function readFlag(data: unknown): WireFlag | string {
+  if (!isFields(data)) return 'a flag is not an object';
+  const { version, updatedAt, updatedBy, ...definition } = data;
+  const name = typeof definition.name === 'string' ? definition.name : '?';
+  if (!Number.isSafeInteger(version)) return `flag ${name}: \`version\` is not a whole number`;
+  if (typeof updatedAt !== 'string' || Number.isNaN(Date.parse(updatedAt)))
+    return `flag ${name}: \`updatedAt\` is not a date`;
+  const parsed = parseFlag(definition);
+  if (!parsed.ok) return `flag ${name}: ${parsed.errors.slice(0, 3).join('; ')}`;
+  return {
+    ...parsed.flag,
+    version: version as number,
+    updatedAt,
+    updatedBy: readActor(updatedBy) ?? { id: 'unknown' },
+  };
+}
+
+/** `GET /v1/flags`: the list, and what is wrong with each flag left out (a flag the client cannot read). */
+export function readFlags(body: unknown): { flags: WireFlags; skipped: string[] } | string {
+  if (!isFields(body)) return 'something other than a JSON object';
+  const { seq, environment, flags } = body;
+  if (!Number.isSafeInteger(seq)) return 'without a numeric seq';
+  if (typeof environment !== 'string' || !environment) return 'without its environment';
+  if (!Array.isArray(flags)) return 'without a list of flags';
+  const read: WireFlag[] = [];
+  const skipped: string[] = [];
+  for (const data of flags) {
+    const flag = readFlag(data);
+    if (typeof flag === 'string') skipped.push(flag);
+    else read.push(flag);
+  }
+  return { flags: { seq: seq as number, environment, flags: read }, skipped };
+}
+
+/** The data of an `event: flag`, at position `seq`. */
+export function readFlagEvent(data: unknown, seq: number): WireFlagEvent | string {
+  if (!isFields(data)) return 'data is not an object';
+  const { name, version, action, actor, at } = data;
+  if (typeof name !== 'string' || !name) return '`name` is not a string';
+  if (!Number.isSafeInteger(version)) return '`version` is not a whole number';
+  if (typeof action !== 'string') return '`action` is not a string';
+  const flag = readFlag(data.flag);
+  if (typeof flag === 'string') return flag;
+  if (flag.name !== name) return `\`flag.name\` is ${flag.name}, not ${name}`;
+  return {
+    seq,
+    name,
+    version: version as number,
+    action,
+    actor: readActor(actor),
+    at: typeof at === 'string' ? at : '',
+    flag,
   };
 }
 

@@ -1,5 +1,6 @@
 import { distance } from 'fastest-levenshtein';
 import { UserError } from '../errors.js';
+import { ENVIRONMENT_NAME } from '../flags/names.js';
 import { preview } from '../text.js';
 
 /**
@@ -10,8 +11,8 @@ export type Scope = 'global' | `env:${string}` | `guild:${string}`;
 export type ScopeKind = 'global' | 'env' | 'guild';
 export const GLOBAL: Scope = 'global';
 
-/** Environment names: lower-case letters, digits and dashes (`production`, `eu-staging`). */
-export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+// Defined where the client library's flag engine can import it without server code.
+export { ENVIRONMENT_NAME };
 const GUILD_ID = /^\d{15,21}$/;
 
 /**

@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
-import { ENVIRONMENT_NAME } from '../config/scopes.js';
+import { ENVIRONMENT_NAME } from './names.js';
 import { preview } from '../text.js';
 
 /**

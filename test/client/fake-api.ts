@@ -1,6 +1,8 @@
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { WireFlag } from '../../src/client/index.js';
+import { parseFlag, type FlagInput } from '../../src/flags/model.js';
 
 /**
  * A small real HTTP server speaking the docs/api.md wire format (snapshot, event stream, instance
@@ -42,6 +44,12 @@ export class FakeApi {
   refuse: { status: number; code: string; message: string } | undefined;
   /** Set to answer instance reports 503. */
   failReports = false;
+  /** What `GET /v1/flags` lists; undefined answers 404, as an API older than flags does. */
+  flags: WireFlag[] | undefined = [];
+  /** Set to answer error reports 503. */
+  failErrorReports = false;
+  /** Bodies of `POST /v1/flags/:name/errors`, with the name. */
+  readonly errorReports: { name: string; count: number }[] = [];
   /** Every request received, whatever its answer. */
   requestCount = 0;
   /** Events at or below this id are no longer retained: resuming from before it gets a resync. */
@@ -90,6 +98,23 @@ export class FakeApi {
       ...next,
     };
     this.publish({ id: this.seq, event: 'change', data: JSON.stringify(data) });
+    return this.seq;
+  }
+
+  /** Commits a flag version: the next seq, the flag in the list, an `event: flag` on every open stream. */
+  flagChange(flag: WireFlag, action = 'set'): number {
+    this.flags = [...(this.flags ?? []).filter((f) => f.name !== flag.name), flag];
+    this.seq += 1;
+    const data = {
+      seq: this.seq,
+      name: flag.name,
+      version: flag.version,
+      action,
+      actor: flag.updatedBy,
+      at: flag.updatedAt,
+      flag,
+    };
+    this.publish({ id: this.seq, event: 'flag', data: JSON.stringify(data) });
     return this.seq;
   }
 
@@ -149,6 +174,15 @@ export class FakeApi {
         values: this.values,
       });
     }
+    if (req.method === 'GET' && url.pathname === '/v1/flags' && this.flags)
+      return json(res, 200, {
+        seq: this.seq,
+        environment: url.searchParams.get('env') ?? 'production',
+        flags: this.flags,
+      });
+    const errors = /^\/v1\/flags\/([^/]+)\/errors$/.exec(url.pathname);
+    if (req.method === 'POST' && errors && this.flags)
+      return this.errors(req, res, decodeURIComponent(errors[1] ?? ''));
     if (req.method === 'GET' && url.pathname === '/v1/events') return this.stream(req, res, url);
     if (req.method === 'POST' && url.pathname === '/v1/instances/report') {
       if (this.failReports) {
@@ -168,6 +202,32 @@ export class FakeApi {
       return;
     }
     json(res, 404, { error: { code: 'NOT_FOUND', message: `${req.method} ${url.pathname}` } });
+  }
+
+  private errors(req: IncomingMessage, res: ServerResponse, name: string): void {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const { count } = JSON.parse(body) as { count: number };
+      if (this.failErrorReports) {
+        json(res, 503, { error: { code: 'UNAVAILABLE', message: 'Database unavailable' } });
+        this.events.emit('error-report-failed', { name, count });
+        return;
+      }
+      const flag = this.flags?.find((f) => f.name === name);
+      if (!flag) return json(res, 404, { error: { code: 'NOT_FOUND', message: `No flag ${name}` } });
+      this.errorReports.push({ name, count });
+      json(res, 200, {
+        name,
+        counted: count,
+        errors: null,
+        threshold: null,
+        killed: false,
+        version: flag.version,
+      });
+      this.events.emit('error-report', { name, count });
+    });
   }
 
   private stream(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -210,5 +270,17 @@ export function shippedValues(): Record<string, FakeValue> {
       layer: 'global',
       sensitive: true,
     },
+  };
+}
+
+/** A flag as the API sends it: `input` with its defaults filled in, at `version`. */
+export function wireFlag(input: FlagInput, version = 1): WireFlag {
+  const parsed = parseFlag(input);
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return {
+    ...parsed.flag,
+    version,
+    updatedAt: new Date().toISOString(),
+    updatedBy: { id: '111111111111111111', tag: 'admin' },
   };
 }
