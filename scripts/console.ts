@@ -5,7 +5,8 @@
  *   npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID|--dm] ["/config ..."]
  *
  * With a command: runs it, prints the replies, exits (0 whenever the bot handled it).
- * Without: reads lines (a prompt with history, or a pipe): commands, `press LABEL`, `complete "/config ..."`.
+ * Without: reads lines (a prompt with history, or a pipe): /config and /flag commands, `press LABEL`,
+ * `complete "/config ..."`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,8 +27,12 @@ import { startRuntime } from '../src/runtime.js';
 import { runScript } from './lib/run.js';
 
 const USAGE = `usage: npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] ["/config view setting:MAX_BATCH_SIZE"]
-  --yes   with a rollback or reset given on the command line: press Confirm and print the result
-Interactive lines: a command like /config list, press LABEL_OR_ID, complete "/config view setting:MAX", help, quit`;
+  --yes   with a command that asks for confirmation (a rollback, a reset, /flag off in production): press Confirm and print the result
+Commands: /config (settings, tokens) and /flag (feature flags), as typed in Discord:
+  /config list, /config set setting:MAX_BATCH_SIZE value:200
+  /flag list, /flag create name:new-checkout description:"New checkout" type:release, /flag on name:new-checkout,
+  /flag rollout name:new-checkout percent:25, /flag evaluate name:new-checkout member:<@USER_ID> attributes:plan=pro
+Interactive lines: a command, press LABEL_OR_ID, complete "/config view setting:MAX" or complete "/flag view name:new", help, quit`;
 
 /** Said instead of buttons nobody can press once a one-shot run has exited. */
 const NOT_CONFIRMED =
@@ -124,7 +129,8 @@ async function runLine(session: ConsoleSession, line: string, json: boolean): Pr
 
 /**
  * A command given on the command line. Buttons cannot be pressed once the process has exited:
- * a rollback or reset is confirmed with --yes, or the reply says that nothing was changed.
+ * a rollback, a reset or a /flag off in production is confirmed with --yes, or the reply says
+ * that nothing was changed.
  */
 async function runOnce(session: ConsoleSession, args: Args & { line: string }): Promise<boolean> {
   if (splitVerb(args.line).verb !== 'run') return runLine(session, args.line, args.json);

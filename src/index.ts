@@ -40,7 +40,7 @@ runEntryPoint(
       const http = await startApi(runtime, e, e.HTTP_PORT);
       atExit(() => http.close());
     }
-    const ctx = createCommandContext(runtime.config, settings, runtime);
+    const ctx = createCommandContext(runtime.config, settings, runtime, runtime.flags);
     atExit(async () => {
       ctx.confirmations.clear();
       await client.destroy();

@@ -51,8 +51,9 @@ describe('npm run deploy-commands', () => {
       contexts: number[];
       options: { name: string }[];
     }[];
-    expect(body).toHaveLength(1);
+    expect(body.map((c) => c.name)).toEqual(['config', 'flag']);
     expect(body[0]).toMatchObject({ name: 'config', default_member_permissions: '8', contexts: [0] });
+    expect(body[1]).toMatchObject({ name: 'flag', default_member_permissions: '8', contexts: [0] });
     expect(body[0]?.options.map((o) => o.name)).toEqual([
       'view',
       'set',

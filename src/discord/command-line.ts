@@ -8,7 +8,8 @@ const MAX_LINE = 8000;
 
 /**
  * Parses what a user would type in Discord: `/config set setting:MAX_BATCH_SIZE value:200
- * reason:"bigger batches"`, or `/config token create name:ci` (a subcommand of a group). Option values may be quoted with "..." or '...' (backslash escapes
+ * reason:"bigger batches"`, `/flag rollout name:new-checkout percent:25`, or `/config token create
+ * name:ci` (a subcommand of a group). Option values may be quoted with "..." or '...' (backslash escapes
  * the quote); an unquoted value runs to the next space, and may itself contain colons (18:00).
  */
 export function parseCommandLine(input: string): CommandLine {
@@ -17,7 +18,9 @@ export function parseCommandLine(input: string): CommandLine {
   const tokens = tokenize(input.trim());
   const head = tokens.shift();
   if (!head || !head.text.startsWith('/') || head.quoted) {
-    throw new CommandLineError('A command starts with a slash, e.g. /config view setting:MAX_BATCH_SIZE');
+    throw new CommandLineError(
+      'A command starts with a slash, e.g. /config view setting:MAX_BATCH_SIZE or /flag view name:new-checkout',
+    );
   }
   const command = head.text.slice(1);
   if (!/^[a-z0-9_-]{1,32}$/.test(command))

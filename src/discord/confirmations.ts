@@ -1,16 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { errorDetail, logger } from '../logger.js';
 
+/** The command whose Confirm and Cancel buttons carry a pending action's id. */
+export type PendingCommand = 'config' | 'flag';
+
 export interface PendingAction {
   userId: string;
-  action: 'rollback' | 'reset';
+  /** Default `config`. Only that command's buttons can confirm it (see peek). */
+  command?: PendingCommand;
+  /**
+   * What it is audited as: /config `rollback` or `reset`; /flag `set` (switching off in
+   * production), `rollback` or `archive`.
+   */
+  action: 'rollback' | 'reset' | 'set' | 'archive';
+  /** The slot: a setting's key, or `flag:<name>`. */
   key: string;
-  /** Where: `global`, `env:<name>` or `guild:<id>`. */
+  /** Where: `global`, `env:<name>` or `guild:<id>` (flags: `global`). */
   scope: string;
   toVersion?: number;
   reason?: string;
   /** The version the preview was computed from: confirming after someone else changed it is refused. */
   expectedVersion: number;
+  /** A flag switched off: the environment removed from its list; absent for the kill switch. */
+  environment?: string;
 }
 
 interface Pending extends PendingAction {
@@ -19,8 +31,8 @@ interface Pending extends PendingAction {
 }
 
 /**
- * Rollbacks and resets waiting for their Confirm button. Each expires after `timeoutMs`, and the
- * expiry callback edits the prompt so the admin sees that it expired.
+ * Rollbacks, resets and risky flag changes waiting for their Confirm button. Each expires after
+ * `timeoutMs`, and the expiry callback edits the prompt so the admin sees that it expired.
  */
 export class Confirmations {
   private readonly pending = new Map<string, Pending>();
@@ -40,14 +52,18 @@ export class Confirmations {
     return id;
   }
 
-  peek(id: string): PendingAction | undefined {
+  /**
+   * The pending action behind an id, when it has not expired and belongs to `command` (default
+   * `config`): a /flag confirmation cannot be carried out by a /config button, nor the reverse.
+   */
+  peek(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
     const p = this.pending.get(id);
-    return p && p.expiresAt > Date.now() ? p : undefined;
+    return p && p.expiresAt > Date.now() && (p.command ?? 'config') === command ? p : undefined;
   }
 
   /** Removes and returns a pending action (a button works once). */
-  take(id: string): PendingAction | undefined {
-    const p = this.peek(id);
+  take(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
+    const p = this.peek(id, command);
     if (!p) return undefined;
     const entry = this.pending.get(id);
     clearTimeout(entry?.timer);

@@ -1,6 +1,7 @@
 import { TokenStore } from '../api/tokens.js';
 import type { ConfigService } from '../config/service.js';
 import type { Env } from '../env.js';
+import { FlagStore } from '../flags/store/flags.js';
 import type { RuntimeInfo } from '../runtime.js';
 import { AccessPolicy } from './access.js';
 import { Confirmations } from './confirmations.js';
@@ -15,6 +16,8 @@ export interface DiscordSettings {
   /** Write attempts, refused ones included, one user may make per minute (WRITE_ATTEMPTS_PER_MIN). */
   attemptsPerMinute?: number;
   confirmTimeoutMs: number;
+  /** FLAG_STALE_DAYS (default 30). */
+  flagStaleDays?: number;
 }
 
 /** ALLOWED_GUILD_IDS, or the home guild (DISCORD_GUILD_ID, else `fallbackHome`) alone when unset. */
@@ -26,13 +29,20 @@ export function discordSettings(env: Env, fallbackHome?: string): DiscordSetting
     changesPerMinute: env.WRITE_RATE_LIMIT_PER_MIN,
     attemptsPerMinute: env.WRITE_ATTEMPTS_PER_MIN,
     confirmTimeoutMs: env.CONFIRM_TIMEOUT_MS,
+    flagStaleDays: env.FLAG_STALE_DAYS,
   };
 }
 
+/**
+ * What every handler receives. `flags` is the process's loaded FlagStore (runtime.flags); without
+ * one, a store over the same collections is made, which holds no flag until it is loaded: for
+ * contexts that serve no /flag (one-off scripts, tests of other commands).
+ */
 export function createCommandContext(
   config: ConfigService,
   settings: DiscordSettings,
   runtime?: RuntimeInfo,
+  flags: FlagStore = new FlagStore(config),
 ): CommandContext {
   return {
     config,
@@ -43,6 +53,8 @@ export function createCommandContext(
     }),
     confirmations: new Confirmations(settings.confirmTimeoutMs),
     tokens: new TokenStore(config.conn),
+    flags,
+    flagStaleDays: settings.flagStaleDays ?? 30,
     ...(runtime ? { runtime } : {}),
   };
 }

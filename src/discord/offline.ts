@@ -1,5 +1,6 @@
 import type { ConfigService } from '../config/service.js';
 import type { Env } from '../env.js';
+import type { FlagStore } from '../flags/store/flags.js';
 import type { RuntimeInfo } from '../runtime.js';
 import { ConsoleSession } from './console-session.js';
 import { createCommandContext, discordSettings } from './context.js';
@@ -29,10 +30,11 @@ export async function startOffline(
   config: ConfigService,
   env: Env,
   opts: OfflineOptions,
-  runtime?: RuntimeInfo,
+  /** The process's runtime; its loaded `flags` serve /flag. */
+  runtime?: RuntimeInfo & { flags?: FlagStore },
 ) {
   const settings = discordSettings(env, OFFLINE_IDS.guild);
-  const ctx = createCommandContext(config, settings, runtime);
+  const ctx = createCommandContext(config, settings, runtime, runtime?.flags);
   const applicationId = env.DISCORD_CLIENT_ID ?? OFFLINE_IDS.application;
   const discord = new OfflineDiscord(await loadCommands(), ctx, applicationId);
   const home = env.DISCORD_GUILD_ID ?? OFFLINE_IDS.guild;

@@ -4,6 +4,7 @@ import {
   ChannelType,
   ComponentType,
   type GuildMemberFlags,
+  type RoleFlags,
   InteractionContextType,
   InteractionType,
   Locale,
@@ -18,7 +19,10 @@ import {
   type APIApplicationCommandOption,
   type APIApplicationCommandStringOption,
   type APIChatInputApplicationCommandInteraction,
+  type APIInteractionDataResolved,
+  type APIInteractionDataResolvedGuildMember,
   type APIInteractionGuildMember,
+  type APIRole,
   type APIMessage,
   type APIMessageComponentButtonInteraction,
   type APIUser,
@@ -36,6 +40,11 @@ export interface Simulated {
   /** Permission bits of the member in that channel (a decimal string, as Discord sends them). */
   permissions: string;
   roles: string[];
+  /**
+   * Other members of the server, by user id, as user options resolve them (name and roles);
+   * a user not listed resolves as a member without roles.
+   */
+  members?: Readonly<Record<string, { username?: string; roles?: readonly string[] }>>;
 }
 
 export const ADMIN_PERMISSIONS = String(PermissionFlagsBits.Administrator | PermissionFlagsBits.SendMessages);
@@ -117,6 +126,7 @@ function buildOptions(
   def: RESTPostAPIChatInputApplicationCommandsJSONBody,
   line: CommandLine,
   focused?: string,
+  resolved?: Resolver,
 ): APIApplicationCommandInteractionDataOption[] {
   const params = parametersOf(def, line);
   const where = ['/' + def.name, line.group, line.subcommand].filter(Boolean).join(' ');
@@ -130,7 +140,7 @@ function buildOptions(
           : `Unknown option ${name}; ${where} takes no options`,
       );
     if (name === focused) out.push(focusedValue(p, raw, where));
-    else out.push(optionValue(p, raw));
+    else out.push(optionValue(p, raw, resolved));
   }
   if (!focused) {
     const missing = params.filter((o) => 'required' in o && o.required && !(o.name in line.options));
@@ -206,8 +216,25 @@ function focusedValue(
 function optionValue(
   p: APIApplicationCommandOption,
   raw: string,
+  resolved?: Resolver,
 ): APIApplicationCommandInteractionDataBasicOption {
   switch (p.type) {
+    case ApplicationCommandOptionType.User:
+    case ApplicationCommandOptionType.Role: {
+      const user = p.type === ApplicationCommandOptionType.User;
+      // As typed in Discord's picker: a mention (<@id>, <@!id>, <@&id>) or the id itself.
+      const id = (user ? /^(?:<@!?(\d{15,21})>|(\d{15,21}))$/ : /^(?:<@&(\d{15,21})>|(\d{15,21}))$/).exec(
+        raw.trim(),
+      );
+      const value = id?.[1] ?? id?.[2];
+      if (!value)
+        throw new PayloadError(
+          `${p.name}: "${raw}" is not a ${user ? 'user (<@id> or an id)' : 'role (<@&id> or an id)'}`,
+        );
+      if (user) resolved?.user(value);
+      else resolved?.role(value);
+      return { type: p.type, name: p.name, value };
+    }
     case ApplicationCommandOptionType.String:
       return { type: p.type, name: p.name, value: checkedString(p, raw) };
     case ApplicationCommandOptionType.Integer:
@@ -275,17 +302,64 @@ function outsideDiscordRange(raw: string): boolean {
   return magnitude > limit || (magnitude === limit && fraction);
 }
 
+/** The `resolved` part of a command's data: the users, members and roles its options name. */
+class Resolver {
+  readonly data: APIInteractionDataResolved = {};
+
+  constructor(private readonly sim: Simulated) {}
+
+  user(id: string): void {
+    const self = id === this.sim.user.id;
+    const known = self ? { username: this.sim.user.username, roles: this.sim.roles } : this.sim.members?.[id];
+    const username = known?.username ?? `user-${id.slice(-6)}`;
+    (this.data.users ??= {})[id] = apiUser({ id, username });
+    if (this.sim.guildId === null) return;
+    (this.data.members ??= {})[id] = {
+      roles: [...(known?.roles ?? [])],
+      premium_since: null,
+      joined_at: new Date(0).toISOString(),
+      permissions: self ? this.sim.permissions : MEMBER_PERMISSIONS,
+      avatar: null,
+      flags: 0 as GuildMemberFlags,
+      communication_disabled_until: null,
+      pending: false,
+    } as APIInteractionDataResolvedGuildMember;
+  }
+
+  role(id: string): void {
+    (this.data.roles ??= {})[id] = {
+      id,
+      name: `role-${id.slice(-6)}`,
+      color: 0,
+      colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
+      hoist: false,
+      position: 1,
+      permissions: '0',
+      managed: false,
+      mentionable: false,
+      flags: 0 as RoleFlags,
+    } as APIRole;
+  }
+
+  get empty(): boolean {
+    return !this.data.users && !this.data.roles;
+  }
+}
+
 function commandData(
   sim: Simulated,
   def: RESTPostAPIChatInputApplicationCommandsJSONBody,
   line: CommandLine,
   focused?: string,
 ) {
+  const resolved = new Resolver(sim);
+  const options = buildOptions(def, line, focused, resolved);
   return {
     id: snowflake(),
     name: def.name,
     type: ApplicationCommandType.ChatInput,
-    options: buildOptions(def, line, focused),
+    options,
+    ...(resolved.empty ? {} : { resolved: resolved.data }),
     ...(sim.guildId ? { guild_id: sim.guildId } : {}),
   };
 }

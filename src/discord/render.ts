@@ -66,10 +66,16 @@ export function who(actor: Actor | undefined): string {
  * it is escaped like any user text: it shows as typed and can neither format nor mention.
  */
 export function errorEmbed(message: string, title = 'Not done'): EmbedBuilder {
+  // Line breaks of the message itself are kept (a refused flag lists one problem per line); any
+  // other hidden character still shows as its code point.
+  const text = message
+    .split('\n')
+    .map((line) => safe(line, LIMITS.description))
+    .join('\n');
   return new EmbedBuilder()
     .setColor(COLOR.error)
     .setTitle(title)
-    .setDescription(safe(message, LIMITS.description));
+    .setDescription(truncate(text, LIMITS.description));
 }
 
 /** An unexpected failure: no detail, only an id to find it in the log. */

@@ -11,6 +11,7 @@ import type { AuditAction } from '../config/models.js';
 import type { AccessLevel, AccessPolicy } from './access.js';
 import type { Confirmations } from './confirmations.js';
 import type { TokenStore } from '../api/tokens.js';
+import type { FlagStore } from '../flags/store/flags.js';
 
 /** What every command handler receives; passed explicitly rather than through a global container. */
 export interface CommandContext {
@@ -21,6 +22,10 @@ export interface CommandContext {
   confirmations: Confirmations;
   /** API tokens (/config token). */
   tokens: TokenStore;
+  /** Feature flags (/flag): held in memory, the one write path for them. */
+  flags: FlagStore;
+  /** FLAG_STALE_DAYS: a release flag fully on or off and unchanged this long is stale in /flag list. */
+  flagStaleDays: number;
   /** This process: jobs, sync, instance (for /config status). */
   runtime?: RuntimeInfo;
 }

@@ -7,6 +7,7 @@ import { OfflineDiscord } from '../../src/discord/harness.js';
 import { loadCommands } from '../../src/discord/loader.js';
 import { ADMIN_PERMISSIONS, MEMBER_PERMISSIONS, type Simulated } from '../../src/discord/payloads.js';
 import type { CommandContext } from '../../src/discord/types.js';
+import { FlagStore } from '../../src/flags/store/flags.js';
 import type { RuntimeInfo } from '../../src/runtime.js';
 
 export const HOME_GUILD = '900000000000000001';
@@ -62,8 +63,14 @@ export interface Bot {
 export async function startBot(
   config: ConfigService,
   overrides: Partial<DiscordSettings> = {},
-  runtime?: RuntimeInfo,
+  runtime?: RuntimeInfo & { flags?: FlagStore },
 ): Promise<Bot> {
+  // The runtime's flags when there is one; otherwise a store of this service's own, loaded.
+  let flags = runtime?.flags;
+  if (!flags) {
+    flags = new FlagStore(config);
+    await flags.load();
+  }
   const ctx = createCommandContext(
     config,
     {
@@ -73,6 +80,7 @@ export async function startBot(
       ...overrides,
     },
     runtime,
+    flags,
   );
   const discord = new OfflineDiscord(await loadCommands(), ctx, APP_ID);
   return {

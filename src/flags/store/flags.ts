@@ -182,8 +182,14 @@ export class FlagStore {
   }
 
   /** Archives a flag (a version too): it is off everywhere and leaves /flag list. */
-  archive(name: string, actor: Actor, reason?: string, ctx: RequestContext = {}): Promise<FlagWrite> {
-    return this.write('archive', name, actor, reason, ctx, {}, (cur) => ({
+  archive(
+    name: string,
+    actor: Actor,
+    reason?: string,
+    ctx: RequestContext = {},
+    opts: FlagWriteOptions = {},
+  ): Promise<FlagWrite> {
+    return this.write('archive', name, actor, reason, ctx, opts, (cur) => ({
       ...this.editable(name, cur),
       archived: true,
       enabled: false,

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { bindModels } from '../../src/config/models.js';
+import { actor } from '../helpers/db.js';
+import { as, displayed, useBot } from '../helpers/discord.js';
+
+const f = useBot('discord_flag_refusals');
+
+/** A flag of the calling test's own, version 1. */
+async function flag(name: string) {
+  await f.bot.ctx.flags.create({ name, description: 'A flag', type: 'release', owner: 'team' }, actor());
+  return () => f.bot.ctx.flags.get(name)?.version;
+}
+
+const refusal = async (line: string) => {
+  const replies = await f.bot.session().run(line);
+  const last = replies.at(-1);
+  expect(last?.embeds[0]?.title).toBe('Not done');
+  return displayed(last?.embeds[0]?.description);
+};
+
+const failed = (key: string) => bindModels(f.db.conn).ConfigAudit.find({ key, status: 'failed' }).lean();
+
+describe('/flag refuses with clear messages and changes nothing', () => {
+  it('a name that is not lower-kebab-case', async () => {
+    expect(await refusal('/flag create name:Bad_Name description:x type:ops')).toMatch(
+      /Bad_Name is not a flag name: use lower-kebab-case/,
+    );
+    expect(f.bot.ctx.flags.list().map((s) => s.flag.name)).not.toContain('bad_name');
+  });
+
+  it('an unknown flag, suggesting the nearest name, and audits the attempt', async () => {
+    await flag('new-checkout');
+    expect(await refusal('/flag on name:new-chekout')).toBe(
+      'No flag is named new-chekout. Did you mean new-checkout?',
+    );
+    expect(await refusal('/flag view name:new-chekout')).toMatch(/Did you mean new-checkout\?/);
+    expect(await failed('flag:new-chekout')).toHaveLength(1);
+    expect(f.bot.ctx.flags.get('new-checkout')?.flag.enabled).toBe(false);
+  });
+
+  it('a rollout with more than two decimals, and one over 100 before the bot sees it', async () => {
+    const version = await flag('pct');
+    expect(await refusal('/flag rollout name:pct percent:12.345')).toMatch(
+      /pct was not changed:\n• rollout: must have at most two decimals/,
+    );
+    await expect(f.bot.session().run('/flag rollout name:pct percent:120')).rejects.toThrow(
+      'percent: 120 is more than 100',
+    );
+    expect(version()).toBe(1);
+    expect((await failed('flag:pct')).map((r) => r.action)).toEqual(['set']);
+  });
+
+  it('condition values the operator cannot compare, naming each', async () => {
+    const version = await flag('cond');
+    expect(await refusal('/flag condition name:cond attribute:age operator:lt values:abc')).toMatch(
+      /conditions\[0\]\.values\[0\]: `abc` is not a number \(needed by lt\)/,
+    );
+    expect(await refusal('/flag condition name:cond attribute:plan operator:equals values:"a, b"')).toMatch(
+      /equals compares with exactly one value, got 2/,
+    );
+    expect(await refusal('/flag condition name:cond attribute:plan')).toMatch(
+      /needs attribute, operator and values/,
+    );
+    expect(await refusal('/flag condition name:cond remove:1 clear:true')).toMatch(/Give either attribute/);
+    expect(await refusal('/flag condition name:cond remove:2')).toMatch(/cond has no conditions/);
+    expect(version()).toBe(1);
+    expect(await failed('flag:cond')).toHaveLength(5);
+  });
+
+  it('a target id that is not a Discord id, and a prerequisite cycle', async () => {
+    await flag('cyc-a');
+    await flag('cyc-b');
+    expect(await refusal('/flag target name:cyc-a list:include kind:user id:12ab')).toBe(
+      '12ab is not a Discord user id (15 to 21 digits, or a mention).',
+    );
+    await f.bot.session().run('/flag require name:cyc-a prerequisite:cyc-b');
+    expect(f.bot.ctx.flags.get('cyc-a')?.flag.prerequisites).toEqual(['cyc-b']);
+    expect(await refusal('/flag require name:cyc-b prerequisite:cyc-a')).toMatch(
+      /cyc-b cannot require cyc-a: cyc-b → cyc-a → cyc-b would be a cycle/,
+    );
+    expect(f.bot.ctx.flags.get('cyc-b')?.flag.prerequisites).toEqual([]);
+  });
+
+  it('a member who is not an admin may read but not write, and the refusal is audited with the flag', async () => {
+    const version = await flag('guarded');
+    const member = f.bot.session(as.member());
+    const [view] = await member.run('/flag view name:guarded');
+    expect(view?.kind).toBe('defer');
+    const [denied] = await member.run('/flag on name:guarded');
+    expect(denied?.kind).toBe('reply');
+    expect(denied?.embeds[0]?.title).toBe('Not allowed');
+    expect(version()).toBe(1);
+    const rows = await bindModels(f.db.conn)
+      .ConfigAudit.find({ status: 'denied', 'actor.id': as.member().user.id })
+      .lean();
+    expect(rows).toEqual([expect.objectContaining({ key: 'flag:guarded', action: 'set' })]);
+  });
+
+  it('a server outside the allowlist cannot even list flags', async () => {
+    const [reply] = await f.bot.session(as.foreignAdmin()).run('/flag list');
+    expect(reply?.embeds[0]?.description).toMatch(/This server is not allowed/);
+    const row = await bindModels(f.db.conn)
+      .ConfigAudit.findOne({ status: 'denied', 'actor.id': as.foreignAdmin().user.id })
+      .lean();
+    expect(row).toMatchObject({ key: 'flag:*', action: 'list' });
+  });
+});
