@@ -3,6 +3,7 @@ import { Schema, type Connection, type Model } from 'mongoose';
 /**
  * `unset` removes an override (a non-global scope), so the key inherits again. `create`,
  * `archive` and `kill` (the automatic kill, by the system) are versions of feature flags.
+ * `restore` writes a value from a snapshot, `import` one from an export file.
  */
 export const VERSION_ACTIONS = [
   'init',
@@ -15,6 +16,8 @@ export const VERSION_ACTIONS = [
   'create',
   'archive',
   'kill',
+  'restore',
+  'import',
 ] as const;
 export type VersionAction = (typeof VERSION_ACTIONS)[number];
 export const AUDIT_ACTIONS = [

@@ -29,6 +29,7 @@ import {
   previewOf,
   requireEncryption,
   rollbackTarget,
+  storedValue,
   unchangedError,
   type Checked,
 } from './proposals.js';
@@ -459,6 +460,28 @@ export class ConfigService {
     });
     if (opts.forMs === undefined) return result;
     return this.timed.expireLater(result, opts.forMs, actor, reason);
+  }
+
+  /**
+   * Writes a typed value (from a snapshot or an export file) at `opts.scope`, as a version with
+   * `action`, through the same checks as set: today's rules for the key, cross-key rules,
+   * encryption of sensitive values, `expectedVersion`. Throws UserError (audited) when refused,
+   * UNCHANGED when the key already holds it.
+   */
+  put(
+    action: 'restore' | 'import',
+    input: string,
+    value: unknown,
+    actor: Actor,
+    reason?: string,
+    ctx: RequestContext = {},
+    opts: Omit<WriteOptions, 'forMs'> = {},
+  ): Promise<WriteSuccess> {
+    return this.write(action, input, actor, reason, ctx, opts, (def, scope) => {
+      const checked = storedValue(def, scope, value);
+      requireEncryption(def, checked.value, this.encrypts);
+      return () => checked;
+    });
   }
 
   /** Stored versions of slots, by `SLOT@version`, in one read (missing ones are absent). */

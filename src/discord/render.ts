@@ -138,6 +138,8 @@ const ACTION_TITLES = {
   create: 'Created',
   archive: 'Archived',
   kill: 'Switched off',
+  restore: 'Restored',
+  import: 'Imported',
 } as const satisfies Record<VersionAction, string>;
 
 export function writeEmbed(
