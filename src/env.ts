@@ -2,7 +2,7 @@ import { ConnectionString, redactConnectionString } from 'mongodb-connection-str
 import { z } from 'zod';
 import { parseEncryptionKey } from './config/codec.js';
 import { parseOverrides, type EnvOverride } from './config/env-overrides.js';
-import { registry } from './config/registry.js';
+import { IMPACT_LEVELS, registry, type ImpactLevel } from './config/registry.js';
 import { ENVIRONMENT_NAME, nearestEnvironment } from './config/scopes.js';
 
 type Ctx = z.core.$RefinementCtx<string | undefined>;
@@ -79,6 +79,32 @@ const discordIds = (s: string, ctx: Ctx): string[] => {
 };
 
 const anyText = (s: string) => s;
+
+/** `high:1,critical:2`: approvals each impact level needs (levels not named need none); `none`: no approvals. */
+const approvalCounts = (s: string, ctx: Ctx): Partial<Record<ImpactLevel, number>> => {
+  const out: Partial<Record<ImpactLevel, number>> = {};
+  if (s.trim().toLowerCase() === 'none') return out;
+  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)\s*:\s*(\d{1,2})$/.exec(part.toLowerCase());
+    const level = IMPACT_LEVELS.find((l) => l === m?.[1]);
+    if (!m || !level)
+      return problem(
+        ctx,
+        `${quote(part)} is not level:count; use levels ${IMPACT_LEVELS.join(', ')} with a count of approvals, e.g. high:1,critical:2`,
+      );
+    out[level] = Number(m[2]);
+  }
+  return out;
+};
+
+/** `24h`, `90m`, `2d`: a duration of at least a minute and at most 30 days. */
+const durationText = (s: string, ctx: Ctx): number => {
+  const m = /^(\d{1,6})\s*(m|h|d)$/.exec(s.toLowerCase());
+  const ms = m ? Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'] : NaN;
+  if (!(ms >= 60_000 && ms <= 30 * 86_400_000))
+    return problem(ctx, `${quote(s)} is not a duration from 1m to 30d (like 90m, 24h, 2d)`);
+  return ms;
+};
 
 /** A MongoDB connection string; the password is never repeated in a problem line. */
 const mongoUri = (s: string, ctx: Ctx): string => {
@@ -232,6 +258,15 @@ const envSchema = z
      * /flag list: time to remove it from the code.
      */
     FLAG_STALE_DAYS: withDefault(wholeNumber(1, 3650, 'days'), 30),
+    /**
+     * Approvals a change needs, by the impact level of the key it touches (`level:count`, comma
+     * separated). A change that needs any becomes a change request that other admins approve.
+     */
+    APPROVALS_REQUIRED: withDefault(approvalCounts, { high: 1, critical: 2 }),
+    /** Channel where change requests are posted with Approve / Reject / Details buttons. */
+    APPROVAL_CHANNEL_ID: variable(discordId),
+    /** How long a change request stays open before it expires (1m-30d). */
+    APPROVAL_TTL: withDefault(durationText, 86_400_000),
     /** The environments the application is deployed in (comma-separated): values can differ per environment. */
     ENVIRONMENTS: withDefault(environmentNames, ['production']),
     /** The environment this process serves (one of ENVIRONMENTS). Default: the first declared. */

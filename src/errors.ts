@@ -14,7 +14,8 @@ export type UserErrorCode =
   | 'PERMISSION_DENIED'
   | 'RATE_LIMITED'
   | 'ENCRYPTION_REQUIRED'
-  | 'RULE_VIOLATION';
+  | 'RULE_VIOLATION'
+  | 'APPROVAL_REQUIRED';
 
 export class UserError extends Error {
   constructor(

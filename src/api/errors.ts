@@ -17,6 +17,8 @@ const STATUS: Record<UserErrorCode, number> = {
   RATE_LIMITED: 429,
   ENCRYPTION_REQUIRED: 400,
   RULE_VIOLATION: 400,
+  // Not applied: a change request was created instead (its id is in the message and `request`).
+  APPROVAL_REQUIRED: 202,
 };
 
 /** An API refusal that is not a configuration error: bad token, scope not covered, bad route. */

@@ -34,5 +34,7 @@ export function createConfigService(
     overrides: env.CONFIG_OVERRIDES,
     environments: env.ENVIRONMENTS,
     environment: env.APP_ENVIRONMENT,
+    approvals: env.APPROVALS_REQUIRED,
+    approvalTtlMs: env.APPROVAL_TTL,
   });
 }

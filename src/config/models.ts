@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'schedule',
   'cancel',
   'export',
+  // A dry run of an import, or one with nothing to change: what was checked, nothing written.
+  'import-check',
   'rotate-key',
   'token-create',
   'token-revoke',
@@ -36,6 +38,8 @@ export const AUDIT_ACTIONS = [
   'flag-evaluate',
   'flag-error',
   'flag-turn-on',
+  'snapshot-create',
+  'snapshot-restore',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_STATUSES = ['success', 'failed', 'denied'] as const;
@@ -78,6 +82,9 @@ export interface ConfigVersionDoc {
   reason?: string;
   /** For a rollback: the version whose value it restored. */
   restoredFrom?: number;
+  /** The change request this version applied, and who approved it. */
+  request?: string;
+  approvers?: Actor[];
   createdAt: Date;
 }
 
@@ -142,6 +149,8 @@ const configVersionSchema = new Schema<ConfigVersionDoc>(
     actor: { type: actorSchema, required: true },
     reason: { type: String },
     restoredFrom: { type: Number },
+    request: { type: String },
+    approvers: { type: [actorSchema], default: undefined },
     createdAt: { type: Date, required: true },
   },
   { ...common, collection: 'config_versions', minimize: false },

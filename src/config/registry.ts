@@ -3,6 +3,10 @@ import type { ScopeKind } from './scopes.js';
 import { boolean, decimal, integer, oneOf, optional, timeOfDay, timeZone, url, withRule } from './kinds.js';
 
 export const CATEGORIES = ['export', 'ai', 'system'] as const;
+
+/** How much harm a wrong value can do; APPROVALS_REQUIRED says how many approvals each level needs. */
+export const IMPACT_LEVELS = ['none', 'low', 'medium', 'high', 'critical'] as const;
+export type ImpactLevel = (typeof IMPACT_LEVELS)[number];
 export type Category = (typeof CATEGORIES)[number];
 
 export interface KeyDefinition<T = unknown> extends ValueKind<T> {
@@ -28,6 +32,8 @@ export interface KeyDefinition<T = unknown> extends ValueKind<T> {
    * value in force is the deep merge of the layers, checked as a whole.
    */
   readonly merge?: 'deep';
+  /** Default `low`. A change of a key whose level needs approvals becomes a change request. */
+  readonly impact?: ImpactLevel;
 }
 
 type Spec<T> = Omit<KeyDefinition<T>, 'sensitive' | 'requiresRestart' | keyof ValueKind<T>> & {
@@ -50,6 +56,7 @@ const hourOf = (hhmm: string) => Number(hhmm.slice(0, 2));
  */
 const definitions = {
   DAILY_EXPORT_TIME: key({
+    impact: 'medium',
     category: 'export',
     description: 'Time of day the daily export runs (24-hour HH:MM, in SCHEDULE_TIMEZONE).',
     kind: withRule(
@@ -70,6 +77,7 @@ const definitions = {
     },
   }),
   AI_CONFIDENCE_THRESHOLD: key({
+    impact: 'high',
     category: 'ai',
     description: 'Minimum model confidence for a prediction to be accepted without manual review.',
     kind: decimal({
@@ -87,6 +95,7 @@ const definitions = {
         : [],
   }),
   MAX_BATCH_SIZE: key({
+    impact: 'medium',
     category: 'export',
     description: 'Largest number of rows processed (and written per export file) in one batch.',
     kind: integer({ min: 1, max: 1000, maxReason: 'larger batches risk running out of memory' }),
@@ -96,6 +105,7 @@ const definitions = {
       n < 10 ? [`${n} is a very small batch: exports will be slow and make many files.`] : [],
   }),
   IMMEDIATE_EXPORT_BUFFER: key({
+    impact: 'low',
     category: 'export',
     description: 'Minutes to wait before an immediate export runs, to collect late changes.',
     kind: integer({ min: 0, max: 120, unit: 'minutes' }),
@@ -103,6 +113,7 @@ const definitions = {
     scopes: ['global', 'env'],
   }),
   LOG_LEVEL: key({
+    impact: 'low',
     category: 'system',
     description: 'How much the bot logs. Takes effect at once.',
     kind: oneOf(['error', 'warn', 'info', 'debug']),
@@ -110,6 +121,7 @@ const definitions = {
     scopes: ['global', 'env'],
   }),
   MAINTENANCE_MODE: key({
+    impact: 'medium',
     category: 'system',
     description: 'When true, scheduled jobs are paused.',
     kind: boolean(),
@@ -117,6 +129,7 @@ const definitions = {
     scopes: ['global', 'env'],
   }),
   EXPORT_WEBHOOK_URL: key({
+    impact: 'medium',
     category: 'export',
     description:
       'HTTPS webhook the daily export POSTs its summary to as JSON (a secret: stored encrypted, never shown). Plain http only to localhost.',
@@ -125,6 +138,7 @@ const definitions = {
     sensitive: true,
   }),
   SCHEDULE_TIMEZONE: key({
+    impact: 'high',
     category: 'system',
     description: 'IANA time zone used by every scheduled job.',
     kind: timeZone(),
@@ -141,6 +155,7 @@ export type ConfigValues = { [K in ConfigKey]: Definitions[K]['default'] };
 export interface RegisteredKey<T = unknown> extends KeyDefinition<T> {
   readonly key: string;
   readonly scopes: readonly ScopeKind[];
+  readonly impact: ImpactLevel;
 }
 
 export type Registry = ReadonlyMap<string, RegisteredKey>;
@@ -152,7 +167,7 @@ export function buildRegistry(defs: Record<string, KeyDefinition>): Registry {
     if (!KEY_PATTERN.test(name)) throw new Error(`Registry key ${name} is not UPPER_SNAKE (${KEY_PATTERN})`);
     if (def.merge === 'deep' && def.type !== 'JSON object')
       throw new Error(`Registry key ${name}: merge 'deep' needs a jsonObject kind (it is ${def.type})`);
-    map.set(name, { ...def, key: name, scopes: def.scopes ?? ['global'] });
+    map.set(name, { ...def, key: name, scopes: def.scopes ?? ['global'], impact: def.impact ?? 'low' });
   }
   return map;
 }

@@ -17,10 +17,11 @@ import {
   type AuditAction,
   type ConfigAuditDoc,
   type ConfigVersionDoc,
+  type SystemConfigDoc,
   type VersionAction,
 } from './models.js';
 import type { EnvOverride } from './env-overrides.js';
-import { entryOf, present, sameValue, shownVersion, snapshotOf } from './present.js';
+import { entryOf, MASK, present, sameValue, shownVersion, snapshotOf } from './present.js';
 import { checkRules, rulesFor, type CrossKeyRule } from './rules.js';
 import { GLOBAL, parseScope, slotId, type Scope } from './scopes.js';
 import {
@@ -34,7 +35,7 @@ import {
   type Checked,
 } from './proposals.js';
 import { rotateEncryption, type RotationResult } from './rotate.js';
-import type { Category, ConfigKey, ConfigValues, RegisteredKey, Registry } from './registry.js';
+import type { Category, ConfigKey, ConfigValues, ImpactLevel, RegisteredKey, Registry } from './registry.js';
 import { ScheduleStore } from './schedules.js';
 import { refuseTimedSensitive, TimedChanges } from './timed.js';
 import { ConfigStore, type AuditFilter } from './store.js';
@@ -50,6 +51,8 @@ import type {
 } from './types.js';
 import { checkReason, resolveKey } from './validate.js';
 import { VersionedSlots } from './slots.js';
+import { ApprovalRequired, approvalsNeeded, refuseTimedApproval } from './approval-gate.js';
+import { ChangeRequests, REQUEST_KINDS, type ChangeRequest, type RequestKind } from './requests.js';
 import { VersionWriter, type Proposal } from './writer.js';
 
 // Callers import the shared types from the service, as before they had a module of their own.
@@ -95,6 +98,10 @@ export interface ConfigServiceOptions {
   environments?: readonly string[];
   /** APP_ENVIRONMENT: the environment this process reads values for. Default: the first. */
   environment?: string;
+  /** APPROVALS_REQUIRED: approvals per impact level (default none: every change applies at once). */
+  approvals?: Partial<Record<ImpactLevel, number>>;
+  /** APPROVAL_TTL: how long a change request stays open. Default 24 h. */
+  approvalTtlMs?: number;
 }
 
 const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
@@ -119,6 +126,11 @@ export class ConfigService {
   readonly timed: TimedChanges;
   /** Versioned slots that are not registry keys (feature flags), with the same guarantees. */
   readonly slots: VersionedSlots;
+  /** Change requests: changes of keys whose impact level needs approvals. */
+  readonly requests: ChangeRequests;
+  /** Approvals per impact level. */
+  readonly approvals: Partial<Record<ImpactLevel, number>>;
+  private readonly approvalTtlMs: number;
   private readonly values: LiveValues;
   private readonly resolution: Resolution;
   private readonly store: ConfigStore;
@@ -167,6 +179,38 @@ export class ConfigService {
     this.resolution = new Resolution(this.values, this.registry, this.environment);
     this.writer = new VersionWriter(this.store, this.registry, { retries: opts.writeRetries ?? 8 });
     this.slots = new VersionedSlots(this.store, this.writer, this.health, () => this.attached);
+    this.approvals = opts.approvals ?? {};
+    this.approvalTtlMs = opts.approvalTtlMs ?? 86_400_000;
+    this.requests = new ChangeRequests(opts.conn, {
+      encode: (key, value) => this.codec.encode(key, value),
+      decode: (key, stored) => this.codec.decode(key, stored),
+      heldVersion: (key, scope) => this.values.peek(slotId(key, scope))?.version ?? 0,
+      shown: (key, scope) => {
+        const def = this.registry.get(key);
+        const held = this.values.peek(slotId(key, scope));
+        if (!def || !held || held.unset) return '(none)';
+        return def.sensitive ? MASK : present(def, held.value);
+      },
+      apply: (change, request, approvers) =>
+        this.write(
+          change.action === 'unset' ? 'reset' : change.action,
+          change.key,
+          request.requester,
+          request.reason,
+          request.ctx ?? {},
+          {
+            scope: change.scope,
+            expectedVersion: change.baseVersion,
+            approval: { request: request.id, approvers },
+          },
+          () => () => ({
+            value: change.value,
+            warnings: [],
+            ...(change.restoredFrom !== undefined ? { restoredFrom: change.restoredFrom } : {}),
+          }),
+        ),
+      audit: (row) => this.audit.record(row),
+    });
     this.timed = new TimedChanges({
       registry: this.registry,
       schedules: this.schedules,
@@ -178,6 +222,7 @@ export class ConfigService {
       inherited: (key, scope) => this.resolution.at(key, parentOf(scope, this.environment)),
       storedVersion: (slot, version) => this.storedVersion(slot, version),
       write: (...args) => this.write(...args),
+      approvalsNeeded: (def) => approvalsNeeded(def, this.approvals),
       refused: (err, action, row) => this.refused(err, action, row),
     });
     this.detach.push(this.health.onAvailable(() => this.recover()));
@@ -226,6 +271,7 @@ export class ConfigService {
   async attach(): Promise<void> {
     await ensureIndexes(bindModels(this.conn));
     await this.schedules.ensureIndexes();
+    await this.requests.ensureIndexes();
     await this.values.load(await this.writer.prepare(), { overrule: true });
     this.attached = true;
     this.health.noteAvailable();
@@ -410,6 +456,24 @@ export class ConfigService {
   /** The version this process holds for a key at a scope (0 when none). */
   cachedVersion(key: string, scope: Scope = GLOBAL): number {
     return this.values.peek(slotId(key, scope))?.version ?? 0;
+  }
+
+  /**
+   * Every slot's current document, read from the database (not memory), values in clear: what a
+   * named snapshot records. Pair with sealValue/openValue to keep sensitive values encrypted at rest.
+   */
+  async currentDocuments(): Promise<SystemConfigDoc[]> {
+    return this.health.guard('read', () => this.store.allCurrent(), READ_UNAVAILABLE);
+  }
+
+  /** A slot's value as the store keeps it: encrypted with the current key when the key is sensitive. */
+  sealValue(slot: string, value: unknown): unknown {
+    return this.codec.encode(slot, value);
+  }
+
+  /** The value of a form made by sealValue; throws DecryptError when no configured key opens it. */
+  openValue(slot: string, stored: unknown): unknown {
+    return this.codec.decode(slot, stored);
   }
 
   /** The override scopes of a key that hold a value, most specific kind first (autocomplete, list). */
@@ -667,29 +731,56 @@ export class ConfigService {
       if (!this.attached)
         throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');
       const propose = await prepare(def, scope);
+      const needed = opts.approval ? 0 : approvalsNeeded(def, this.approvals);
+      if (needed > 0) {
+        if (opts.forMs !== undefined) refuseTimedApproval(def, needed, 'for');
+        const request = await this.requestFor(
+          def,
+          scope,
+          requested,
+          action,
+          propose,
+          needed,
+          actor,
+          reason,
+          ctx,
+          opts,
+        );
+        throw new ApprovalRequired(request);
+      }
       const where = scope === GLOBAL ? '' : ` at ${scope}`;
-      const outcome = await this.writer.commit(def, scope, action, actor, reason, ctx, (cur) => {
-        if (opts.expectedVersion !== undefined && cur.version !== opts.expectedVersion) {
-          throw new UserError(
-            'CONFLICT',
-            `${def.key}${where} changed since this preview (v${opts.expectedVersion} → v${cur.version}); nothing was changed. Run the command again to see what it would do now.`,
-            { key: def.key },
-          );
-        }
-        oldValue = cur.unset ? undefined : cur.value;
-        const p = propose();
-        proposed = action === 'unset' ? undefined : p.value;
-        // What the key will resolve to at this scope; unchanged is not a violation, whatever the
-        // other keys hold: the writer says so instead.
-        if (action === 'unset') {
-          if (!cur.unset)
-            this.checkRules(def, scope, this.resolution.at(def.key, parentOf(scope, this.environment)));
-        } else if (cur.unset || !sameValue(def, p.value, cur.value)) {
-          this.resolution.checkMerged(def, scope, p.value);
-          this.checkRules(def, scope, this.resolution.merged(def, scope, p.value));
-        }
-        return p;
-      });
+      // An approved request's versions say which request and who approved it.
+      const outcome = await this.writer.commit(
+        def,
+        scope,
+        action,
+        actor,
+        reason,
+        ctx,
+        (cur) => {
+          if (opts.expectedVersion !== undefined && cur.version !== opts.expectedVersion) {
+            throw new UserError(
+              'CONFLICT',
+              `${def.key}${where} changed since this preview (v${opts.expectedVersion} → v${cur.version}); nothing was changed. Run the command again to see what it would do now.`,
+              { key: def.key },
+            );
+          }
+          oldValue = cur.unset ? undefined : cur.value;
+          const p = propose();
+          proposed = action === 'unset' ? undefined : p.value;
+          // What the key will resolve to at this scope; unchanged is not a violation, whatever the
+          // other keys hold: the writer says so instead.
+          if (action === 'unset') {
+            if (!cur.unset)
+              this.checkRules(def, scope, this.resolution.at(def.key, parentOf(scope, this.environment)));
+          } else if (cur.unset || !sameValue(def, p.value, cur.value)) {
+            this.resolution.checkMerged(def, scope, p.value);
+            this.checkRules(def, scope, this.resolution.merged(def, scope, p.value));
+          }
+          return p;
+        },
+        opts.approval ?? {},
+      );
       this.applyRepaired(outcome.repaired);
       if (outcome.status === 'unchanged')
         throw unchangedError(def, action, outcome.current.value, outcome.restoredFrom, scope);
@@ -717,6 +808,8 @@ export class ConfigService {
         at: outcome.version.createdAt,
       };
     } catch (err) {
+      // Not a refusal: the change became a request (its creation is audited by the requests).
+      if (err instanceof ApprovalRequired) throw err;
       const known = this.registry.has(key);
       return this.refused(err, action, {
         key,
@@ -728,6 +821,74 @@ export class ConfigService {
         ...ctx,
       });
     }
+  }
+
+  /**
+   * A write that needs approvals, checked as the write itself would be (expected version, already
+   * that value, cross-key rules), stored as a change request against the version held now.
+   */
+  private async requestFor(
+    def: RegisteredKey,
+    scope: Scope,
+    requested: VersionAction,
+    action: VersionAction,
+    propose: () => Proposal,
+    needed: number,
+    actor: Actor,
+    reason: string | undefined,
+    ctx: RequestContext,
+    opts: WriteOptions,
+  ): Promise<ChangeRequest> {
+    const held = this.values.peek(slotId(def.key, scope));
+    const baseVersion = held?.version ?? 0;
+    const unset = !held || Boolean(held.unset);
+    const where = scope === GLOBAL ? '' : ` at ${scope}`;
+    if (opts.expectedVersion !== undefined && baseVersion !== opts.expectedVersion)
+      throw new UserError(
+        'CONFLICT',
+        `${def.key}${where} changed since this preview (v${opts.expectedVersion} → v${baseVersion}); nothing was changed. Run the command again to see what it would do now.`,
+        { key: def.key },
+      );
+    const p = propose();
+    const unchanged = action === 'unset' ? unset : !unset && sameValue(def, p.value, held?.value);
+    if (unchanged) throw unchangedError(def, action, held?.value, p.restoredFrom, scope);
+    if (action === 'unset') {
+      this.checkRules(def, scope, this.resolution.at(def.key, parentOf(scope, this.environment)));
+    } else {
+      this.resolution.checkMerged(def, scope, p.value);
+      this.checkRules(def, scope, this.resolution.merged(def, scope, p.value));
+    }
+    const show = (v: unknown) => (def.sensitive ? MASK : present(def, v));
+    const scopeText = scope === GLOBAL ? '' : ` scope:${scope}`;
+    const preview = [
+      ...p.warnings.map((w) => `⚠️ ${w}`),
+      ...(def.requiresRestart ? ['Takes effect after each process restarts.'] : []),
+      baseVersion > 0 && !unset
+        ? `Rollback plan: /config rollback setting:${def.key}${scopeText} version:${baseVersion}`
+        : `Rollback plan: /config reset setting:${def.key}${scopeText} (removes the override)`,
+    ];
+    return this.requests.create({
+      kind: (REQUEST_KINDS as readonly string[]).includes(requested) ? (requested as RequestKind) : 'set',
+      requester: actor,
+      ...(reason ? { reason } : {}),
+      level: def.impact,
+      required: needed,
+      changes: [
+        {
+          key: def.key,
+          scope,
+          action,
+          ...(action === 'unset' ? {} : { value: p.value }),
+          ...(p.restoredFrom !== undefined ? { restoredFrom: p.restoredFrom } : {}),
+          baseVersion,
+          before: unset ? '(none)' : show(held?.value),
+          after: action === 'unset' ? '(inherits again)' : show(p.value),
+        },
+      ],
+      preview,
+      ttlMs: this.approvalTtlMs,
+      ctx,
+    });
   }
 
   /** Runs a preview; a refusal is recorded as a failed attempt of `action`, then thrown. */

@@ -1,3 +1,4 @@
+import { refuseTimedApproval } from './approval-gate.js';
 import { DatabaseUnavailableError, UserError } from '../errors.js';
 import type { DatabaseHealth } from '../db/health.js';
 import { errorDetail, logger } from '../logger.js';
@@ -43,6 +44,8 @@ export interface TimedChangesHost {
   inherited(key: string, scope: Scope): unknown;
   storedVersion(slot: string, version: number): Promise<ConfigVersionDoc | undefined>;
   write: WriteFn;
+  /** Approvals a change of the key needs (scheduled changes of such keys are refused for now). */
+  approvalsNeeded(def: RegisteredKey): number;
   refused(
     err: unknown,
     action: AuditAction,
@@ -79,6 +82,7 @@ export class TimedChanges {
       key = def.key;
       scope = this.host.scopeOf(def, opts.scope);
       refuseTimedSensitive(def);
+      refuseTimedApproval(def, this.host.approvalsNeeded(def), 'at');
       const parsed = parseTyped(def, scope, value);
       if (at.getTime() <= Date.now())
         throw new UserError(

@@ -53,6 +53,8 @@ export interface WriteOptions {
    * attempt is refused (and audited) as changed since the preview.
    */
   expectedVersion?: number;
+  /** Set only when applying an approved change request: the gate lets it through and the version records it. */
+  approval?: { request: string; approvers: Actor[] };
 }
 
 export interface ConfigEntry {

@@ -163,6 +163,7 @@ export class VersionWriter {
     reason: string | undefined,
     ctx: RequestContext,
     next: (cur: SystemConfigDoc) => Proposal,
+    meta: { request?: string; approvers?: Actor[] } = {},
   ): Promise<CommitOutcome> {
     const slot = slotId(def.key, scope);
     const repaired: Repaired[] = [];
@@ -206,6 +207,8 @@ export class VersionWriter {
         actor,
         ...(reason ? { reason } : {}),
         ...(proposal.restoredFrom !== undefined ? { restoredFrom: proposal.restoredFrom } : {}),
+        ...(meta.request ? { request: meta.request } : {}),
+        ...(meta.approvers?.length ? { approvers: meta.approvers } : {}),
         createdAt: new Date(),
       };
       // The version this one follows is in the change log before it: a current document moved

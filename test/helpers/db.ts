@@ -7,7 +7,7 @@ import { afterAll, beforeAll, inject, type TestContext } from 'vitest';
 import { ConfigService } from '../../src/config/service.js';
 import type { EnvOverride } from '../../src/config/env-overrides.js';
 import type { CrossKeyRule } from '../../src/config/rules.js';
-import { registry as defaultRegistry, type Registry } from '../../src/config/registry.js';
+import { registry as defaultRegistry, type ImpactLevel, type Registry } from '../../src/config/registry.js';
 import { connect } from '../../src/db/connection.js';
 import { NoEmbeddedDatabaseError, startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { env } from '../../src/env.js';
@@ -47,6 +47,9 @@ export interface TestServiceOptions {
   writeRetries?: number;
   overrides?: EnvOverride[];
   rules?: CrossKeyRule[];
+  /** APPROVALS_REQUIRED (default: none, so writes apply at once) and APPROVAL_TTL. */
+  approvals?: Partial<Record<ImpactLevel, number>>;
+  approvalTtlMs?: number;
 }
 
 export async function openService(db: TestDb, opts: TestServiceOptions = {}): Promise<ConfigService> {
@@ -56,6 +59,8 @@ export async function openService(db: TestDb, opts: TestServiceOptions = {}): Pr
     writeRetries: opts.writeRetries ?? 8,
     ...(opts.overrides ? { overrides: opts.overrides } : {}),
     ...(opts.rules ? { rules: opts.rules } : {}),
+    ...(opts.approvals ? { approvals: opts.approvals } : {}),
+    ...(opts.approvalTtlMs ? { approvalTtlMs: opts.approvalTtlMs } : {}),
   });
   await service.init();
   return service;

@@ -65,11 +65,12 @@ export async function startBot(
   overrides: Partial<DiscordSettings> = {},
   runtime?: RuntimeInfo & { flags?: FlagStore },
 ): Promise<Bot> {
-  // The runtime's flags when there is one; otherwise a store of this service's own, loaded.
+  // The runtime's flags when there is one; otherwise a store of this service's own, loaded when
+  // the database answers (a bot started during an outage has no flags until then, as in production).
   let flags = runtime?.flags;
   if (!flags) {
     flags = new FlagStore(config);
-    await flags.load();
+    if (config.stats().database === 'connected') await flags.load();
   }
   const ctx = createCommandContext(
     config,

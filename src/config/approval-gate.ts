@@ -1,0 +1,35 @@
+import { UserError } from '../errors.js';
+import type { ChangeRequest } from './requests.js';
+import type { ImpactLevel, RegisteredKey } from './registry.js';
+
+/** Approvals a change of `def` needs under APPROVALS_REQUIRED (0: it applies at once). */
+export function approvalsNeeded(def: RegisteredKey, counts: Partial<Record<ImpactLevel, number>>): number {
+  return counts[def.impact] ?? 0;
+}
+
+/**
+ * Thrown by a write that needs approvals: nothing was applied, and `request` was created instead.
+ * Callers turn it into "request CR-… created" (Discord, the API); it is not a refusal.
+ */
+export class ApprovalRequired extends UserError {
+  constructor(readonly request: ChangeRequest) {
+    const c = request.changes[0];
+    const what = c ? `${c.key}${c.scope === 'global' ? '' : ` at ${c.scope}`}` : 'This change';
+    super(
+      'APPROVAL_REQUIRED',
+      `Not applied yet: ${what} is ${request.level} impact and needs ${request.required} approval${request.required === 1 ? '' : 's'} from another admin. Change request ${request.id} was created; it expires <t:${Math.floor(request.expiresAt.getTime() / 1000)}:R>.`,
+      { key: c?.key ?? '*', request: request.id },
+    );
+    this.name = 'ApprovalRequired';
+  }
+}
+
+/** Refuses temporary and scheduled changes of a key that needs approvals (not supported through requests yet). */
+export function refuseTimedApproval(def: RegisteredKey, needed: number, what: 'for' | 'at'): void {
+  if (needed <= 0) return;
+  throw new UserError(
+    'INVALID_VALUE',
+    `${def.key} is ${def.impact} impact and needs ${needed} approval${needed === 1 ? '' : 's'}: ${what === 'for' ? 'a temporary value (for:)' : 'a scheduled change (at:)'} cannot go through a change request yet. Set it without ${what}: to request the change.`,
+    { key: def.key },
+  );
+}
