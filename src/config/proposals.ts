@@ -170,6 +170,7 @@ export function previewOf(
     next: present(def, next.value),
     warnings: next.warnings,
     ...(restoredFrom !== undefined ? { restoredFrom } : {}),
+    ...(action === 'unset' ? {} : { value: next.value }),
   };
 }
 

@@ -617,6 +617,27 @@ export class ConfigService {
   }
 
   /** What a reset would change, without writing; a refusal (already the default) is audited. */
+  /**
+   * What a set would change, without writing (dry runs and the impact preview): the value parsed
+   * and checked by the same rules, refusals audited like the set itself.
+   */
+  async previewSet(
+    input: string,
+    value: string,
+    actor: Actor,
+    reason?: string,
+    ctx: RequestContext = {},
+    opts: Pick<WriteOptions, 'scope'> = {},
+  ): Promise<Preview> {
+    return this.audited('set', input, actor, reason, ctx, opts, (def, scope) => {
+      const parsed = parseTyped(def, scope, value);
+      const preview = previewOf(def, 'set', this.current(def, scope), parsed, undefined, scope);
+      this.resolution.checkMerged(def, scope, parsed.value);
+      this.checkRules(def, scope, this.resolution.merged(def, scope, parsed.value));
+      return preview;
+    });
+  }
+
   async previewReset(
     input: string,
     actor: Actor,

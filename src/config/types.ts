@@ -126,6 +126,8 @@ export interface Preview {
   next: string;
   warnings: string[];
   restoredFrom?: number;
+  /** The typed value it would write (absent for an unset); stays in the process, never shown as is. */
+  value?: unknown;
 }
 
 export interface ServiceStats {

@@ -1,10 +1,11 @@
+import { CronExpressionParser } from 'cron-parser';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { ConfigChange } from '../config/events.js';
 import type { ConfigService } from '../config/service.js';
 import { errorDetail, logger } from '../logger.js';
 import type { Lease } from '../db/lease.js';
 import type { JobRunFields, JobRuns } from './leases.js';
-import type { JobDefinition, JobStatus, RunRecord } from './types.js';
+import type { ConfigReader, JobDefinition, JobStatus, RunRecord, ScheduleForecast } from './types.js';
 
 export interface SchedulerOptions {
   config: ConfigService;
@@ -104,6 +105,29 @@ export class Scheduler {
       await Promise.race([Promise.allSettled(running), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * What setting `key` to `value` would do to each job whose schedule reads it (or the time
+   * zone): its cron expression, zone and next `count` runs, before and after. Computed from the
+   * job definitions, not the running tasks, so it changes nothing.
+   */
+  forecast(key: string, value: unknown, count = 3, from = new Date()): ScheduleForecast[] {
+    const now: ConfigReader = { get: (k) => this.opts.config.get(k) };
+    const then: ConfigReader = { get: (k) => (k === key ? value : this.opts.config.get(k)) };
+    return this.opts.jobs
+      .filter((j) => key === TIMEZONE_KEY || j.scheduleKeys.includes(key))
+      .map((j) => ({
+        job: j.name,
+        before: runsOf(j.cron(now), String(now.get(TIMEZONE_KEY)), count, from),
+        after: (() => {
+          try {
+            return runsOf(j.cron(then), String(then.get(TIMEZONE_KEY)), count, from);
+          } catch (err) {
+            return { error: errorDetail(err).error as string };
+          }
+        })(),
+      }));
   }
 
   status(): JobStatus[] {
@@ -252,4 +276,15 @@ export class Scheduler {
     state.running = undefined;
     if (state.rescheduleAfterRun) this.schedule(state);
   }
+}
+
+/** The next `count` runs of a cron expression in a time zone, from `from` (cron-parser, as node-cron reads them). */
+function runsOf(
+  cron: string,
+  timezone: string,
+  count: number,
+  from: Date,
+): { cron: string; timezone: string; next: Date[] } {
+  const it = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from });
+  return { cron, timezone, next: it.take(count).map((d) => d.toDate()) };
 }

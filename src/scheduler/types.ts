@@ -1,5 +1,17 @@
 import type { ConfigService } from '../config/service.js';
 
+/** What a job's schedule reads: a value by key. */
+export interface ConfigReader {
+  get(key: string): unknown;
+}
+
+/** A job's schedule before and after a proposed change, with its next runs. */
+export interface ScheduleForecast {
+  job: string;
+  before: { cron: string; timezone: string; next: Date[] };
+  after: { cron: string; timezone: string; next: Date[] } | { error: string };
+}
+
 export interface JobRunContext {
   /** The scheduled time of this run (the same in every process). */
   slot: Date;
@@ -16,8 +28,11 @@ export interface JobDefinition {
   description: string;
   /** Configuration keys its schedule is computed from. */
   scheduleKeys: readonly string[];
-  /** A node-cron expression (5 fields, or 6 with seconds) computed from the current configuration. */
-  cron(config: ConfigService): string;
+  /**
+   * A node-cron expression (5 fields, or 6 with seconds) computed from the configuration (the
+   * current one, or one with a proposed change, for the impact preview).
+   */
+  cron(config: ConfigReader): string;
   /** Does the work; the returned text is recorded as the run's summary. Throw to fail the run. */
   run(ctx: JobRunContext): Promise<string | void>;
 }
