@@ -6,9 +6,11 @@ import {
   type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
+  type ModalSubmitInteraction,
 } from 'discord.js';
 import { CATEGORIES } from '../src/config/registry.js';
 import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../src/config/validate.js';
+import { MAX_DESCRIPTION_LENGTH as MAX_SNAPSHOT_DESCRIPTION } from '../src/snapshots/snapshots.js';
 import { autocomplete as settingAutocomplete } from '../src/discord/config/complete.js';
 import {
   history,
@@ -19,6 +21,7 @@ import {
   status,
   view,
 } from '../src/discord/config/read.js';
+import { diff } from '../src/discord/config/diff.js';
 import { cancelPendingButton, pending } from '../src/discord/config/pending.js';
 import {
   tokenAttempt,
@@ -28,8 +31,36 @@ import {
   tokenRevoke,
 } from '../src/discord/config/tokens.js';
 import { confirmationButton, reset, rollback, set } from '../src/discord/config/write.js';
+import { exportConfig } from '../src/discord/config/export.js';
+import { importAttempt, importButton, importConfig } from '../src/discord/config/import.js';
+import {
+  snapshotAttempt,
+  snapshotCreate,
+  snapshotDiff,
+  snapshotList,
+  snapshotView,
+} from '../src/discord/config/snapshot.js';
+import { restoreAttempt, restoreButton, snapshotRestore } from '../src/discord/config/snapshot-restore.js';
 import { customIdPart, subcommandOf } from '../src/discord/preconditions.js';
 import type { CommandContext, Invocation, Requirements } from '../src/discord/types.js';
+import { editorAttempt, submitEditor } from '../src/discord/config/modal-submit.js';
+import {
+  requestApprove,
+  requestAttempt,
+  requestAutocomplete,
+  requestEdit,
+  requestReject,
+  requestsList,
+  requestView,
+  requestWithdraw,
+} from '../src/discord/requests/commands.js';
+import {
+  approveButton,
+  detailsButton,
+  rejectButton,
+  rejectReasonSubmitted,
+} from '../src/discord/requests/buttons.js';
+import { requestGroup, requestsSubcommand } from '../src/discord/requests/options.js';
 
 const settingOption = (o: SlashCommandStringOption) =>
   o.setName('setting').setDescription('Setting name').setRequired(true).setAutocomplete(true);
@@ -39,6 +70,8 @@ const scopeOption = (o: SlashCommandStringOption) =>
     .setDescription('Where: global (default), env:<name> or guild:<server id>')
     .setMaxLength(40)
     .setAutocomplete(true);
+const snapshotNameOption = (o: SlashCommandStringOption) =>
+  o.setName('name').setDescription('The snapshot').setRequired(true).setMaxLength(64).setAutocomplete(true);
 const reasonOption = (o: SlashCommandStringOption) =>
   o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH);
 
@@ -63,8 +96,7 @@ export const data = new SlashCommandBuilder()
       .addStringOption((o) =>
         o
           .setName('value')
-          .setDescription('New value')
-          .setRequired(true)
+          .setDescription('New value; leave out to edit a JSON object or a text in a form')
           .setMaxLength(MAX_VALUE_LENGTH)
           .setAutocomplete(true),
       )
@@ -108,6 +140,23 @@ export const data = new SlashCommandBuilder()
   )
   .addSubcommand((s) =>
     s
+      .setName('diff')
+      .setDescription('What changed between two versions (default: the newest and the one before)')
+      .addStringOption(settingOption)
+      .addIntegerOption((o) =>
+        o.setName('from').setDescription('The older version').setMinValue(1).setAutocomplete(true),
+      )
+      .addIntegerOption((o) =>
+        o
+          .setName('to')
+          .setDescription('The newer version (default: the newest)')
+          .setMinValue(1)
+          .setAutocomplete(true),
+      )
+      .addStringOption(scopeOption),
+  )
+  .addSubcommand((s) =>
+    s
       .setName('rollback')
       .setDescription('Restore the value of an earlier version (as a new version)')
       .addStringOption(settingOption)
@@ -136,6 +185,36 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) =>
     s.setName('pending').setDescription('Scheduled changes and temporary values waiting to end, with Cancel'),
   )
+  .addSubcommand((s) =>
+    s
+      .setName('export')
+      .setDescription('Download every value in every scope as a JSON file (sensitive ones left out)')
+      .addStringOption((o) =>
+        o
+          .setName('scope')
+          .setDescription('Only this scope: global, env:<name> or guild:<server id>')
+          .setMaxLength(40),
+      )
+      .addBooleanOption((o) =>
+        o
+          .setName('secrets')
+          .setDescription('Include sensitive values, encrypted (admins; needs CONFIG_ENCRYPTION_KEYS)'),
+      ),
+  )
+  .addSubcommand((s) =>
+    s
+      .setName('import')
+      .setDescription('Apply an export file: shows what would change, then Confirm')
+      .addAttachmentOption((o) =>
+        o
+          .setName('file')
+          .setDescription('A file from /config export or npm run config:export')
+          .setRequired(true),
+      )
+      .addBooleanOption((o) => o.setName('dry-run').setDescription('Only show what would change')),
+  )
+  .addSubcommand(requestsSubcommand)
+  .addSubcommandGroup(requestGroup)
   .addSubcommandGroup((g) =>
     g
       .setName('token')
@@ -183,6 +262,60 @@ export const data = new SlashCommandBuilder()
               .setAutocomplete(true),
           ),
       ),
+  )
+  .addSubcommandGroup((g) =>
+    g
+      .setName('snapshot')
+      .setDescription('Named snapshots of every value in every scope: compare, restore, apply as a template')
+      .addSubcommand((s) =>
+        s
+          .setName('create')
+          .setDescription('Record every value in every scope under a new name (never changed afterwards)')
+          .addStringOption((o) =>
+            o
+              .setName('name')
+              .setDescription('2-64 lower-case letters, digits and dashes, like before-migration')
+              .setRequired(true)
+              .setMaxLength(64),
+          )
+          .addStringOption((o) =>
+            o.setName('description').setDescription('What it is for').setMaxLength(MAX_SNAPSHOT_DESCRIPTION),
+          ),
+      )
+      .addSubcommand((s) => s.setName('list').setDescription('Snapshots, newest first'))
+      .addSubcommand((s) =>
+        s
+          .setName('view')
+          .setDescription('The values of a snapshot, by key and scope (sensitive ones masked)')
+          .addStringOption(snapshotNameOption),
+      )
+      .addSubcommand((s) =>
+        s
+          .setName('diff')
+          .setDescription('What differs between a snapshot and now, or another snapshot')
+          .addStringOption(snapshotNameOption)
+          .addStringOption((o) =>
+            o
+              .setName('against')
+              .setDescription('now (default) or another snapshot')
+              .setMaxLength(64)
+              .setAutocomplete(true),
+          ),
+      )
+      .addSubcommand((s) =>
+        s
+          .setName('restore')
+          .setDescription('Write the values of a snapshot back (preview, then Confirm)')
+          .addStringOption(snapshotNameOption)
+          .addStringOption((o) =>
+            o
+              .setName('to')
+              .setDescription("Template: write the snapshot's global values into this scope instead")
+              .setMaxLength(40)
+              .setAutocomplete(true),
+          )
+          .addStringOption(reasonOption),
+      ),
   );
 
 /**
@@ -196,9 +329,46 @@ export const requires = {
   status: { access: 'read', audit: 'status' },
   pending: { access: 'read', audit: 'view', defer: true },
   history: { access: 'read', audit: 'history', defer: true, selfService: true },
-  set: { access: 'write', audit: 'set', defer: true, rateLimited: true, selfService: true },
+  diff: { access: 'read', audit: 'history', defer: true, selfService: true },
+  // Without a value it opens an editor, which must be the first response: no deferral then, and
+  // the attempt is counted when the editor is submitted.
+  set: { access: 'write', audit: 'set', defer: typedValue, rateLimited: typedValue, selfService: true },
   rollback: { access: 'write', audit: 'rollback', defer: true, rateLimited: true, selfService: true },
   reset: { access: 'write', audit: 'reset', defer: true, rateLimited: true, selfService: true },
+  // secrets:true also needs write access, checked by the handler (one subcommand, one requirement).
+  export: { access: 'read', audit: 'export', defer: true },
+  import: { access: 'write', audit: 'import', defer: true, rateLimited: true },
+  // Change requests: anyone with read access follows them; each step is a write of its own.
+  requests: { access: 'read', audit: 'list', defer: true },
+  'request view': { access: 'read', audit: 'view', defer: true, attempt: requestAttempt('view') },
+  'request approve': {
+    access: 'write',
+    audit: 'request-approve',
+    defer: true,
+    rateLimited: true,
+    attempt: requestAttempt('request-approve'),
+  },
+  'request reject': {
+    access: 'write',
+    audit: 'request-reject',
+    defer: true,
+    rateLimited: true,
+    attempt: requestAttempt('request-reject'),
+  },
+  'request withdraw': {
+    access: 'write',
+    audit: 'request-withdraw',
+    defer: true,
+    rateLimited: true,
+    attempt: requestAttempt('request-withdraw'),
+  },
+  'request edit': {
+    access: 'write',
+    audit: 'request-edit',
+    defer: true,
+    rateLimited: true,
+    attempt: requestAttempt('request-edit'),
+  },
   // Tokens reach the whole configuration over HTTP: admins only, listing included.
   'token create': {
     access: 'write',
@@ -214,6 +384,48 @@ export const requires = {
     defer: true,
     rateLimited: true,
     attempt: tokenAttempt,
+  },
+  'snapshot create': {
+    access: 'write',
+    audit: 'snapshot-create',
+    defer: true,
+    rateLimited: true,
+    attempt: snapshotAttempt,
+  },
+  'snapshot list': { access: 'read', audit: 'list', defer: true, attempt: snapshotAttempt },
+  'snapshot view': { access: 'read', audit: 'view', defer: true, attempt: snapshotAttempt },
+  'snapshot diff': { access: 'read', audit: 'view', defer: true, attempt: snapshotAttempt },
+  'snapshot restore': {
+    access: 'write',
+    audit: 'snapshot-restore',
+    defer: true,
+    rateLimited: true,
+    attempt: snapshotAttempt,
+  },
+} as const satisfies Requirements;
+
+/** Whether a set has its value typed (else it opens the editor). */
+function typedValue(i: Invocation): boolean {
+  return !i.isChatInputCommand() || i.options.getString('value') !== null;
+}
+
+/** The same for each kind of modal: `config:edit:<KEY>:<scope>:<version>` (the editor of set). */
+export const modalRequires = {
+  edit: {
+    access: 'write',
+    audit: 'set',
+    defer: true,
+    rateLimited: true,
+    selfService: true,
+    attempt: editorAttempt,
+  },
+  // The reason of a rejection, from the Reject button of a change request: `config:rq-reason:<id>`.
+  'rq-reason': {
+    access: 'write',
+    audit: 'request-reject',
+    defer: true,
+    rateLimited: true,
+    attempt: requestAttempt('request-reject'),
   },
 } as const satisfies Requirements;
 
@@ -232,6 +444,30 @@ export const buttonRequires = {
   cancel: { access: 'write', audit: 'set', attempt: pendingAttempt, selfService: true },
   // Cancel of a pending change (/config pending): `config:unsched:<id>`.
   unsched: { access: 'write', audit: 'cancel', defer: true },
+  // Confirm or Cancel of an import: `config:import:<id>:yes|no`.
+  import: { access: 'write', audit: 'import', attempt: importAttempt },
+  // Confirm and Cancel of a previewed snapshot restore: `config:snapok:<id>`, `config:snapno:<id>`.
+  snapok: { access: 'write', audit: 'snapshot-restore', attempt: restoreAttempt },
+  snapno: { access: 'write', audit: 'snapshot-restore', attempt: restoreAttempt },
+  // The buttons of a change request's post: `config:rq-approve|rq-reject|rq-details:<id>`. The
+  // post is shared, so each answers privately; Reject opens a form (the first response), and the
+  // attempt is counted when it is submitted.
+  'rq-approve': {
+    access: 'write',
+    audit: 'request-approve',
+    defer: true,
+    privateAnswer: true,
+    rateLimited: true,
+    attempt: requestAttempt('request-approve'),
+  },
+  'rq-reject': { access: 'write', audit: 'request-reject', attempt: requestAttempt('request-reject') },
+  'rq-details': {
+    access: 'read',
+    audit: 'view',
+    defer: true,
+    privateAnswer: true,
+    attempt: requestAttempt('view'),
+  },
 } as const satisfies Requirements;
 
 /** The change a Confirm or Cancel stands for; null once it expired or was used (nothing to authorise). */
@@ -250,13 +486,27 @@ const subcommands = {
   set,
   list,
   history,
+  diff,
   rollback,
   reset,
   status,
   pending,
+  export: exportConfig,
+  import: importConfig,
   'token create': tokenCreate,
   'token list': tokenList,
   'token revoke': tokenRevoke,
+  'snapshot create': snapshotCreate,
+  'snapshot list': snapshotList,
+  'snapshot view': snapshotView,
+  'snapshot diff': snapshotDiff,
+  'snapshot restore': snapshotRestore,
+  requests: requestsList,
+  'request view': requestView,
+  'request approve': requestApprove,
+  'request reject': requestReject,
+  'request withdraw': requestWithdraw,
+  'request edit': requestEdit,
 } as const;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
@@ -267,7 +517,16 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
 
 export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
   if (interaction.options.getSubcommandGroup(false) === 'token') return tokenAutocomplete(interaction, ctx);
+  if (interaction.options.getSubcommandGroup(false) === 'request') return requestAutocomplete(interaction, ctx);
   return settingAutocomplete(interaction, ctx);
+}
+
+/** A submitted modal: the editor of set (`config:edit:...`). */
+export async function modal(interaction: ModalSubmitInteraction, ctx: CommandContext): Promise<void> {
+  if (interaction.customId.startsWith('config:edit:')) return submitEditor(interaction, ctx);
+  if (interaction.customId.startsWith('config:rq-reason:'))
+    return rejectReasonSubmitted(interaction, ctx, customIdPart(interaction, 2));
+  throw new Error(`Unknown modal ${interaction.customId}`);
 }
 
 /**
@@ -281,5 +540,10 @@ export async function button(interaction: ButtonInteraction, ctx: CommandContext
   if (kind === 'confirm' || kind === 'cancel')
     return confirmationButton(interaction, ctx, kind === 'confirm', a);
   if (kind === 'unsched') return cancelPendingButton(interaction, ctx, a);
+  if (kind === 'import') return importButton(interaction, ctx, a, b);
+  if (kind === 'snapok' || kind === 'snapno') return restoreButton(interaction, ctx, kind === 'snapok', a);
+  if (kind === 'rq-approve') return approveButton(interaction, ctx, a);
+  if (kind === 'rq-reject') return rejectButton(interaction, ctx, a);
+  if (kind === 'rq-details') return detailsButton(interaction, ctx, a);
   throw new Error(`Unknown button ${interaction.customId}`);
 }

@@ -32,7 +32,7 @@ Commands: /config (settings, tokens) and /flag (feature flags), as typed in Disc
   /config list, /config set setting:MAX_BATCH_SIZE value:200
   /flag list, /flag create name:new-checkout description:"New checkout" type:release, /flag on name:new-checkout,
   /flag rollout name:new-checkout percent:25, /flag evaluate name:new-checkout member:<@USER_ID> attributes:plan=pro
-Interactive lines: a command, press LABEL_OR_ID, complete "/config view setting:MAX" or complete "/flag view name:new", help, quit`;
+Interactive lines: a command, press LABEL_OR_ID, submit field:"text" (the open form), complete "/config view setting:MAX" or complete "/flag view name:new", help, quit`;
 
 /** Said instead of buttons nobody can press once a one-shot run has exited. */
 const NOT_CONFIRMED =
@@ -116,7 +116,12 @@ async function runLine(session: ConsoleSession, line: string, json: boolean): Pr
             : '(no suggestions)',
         );
     } else {
-      const replies = verb === 'press' ? await session.press(rest) : await session.run(rest);
+      const replies =
+        verb === 'press'
+          ? await session.press(rest)
+          : verb === 'submit'
+            ? await session.submit(rest)
+            : await session.run(rest);
       const violations = newViolations(session.discord, from);
       if (json) out(JSON.stringify({ replies, ...(violations.length ? { violations } : {}) }));
       else for (const r of replies) out(renderText(r));
@@ -211,6 +216,8 @@ class HistoryFile {
 /** A line that sets a sensitive key: its value must not be written to the history file. */
 function revealsSecret(line: string, config: ConfigService): boolean {
   const { verb, rest } = splitVerb(line);
+  // What a form is filled with may be a secret: the line does not say which key it is for.
+  if (verb === 'submit') return true;
   if (verb !== 'run' && verb !== 'complete') return false;
   try {
     const { options } = parseCommandLine(rest);

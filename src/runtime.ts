@@ -12,6 +12,8 @@ import { ChangeFeed } from './config/feed.js';
 import { FlagStore } from './flags/store/flags.js';
 import { UsageFlusher } from './flags/store/usage.js';
 import { KillAlerts } from './discord/kill-alerts.js';
+import { RequestBoard } from './discord/requests/board.js';
+import { RequestKeeper } from './config/request-keeper.js';
 import { InstanceReporter, InstanceStore, type InstanceKind } from './config/instances.js';
 import { isUnavailableError } from './db/connection.js';
 import { DatabaseHealth } from './db/health.js';
@@ -90,6 +92,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
   let alerts: KillAlerts | undefined;
   let scheduler: Scheduler | undefined;
   let changes: ScheduleRunner | undefined;
+  let keeper: RequestKeeper | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -97,6 +100,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     try {
       await reporter?.stop();
       await alerts?.stop();
+      await keeper?.stop();
       await usage.stop();
       feed.stop();
       await changes?.stop();
@@ -165,6 +169,14 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
         ...alerts,
       });
       await changes.start();
+      // Change requests: expiry, interrupted applies, approvals cleared when a key moves; shown
+      // in the approval channel by bot processes (any one of them posts each request once).
+      const board =
+        notifier && env.APPROVAL_CHANNEL_ID
+          ? new RequestBoard(config.requests, notifier, env.APPROVAL_CHANNEL_ID)
+          : undefined;
+      keeper = new RequestKeeper(config, board ? { show: (r) => board.show(r) } : {});
+      keeper.start();
     }
   } catch (err) {
     await stop();

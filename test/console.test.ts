@@ -72,9 +72,9 @@ describe('npm run console, one command', () => {
 
   it('exits non-zero, saying why, when the console cannot run the line or Discord would not send it', async () => {
     const { env } = await ownDb('console_cannot');
-    const missing = await consoleRun(env, ['/config set setting:MAX_BATCH_SIZE']);
+    const missing = await consoleRun(env, ['/config rollback setting:MAX_BATCH_SIZE']);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toMatch(/Missing required option: value/);
+    expect(missing.stderr).toMatch(/Missing required option: version/);
     const tooMany = await consoleRun(env, ['/config history setting:MAX_BATCH_SIZE limit:1000']);
     expect(tooMany.code).not.toBe(0);
     expect(tooMany.stderr).toMatch(/limit: 1000 is more than 25, the most this option allows/);

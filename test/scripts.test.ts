@@ -1,9 +1,14 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { parseEncryptionKey } from '../src/config/codec.js';
+import { bindModels } from '../src/config/models.js';
+import { registry } from '../src/config/registry.js';
+import { ConfigService } from '../src/config/service.js';
 import { localDate } from '../src/jobs/time.js';
-import { openTestDb, type TestDb } from './helpers/db.js';
+import { actor, openTestDb, type TestDb } from './helpers/db.js';
 import { looksLikeStackTrace, runScript, type ScriptRun } from './helpers/scripts.js';
 
 let db: TestDb;
@@ -59,11 +64,17 @@ describe('npm run deploy-commands', () => {
       'set',
       'list',
       'history',
+      'diff',
       'rollback',
       'reset',
       'status',
       'pending',
+      'export',
+      'import',
+      'requests',
+      'request',
       'token',
+      'snapshot',
     ]);
   });
 
@@ -123,5 +134,139 @@ describe('npm run export', () => {
       expect.stringMatching(new RegExp(`^manual export of ${yesterday}`)),
       expect.stringMatching(new RegExp(`^forced re-run of the export of ${yesterday}`)),
     ]);
+  });
+});
+
+// Each runs several scripts, each a node process of its own.
+describe('npm run config:export and config:import', { timeout: 120_000 }, () => {
+  const KEY = randomBytes(32).toString('base64');
+  const SECRET = 'https://hooks.example.com/s3cr3t-token';
+  const GUILD = '900000000000000001';
+
+  /** A database of its own with a service on it (staging declared, the test's encryption key). */
+  async function side(label: string) {
+    const d = await openTestDb(label);
+    const svc = new ConfigService({
+      registry,
+      conn: d.conn,
+      encryptionKeys: [parseEncryptionKey(KEY)],
+      environments: ['production', 'staging'],
+    });
+    await svc.init();
+    onTestFinished(async () => {
+      await svc.close();
+      await d.drop();
+    });
+    const vars = {
+      MONGODB_DB_NAME: d.dbName,
+      ENVIRONMENTS: 'production,staging',
+      CONFIG_ENCRYPTION_KEYS: KEY,
+    };
+    const imports = () => bindModels(d.conn).ConfigVersion.countDocuments({ action: 'import' });
+    return { svc, vars, imports };
+  }
+
+  /** What a script said on stderr besides its log lines (which go to stderr too). */
+  const said = (stderr: string) => stderr.split('\n').filter((l) => l && !/^\d\d:\d\d:\d\d\.\d{3} /.test(l));
+
+  const fileIn = (name: string, text: string) => {
+    const file = path.join(dataDir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('exports every scope (secrets encrypted) and imports it into an empty database: dry run, not confirmed, --yes', async () => {
+    const from = await side('cfg_from');
+    await from.svc.set('MAX_BATCH_SIZE', '200', actor());
+    await from.svc.set('MAX_BATCH_SIZE', '50', actor(), undefined, {}, { scope: 'env:staging' });
+    await from.svc.set('MAX_BATCH_SIZE', '25', actor(), undefined, {}, { scope: `guild:${GUILD}` });
+    await from.svc.set('LOG_LEVEL', 'debug', actor(), undefined, {}, { scope: 'env:staging' });
+    await from.svc.set('EXPORT_WEBHOOK_URL', SECRET, actor());
+    const out = path.join(dataDir, 'export.json');
+    const exported = await run('scripts/config-export.ts', ['--secrets', '--out', out], { env: from.vars });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(said(exported.stderr).join('\n')).toMatch(
+      /^Exported \d+ values \(sensitive ones encrypted with key [0-9a-f]{8}\) to /,
+    );
+    const text = readFileSync(out, 'utf8');
+    expect(text).not.toContain('s3cr3t');
+
+    const to = await side('cfg_to');
+    const dry = await run('scripts/config-import.ts', [out, '--dry-run'], { env: to.vars });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/Changes \(5\):\n {2}MAX_BATCH_SIZE: 100 → 200\n/);
+    expect(dry.stdout).toMatch(/Nothing was changed \(dry run\)\./);
+    const unconfirmed = await run('scripts/config-import.ts', [out], { env: to.vars });
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stdout).toMatch(/Apply 5 changes\? \[y\/N\] \nNothing was changed \(not confirmed/);
+    expect(await to.imports()).toBe(0);
+
+    const applied = await run('scripts/config-import.ts', [out, '--yes'], { env: to.vars });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(/Imported 5 of 5 changes\./);
+    expect(looksLikeStackTrace(applied.stderr + applied.stdout)).toBe(false);
+    await to.svc.refresh();
+    for (const at of [{}, { environment: 'staging' }, { guildId: GUILD }])
+      for (const k of registry.keys())
+        expect(to.svc.get(k, at), `${k} ${JSON.stringify(at)}`).toEqual(from.svc.get(k, at));
+    expect(to.svc.get('EXPORT_WEBHOOK_URL')).toBe(SECRET);
+  });
+
+  it('reports unknown keys and invalid values one line each, and applies the valid ones (exit 1)', async () => {
+    const to = await side('cfg_mixed');
+    const file = fileIn(
+      'mixed.json',
+      JSON.stringify({
+        format: 'config-bot-export',
+        formatVersion: 1,
+        exportedAt: new Date().toISOString(),
+        environments: ['production'],
+        secrets: 'omitted',
+        keys: {
+          LOG_LEVEL: { values: { global: { value: 'warn', version: 2 } } },
+          MAX_BATCH_SIZE: { values: { global: { value: 5000, version: 2 } } },
+          NOT_A_KEY: { values: { global: { value: 1, version: 1 } } },
+        },
+      }),
+    );
+    const r = await run('scripts/config-import.ts', [file, '--yes'], { env: to.vars });
+    expect(r.code).toBe(1);
+    expect(said(r.stderr)).toEqual([
+      expect.stringMatching(/^MAX_BATCH_SIZE: .*Must be at most 1000/),
+      'NOT_A_KEY: not a setting of this bot',
+    ]);
+    expect(r.stdout).toMatch(/LOG_LEVEL: imported as v2/);
+    await to.svc.refresh();
+    expect(to.svc.get('LOG_LEVEL')).toBe('warn');
+    expect(to.svc.get('MAX_BATCH_SIZE')).toBe(100);
+  });
+
+  it('refuses a malformed, hostile or oversized file with one plain line and exit 2, writing nothing', async () => {
+    const to = await side('cfg_bad');
+    const cases: [string, string, RegExp][] = [
+      ['bad.json', '{not json', /it is not valid JSON/],
+      ['deep.json', `${'['.repeat(100)}${']'.repeat(100)}`, /nested 100 levels deep/],
+      ['proto.json', '{"__proto__":{"x":1}}', /uses the name "__proto__"/],
+      ['big.json', `"${'x'.repeat(1_100_000)}"`, /is 1100002 bytes; an import reads at most 1048576 bytes/],
+    ];
+    for (const [name, content, message] of cases) {
+      const r = await run('scripts/config-import.ts', [fileIn(name, content), '--yes'], { env: to.vars });
+      expect(r.code, name).toBe(2);
+      expect(said(r.stderr), name).toEqual([expect.stringMatching(message)]);
+      expect(looksLikeStackTrace(r.stderr + r.stdout)).toBe(false);
+    }
+    const usage = await run('scripts/config-import.ts', [], { env: to.vars });
+    expect(usage.code).toBe(2);
+    expect(await to.imports()).toBe(0);
+  });
+
+  it('refuses --secrets without CONFIG_ENCRYPTION_KEYS (exit 2)', async () => {
+    const from = await side('cfg_keyless');
+    const r = await run('scripts/config-export.ts', ['--secrets'], {
+      env: { ...from.vars, CONFIG_ENCRYPTION_KEYS: '' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/CONFIG_ENCRYPTION_KEYS is not set on this bot\. Nothing was exported\./);
   });
 });

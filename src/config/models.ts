@@ -40,6 +40,14 @@ export const AUDIT_ACTIONS = [
   'flag-turn-on',
   'snapshot-create',
   'snapshot-restore',
+  // Steps of change requests (src/config/requests.ts).
+  'request-create',
+  'request-approve',
+  'request-reject',
+  'request-withdraw',
+  'request-edit',
+  'request-expire',
+  'request-apply',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_STATUSES = ['success', 'failed', 'denied'] as const;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { insertIfAbsent } from '../db/connection.js';
 import { UserError } from '../errors.js';
 import { errorDetail, logger } from '../logger.js';
 import type { AuditRow } from './audit-log.js';
@@ -59,6 +60,18 @@ export interface RequestEvent {
   text: string;
 }
 
+/**
+ * Where a request is shown. `messageId` is '' while the process that won claim `attempt` at
+ * `claimedAt` is posting it; `shown` is how many steps of the log the message shows.
+ */
+export interface RequestPost {
+  channelId: string;
+  messageId: string;
+  claimedAt?: Date;
+  attempt?: number;
+  shown?: number;
+}
+
 export interface ChangeRequest {
   id: string;
   kind: RequestKind;
@@ -78,7 +91,7 @@ export interface ChangeRequest {
   decidedBy?: Actor;
   rejectReason?: string;
   /** Where the request was posted (to keep the post up to date). */
-  post?: { channelId: string; messageId: string };
+  post?: RequestPost;
   /** The preview shown when it was made (impact, rollback plan), as lines. */
   preview: string[];
   ctx?: RequestContext;
@@ -118,6 +131,40 @@ const requestSchema = new Schema<RequestDoc>(
 );
 requestSchema.index({ status: 1, createdAt: -1 });
 
+/**
+ * Who won a step that must happen once across processes (posting a request, applying one): a
+ * unique insert, the one write MongoDB and FerretDB both arbitrate atomically (FerretDB runs a
+ * conditional update as a read then a write, so two processes could both "win" one).
+ */
+interface ClaimDoc {
+  _id: string;
+  at: Date;
+}
+
+const claimSchema = new Schema<ClaimDoc>(
+  { _id: { type: String }, at: { type: Date, required: true } },
+  { versionKey: false, bufferCommands: false, collection: 'config_change_request_claims' },
+);
+
+/**
+ * Where each request is posted, by request id: kept apart from the request, because FerretDB
+ * writes an update as the whole document it read, and a post being recorded must never undo a
+ * step (an approval, a withdrawal) taken at the same moment.
+ */
+type PostDoc = RequestPost & { _id: string };
+
+const postSchema = new Schema<PostDoc>(
+  {
+    _id: { type: String },
+    channelId: { type: String, required: true },
+    messageId: { type: String },
+    claimedAt: { type: Date },
+    attempt: { type: Number },
+    shown: { type: Number },
+  },
+  { versionKey: false, bufferCommands: false, collection: 'config_change_request_posts' },
+);
+
 /** What the requests need from the configuration service. */
 export interface RequestDeps {
   /** Seals sensitive values at rest (the service's codec), and opens them. */
@@ -139,6 +186,8 @@ const STALE_APPLYING_MS = 60_000;
 
 export class ChangeRequests {
   private readonly model: Model<RequestDoc>;
+  private readonly claims: Model<ClaimDoc>;
+  private readonly posts: Model<PostDoc>;
   private readonly listeners = new Set<RequestListener>();
 
   constructor(
@@ -147,6 +196,10 @@ export class ChangeRequests {
   ) {
     this.model = (conn.models.ChangeRequest ??
       conn.model('ChangeRequest', requestSchema)) as Model<RequestDoc>;
+    this.claims = (conn.models.ChangeRequestClaim ??
+      conn.model('ChangeRequestClaim', claimSchema)) as Model<ClaimDoc>;
+    this.posts = (conn.models.ChangeRequestPost ??
+      conn.model('ChangeRequestPost', postSchema)) as Model<PostDoc>;
   }
 
   async ensureIndexes(): Promise<void> {
@@ -172,7 +225,7 @@ export class ChangeRequests {
           key: `request:${id.slice(0, 20)}`,
         },
       );
-    return this.open(doc);
+    return this.withPosts([this.open(doc)]).then(([r]) => r as ChangeRequest);
   }
 
   /** Newest first; `status` filters. */
@@ -183,7 +236,22 @@ export class ChangeRequests {
       .limit(limit)
       .lean<RequestDoc[]>()
       .exec();
-    return docs.map((d) => this.open(d));
+    return this.withPosts(docs.map((d) => this.open(d)));
+  }
+
+  /** The requests with where each is posted. */
+  private async withPosts(reqs: ChangeRequest[]): Promise<ChangeRequest[]> {
+    if (!reqs.length) return reqs;
+    const posts = await this.posts
+      .find({ _id: { $in: reqs.map((r) => r.id) } })
+      .lean<PostDoc[]>()
+      .exec();
+    const byId = new Map(posts.map(({ _id, ...post }) => [_id, post]));
+    return reqs.map((r) => {
+      const { post: _legacy, ...rest } = r;
+      const post = byId.get(r.id);
+      return post ? { ...rest, post } : rest;
+    });
   }
 
   // ---- steps -------------------------------------------------------------------------------
@@ -223,9 +291,43 @@ export class ChangeRequests {
     return request;
   }
 
-  /** Records where the request was posted. */
-  async posted(id: string, post: { channelId: string; messageId: string }): Promise<void> {
-    await this.model.updateOne({ _id: id }, { $set: { post } }).exec();
+  /**
+   * Claims the posting of a request, once however many processes try: true for the one that may
+   * post it (then `posted`). A claim not followed by `posted` within a minute (its process died)
+   * is taken over by the next attempt.
+   */
+  async claimPost(input: string, channelId: string, now = new Date()): Promise<boolean> {
+    const req = await this.get(input);
+    const post = req.post;
+    if (post?.messageId) return false;
+    if (post?.claimedAt && now.getTime() - new Date(post.claimedAt).getTime() < STALE_APPLYING_MS)
+      return false;
+    const attempt = (post?.attempt ?? 0) + 1;
+    const won = await insertIfAbsent(this.claims.collection, { _id: `post:${req.id}#${attempt}`, at: now });
+    if (won)
+      await this.posts
+        .replaceOne(
+          { _id: req.id },
+          { channelId, messageId: '', claimedAt: now, attempt },
+          { upsert: true },
+        )
+        .exec();
+    return won;
+  }
+
+  /** Records where the request was posted, showing its first `shown` steps. */
+  async posted(id: string, post: { channelId: string; messageId: string; shown?: number }): Promise<void> {
+    await this.posts.updateOne({ _id: id }, { $set: post }, { upsert: true }).exec();
+  }
+
+  /** Records that the post shows the first `shown` steps of the log (never moves back). */
+  async markShown(id: string, shown: number): Promise<void> {
+    await this.posts
+      .updateOne(
+        { _id: id, messageId: { $gt: '' }, $or: [{ shown: { $exists: false } }, { shown: { $lt: shown } }] },
+        { $set: { shown } },
+      )
+      .exec();
   }
 
   /**
@@ -433,6 +535,9 @@ export class ChangeRequests {
   /** Claims the request for applying (once, however many approvers reached the quorum together). */
   private async applyNow(req: ChangeRequest): Promise<ChangeRequest> {
     const since = new Date();
+    // Two approvers completing the quorum together both get here: one insert wins.
+    if (!(await insertIfAbsent(this.claims.collection, { _id: `apply:${req.id}#${req.rev}`, at: since })))
+      return this.get(req.id);
     const claimed = await this.model
       .updateOne(
         { _id: req.id, status: 'pending', rev: req.rev },
@@ -625,7 +730,8 @@ export class ChangeRequests {
       undefined,
       message,
     );
-    throw new UserError(code, message, { key: `request:${req.id}` });
+    // `audited`: the refusal has its row already (the dispatcher writes none of its own).
+    throw new UserError(code, message, { key: `request:${req.id}`, action, audited: true });
   }
 
   private async audited(

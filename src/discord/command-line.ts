@@ -96,17 +96,49 @@ function tokenize(s: string): Token[] {
   return tokens;
 }
 
-/** Splits a console line into its verb and the rest: `press Confirm`, `complete "/config ..."`, or a command. */
+/**
+ * The fields of a `submit` line: `value:"{\"a\": 1}" reason:'why'`, quoted as option values
+ * are (a backslash escapes the quote; `\n` inside quotes is kept as typed).
+ */
+export function parseFieldValues(input: string): Record<string, string> {
+  if (input.length > MAX_LINE)
+    throw new CommandLineError(`Line too long (${input.length} characters; at most ${MAX_LINE})`);
+  const out = Object.create(null) as Record<string, string>;
+  for (const t of tokenize(input.trim())) {
+    if (t.nameEnd === undefined)
+      throw new CommandLineError(`Expected field:value, got "${t.text.slice(0, 40)}"`);
+    const name = t.text.slice(0, t.nameEnd);
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(name))
+      throw new CommandLineError(`"${name.slice(0, 40)}" is not a field name`);
+    if (Object.hasOwn(out, name)) throw new CommandLineError(`Field ${name} given twice`);
+    out[name] = t.text.slice(t.nameEnd + 1);
+  }
+  return out;
+}
+
+/**
+ * Splits a console line into its verb and the rest: `press Confirm`, `complete "/config ..."`,
+ * `submit value:"..."` (the open form), or a command.
+ */
 export function splitVerb(line: string): {
-  verb: 'run' | 'press' | 'complete' | 'help' | 'quit';
+  verb: 'run' | 'press' | 'submit' | 'complete' | 'help' | 'quit';
   rest: string;
 } {
   const trimmed = line.trim();
-  const m = /^(press|complete|help|quit|exit)\b\s*(.*)$/is.exec(trimmed);
+  const m = /^(press|submit|complete|help|quit|exit)\b\s*(.*)$/is.exec(trimmed);
   if (!m) return { verb: 'run', rest: trimmed };
   const verb = (m[1] ?? '').toLowerCase();
   let rest = (m[2] ?? '').trim();
-  if (rest.length >= 2 && (rest.startsWith('"') || rest.startsWith("'")) && rest.endsWith(rest[0] ?? ''))
+  // A submit line is field:"value" pairs: its quotes belong to the values.
+  if (
+    verb !== 'submit' &&
+    rest.length >= 2 &&
+    (rest.startsWith('"') || rest.startsWith("'")) &&
+    rest.endsWith(rest[0] ?? '')
+  )
     rest = rest.slice(1, -1);
-  return { verb: verb === 'exit' ? 'quit' : (verb as 'press' | 'complete' | 'help' | 'quit'), rest };
+  return {
+    verb: verb === 'exit' ? 'quit' : (verb as 'press' | 'submit' | 'complete' | 'help' | 'quit'),
+    rest,
+  };
 }

@@ -5,13 +5,16 @@ import {
   type APIEmbed,
   type APIMessage,
   type APIApplicationCommandOptionChoice,
+  type APIModalInteractionResponseCallbackData,
 } from 'discord.js';
-import { CommandLineError, parseCommandLine } from './command-line.js';
+import { CommandLineError, parseCommandLine, parseFieldValues } from './command-line.js';
 import type { CapturedCall, OfflineDiscord } from './harness.js';
 import {
   autocompletePayload,
   buttonPayload,
   chatInputPayload,
+  modalFields,
+  modalSubmitPayload,
   PayloadError,
   type Simulated,
 } from './payloads.js';
@@ -25,6 +28,8 @@ export interface ReplyView {
   flags?: number;
   allowedMentions?: unknown;
   choices?: APIApplicationCommandOptionChoice[];
+  /** A modal the bot opened (kind `modal`): fill it in with `submit`. */
+  modal?: APIModalInteractionResponseCallbackData;
 }
 
 /** Raised for lines the console itself cannot run (as opposed to the bot refusing them). */
@@ -38,6 +43,8 @@ export class ConsoleInputError extends Error {
  */
 export class ConsoleSession {
   private lastMessage: APIMessage | undefined;
+  /** The modal the last interaction opened, until it is submitted (Discord closes it then). */
+  private openModal: APIModalInteractionResponseCallbackData | undefined;
 
   constructor(
     readonly discord: OfflineDiscord,
@@ -47,7 +54,7 @@ export class ConsoleSession {
   async run(line: string): Promise<ReplyView[]> {
     const { payload } = this.build(line);
     const calls = await this.discord.dispatch(payload);
-    this.remember(payload.token);
+    this.remember(payload.token, calls);
     return calls.map(toView);
   }
 
@@ -84,8 +91,29 @@ export class ConsoleSession {
     if (button.disabled) throw new ConsoleInputError(`Button ${button.label} is disabled`);
     const payload = buttonPayload(this.sim, message, button.customId);
     const calls = await this.discord.dispatch(payload);
-    this.remember(payload.token);
+    this.remember(payload.token, calls);
     return calls.map(toView);
+  }
+
+  /**
+   * Submits the modal the last interaction opened, with `values` by field custom id (a field not
+   * given keeps its prefilled text), as the raw MODAL_SUBMIT Discord would send; `values` may also
+   * be a console line: `value:"{...}" reason:"why"`.
+   */
+  async submit(values: Readonly<Record<string, string>> | string = {}): Promise<ReplyView[]> {
+    const modal = this.openModal;
+    if (!modal) throw new ConsoleInputError('No form is open: nothing to submit');
+    const typed = typeof values === 'string' ? this.wrapLine(() => parseFieldValues(values)) : values;
+    const payload = this.wrap(() => modalSubmitPayload(this.sim, modal, typed));
+    this.openModal = undefined;
+    const calls = await this.discord.dispatch(payload);
+    this.remember(payload.token, calls);
+    return calls.map(toView);
+  }
+
+  /** The modal waiting to be submitted, if any. */
+  currentModal(): APIModalInteractionResponseCallbackData | undefined {
+    return this.openModal;
   }
 
   /** True when the last reply waits for its Confirm button (a rollback or a reset). */
@@ -99,9 +127,11 @@ export class ConsoleSession {
     return this.lastMessage ? this.discord.messages.get(this.lastMessage.id) : undefined;
   }
 
-  private remember(token: string): void {
+  private remember(token: string, calls: readonly CapturedCall[]): void {
     const msg = this.discord.messageOf(token);
     if (msg) this.lastMessage = msg;
+    const modal = calls.find((c) => c.kind === 'modal' && c.token === token);
+    if (modal) this.openModal = modal.body as unknown as APIModalInteractionResponseCallbackData;
   }
 
   private build(line: string) {
@@ -111,8 +141,12 @@ export class ConsoleSession {
   }
 
   private parse(line: string) {
+    return this.wrapLine(() => parseCommandLine(line));
+  }
+
+  private wrapLine<T>(fn: () => T): T {
     try {
-      return parseCommandLine(line);
+      return fn();
     } catch (err) {
       if (err instanceof CommandLineError) throw new ConsoleInputError(err.message);
       throw err;
@@ -159,6 +193,13 @@ export function buttonsOf(message: Pick<APIMessage, 'components'>): ButtonView[]
 
 function toView(call: CapturedCall): ReplyView {
   const b = call.body ?? {};
+  if (call.kind === 'modal')
+    return {
+      kind: 'modal',
+      embeds: [],
+      components: [],
+      modal: b as unknown as APIModalInteractionResponseCallbackData,
+    };
   return {
     kind: call.kind,
     ...(typeof b.content === 'string' && b.content ? { content: b.content } : {}),
@@ -174,6 +215,7 @@ function toView(call: CapturedCall): ReplyView {
 export function renderText(view: ReplyView): string {
   if (view.kind === 'defer') return '(thinking…)';
   if (view.kind === 'deferUpdate') return '(updating…)';
+  if (view.modal) return modalText(view.modal);
   const lines: string[] = [];
   if (view.content) lines.push(view.content);
   for (const e of view.embeds) {
@@ -187,6 +229,17 @@ export function renderText(view: ReplyView): string {
     lines.push(buttons.map((b) => `[${b.label}${b.disabled ? ' (disabled)' : ''}]`).join(' '));
   for (const c of view.choices ?? []) lines.push(`  ${String(c.value)}  —  ${c.name}`);
   return terminalText(lines.join('\n'));
+}
+
+/** A form as text: its title, each field with what it holds, and how to send it. */
+function modalText(modal: APIModalInteractionResponseCallbackData): string {
+  const lines = [`== Form: ${modal.title} ==`];
+  for (const f of modalFields(modal)) {
+    lines.push(`${f.label} [${f.customId}${f.required ? '' : ', optional'}, at most ${f.maxLength}]:`);
+    lines.push(f.value ? `  ${f.value.replace(/\n/g, '\n  ')}` : '  (empty)');
+  }
+  lines.push('-- submit field:"text" ... to send it (a field left out keeps what it holds)');
+  return lines.join('\n');
 }
 
 /**

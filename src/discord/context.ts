@@ -18,6 +18,8 @@ export interface DiscordSettings {
   confirmTimeoutMs: number;
   /** FLAG_STALE_DAYS (default 30). */
   flagStaleDays?: number;
+  /** APPROVAL_CHANNEL_ID: where change requests are posted. */
+  approvalChannelId?: string;
 }
 
 /** ALLOWED_GUILD_IDS, or the home guild (DISCORD_GUILD_ID, else `fallbackHome`) alone when unset. */
@@ -30,6 +32,7 @@ export function discordSettings(env: Env, fallbackHome?: string): DiscordSetting
     attemptsPerMinute: env.WRITE_ATTEMPTS_PER_MIN,
     confirmTimeoutMs: env.CONFIRM_TIMEOUT_MS,
     flagStaleDays: env.FLAG_STALE_DAYS,
+    ...(env.APPROVAL_CHANNEL_ID ? { approvalChannelId: env.APPROVAL_CHANNEL_ID } : {}),
   };
 }
 
@@ -56,6 +59,7 @@ export function createCommandContext(
     flags,
     flagStaleDays: settings.flagStaleDays ?? 30,
     ...(runtime ? { runtime } : {}),
+    ...(settings.approvalChannelId ? { approvalChannelId: settings.approvalChannelId } : {}),
   };
 }
 

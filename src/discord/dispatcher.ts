@@ -1,15 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { type BaseInteraction, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import {
+  type BaseInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
 import { isUserError, type UserError } from '../errors.js';
+import { ApprovalRequired } from '../config/approval-gate.js';
 import type { AuditAction } from '../config/models.js';
 import { errorDetail, logger } from '../logger.js';
 import { actorOf, contextOf } from './access.js';
 import { enforce, subcommandOf } from './preconditions.js';
 import { errorEmbed, internalErrorEmbed } from './render.js';
+import { approvalNeededEmbed } from './requests/render.js';
 import { choices, respond } from './reply.js';
 import type { Command, CommandContext, Requirement, Requirements } from './types.js';
 
-type Repliable = ChatInputCommandInteraction | ButtonInteraction;
+type Repliable = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
 /**
  * The one place interactions are routed and errors become replies. Returns a handler for the
@@ -38,9 +45,15 @@ export function createInteractionHandler(
         if (!command?.button) throw new Error(`No handler for button ${interaction.customId}`);
         await enforce(required(command.buttonRequires ?? {}, kind, describe(interaction)), interaction, ctx);
         await command.button(interaction, ctx);
+      } else if (interaction.isModalSubmit()) {
+        const [name = '', kind = ''] = interaction.customId.split(':');
+        const command = commands.get(name);
+        if (!command?.modal) throw new Error(`No handler for modal ${interaction.customId}`);
+        await enforce(required(command.modalRequires ?? {}, kind, describe(interaction)), interaction, ctx);
+        await command.modal(interaction, ctx);
       }
     } catch (err) {
-      if (interaction.isChatInputCommand() || interaction.isButton())
+      if (interaction.isChatInputCommand() || interaction.isButton() || interaction.isModalSubmit())
         await replyWithError(interaction, err, ctx);
       else logger.error('Interaction handler failed', { type: interaction.type, ...errorDetail(err) });
     }
@@ -55,7 +68,13 @@ function required(table: Requirements, name: string, what: string): Requirement 
 
 async function replyWithError(interaction: Repliable, err: unknown, ctx: CommandContext): Promise<void> {
   let embed;
-  if (isUserError(err)) {
+  if (err instanceof ApprovalRequired) {
+    // Not a refusal: the change became a change request, which approvers now see.
+    embed = approvalNeededEmbed(err.request, ctx.approvalChannelId);
+    logger.info(`${describe(interaction)} became change request ${err.request.id}`, {
+      user: interaction.user.id,
+    });
+  } else if (isUserError(err)) {
     embed = errorEmbed(
       err.message,
       err.code === 'PERMISSION_DENIED'
@@ -82,7 +101,11 @@ async function replyWithError(interaction: Repliable, err: unknown, ctx: Command
     logger.error(`Could not send the error reply for ${describe(interaction)}`, errorDetail(replyErr));
   }
   // After the reply: an audit write must not delay the answer past Discord's 3 seconds.
-  if (isUserError(err) && (err.code === 'PERMISSION_DENIED' || err.code === 'RATE_LIMITED')) {
+  if (
+    isUserError(err) &&
+    (err.code === 'PERMISSION_DENIED' || err.code === 'RATE_LIMITED') &&
+    err.context.audited !== true
+  ) {
     await auditDenied(interaction, err, ctx);
   }
 }
@@ -105,5 +128,5 @@ function describe(interaction: Repliable): string {
     const sub = subcommandOf(interaction);
     return `/${interaction.commandName}${sub ? ` ${sub}` : ''}`;
   }
-  return `button ${interaction.customId}`;
+  return `${interaction.isButton() ? 'button' : 'modal'} ${interaction.customId}`;
 }

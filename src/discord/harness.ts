@@ -4,6 +4,7 @@ import {
   GatewayDispatchEvents,
   GatewayOpcodes,
   InteractionResponseType,
+  InteractionType,
   Status,
   version as djsVersion,
   type APIInteraction,
@@ -13,8 +14,16 @@ import {
 } from 'discord.js';
 import { errorDetail, logger } from '../logger.js';
 import { createInteractionHandler } from './dispatcher.js';
-import { isEmptyMessage, messageIssues, pathText, type LimitIssue, type MessageBody } from './limits.js';
+import {
+  isEmptyMessage,
+  messageIssues,
+  modalIssues,
+  pathText,
+  type LimitIssue,
+  type MessageBody,
+} from './limits.js';
 import { messageFrom, snowflake } from './payloads.js';
+import { LoopbackUploads } from './uploads.js';
 import type { Command, CommandContext } from './types.js';
 
 export type CallKind =
@@ -23,9 +32,11 @@ export type CallKind =
   | 'update'
   | 'deferUpdate'
   | 'autocomplete'
+  | 'modal'
   | 'editReply'
   | 'followUp'
   | 'channelMessage'
+  | 'channelEdit'
   | 'other';
 
 /** One REST call the bot made, as it would have reached Discord. */
@@ -39,6 +50,8 @@ export interface CapturedCall {
   token: string | undefined;
   /** Names of attached files (multipart requests). */
   files?: string[];
+  /** Contents of the attached files, in the order of `files`. */
+  fileData?: Buffer[];
   at: number;
 }
 
@@ -92,9 +105,13 @@ export class OfflineDiscord {
   readonly messages = new Map<string, APIMessage>();
   /** Requests Discord would have refused; tests assert there are none. */
   readonly violations: Violation[] = [];
+  /** Files users attach to attachment options, served on 127.0.0.1 like Discord's CDN. */
+  readonly uploads = new LoopbackUploads();
   private readonly tokenMessage = new Map<string, string>();
   /** Interaction tokens that already got their one initial response. */
   private readonly acknowledged = new Set<string>();
+  /** The interaction type of each token, for what Discord allows as its response (a modal). */
+  private readonly tokenType = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
   private sequence = 0;
   private readonly gateway: GatewayInjector;
@@ -126,6 +143,7 @@ export class OfflineDiscord {
   async dispatch(payload: APIInteraction): Promise<CapturedCall[]> {
     const from = this.calls.length;
     if (payload.type === 3 && payload.message) this.tokenMessage.set(payload.token, payload.message.id);
+    this.tokenType.set(payload.token, payload.type);
     const packet: GatewayInteractionCreateDispatch = {
       op: GatewayOpcodes.Dispatch,
       t: GatewayDispatchEvents.InteractionCreate,
@@ -162,6 +180,7 @@ export class OfflineDiscord {
   async destroy(): Promise<void> {
     while (this.inflight.size) await Promise.all([...this.inflight]);
     await this.client.destroy();
+    await this.uploads.close();
   }
 
   // ---- the fake Discord REST API -----------------------------------------------------------
@@ -172,8 +191,9 @@ export class OfflineDiscord {
     const method = (init.method ?? 'GET').toUpperCase();
     const body = await readBody(init.body);
     const files = init.body instanceof FormData ? fileNames(init.body) : undefined;
+    const fileData = init.body instanceof FormData ? await fileContents(init.body) : undefined;
     try {
-      return this.route(method, path, searchParams, body, files);
+      return this.route(method, path, searchParams, body, files, fileData);
     } catch (err) {
       logger.error(`Offline Discord could not answer ${method} ${path}`, errorDetail(err));
       return json(500, { message: 'offline console error', code: 0 });
@@ -186,6 +206,7 @@ export class OfflineDiscord {
     query: URLSearchParams,
     body: Record<string, unknown> | undefined,
     files?: string[],
+    fileData?: Buffer[],
   ): Response {
     const record = (kind: CallKind, token: string | undefined, data = body) => {
       const call: CapturedCall = {
@@ -196,6 +217,7 @@ export class OfflineDiscord {
         token,
         at: Date.now(),
         ...(files ? { files } : {}),
+        ...(fileData ? { fileData } : {}),
       };
       this.calls.push(call);
       if (this.inflight.size === 0) this.onBackgroundCall?.(call);
@@ -210,6 +232,10 @@ export class OfflineDiscord {
       const data = (body?.data ?? {}) as Partial<APIMessage>;
       if (this.acknowledged.has(token))
         return this.refuse(method, path, 40060, 'Interaction has already been acknowledged.');
+      if (type === InteractionResponseType.Modal) {
+        const refused = this.refuseBadModal(method, path, token, body?.data);
+        if (refused) return refused;
+      }
       const refused = this.refuseBadBody(method, path, callbackBody(type, data), ['data'], () =>
         type === InteractionResponseType.ChannelMessageWithSource
           ? isEmptyMessage(data as MessageBody)
@@ -232,6 +258,8 @@ export class OfflineDiscord {
         record('deferUpdate', token, data as Record<string, unknown>);
       } else if (type === InteractionResponseType.ApplicationCommandAutocompleteResult) {
         record('autocomplete', token, data as Record<string, unknown>);
+      } else if (type === InteractionResponseType.Modal) {
+        record('modal', token, data as Record<string, unknown>);
       } else {
         record('other', token);
       }
@@ -277,6 +305,23 @@ export class OfflineDiscord {
       return json(200, msg);
     }
 
+    m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
+    if (m && method === 'PATCH') {
+      const current = this.messages.get(m[2] ?? '');
+      if (!current || current.channel_id !== m[1]) {
+        record('other', undefined);
+        return json(404, { message: 'Unknown Message', code: 10008 });
+      }
+      const refused = this.refuseBadBody(method, path, sent, [], () =>
+        isEmptyMessage(this.edited(current, sent as Partial<APIMessage>), files?.length),
+      );
+      if (refused) return refused;
+      record('channelEdit', undefined);
+      const next = this.edited(current, sent as Partial<APIMessage>);
+      this.messages.set(next.id, next);
+      return json(200, next);
+    }
+
     record('other', undefined);
     return json(404, { message: `Offline console: no fake for ${method} ${path}`, code: 0 });
   }
@@ -305,6 +350,28 @@ export class OfflineDiscord {
       );
     if (empty()) return this.refuse(method, path, 50006, 'Cannot send an empty message');
     return undefined;
+  }
+
+  /**
+   * Discord's 400 for a modal it would not show: over its limits (50035, see modalIssues), or as
+   * the answer to an interaction that cannot open one (a modal submit, an autocomplete).
+   */
+  private refuseBadModal(method: string, path: string, token: string, data: unknown): Response | undefined {
+    const from = this.tokenType.get(token);
+    if (from !== InteractionType.ApplicationCommand && from !== InteractionType.MessageComponent)
+      return this.refuse(method, path, 50035, 'Invalid Form Body', [
+        `type: a modal answers only a command or a component interaction (this is type ${String(from)})`,
+      ]);
+    const issues = modalIssues((data ?? {}) as Record<string, unknown>);
+    if (!issues.length) return undefined;
+    return this.refuse(
+      method,
+      path,
+      50035,
+      'Invalid Form Body',
+      issues.map((i) => `${pathText(['data', ...i.path])}: ${i.message}`),
+      formErrors(issues, ['data']),
+    );
   }
 
   /** Answers as Discord does (HTTP 400, which discord.js raises as a DiscordAPIError) and records it. */
@@ -390,6 +457,14 @@ function fileNames(form: FormData): string[] {
     if (typeof value !== 'string') names.push(value.name);
   });
   return names;
+}
+
+async function fileContents(form: FormData): Promise<Buffer[]> {
+  const files: Blob[] = [];
+  form.forEach((value) => {
+    if (typeof value !== 'string') files.push(value);
+  });
+  return Promise.all(files.map(async (f) => Buffer.from(await f.arrayBuffer())));
 }
 
 /** Request bodies arrive as JSON text, or as multipart form data with a payload_json part. */

@@ -61,6 +61,7 @@ export async function loadCommands(dir = COMMANDS_DIR): Promise<Map<string, Comm
       execute: mod.execute,
       ...(mod.autocomplete ? { autocomplete: mod.autocomplete } : {}),
       ...(mod.button ? { button: mod.button, buttonRequires: mod.buttonRequires ?? {} } : {}),
+      ...(mod.modal ? { modal: mod.modal, modalRequires: mod.modalRequires ?? {} } : {}),
     };
     const undeclared = requirementGaps(command);
     if (undeclared) throw new Error(`${file}: ${undeclared}`);

@@ -2,9 +2,19 @@ import {
   Routes,
   type APIActionRowComponent,
   type APIComponentInMessageActionRow,
+  type APIEmbed,
+  type APIMessage,
   type REST,
 } from 'discord.js';
 import { fitMessage } from './limits.js';
+
+/** A message the bot posts and later edits (a change request in the approval channel). */
+export interface ChannelMessage {
+  content?: string;
+  embeds?: APIEmbed[];
+  /** `[]` on an edit removes the buttons. */
+  components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
+}
 
 export interface Attachment {
   name: string;
@@ -20,6 +30,10 @@ export interface Notifier {
     files?: Attachment[],
     components?: APIActionRowComponent<APIComponentInMessageActionRow>[],
   ): Promise<void>;
+  /** Posts one message (fitted to Discord's limits, pinging no one); returns its id. */
+  send(channelId: string, message: ChannelMessage): Promise<string>;
+  /** Replaces what a message the bot posted shows (fields left out are kept). */
+  edit(channelId: string, messageId: string, message: ChannelMessage): Promise<void>;
 }
 
 /** Discord takes at most 10 attachments per message: more are spread over several messages. */
@@ -39,6 +53,17 @@ export function restNotifier(rest: REST): Notifier {
           files: group.map((f) => ({ name: f.name, data: f.data })),
         });
       }
+    },
+    async send(channelId, message) {
+      const sent = (await rest.post(Routes.channelMessages(channelId), {
+        body: { ...fitMessage({ ...message }), allowed_mentions: { parse: [] } },
+      })) as APIMessage;
+      return sent.id;
+    },
+    async edit(channelId, messageId, message) {
+      await rest.patch(Routes.channelMessage(channelId, messageId), {
+        body: { ...fitMessage({ ...message }), allowed_mentions: { parse: [] } },
+      });
     },
   };
 }

@@ -18,6 +18,7 @@ import {
   type APIApplicationCommandNumberOption,
   type APIApplicationCommandOption,
   type APIApplicationCommandStringOption,
+  type APIAttachment,
   type APIChatInputApplicationCommandInteraction,
   type APIInteractionDataResolved,
   type APIInteractionDataResolvedGuildMember,
@@ -25,6 +26,9 @@ import {
   type APIRole,
   type APIMessage,
   type APIMessageComponentButtonInteraction,
+  type APIModalInteractionResponseCallbackData,
+  type APIModalSubmissionComponent,
+  type APIModalSubmitInteraction,
   type APIUser,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
@@ -45,6 +49,11 @@ export interface Simulated {
    * a user not listed resolves as a member without roles.
    */
   members?: Readonly<Record<string, { username?: string; roles?: readonly string[] }>>;
+  /**
+   * Files the user has picked for attachment options, by the name typed as the option's value
+   * (`file:config.json`); see OfflineDiscord.uploads, which serves them as Discord's CDN would.
+   */
+  files?: Readonly<Record<string, APIAttachment>>;
 }
 
 export const ADMIN_PERMISSIONS = String(PermissionFlagsBits.Administrator | PermissionFlagsBits.SendMessages);
@@ -62,6 +71,9 @@ export interface CommandLine {
 export class PayloadError extends Error {
   override name = 'PayloadError';
 }
+
+/** The largest file a user may attach to an interaction (what Discord sends as attachment_size_limit). */
+export const ATTACHMENT_SIZE_LIMIT = 8_388_608;
 
 let counter = 0n;
 /** Snowflake-shaped ids: a timestamp part and a counter, increasing like Discord's. */
@@ -84,7 +96,7 @@ function base(sim: Simulated) {
     locale: Locale.EnglishUS,
     entitlements: [],
     authorizing_integration_owners: {},
-    attachment_size_limit: 8_388_608,
+    attachment_size_limit: ATTACHMENT_SIZE_LIMIT,
     channel_id: sim.channelId,
   };
   if (sim.guildId === null) {
@@ -235,6 +247,10 @@ function optionValue(
       else resolved?.role(value);
       return { type: p.type, name: p.name, value };
     }
+    case ApplicationCommandOptionType.Attachment: {
+      if (!resolved) throw new PayloadError(`${p.name}: no file can be attached here`);
+      return { type: p.type, name: p.name, value: resolved.attachment(p.name, raw) };
+    }
     case ApplicationCommandOptionType.String:
       return { type: p.type, name: p.name, value: checkedString(p, raw) };
     case ApplicationCommandOptionType.Integer:
@@ -341,8 +357,25 @@ class Resolver {
     } as APIRole;
   }
 
+  /** A file the user picked: Discord uploads it first, and sends its id with the file in `attachments`. */
+  attachment(option: string, name: string): string {
+    const file = this.sim.files?.[name];
+    if (!file || !Object.hasOwn(this.sim.files ?? {}, name)) {
+      const known = Object.keys(this.sim.files ?? {});
+      throw new PayloadError(
+        `${option}: no file "${name}" was uploaded${known.length ? ` (uploaded: ${known.join(', ')})` : ''}`,
+      );
+    }
+    if (file.size > ATTACHMENT_SIZE_LIMIT)
+      throw new PayloadError(
+        `${option}: ${file.size} bytes is more than Discord lets a user attach (${ATTACHMENT_SIZE_LIMIT})`,
+      );
+    (this.data.attachments ??= {})[file.id] = file;
+    return file.id;
+  }
+
   get empty(): boolean {
-    return !this.data.users && !this.data.roles;
+    return !this.data.users && !this.data.roles && !this.data.attachments;
   }
 }
 
@@ -401,6 +434,103 @@ export function buttonPayload(
     message,
     data: { custom_id: customId, component_type: ComponentType.Button },
   } as APIMessageComponentButtonInteraction;
+}
+
+/** A text input of a modal the bot showed, as the user sees it. */
+export interface ModalField {
+  customId: string;
+  label: string;
+  value: string;
+  required: boolean;
+  minLength: number;
+  maxLength: number;
+}
+
+interface TextInputJSON {
+  type?: number;
+  custom_id?: string;
+  label?: string;
+  value?: string;
+  required?: boolean;
+  min_length?: number;
+  max_length?: number;
+}
+
+interface ModalRowJSON {
+  type?: number;
+  label?: string;
+  component?: TextInputJSON;
+  components?: TextInputJSON[];
+}
+
+/** The text inputs of a modal (in action rows or labels), in order. */
+export function modalFields(modal: APIModalInteractionResponseCallbackData): ModalField[] {
+  const rows = (modal.components ?? []) as ModalRowJSON[];
+  return rows.flatMap((row) => {
+    const input = row.type === ComponentType.Label ? row.component : row.components?.[0];
+    if (!input || input.type !== ComponentType.TextInput || !input.custom_id) return [];
+    return [
+      {
+        customId: input.custom_id,
+        label: (row.type === ComponentType.Label ? row.label : input.label) ?? input.custom_id,
+        value: input.value ?? '',
+        required: input.required ?? true,
+        minLength: input.min_length ?? 0,
+        maxLength: input.max_length ?? 4000,
+      },
+    ];
+  });
+}
+
+/**
+ * What Discord sends when the user submits `modal` with `values` typed into its text inputs (by
+ * custom id; an input not given keeps what it was prefilled with). Refuses what Discord's client
+ * does not let a user submit: an unknown input, a required one left empty, a text shorter than
+ * min_length or longer than max_length.
+ */
+export function modalSubmitPayload(
+  sim: Simulated,
+  modal: APIModalInteractionResponseCallbackData,
+  values: Readonly<Record<string, string>>,
+): APIModalSubmitInteraction {
+  const fields = modalFields(modal);
+  for (const id of Object.keys(values))
+    if (!fields.some((f) => f.customId === id))
+      throw new PayloadError(
+        `The form has no field ${id}; it has: ${fields.map((f) => f.customId).join(', ') || 'none'}`,
+      );
+  const typed = new Map(fields.map((f) => [f.customId, values[f.customId] ?? f.value]));
+  for (const f of fields) {
+    const length = discordLength(typed.get(f.customId) ?? '');
+    if (f.required && length === 0) throw new PayloadError(`${f.label}: this field is required`);
+    if (length > f.maxLength)
+      throw new PayloadError(
+        `${f.label}: ${length} characters is more than ${f.maxLength}, the most it takes`,
+      );
+    if (length > 0 && length < f.minLength)
+      throw new PayloadError(
+        `${f.label}: ${length} characters is fewer than ${f.minLength}, the least it takes`,
+      );
+  }
+  const components = ((modal.components ?? []) as ModalRowJSON[]).flatMap(
+    (row): APIModalSubmissionComponent[] => {
+      const input = row.type === ComponentType.Label ? row.component : row.components?.[0];
+      if (!input?.custom_id) return [];
+      const submitted = {
+        type: ComponentType.TextInput as const,
+        custom_id: input.custom_id,
+        value: typed.get(input.custom_id) ?? '',
+      };
+      return row.type === ComponentType.Label
+        ? [{ type: ComponentType.Label, component: submitted }]
+        : [{ type: ComponentType.ActionRow, components: [submitted] }];
+    },
+  );
+  return {
+    ...base(sim),
+    type: InteractionType.ModalSubmit,
+    data: { custom_id: modal.custom_id, components },
+  } as APIModalSubmitInteraction;
 }
 
 /** The message object Discord returns for a bot message built from a reply body. */

@@ -1,7 +1,7 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { actorOf, contextOf } from './access.js';
 import { REPLY_DEFAULTS } from './reply.js';
-import type { CommandContext, Invocation, Requirement } from './types.js';
+import type { CommandContext, Condition, Invocation, Requirement } from './types.js';
 
 // What a subcommand requires is declared next to its command (see Requirement in types.ts);
 // this is where it is enforced, by the dispatcher alone.
@@ -31,12 +31,15 @@ export async function enforce(req: Requirement, interaction: Invocation, ctx: Co
         ...contextOf(interaction),
       });
   } else ctx.access.check(interaction, req.access, attempt);
-  if (req.defer) {
-    if (interaction.isButton()) await interaction.deferUpdate();
+  if (holds(req.defer, interaction)) {
+    if (interaction.isButton() && !req.privateAnswer) await interaction.deferUpdate();
     else await interaction.deferReply({ flags: REPLY_DEFAULTS.flags });
   }
-  if (req.rateLimited) await ctx.limits.checkAttempt(interaction.user.id, attempt);
+  if (holds(req.rateLimited, interaction)) await ctx.limits.checkAttempt(interaction.user.id, attempt);
 }
+
+const holds = (c: Condition | undefined, interaction: Invocation): boolean =>
+  typeof c === 'function' ? c(interaction) : Boolean(c);
 
 function isSelfService(ctx: CommandContext, key: string): boolean {
   try {
@@ -54,9 +57,11 @@ export function subcommandOf(interaction: ChatInputCommandInteraction): string {
   return group ? `${group} ${sub}` : sub;
 }
 
-/** Part `n` of a button's custom id (`command:kind:a:b`), or '' for anything else. */
+/** Part `n` of a button's or a modal's custom id (`command:kind:a:b`), or '' for anything else. */
 export function customIdPart(interaction: Invocation, n: number): string {
-  return interaction.isButton() ? (interaction.customId.split(':')[n] ?? '') : '';
+  return interaction.isButton() || interaction.isModalSubmit()
+    ? (interaction.customId.split(':')[n] ?? '')
+    : '';
 }
 
 function settingOf(interaction: Invocation): string {

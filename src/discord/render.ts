@@ -225,7 +225,8 @@ export function previewEmbed(action: 'rollback' | 'reset', p: Preview, timeoutMs
 export function historyEmbed(
   key: string,
   rows: ConfigVersionDoc[],
-  show: (v: unknown) => string,
+  /** The first line of a version: its value, or (given the row) what it changed. */
+  show: (v: unknown, row: ConfigVersionDoc) => string,
   footer?: string,
 ): EmbedBuilder {
   const title = `History of ${key}`;
@@ -241,7 +242,7 @@ export function historyEmbed(
     );
     const share = Math.floor(left / (shown.length - i)) - name.length;
     const value = truncate(
-      `${safe(show(v.value), 300)}\n${who(v.actor)} · ${when(v.createdAt)}${v.reason ? `\n“${safe(v.reason, 300)}”` : ''}`,
+      `${safe(show(v.value, v), 300)}\n${who(v.actor)} · ${when(v.createdAt)}${v.reason ? `\n“${safe(v.reason, 300)}”` : ''}`,
       Math.max(1, Math.min(LIMITS.fieldValue, share)),
     );
     left -= name.length + value.length;

@@ -8,6 +8,7 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type JSONEncodable,
+  type ModalSubmitInteraction,
 } from 'discord.js';
 import { fitMessage } from './limits.js';
 
@@ -23,7 +24,7 @@ export interface Reply {
   components?: readonly (Row | JSONEncodable<Row>)[];
 }
 
-type Repliable = ChatInputCommandInteraction | ButtonInteraction;
+type Repliable = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 
 const json = <T extends object>(x: T | JSONEncodable<T>): T =>
   'toJSON' in x && typeof x.toJSON === 'function' ? (x as JSONEncodable<T>).toJSON() : (x as T);

@@ -2,6 +2,7 @@ import type {
   AutocompleteInteraction,
   ButtonInteraction,
   ChatInputCommandInteraction,
+  ModalSubmitInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { WriteRateLimiter } from './rate-limit.js';
@@ -28,11 +29,13 @@ export interface CommandContext {
   flagStaleDays: number;
   /** This process: jobs, sync, instance (for /config status). */
   runtime?: RuntimeInfo;
+  /** APPROVAL_CHANNEL_ID: where change requests are posted (named in the "Approval needed" reply). */
+  approvalChannelId?: string;
 }
 
 /**
  * A top-level slash command: one file under commands/. Buttons whose custom id starts with
- * `${data.name}:<kind>:` are routed to `button`.
+ * `${data.name}:<kind>:` are routed to `button`, submitted modals with such an id to `modal`.
  */
 export interface Command {
   data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
@@ -43,15 +46,21 @@ export interface Command {
   requires: Requirements;
   /** The same for each kind of button (the second part of its custom id). */
   buttonRequires?: Requirements;
+  /** The same for each kind of modal (the second part of its custom id). */
+  modalRequires?: Requirements;
   execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
   autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void>;
   button?(interaction: ButtonInteraction, ctx: CommandContext): Promise<void>;
+  modal?(interaction: ModalSubmitInteraction, ctx: CommandContext): Promise<void>;
 }
 
-export type Invocation = ChatInputCommandInteraction | ButtonInteraction;
+export type Invocation = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
+
+/** A yes or no that may depend on the interaction (a set that opens an editor is not deferred). */
+export type Condition = boolean | ((interaction: Invocation) => boolean);
 
 /**
- * What one subcommand (or one kind of button) needs before its handler runs, declared next to
+ * What one subcommand (or one kind of button or modal) needs before its handler runs, declared next to
  * the command and enforced by the dispatcher alone, so no handler can forget a check (as
  * Sapphire's preconditions). In order: access, then the acknowledgement, then the rate limit
  * (which reads the database, so it comes after the acknowledgement Discord wants within 3 s).
@@ -63,11 +72,17 @@ export interface Requirement {
   audit: AuditAction;
   /**
    * Acknowledge at once, because the handler talks to the database: an ephemeral deferReply for
-   * a command, a deferUpdate for a button. The handler then answers with editReply.
+   * a command or a modal, a deferUpdate for a button. The handler then answers with editReply.
+   * Not for an interaction the handler answers with a modal, which must be the first response.
    */
-  defer?: boolean;
+  defer?: Condition;
+  /**
+   * For a button: acknowledge with a private reply (deferReply) instead of deferUpdate, because the
+   * message it is on is shared (a change request's post) and the answer is for the presser alone.
+   */
+  privateAnswer?: boolean;
   /** Count an attempt against the user's write limits (WRITE_ATTEMPTS_PER_MIN). */
-  rateLimited?: boolean;
+  rateLimited?: Condition;
   /**
    * What the attempt concerns, for the audit row of a refusal, when the interaction alone does
    * not say (a button). Default: the `setting` option of a command, else `*`, and `audit`.
@@ -84,5 +99,5 @@ export interface Requirement {
   selfService?: boolean;
 }
 
-/** Requirements by subcommand name (or button kind). */
+/** Requirements by subcommand name (or button or modal kind). */
 export type Requirements = Readonly<Record<string, Requirement>>;

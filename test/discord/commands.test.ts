@@ -123,7 +123,7 @@ describe('hostile input in replies', () => {
     }
   });
 
-  it('lists versions newest first with action, value, who, when and reason, escaping markdown, mentions and hidden characters', async () => {
+  it('lists versions newest first with action, change, who, when and reason, escaping markdown, mentions and hidden characters', async () => {
     const { bot } = await freshBot('hostile_history');
     await bot
       .session()
@@ -136,7 +136,7 @@ describe('hostile input in replies', () => {
     expect(embed?.title).toBe('History of IMMEDIATE_EXPORT_BUFFER');
     expect(embed?.fields?.map((f) => f.name)).toEqual(['v2 · set', 'v1 · init']);
     const v2 = embed?.fields?.[0]?.value ?? '';
-    expect(v2).toMatch(/^45\n<@100000000000000001> \(admin\) · <t:\d+:f>/);
+    expect(v2).toMatch(/^30 → 45\n<@100000000000000001> \(admin\) · <t:\d+:f>/);
     expect(v2).toContain('\\*\\*urgent\\*\\*');
     expect(v2).toContain('@\u200beveryone');
     expect(v2).toContain('<\u200b@&123456789012345678>');

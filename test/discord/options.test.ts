@@ -36,10 +36,10 @@ describe('/config options are checked as Discord checks them', () => {
     ['/config status verbose:true', 'Unknown option verbose; /config status takes no options'],
     [
       '/config explode',
-      '/config has no subcommand explode; it has: view, set, list, history, rollback, reset, status',
+      '/config has no subcommand explode; it has: view, set, list, history, diff, rollback, reset, status, pending, export, import, requests, request, token, snapshot',
     ],
     ['/config', '/config needs a subcommand: view, set'],
-    ['/config set setting:LOG_LEVEL', 'Missing required option: value'],
+    ['/config rollback setting:LOG_LEVEL', 'Missing required option: version'],
   ])('refuses %s before the bot sees it', async (line, message) => {
     const from = f.bot.discord.calls.length;
     await expect(f.bot.session().run(line)).rejects.toThrow(message);

@@ -23,6 +23,7 @@ function lineFor(sub: string): string {
     .map((o) => {
       if (o.name === 'setting') return 'setting:MAX_BATCH_SIZE';
       if (o.type === ApplicationCommandOptionType.Integer) return `${o.name}:1`;
+      if (o.type === ApplicationCommandOptionType.Attachment) return `${o.name}:config.json`;
       if (o.type === ApplicationCommandOptionType.String && o.choices?.[0])
         return `${o.name}:${o.choices[0].value}`;
       return `${o.name}:5`;
@@ -83,7 +84,8 @@ describe('requirements declared once per subcommand', () => {
   });
 
   it('a server not on the allowlist is refused every subcommand, each audited as what it was', async () => {
-    const foreign = f.bot.session(as.foreignAdmin());
+    const file = await f.bot.discord.uploads.add('config.json', '{}');
+    const foreign = f.bot.session({ ...as.foreignAdmin(), files: { 'config.json': file } });
     const subs = subcommandsOf(configCommand);
     for (const sub of subs) {
       const [reply] = await foreign.run(lineFor(sub));
@@ -97,12 +99,29 @@ describe('requirements declared once per subcommand', () => {
   });
 
   it('a member is refused every write subcommand before anything is acknowledged or counted', async () => {
-    const member = f.bot.session(as.member());
+    const file = await f.bot.discord.uploads.add('config.json', '{}');
+    const member = f.bot.session({ ...as.member(), files: { 'config.json': file } });
     const before = f.svc.cachedVersion('MAX_BATCH_SIZE');
     const writes = subcommandsOf(configCommand).filter(
       (s) => configCommand.requires[s as keyof typeof configCommand.requires].access === 'write',
     );
-    expect(writes.sort()).toEqual(['reset', 'rollback', 'set', 'token create', 'token list', 'token revoke']);
+    expect(writes.sort()).toEqual(
+      [
+        'import',
+        'request approve',
+        'request edit',
+        'request reject',
+        'request withdraw',
+        'reset',
+        'rollback',
+        'set',
+        'snapshot create',
+        'snapshot restore',
+        'token create',
+        'token list',
+        'token revoke',
+      ].sort(),
+    );
     for (const sub of writes) {
       const replies = await member.run(lineFor(sub));
       expect(
@@ -112,14 +131,9 @@ describe('requirements declared once per subcommand', () => {
       expect(replies[0]?.embeds[0]?.title).toBe('Not allowed');
     }
     expect(f.svc.cachedVersion('MAX_BATCH_SIZE')).toBe(before);
-    expect(await deniedActions(as.member().user.id)).toEqual([
-      'reset',
-      'rollback',
-      'set',
-      'token-create',
-      'token-list',
-      'token-revoke',
-    ]);
+    expect(await deniedActions(as.member().user.id)).toEqual(
+      writes.map((s) => configCommand.requires[s as keyof typeof configCommand.requires].audit).sort(),
+    );
   });
 
   it('a command run with an undeclared subcommand is refused as an internal error and its handler never runs', async () => {

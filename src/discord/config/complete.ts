@@ -4,6 +4,7 @@ import { isUserError } from '../../errors.js';
 import { truncate } from '../render.js';
 import { choices } from '../reply.js';
 import type { CommandContext } from '../types.js';
+import { snapshotChoices } from './snapshot.js';
 
 /** Discord shows at most 25 choices, each name and value at most 100 characters. */
 const MAX_CHOICES = 25;
@@ -13,8 +14,11 @@ export async function autocomplete(i: AutocompleteInteraction, ctx: CommandConte
   // Only users with read access get here (the dispatcher checks): refused ones get no suggestions.
   const focused = i.options.getFocused(true);
   let found: ApplicationCommandOptionChoiceData[] = [];
-  if (focused.name === 'setting') found = settingChoices(ctx, String(focused.value));
-  else if (focused.name === 'version') found = await versionChoices(i, ctx, String(focused.value));
+  if (i.options.getSubcommandGroup(false) === 'snapshot')
+    found = await snapshotChoices(i, ctx, { name: focused.name, value: String(focused.value) });
+  else if (focused.name === 'setting') found = settingChoices(ctx, String(focused.value));
+  else if (['version', 'from', 'to'].includes(focused.name))
+    found = await versionChoices(i, ctx, String(focused.value));
   else if (focused.name === 'value') found = valueChoices(i, ctx, String(focused.value));
   else if (focused.name === 'scope') found = scopeChoices(i, ctx, String(focused.value));
   await choices(i, found);

@@ -7,12 +7,14 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { present } from '../../config/present.js';
+import type { ConfigVersionDoc } from '../../config/models.js';
 import { describePending } from './pending.js';
 import { GLOBAL, type Scope } from '../../config/scopes.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
-import { editReply, reply, update } from '../reply.js';
+import { editReply, fitted, reply, REPLY_DEFAULTS, update } from '../reply.js';
 import { processLines } from './applied.js';
+import { historyChart } from './chart.js';
+import { shortChange } from './diff.js';
 import { COLOR, historyEmbed, listFields, paginate, statusEmbed, viewEmbed, when } from '../render.js';
 import type { CommandContext } from '../types.js';
 
@@ -42,14 +44,23 @@ export async function history(i: ChatInputCommandInteraction, ctx: CommandContex
     scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
   });
   const page = await historyPage(ctx, entry.key, entry.scope, {}, i.options.getInteger('limit') ?? 10);
-  await editReply(i, page);
+  // The chart goes with the first page only: the Older/Newer buttons edit the message, which
+  // keeps its attachment.
+  const chart = await historyChart(ctx, ctx.config.definition(entry.key), entry.scope);
+  if (!chart) return editReply(i, page);
+  page.embeds[0]?.setImage(`attachment://${chart.name}`);
+  await i.editReply({
+    ...fitted(page),
+    files: [{ attachment: chart.data, name: chart.name }],
+    allowedMentions: REPLY_DEFAULTS.allowedMentions,
+  });
 }
 
 /**
  * A scope in a custom id, kept short: `g` global, `e<name>` an environment, `s<id in base 36>` a
  * server (a 20-digit id takes 13 characters).
  */
-function scopeCode(scope: Scope): string {
+export function scopeCode(scope: Scope): string {
   if (scope === GLOBAL) return 'g';
   if (scope.startsWith('env:')) return `e${scope.slice(4)}`;
   return `s${BigInt(scope.slice(6)).toString(36)}`;
@@ -101,7 +112,11 @@ async function historyPage(
   const top = rows[0]?.version ?? 0;
   const bottom = rows.at(-1)?.version ?? 0;
   const def = ctx.config.definition(key);
-  const show = (v: unknown) => present(def, v);
+  // Each row says what it changed, so the version below the page is read too.
+  const below =
+    bottom > 1 ? (await ctx.config.history(key, { limit: 1, scope, before: bottom }))[0] : undefined;
+  const previous = new Map(rows.map((r, n) => [r.version, rows[n + 1] ?? below]));
+  const show = (_: unknown, row: ConfigVersionDoc) => shortChange(def, previous.get(row.version), row);
   const footer = rows.length ? `Versions ${top}-${bottom} of ${newest}, newest first` : undefined;
   const embed = historyEmbed(scope === GLOBAL ? key : `${key} · ${scope}`, rows, show, footer);
   if (rows.length === 0 || (bottom <= 1 && top >= newest)) return { embeds: [embed], components: [] };

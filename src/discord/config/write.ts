@@ -5,6 +5,7 @@ import {
   EmbedBuilder,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
+  type ModalSubmitInteraction,
 } from 'discord.js';
 import { UserError } from '../../errors.js';
 import { present } from '../../config/present.js';
@@ -14,40 +15,68 @@ import { actorOf, contextOf } from '../access.js';
 import type { PendingAction } from '../confirmations.js';
 import { editReply, update } from '../reply.js';
 import { appliedLine } from './applied.js';
+import { openEditor } from './modal.js';
 import { COLOR, previewEmbed, scheduledEmbed, writeEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
 
 // Access, the acknowledgement (these are deferred: the database can take longer than Discord's
 // 3 seconds) and the attempt limit are enforced before these run: see `requires` in commands/config.ts.
 
+/** `/config set`: a typed value, or, for a JSON object or a text without one, the editor (modal.ts). */
 export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const forText = i.options.getString('for');
-  const atText = i.options.getString('at');
-  const scope = i.options.getString('scope') ?? ctx.access.ownScope(i);
-  const forMs = forText ? parseFor(forText) : undefined;
+  const value = i.options.getString('value');
+  if (value === null) return openEditor(i, ctx);
+  await setValue(i, ctx, {
+    setting: i.options.getString('setting', true),
+    value,
+    reason: i.options.getString('reason') ?? undefined,
+    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
+    forText: i.options.getString('for'),
+    atText: i.options.getString('at'),
+  });
+}
+
+/** What a set asks for, typed as options or submitted from the editor. */
+export interface SetRequest {
+  setting: string;
+  value: string;
+  reason?: string;
+  scope: string | null;
+  forText?: string | null;
+  atText?: string | null;
+  /** From the editor: the version it opened at; the write is refused if the key moved since. */
+  expectedVersion?: number;
+}
+
+/** The one set path of Discord, for typed values and the editor's (modal-submit.ts) alike. */
+export async function setValue(
+  i: ChatInputCommandInteraction | ModalSubmitInteraction,
+  ctx: CommandContext,
+  r: SetRequest,
+): Promise<void> {
+  const { scope } = r;
+  const forMs = r.forText ? parseFor(r.forText) : undefined;
   const timing = forMs !== undefined ? { forMs } : {};
-  if (atText) {
-    const at = parseAt(atText, String(ctx.config.get('SCHEDULE_TIMEZONE')));
+  if (r.atText) {
+    const at = parseAt(r.atText, String(ctx.config.get('SCHEDULE_TIMEZONE')));
     const planned = await ctx.config.timed.schedule(
-      i.options.getString('setting', true),
-      i.options.getString('value', true),
+      r.setting,
+      r.value,
       at,
       actorOf(i),
-      i.options.getString('reason') ?? undefined,
+      r.reason,
       contextOf(i),
       { scope, ...timing },
     );
     await editReply(i, { embeds: [scheduledEmbed(planned)] });
     return;
   }
-  const result = await ctx.config.set(
-    i.options.getString('setting', true),
-    i.options.getString('value', true),
-    actorOf(i),
-    i.options.getString('reason') ?? undefined,
-    contextOf(i),
-    { scope, ...timing },
-  );
+  const guard = r.expectedVersion !== undefined ? { expectedVersion: r.expectedVersion } : {};
+  const result = await ctx.config.set(r.setting, r.value, actorOf(i), r.reason, contextOf(i), {
+    scope,
+    ...timing,
+    ...guard,
+  });
   await answerWrite(i, ctx, result);
 }
 
@@ -172,7 +201,7 @@ export async function confirmationButton(
  * a few seconds; see appliedLine).
  */
 async function answerWrite(
-  i: ChatInputCommandInteraction | ButtonInteraction,
+  i: ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction,
   ctx: CommandContext,
   result: WriteSuccess,
   extra: { components?: [] } = {},
@@ -188,7 +217,7 @@ async function answerWrite(
 
 /** The embed of a committed write, once the change is counted against the user's limit. */
 async function resultEmbed(
-  i: ChatInputCommandInteraction | ButtonInteraction,
+  i: ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction,
   ctx: CommandContext,
   result: WriteSuccess,
 ): Promise<EmbedBuilder> {

@@ -1,0 +1,35 @@
+import { MASK, present, sameValue } from '../../config/present.js';
+import { parseTyped } from '../../config/proposals.js';
+import type { ChangeRequest, RequestChange } from '../../config/requests.js';
+import type { ConfigService } from '../../config/service.js';
+import { UserError } from '../../errors.js';
+
+/**
+ * The change of a single-key set request with the value `text` instead, parsed and checked by the
+ * key's rules as a typed set is (cross-key rules are checked again when it applies). Refuses
+ * other requests and a value the request already proposes.
+ */
+export function editedChange(
+  config: ConfigService,
+  r: ChangeRequest,
+  text: string,
+): { changes: RequestChange[]; warnings: string[] } {
+  const c = r.changes[0];
+  const context = { key: `request:${r.id}`, action: 'request-edit' };
+  if (r.kind !== 'set' || r.changes.length !== 1 || !c)
+    throw new UserError(
+      'INVALID_VALUE',
+      `${r.id} is a ${r.kind} of ${r.changes.length} change(s): only a set of one key can be edited. Withdraw it (/config request withdraw id:${r.id}) and make a new one.`,
+      context,
+    );
+  const def = config.definition(c.key);
+  const parsed = parseTyped(def, c.scope, text);
+  if (sameValue(def, parsed.value, c.value))
+    throw new UserError(
+      'UNCHANGED',
+      `${r.id} already proposes ${present(def, parsed.value)} for ${def.key}. Nothing was changed.`,
+      context,
+    );
+  const after = def.sensitive ? MASK : present(def, parsed.value);
+  return { changes: [{ ...c, value: parsed.value, after }], warnings: parsed.warnings };
+}
