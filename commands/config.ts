@@ -115,6 +115,11 @@ export const data = new SlashCommandBuilder()
             'Later: when to apply it (2026-12-01 18:00, tomorrow 18:00, in 2h; SCHEDULE_TIMEZONE)',
           )
           .setMaxLength(60),
+      )
+      .addBooleanOption((o) =>
+        o
+          .setName('dry-run')
+          .setDescription('Only show what it would change (environments, jobs, approvals, way back)'),
       ),
   )
   .addSubcommand((s) =>
@@ -517,7 +522,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: Com
 
 export async function autocomplete(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
   if (interaction.options.getSubcommandGroup(false) === 'token') return tokenAutocomplete(interaction, ctx);
-  if (interaction.options.getSubcommandGroup(false) === 'request') return requestAutocomplete(interaction, ctx);
+  if (interaction.options.getSubcommandGroup(false) === 'request')
+    return requestAutocomplete(interaction, ctx);
   return settingAutocomplete(interaction, ctx);
 }
 

@@ -26,7 +26,11 @@ describe('rollback and reset confirmation', () => {
     );
     expect(defer?.kind).toBe('defer');
     expect(prompt?.embeds[0]?.title).toBe('Roll back MAX_BATCH_SIZE to version 2?');
-    expect(prompt?.embeds[0]?.fields?.map((f) => f.value)).toEqual(['300 (v3)', '200']);
+    expect(prompt?.embeds[0]?.fields?.slice(0, 2).map((f) => f.value)).toEqual(['300 (v3)', '200']);
+    // The impact preview: where it lands and the exact way back.
+    const fields = Object.fromEntries((prompt?.embeds[0]?.fields ?? []).map((f) => [f.name, f.value]));
+    expect(fields['Per environment']).toBe('production: 300 → 200');
+    expect(fields['Way back']).toBe('/config rollback setting:MAX\\_BATCH\\_SIZE version:3');
     expect(buttonsOf({ components: prompt?.components ?? [] }).map((b) => b.label)).toEqual([
       'Confirm',
       'Cancel',

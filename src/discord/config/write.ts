@@ -15,6 +15,7 @@ import { actorOf, contextOf } from '../access.js';
 import type { PendingAction } from '../confirmations.js';
 import { editReply, update } from '../reply.js';
 import { appliedLine } from './applied.js';
+import { addImpact, dryRunEmbed, impactFor } from './impact.js';
 import { openEditor } from './modal.js';
 import { COLOR, previewEmbed, scheduledEmbed, writeEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
@@ -33,6 +34,7 @@ export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): 
     scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
     forText: i.options.getString('for'),
     atText: i.options.getString('at'),
+    dryRun: i.options.getBoolean('dry-run') === true,
   });
 }
 
@@ -46,6 +48,8 @@ export interface SetRequest {
   atText?: string | null;
   /** From the editor: the version it opened at; the write is refused if the key moved since. */
   expectedVersion?: number;
+  /** Show the impact preview and change nothing. */
+  dryRun?: boolean;
 }
 
 /** The one set path of Discord, for typed values and the editor's (modal-submit.ts) alike. */
@@ -55,6 +59,13 @@ export async function setValue(
   r: SetRequest,
 ): Promise<void> {
   const { scope } = r;
+  if (r.dryRun) {
+    const preview = await ctx.config.previewSet(r.setting, r.value, actorOf(i), r.reason, contextOf(i), {
+      scope,
+    });
+    await editReply(i, { embeds: [dryRunEmbed(await impactFor(ctx, preview))] });
+    return;
+  }
   const forMs = r.forText ? parseFor(r.forText) : undefined;
   const timing = forMs !== undefined ? { forMs } : {};
   if (r.atText) {
@@ -87,7 +98,11 @@ export async function rollback(i: ChatInputCommandInteraction, ctx: CommandConte
   const preview = await ctx.config.previewRollback(setting, toVersion, actorOf(i), reason, contextOf(i), {
     scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
   });
-  await ask(i, ctx, preview.key, 'rollback', previewEmbed('rollback', preview, ctx.confirmations.timeoutMs), {
+  const embed = addImpact(
+    previewEmbed('rollback', preview, ctx.confirmations.timeoutMs),
+    await impactFor(ctx, preview),
+  );
+  await ask(i, ctx, preview.key, 'rollback', embed, {
     toVersion,
     scope: preview.scope,
     expectedVersion: preview.currentVersion,
@@ -100,7 +115,11 @@ export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext)
   const preview = await ctx.config.previewReset(setting, actorOf(i), reason, contextOf(i), {
     scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
   });
-  await ask(i, ctx, preview.key, 'reset', previewEmbed('reset', preview, ctx.confirmations.timeoutMs), {
+  const embed = addImpact(
+    previewEmbed('reset', preview, ctx.confirmations.timeoutMs),
+    await impactFor(ctx, preview),
+  );
+  await ask(i, ctx, preview.key, 'reset', embed, {
     scope: preview.scope,
     expectedVersion: preview.currentVersion,
   });
