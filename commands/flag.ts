@@ -9,7 +9,7 @@ import {
   type SlashCommandSubcommandBuilder,
 } from 'discord.js';
 import { MAX_REASON_LENGTH } from '../src/config/validate.js';
-import { FLAG_TYPES, OPERATORS } from '../src/flags/model.js';
+import { FLAG_IMPACTS, FLAG_TYPES, OPERATORS } from '../src/flags/model.js';
 import { autocomplete as flagAutocomplete } from '../src/discord/flag/complete.js';
 import { confirmationButton, pendingAttempt, rollback } from '../src/discord/flag/confirm.js';
 import { evaluate } from '../src/discord/flag/evaluate.js';
@@ -87,6 +87,14 @@ export const data = new SlashCommandBuilder()
       )
       .addStringOption((o) =>
         o.setName('owner').setDescription('Team or person answering for it (default: you)').setMaxLength(100),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('impact')
+          .setDescription(
+            'none, low (default), medium, high, critical: APPROVALS_REQUIRED applies to its changes',
+          )
+          .addChoices(...FLAG_IMPACTS.map((t) => ({ name: t, value: t }))),
       )
       .addStringOption(reasonOption),
   )

@@ -84,7 +84,10 @@ const anyText = (s: string) => s;
 const approvalCounts = (s: string, ctx: Ctx): Partial<Record<ImpactLevel, number>> => {
   const out: Partial<Record<ImpactLevel, number>> = {};
   if (s.trim().toLowerCase() === 'none') return out;
-  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+)\s*:\s*(\d{1,2})$/.exec(part.toLowerCase());
     const level = IMPACT_LEVELS.find((l) => l === m?.[1]);
     if (!m || !level)

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Actor } from '../config/models.js';
-import { FLAG_TYPES, OPERATORS, PAYLOAD_TYPES, type FlagDefinition } from '../flags/model.js';
+import { FLAG_IMPACTS, FLAG_TYPES, OPERATORS, PAYLOAD_TYPES, type FlagDefinition } from '../flags/model.js';
 
 /**
  * A flag as the API sends it: the stored definition as it is (model.ts says what each field means)
@@ -40,6 +40,9 @@ export const wireFlagSchema = z.object({
   ),
   errorThreshold: z.object({ errors: z.number(), windowMs: z.number() }).optional(),
   archived: z.boolean().describe('Archived flags evaluate as off'),
+  impact: z
+    .enum(FLAG_IMPACTS)
+    .describe('Changes of a flag whose level needs approvals become change requests'),
   version: z.number(),
   updatedAt: z.string(),
   updatedBy: z.object({ id: z.string(), tag: z.string() }),

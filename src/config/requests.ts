@@ -7,7 +7,7 @@ import type { AuditRow } from './audit-log.js';
 import type { Actor, VersionAction } from './models.js';
 import type { ImpactLevel } from './registry.js';
 import type { Scope } from './scopes.js';
-import type { RequestContext, WriteSuccess } from './types.js';
+import type { RequestContext } from './types.js';
 
 /**
  * Change requests: a change of a key whose impact level needs approvals does not apply; it is
@@ -174,8 +174,8 @@ export interface RequestDeps {
   heldVersion(key: string, scope: Scope): number;
   /** The value at the slot as people see it (masked when sensitive), for a rebase's new "before". */
   shown(key: string, scope: Scope): string;
-  /** Writes one approved change (with expectedVersion = its base version). */
-  apply(change: PlannedChange, request: ChangeRequest, approvers: Actor[]): Promise<WriteSuccess>;
+  /** Writes one approved change (with expectedVersion = its base version); returns the version written. */
+  apply(change: PlannedChange, request: ChangeRequest, approvers: Actor[]): Promise<{ version: number }>;
   audit(row: AuditRow): Promise<void>;
 }
 
@@ -306,11 +306,7 @@ export class ChangeRequests {
     const won = await insertIfAbsent(this.claims.collection, { _id: `post:${req.id}#${attempt}`, at: now });
     if (won)
       await this.posts
-        .replaceOne(
-          { _id: req.id },
-          { channelId, messageId: '', claimedAt: now, attempt },
-          { upsert: true },
-        )
+        .replaceOne({ _id: req.id }, { channelId, messageId: '', claimedAt: now, attempt }, { upsert: true })
         .exec();
     return won;
   }

@@ -52,7 +52,13 @@ import type {
 import { checkReason, resolveKey } from './validate.js';
 import { VersionedSlots } from './slots.js';
 import { ApprovalRequired, approvalsNeeded, refuseTimedApproval } from './approval-gate.js';
-import { ChangeRequests, REQUEST_KINDS, type ChangeRequest, type RequestKind } from './requests.js';
+import {
+  ChangeRequests,
+  REQUEST_KINDS,
+  type ChangeRequest,
+  type PlannedChange,
+  type RequestKind,
+} from './requests.js';
 import { VersionWriter, type Proposal } from './writer.js';
 
 // Callers import the shared types from the service, as before they had a module of their own.
@@ -106,6 +112,15 @@ export interface ConfigServiceOptions {
 
 const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
 
+/** Slots that are not registry keys (flags), as change requests need them (see registerSlotOwner). */
+export interface SlotOwner {
+  owns(slot: string): boolean;
+  heldVersion(slot: string): number;
+  /** The slot's value as people read it in a request. */
+  shown(slot: string): string;
+  apply(change: PlannedChange, request: ChangeRequest, approvers: Actor[]): Promise<{ version: number }>;
+}
+
 /**
  * The configuration core every command, job and script calls: it reads, writes and announces.
  * Reads come from memory (LiveValues). A write is checked (validate.ts, proposals.ts), appended as
@@ -130,7 +145,9 @@ export class ConfigService {
   readonly requests: ChangeRequests;
   /** Approvals per impact level. */
   readonly approvals: Partial<Record<ImpactLevel, number>>;
-  private readonly approvalTtlMs: number;
+  /** How long a change request stays open (APPROVAL_TTL). */
+  readonly approvalTtlMs: number;
+  private readonly slotOwners: SlotOwner[] = [];
   private readonly values: LiveValues;
   private readonly resolution: Resolution;
   private readonly store: ConfigStore;
@@ -184,14 +201,18 @@ export class ConfigService {
     this.requests = new ChangeRequests(opts.conn, {
       encode: (key, value) => this.codec.encode(key, value),
       decode: (key, stored) => this.codec.decode(key, stored),
-      heldVersion: (key, scope) => this.values.peek(slotId(key, scope))?.version ?? 0,
+      heldVersion: (key, scope) =>
+        this.ownerOf(key)?.heldVersion(key) ?? this.values.peek(slotId(key, scope))?.version ?? 0,
       shown: (key, scope) => {
+        const owner = this.ownerOf(key);
+        if (owner) return owner.shown(key);
         const def = this.registry.get(key);
         const held = this.values.peek(slotId(key, scope));
         if (!def || !held || held.unset) return '(none)';
         return def.sensitive ? MASK : present(def, held.value);
       },
       apply: (change, request, approvers) =>
+        this.ownerOf(change.key)?.apply(change, request, approvers) ??
         this.write(
           change.action === 'unset' ? 'reset' : change.action,
           change.key,
@@ -227,6 +248,18 @@ export class ConfigService {
     });
     this.detach.push(this.health.onAvailable(() => this.recover()));
     this.detach.push(this.health.follow(this.conn, () => this.attached));
+  }
+
+  /**
+   * Lets the owner of slots that are not registry keys (flags) take part in change requests: it
+   * says which slots are its, their versions, how they read, and applies an approved change.
+   */
+  registerSlotOwner(owner: SlotOwner): void {
+    this.slotOwners.push(owner);
+  }
+
+  private ownerOf(slot: string): SlotOwner | undefined {
+    return this.slotOwners.find((o) => o.owns(slot));
   }
 
   /** Changes of this process's values, as they arrive (see subscribe). */

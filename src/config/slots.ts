@@ -30,10 +30,11 @@ export class VersionedSlots {
     reason: string | undefined,
     ctx: RequestContext,
     next: (cur: SystemConfigDoc) => Proposal,
+    meta: { request?: string; approvers?: Actor[] } = {},
   ): Promise<CommitOutcome> {
     if (!this.attached())
       throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');
-    return this.writer.commit(slot, GLOBAL, action, actor, reason, ctx, next);
+    return this.writer.commit(slot, GLOBAL, action, actor, reason, ctx, next, meta);
   }
 
   /** Current documents of every slot starting with `prefix`. */

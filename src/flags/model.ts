@@ -12,6 +12,9 @@ import { preview } from '../text.js';
  */
 
 export const FLAG_TYPES = ['release', 'experiment', 'ops', 'permission'] as const;
+/** As configuration keys' impact levels: APPROVALS_REQUIRED says how many approvals a change needs. */
+export const FLAG_IMPACTS = ['none', 'low', 'medium', 'high', 'critical'] as const;
+export type FlagImpact = (typeof FLAG_IMPACTS)[number];
 export type FlagType = (typeof FLAG_TYPES)[number];
 
 export const OPERATORS = [
@@ -331,6 +334,8 @@ export const flagSchema = z
         )
         .optional(),
       archived: z.boolean(expected('true or false')).default(false),
+      /** How much harm a wrong change does; changes of a flag whose level needs approvals become change requests. */
+      impact: z.enum(FLAG_IMPACTS, { error: `must be one of ${FLAG_IMPACTS.join(', ')}` }).default('low'),
     },
     expected('an object'),
   )

@@ -7,10 +7,14 @@ describe('/config request and /config requests', () => {
   it('rejects with a reason, and the post says who and why, without buttons', async () => {
     const { svc, approver, post, request } = await requestBot('rq_reject');
     const id = await request('0.9');
-    const done = answerOf(await approver.run(`/config request reject id:${id} reason:"not before the release"`));
+    const done = answerOf(
+      await approver.run(`/config request reject id:${id} reason:"not before the release"`),
+    );
     expect(done?.embeds[0]?.title).toBe(`Rejected ${id}`);
     const shown = await post();
-    expect(text(shown)).toMatch(/\*\*Rejected\*\* by <@100000000000000003> \(other_admin\): not before the release/);
+    expect(text(shown)).toMatch(
+      /\*\*Rejected\*\* by <@100000000000000003> \(other_admin\): not before the release/,
+    );
     expect(labels(shown)).toEqual([]);
     expect(svc.get(HIGH)).toBe(0.85);
   });
@@ -71,7 +75,7 @@ describe('/config request and /config requests', () => {
     );
   });
 
-  it("lets the requester edit the value, clearing approvals, and the post says so; a bad value changes nothing", async () => {
+  it('lets the requester edit the value, clearing approvals, and the post says so; a bad value changes nothing', async () => {
     const { db, svc, requester, approver, post, request } = await requestBot('rq_edit', { high: 2 });
     const id = await request('0.9');
     await approver.pressOn(await post(), 'Approve');
@@ -103,9 +107,10 @@ describe('/config request and /config requests', () => {
     const offered = await approver.complete('/config request approve id:');
     expect(offered.map((c) => c.value)).toEqual([open]);
     expect(offered[0]?.name).toContain(`${HIGH}: 0.85 → 0.9`);
-    expect(await approver.complete(`/config request view id:${open.slice(3, 6).toLowerCase()}`)).toHaveLength(1);
+    expect(await approver.complete(`/config request view id:${open.slice(3, 6).toLowerCase()}`)).toHaveLength(
+      1,
+    );
     // A server outside the allowlist gets no suggestions.
     expect(await bot.session(as.foreignAdmin()).complete('/config request approve id:')).toEqual([]);
   });
 });
-

@@ -107,7 +107,9 @@ describe('change requests in Discord', () => {
       .filter((c) => c.kind === 'editReply')
       .map((c) => String((c.body?.embeds as { title?: string }[] | undefined)?.[0]?.title));
     expect(titles).toHaveLength(2);
-    expect(titles.filter((t) => t.startsWith('Approved and applied'))).toHaveLength(1);
+    expect(titles.every((t) => t.startsWith('Approved'))).toBe(true);
+    const applies = await bindModels(db.conn).ConfigAudit.find({ action: 'request-apply' }).lean();
+    expect(applies.map((a) => a.status)).toEqual(['success']);
     expect(await bindModels(db.conn).ConfigVersion.countDocuments({ key: HIGH })).toBe(2);
     expect(svc.get(HIGH)).toBe(0.7);
     expect(labels(await post())).toEqual([]);

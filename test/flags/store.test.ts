@@ -221,3 +221,49 @@ describe('flag storage', () => {
     expect(log.map((e) => e.version)).toEqual([1, 2, 3]);
   });
 });
+
+describe('flag changes through approvals', () => {
+  it('turns a change of a high-impact flag into a request, applied as versions that record it', async () => {
+    const { db, svc } = await freshService('flags_approval', { approvals: { high: 1 } });
+    const flags = await flagStore(svc);
+    const bob = actor('222222222222222222', 'bob');
+    const made = await flags.create({ ...checkout, impact: 'high' }, alice).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; context: { request: string } },
+    );
+    expect(made?.code).toBe('APPROVAL_REQUIRED');
+    expect(flags.get('new-checkout')).toBeUndefined();
+    const id = String(made?.context.request);
+    expect((await svc.requests.get(id)).changes[0]).toMatchObject({
+      key: 'flag:new-checkout',
+      baseVersion: 0,
+      after: 'created',
+    });
+    await expect(svc.requests.approve(id, alice)).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(await svc.requests.approve(id, bob)).toMatchObject({ status: 'applied' });
+    expect(flags.get('new-checkout')?.version).toBe(1);
+    const v1 = await bindModels(db.conn)
+      .ConfigVersion.findOne({ key: 'flag:new-checkout', version: 1 })
+      .lean();
+    expect(v1).toMatchObject({ action: 'create', request: id, approvers: [bob], actor: alice });
+    // Lowering the impact is itself a change of a high-impact flag.
+    await expect(flags.update('new-checkout', (f) => ({ ...f, impact: 'low' }), alice)).rejects.toMatchObject(
+      {
+        code: 'APPROVAL_REQUIRED',
+      },
+    );
+  });
+
+  it('switches a high-impact flag off at once when its errors pass the threshold', async () => {
+    const { db, svc } = await freshService('flags_approval_kill', { approvals: { high: 1 } });
+    const plain = await openService(db);
+    const setup = await flagStore(plain);
+    await setup.create(
+      { ...checkout, enabled: true, impact: 'high', errorThreshold: { errors: 2, windowMs: 60_000 } },
+      alice,
+    );
+    await plain.close();
+    const flags = await flagStore(svc);
+    expect(await flags.errors.report('new-checkout', 2)).toMatchObject({ killed: true, version: 2 });
+  });
+});

@@ -109,6 +109,7 @@ export function viewEmbed(
     .addFields(
       { name: 'Type', value: f.type, inline: true },
       { name: 'Owner', value: safe(f.owner, 100), inline: true },
+      { name: 'Impact', value: f.impact, inline: true },
       { name: 'Version', value: String(s.version), inline: true },
       { name: 'Last changed', value: `${when(s.updatedAt)} by ${who(s.updatedBy)}` },
       ...ruleFields(f),

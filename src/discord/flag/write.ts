@@ -1,6 +1,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { UserError } from '../../errors.js';
-import { OPERATORS, type FlagType, type Operator } from '../../flags/model.js';
+import { OPERATORS, type FlagImpact, type FlagType, type Operator } from '../../flags/model.js';
 import { actorOf, contextOf } from '../access.js';
 import type { CommandContext } from '../types.js';
 import { answerWrite } from './answer.js';
@@ -61,6 +61,7 @@ export async function create(i: ChatInputCommandInteraction, ctx: CommandContext
       description: i.options.getString('description', true),
       type: i.options.getString('type', true) as FlagType,
       owner: i.options.getString('owner') ?? i.user.tag,
+      impact: (i.options.getString('impact') ?? 'low') as FlagImpact,
     },
     actorOf(i),
     reasonOf(i),

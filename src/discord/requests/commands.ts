@@ -91,9 +91,14 @@ export async function requestAutocomplete(i: AutocompleteInteraction, ctx: Comma
     .slice(0, 25)
     .map((r) => {
       const c = r.changes[0];
-      const what = c ? `${c.key}${c.scope === 'global' ? '' : ` at ${c.scope}`}: ${c.before} → ${c.after}` : '';
+      const what = c
+        ? `${c.key}${c.scope === 'global' ? '' : ` at ${c.scope}`}: ${c.before} → ${c.after}`
+        : '';
       return {
-        name: truncate(`${r.id} · ${what} · ${r.approvals.length} of ${r.required} · ${r.requester.tag}`, 100),
+        name: truncate(
+          `${r.id} · ${what} · ${r.approvals.length} of ${r.required} · ${r.requester.tag}`,
+          100,
+        ),
         value: r.id,
       };
     });

@@ -59,10 +59,7 @@ export const requestGroup = (g: SlashCommandSubcommandGroupBuilder) =>
         ),
     )
     .addSubcommand((s) =>
-      s
-        .setName('withdraw')
-        .setDescription('Take back a change request you made')
-        .addStringOption(idOption),
+      s.setName('withdraw').setDescription('Take back a change request you made').addStringOption(idOption),
     )
     .addSubcommand((s) =>
       s
@@ -70,10 +67,6 @@ export const requestGroup = (g: SlashCommandSubcommandGroupBuilder) =>
         .setDescription('Propose another value in your change request (its approvals are cleared)')
         .addStringOption(idOption)
         .addStringOption((o) =>
-          o
-            .setName('value')
-            .setDescription('The new value')
-            .setRequired(true)
-            .setMaxLength(MAX_VALUE_LENGTH),
+          o.setName('value').setDescription('The new value').setRequired(true).setMaxLength(MAX_VALUE_LENGTH),
         ),
     );

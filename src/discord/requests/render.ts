@@ -121,7 +121,8 @@ function fullLog(r: ChangeRequest): APIEmbedField[] {
   const fields: APIEmbedField[] = [];
   let chunk: string[] = [];
   const flush = () => {
-    if (chunk.length) fields.push({ name: fields.length ? 'Log (continued)' : 'Log', value: chunk.join('\n') });
+    if (chunk.length)
+      fields.push({ name: fields.length ? 'Log (continued)' : 'Log', value: chunk.join('\n') });
     chunk = [];
   };
   for (const l of r.log) {
@@ -140,9 +141,24 @@ export function requestButtons(r: ChangeRequest): Row[] {
     {
       type: ComponentType.ActionRow,
       components: [
-        { type: ComponentType.Button, style: ButtonStyle.Success, custom_id: requestButtonId.approve(r.id), label: 'Approve' },
-        { type: ComponentType.Button, style: ButtonStyle.Danger, custom_id: requestButtonId.reject(r.id), label: 'Reject' },
-        { type: ComponentType.Button, style: ButtonStyle.Secondary, custom_id: requestButtonId.details(r.id), label: 'Details' },
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Success,
+          custom_id: requestButtonId.approve(r.id),
+          label: 'Approve',
+        },
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Danger,
+          custom_id: requestButtonId.reject(r.id),
+          label: 'Reject',
+        },
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Secondary,
+          custom_id: requestButtonId.details(r.id),
+          label: 'Details',
+        },
       ],
     },
   ];
@@ -185,7 +201,9 @@ export function approvalNeededEmbed(r: ChangeRequest, channelId?: string): APIEm
 /** One line per request, for /config requests. */
 export function listLine(r: ChangeRequest): string {
   const first = r.changes[0];
-  const what = first ? `${code(first.key, 64)}${first.scope === 'global' ? '' : ` at ${code(first.scope, 60)}`}` : '';
+  const what = first
+    ? `${code(first.key, 64)}${first.scope === 'global' ? '' : ` at ${code(first.scope, 60)}`}`
+    : '';
   const more = r.changes.length > 1 ? ` +${r.changes.length - 1}` : '';
   const approvals = r.status === 'pending' ? ` · ${r.approvals.length} of ${r.required}` : '';
   return `**${r.id}** · ${r.status}${approvals} · ${what}${more} · ${safe(r.requester.tag, 60)} ${stamp(r.createdAt)}`;

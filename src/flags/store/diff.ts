@@ -17,6 +17,7 @@ export function flagChanges(before: FlagDefinition | undefined, after: FlagDefin
   scalar('description', before.description, after.description);
   scalar('type', before.type, after.type);
   scalar('owner', before.owner, after.owner);
+  scalar('impact', before.impact, after.impact);
   list(out, 'environments', before.environments, after.environments);
   for (const side of ['include', 'exclude'] as const)
     for (const what of ['users', 'roles', 'guilds'] as const)

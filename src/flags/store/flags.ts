@@ -8,8 +8,11 @@ import type { ConfigService } from '../../config/service.js';
 import type { RequestContext } from '../../config/types.js';
 import { checkReason } from '../../config/validate.js';
 import type { Writable } from '../../config/writer.js';
+import { ApprovalRequired } from '../../config/approval-gate.js';
+import type { ChangeRequest } from '../../config/requests.js';
+import { GLOBAL } from '../../config/scopes.js';
 import { FlagSet } from '../evaluate.js';
-import { FLAG_NAME, parseFlag, type FlagDefinition, type FlagInput } from '../model.js';
+import { FLAG_IMPACTS, FLAG_NAME, parseFlag, type FlagDefinition, type FlagInput } from '../model.js';
 import { flagChanges } from './diff.js';
 import { FlagErrors } from './kill.js';
 import { FlagUsage } from './usage.js';
@@ -54,6 +57,30 @@ export class FlagStore {
     this.evaluator = new FlagSet([], { environment: config.environment });
     this.usage = new FlagUsage(config.conn);
     this.errors = new FlagErrors(config.conn, this);
+    config.registerSlotOwner({
+      owns: (slot) => flagOfSlot(slot) !== undefined,
+      heldVersion: (slot) => this.heldVersion(slot),
+      shown: (slot) => {
+        const held = this.flags.get(flagOfSlot(slot) ?? '');
+        return held ? `v${held.version}: ${stateText(held.flag)}` : '(no flag)';
+      },
+      apply: (change, request, approvers) => {
+        const name = flagOfSlot(change.key) ?? '';
+        return this.write(
+          change.action,
+          name,
+          request.requester,
+          request.reason,
+          request.ctx ?? {},
+          { expectedVersion: change.baseVersion, approval: { request: request.id, approvers } },
+          () => change.value as FlagInput,
+          undefined,
+          change.restoredFrom,
+        );
+      },
+    });
+    // A request computed against a version of a flag loses its approvals when the flag moves.
+    this.subscribe((c) => void config.requests.keyMoved(slotOfFlag(c.name), GLOBAL));
   }
 
   // ---- reads (memory) ----------------------------------------------------------------------
@@ -337,6 +364,51 @@ export class FlagStore {
         );
       }
       await prepare?.();
+      /** The next definition from a current state, validated as a whole. */
+      const next = (cur: { unset?: boolean; value: unknown; version: number }): FlagDefinition => {
+        if (opts.expectedVersion !== undefined && cur.version !== opts.expectedVersion)
+          throw new UserError(
+            'CONFLICT',
+            `${name} changed since this preview (v${opts.expectedVersion} → v${cur.version}); nothing was changed. Run the command again to see what it would do now.`,
+            { key: slot },
+          );
+        before = cur.unset ? undefined : this.checked(name, cur.value, cur.version);
+        const parsed = parseFlag(propose(before, cur.version));
+        if (!parsed.ok)
+          throw new UserError(
+            'INVALID_VALUE',
+            `${name} was not changed:\n${parsed.errors.map((e) => `• ${e}`).join('\n')}`,
+            { key: slot },
+          );
+        if (parsed.flag.name !== name)
+          throw new UserError('INVALID_VALUE', `A flag cannot be renamed (${name} → ${parsed.flag.name}).`, {
+            key: slot,
+          });
+        return parsed.flag;
+      };
+      // A flag whose impact needs approvals changes through a change request (the automatic kill
+      // never waits: switching off is the safe direction).
+      if (action !== 'kill' && !opts.approval) {
+        const held = this.flags.get(name);
+        const planned = next(
+          held ? { value: held.flag, version: held.version } : { unset: true, value: null, version: 0 },
+        );
+        const needed = Math.max(this.approvalsFor(held?.flag.impact), this.approvalsFor(planned.impact));
+        if (needed > 0) {
+          const request = await this.request(
+            action,
+            name,
+            held,
+            planned,
+            needed,
+            actor,
+            reason,
+            ctx,
+            restoredFrom,
+          );
+          throw new ApprovalRequired(request);
+        }
+      }
       const outcome = await this.config.slots.commit(
         this.writable(name),
         action,
@@ -344,28 +416,7 @@ export class FlagStore {
         reason,
         ctx,
         (cur) => {
-          if (opts.expectedVersion !== undefined && cur.version !== opts.expectedVersion)
-            throw new UserError(
-              'CONFLICT',
-              `${name} changed since this preview (v${opts.expectedVersion} → v${cur.version}); nothing was changed. Run the command again to see what it would do now.`,
-              { key: slot },
-            );
-          before = cur.unset ? undefined : this.checked(name, cur.value, cur.version);
-          const parsed = parseFlag(propose(before, cur.version));
-          if (!parsed.ok)
-            throw new UserError(
-              'INVALID_VALUE',
-              `${name} was not changed:\n${parsed.errors.map((e) => `• ${e}`).join('\n')}`,
-              { key: slot },
-            );
-          if (parsed.flag.name !== name)
-            throw new UserError(
-              'INVALID_VALUE',
-              `A flag cannot be renamed (${name} → ${parsed.flag.name}).`,
-              {
-                key: slot,
-              },
-            );
+          const parsed = { flag: next(cur) };
           proposed = parsed.flag;
           return {
             value: parsed.flag,
@@ -373,6 +424,7 @@ export class FlagStore {
             ...(restoredFrom !== undefined ? { restoredFrom } : {}),
           };
         },
+        opts.approval ?? {},
       );
       if (outcome.status === 'unchanged')
         throw new UserError(
@@ -397,6 +449,8 @@ export class FlagStore {
         at: outcome.version.createdAt,
       };
     } catch (err) {
+      // Not a refusal: the change became a request (its creation is audited there).
+      if (err instanceof ApprovalRequired) throw err;
       return this.refused(err, action, {
         key: slot,
         actor,
@@ -406,6 +460,62 @@ export class FlagStore {
         ...ctx,
       });
     }
+  }
+
+  private approvalsFor(level: FlagDefinition['impact'] | undefined): number {
+    return level ? (this.config.approvals[level] ?? 0) : 0;
+  }
+
+  /** Stores a flag change that needs approvals as a change request, against the version held now. */
+  private request(
+    action: VersionAction,
+    name: string,
+    held: StoredFlag | undefined,
+    planned: FlagDefinition,
+    needed: number,
+    actor: Actor,
+    reason: string | undefined,
+    ctx: RequestContext,
+    restoredFrom: number | undefined,
+  ): Promise<ChangeRequest> {
+    const changes = flagChanges(held?.flag, planned);
+    if (held && !changes.length)
+      throw new UserError(
+        'UNCHANGED',
+        `${name} is already like that (version ${held.version}). Nothing was changed.`,
+        {
+          key: slotOfFlag(name),
+        },
+      );
+    const level = [held?.flag.impact ?? 'none', planned.impact].sort(
+      (a, b) => FLAG_IMPACTS.indexOf(b) - FLAG_IMPACTS.indexOf(a),
+    )[0] as FlagDefinition['impact'];
+    return this.config.requests.create({
+      kind: action === 'rollback' ? 'rollback' : 'set',
+      requester: actor,
+      ...(reason ? { reason } : {}),
+      level,
+      required: needed,
+      changes: [
+        {
+          key: slotOfFlag(name),
+          scope: GLOBAL,
+          action,
+          value: planned,
+          ...(restoredFrom !== undefined ? { restoredFrom } : {}),
+          baseVersion: held?.version ?? 0,
+          before: held ? `v${held.version}: ${stateText(held.flag)}` : '(no flag)',
+          after: changes.join('; '),
+        },
+      ],
+      preview: [
+        held
+          ? `Rollback plan: /flag rollback name:${name} version:${held.version}`
+          : `Rollback plan: /flag archive name:${name}`,
+      ],
+      ttlMs: this.config.approvalTtlMs,
+      ctx,
+    });
   }
 
   /** Audits a refused attempt as failed and throws what the user should see. */
@@ -534,4 +644,11 @@ export class FlagStore {
   private rebuild(): void {
     this.evaluator = this.evaluator.with([...this.flags.values()].map((f) => f.flag));
   }
+}
+
+/** A flag's state in a few words, for change requests: `on in production · 25%`. */
+function stateText(f: FlagDefinition): string {
+  if (f.archived) return 'archived';
+  if (!f.enabled) return 'off';
+  return `on in ${f.environments.join(', ') || 'no environment'} · ${f.rollout}%`;
 }

@@ -66,6 +66,8 @@ export interface FlagWriteOptions {
    * attempt is refused as changed since the preview.
    */
   expectedVersion?: number;
+  /** Set only when applying an approved change request: its versions record it. */
+  approval?: { request: string; approvers: Actor[] };
 }
 
 /** What a rollback would do, for its confirmation. */
