@@ -513,7 +513,7 @@ class SlotState {
 
 export type ApplyResult =
   | { key: string; scope: Scope; status: 'imported'; version: number }
-  | { key: string; scope: Scope; status: 'unchanged' | 'failed'; message: string };
+  | { key: string; scope: Scope; status: 'unchanged' | 'failed' | 'requested'; message: string };
 
 /**
  * Applies planned changes, one version each with action `import`, through the same checks as a
@@ -540,7 +540,13 @@ export async function applyImport(
         out.push({
           key: c.key,
           scope: c.scope,
-          status: err.code === 'UNCHANGED' ? 'unchanged' : 'failed',
+          // A key whose impact needs approvals became a change request (the message names it).
+          status:
+            err.code === 'UNCHANGED'
+              ? 'unchanged'
+              : err.code === 'APPROVAL_REQUIRED'
+                ? 'requested'
+                : 'failed',
           message: err.message,
         });
       else {

@@ -9,7 +9,11 @@ import type { PlannedChange } from './plan.js';
 
 /** What became of one planned change. */
 export type ChangeResult = { key: string; scope: Scope } & (
-  { status: 'restored'; version: number } | { status: 'unchanged' } | { status: 'refused'; why: string }
+  | { status: 'restored'; version: number }
+  | { status: 'unchanged' }
+  | { status: 'refused'; why: string }
+  /** The key's impact needs approvals: a change request was made instead (see ApprovalRequired). */
+  | { status: 'requested'; request: string }
 );
 
 /**
@@ -45,6 +49,10 @@ export async function applyPlannedChanges(
       }
       if (err.code === 'UNCHANGED') {
         results.push({ ...where, status: 'unchanged' });
+        continue;
+      }
+      if (err.code === 'APPROVAL_REQUIRED') {
+        results.push({ ...where, status: 'requested', request: String(err.context.request) });
         continue;
       }
       if (err.code === 'CONFLICT') {

@@ -35,6 +35,8 @@ const vars = (port: number) => ({
   INSTANCE_REPORT_MS: '500',
   INSTANCE_GONE_MS: '2500',
   CONFIG_POLL_INTERVAL_MS: '100',
+  // This test follows changes to the application; approvals have their own tests.
+  APPROVALS_REQUIRED: 'none',
 });
 
 async function startApiProcess(port: number): Promise<Child> {

@@ -171,3 +171,32 @@ describe('change requests', () => {
     expect(svc.get(HIGH)).toBe(0.9);
   });
 });
+
+describe('batch writes and approvals', () => {
+  it('a restore or an import of a key that needs approvals sends that key for approval and applies the others', async () => {
+    const { svc } = await freshService('req_batch', { approvals: { high: 1 } });
+    const { applyPlannedChanges } = await import('../../src/snapshots/apply.js');
+    const { applyImport } = await import('../../src/config/transfer.js');
+    const restored = await applyPlannedChanges(
+      svc,
+      [
+        { key: HIGH, scope: 'global', value: 0.9, expectedVersion: 1 },
+        { key: 'MAX_BATCH_SIZE', scope: 'global', value: 250, expectedVersion: 1 },
+      ],
+      alice,
+      'restore test',
+    );
+    expect(restored.map((r) => r.status)).toEqual(['requested', 'restored']);
+    const first = restored[0];
+    expect(first?.status === 'requested' && (await svc.requests.get(first.request)).kind).toBe('restore');
+    const imported = await applyImport(
+      svc,
+      [{ key: HIGH, scope: 'global', value: 0.95, expectedVersion: 1 }],
+      alice,
+      'import test',
+    );
+    expect(imported[0]).toMatchObject({ status: 'requested', message: expect.stringContaining('CR-') });
+    expect(svc.get(HIGH)).toBe(0.85);
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(250);
+  });
+});

@@ -33,6 +33,7 @@ describe('parseFlag', () => {
         prerequisites: [],
         variants: [],
         archived: false,
+        impact: 'low',
       },
     });
   });

@@ -47,6 +47,8 @@ export async function startTestApi(
     DATA_DIR: dataDir,
     CONFIG_POLL_INTERVAL_MS: '100',
     ENVIRONMENTS: 'production,staging',
+    // Writes apply at once unless a test turns approvals on (test/api/approvals.test.ts).
+    APPROVALS_REQUIRED: 'none',
     ...opts.vars,
   });
   const runtime = await startRuntime(env, {

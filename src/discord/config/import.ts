@@ -187,6 +187,7 @@ function resultEmbed(fileName: string, results: readonly ApplyResult[]): EmbedBu
       ...[
         listField('Imported', imported),
         listField('Unchanged', by('unchanged')),
+        listField('Sent for approval (change requests)', by('requested')),
         listField('Failed', failed),
       ].filter((f): f is APIEmbedField => f !== undefined),
     );

@@ -259,7 +259,8 @@ function previewEmbed(plan: RestorePlan, timeoutMs: number): EmbedBuilder {
 
 function tally(results: readonly ChangeResult[]) {
   const count = (s: ChangeResult['status']) => results.filter((r) => r.status === s).length;
-  return { restored: count('restored'), unchanged: count('unchanged'), refused: count('refused') };
+  const requests = results.flatMap((r) => (r.status === 'requested' ? [r.request] : []));
+  return { restored: count('restored'), unchanged: count('unchanged'), refused: count('refused'), requests };
 }
 
 function resultEmbed(p: PendingRestore, counts: ReturnType<typeof tally>): EmbedBuilder {
@@ -269,6 +270,9 @@ function resultEmbed(p: PendingRestore, counts: ReturnType<typeof tally>): Embed
     .setTitle(counts.restored ? what : `Nothing restored from snapshot ${p.name}`)
     .setDescription(
       `${counts.restored} restored · ${counts.unchanged} unchanged · ${counts.refused} refused` +
+        (counts.requests.length
+          ? `\n${counts.requests.length} need approval: change request${counts.requests.length === 1 ? '' : 's'} ${counts.requests.join(', ')}`
+          : '') +
         (counts.refused
           ? '\nRefused keys were left as they are; run the restore again to see them now.'
           : ''),
@@ -281,5 +285,10 @@ function resultLine(r: ChangeResult): AnswerLine {
     return { text: `✓ ${code(at, 100)} → v${r.version}`, plain: `restored ${at} → v${r.version}` };
   if (r.status === 'unchanged')
     return { text: `= ${code(at, 100)}: already at the snapshot's value`, plain: `unchanged ${at}` };
+  if (r.status === 'requested')
+    return {
+      text: `⏳ ${code(at, 100)}: needs approval, change request ${code(r.request, 20)}`,
+      plain: `requested ${at}: change request ${r.request}`,
+    };
   return { text: `✗ ${code(at, 100)}: ${safe(r.why, 400)}`, plain: `refused ${at}: ${r.why}` };
 }
