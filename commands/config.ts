@@ -477,7 +477,7 @@ export const buttonRequires = {
 
 /** The change a Confirm or Cancel stands for; null once it expired or was used (nothing to authorise). */
 function pendingAttempt(i: Invocation, ctx: CommandContext) {
-  const pending = ctx.confirmations.peek(customIdPart(i, 2));
+  const pending = ctx.confirmations.peekFor(customIdPart(i, 2));
   return pending ? { key: pending.key, action: pending.action, scope: pending.scope } : null;
 }
 

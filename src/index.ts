@@ -42,7 +42,7 @@ runEntryPoint(
     }
     const ctx = createCommandContext(runtime.config, settings, runtime, runtime.flags);
     atExit(async () => {
-      ctx.confirmations.clear();
+      for (const p of [ctx.confirmations, ctx.restores, ctx.imports]) p.clear();
       await client.destroy();
     });
     const handle = createInteractionHandler(commands, ctx);

@@ -25,21 +25,23 @@ export interface PendingAction {
   environment?: string;
 }
 
-interface Pending extends PendingAction {
+interface Entry<T> {
+  value: T;
   expiresAt: number;
   timer: NodeJS.Timeout;
 }
 
 /**
- * Rollbacks, resets and risky flag changes waiting for their Confirm button. Each expires after
- * `timeoutMs`, and the expiry callback edits the prompt so the admin sees that it expired.
+ * Things waiting for their Confirm button (a rollback, a restore, an import...). Each expires
+ * after `timeoutMs`, and the expiry callback edits the prompt so the admin sees that it expired.
+ * A button works once (`take`).
  */
-export class Confirmations {
-  private readonly pending = new Map<string, Pending>();
+export class PendingStore<T> {
+  private readonly pending = new Map<string, Entry<T>>();
 
   constructor(readonly timeoutMs: number) {}
 
-  create(action: PendingAction, onExpire: () => Promise<void>): string {
+  create(value: T, onExpire: () => Promise<void>): string {
     const id = randomBytes(6).toString('hex');
     const timer = setTimeout(() => {
       if (!this.pending.delete(id)) return;
@@ -48,30 +50,26 @@ export class Confirmations {
       );
     }, this.timeoutMs);
     timer.unref();
-    this.pending.set(id, { ...action, expiresAt: Date.now() + this.timeoutMs, timer });
+    this.pending.set(id, { value, expiresAt: Date.now() + this.timeoutMs, timer });
     return id;
   }
 
-  /**
-   * The pending action behind an id, when it has not expired and belongs to `command` (default
-   * `config`): a /flag confirmation cannot be carried out by a /config button, nor the reverse.
-   */
-  peek(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
+  /** The value behind an id, when it has not expired and `accept` takes it. */
+  peek(id: string, accept: (value: T) => boolean = () => true): T | undefined {
     const p = this.pending.get(id);
-    return p && p.expiresAt > Date.now() && (p.command ?? 'config') === command ? p : undefined;
+    return p && p.expiresAt > Date.now() && accept(p.value) ? p.value : undefined;
   }
 
-  /** Removes and returns a pending action (a button works once). */
-  take(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
-    const p = this.peek(id, command);
-    if (!p) return undefined;
-    const entry = this.pending.get(id);
-    clearTimeout(entry?.timer);
+  /** Removes and returns a pending value (a button works once). */
+  take(id: string, accept?: (value: T) => boolean): T | undefined {
+    const value = this.peek(id, accept);
+    if (value === undefined) return undefined;
+    clearTimeout(this.pending.get(id)?.timer);
     this.pending.delete(id);
-    return p;
+    return value;
   }
 
-  /** Drops every pending action and its timer (shutdown). */
+  /** Drops everything and its timers (shutdown). */
   clear(): void {
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
@@ -79,5 +77,21 @@ export class Confirmations {
 
   get size(): number {
     return this.pending.size;
+  }
+}
+
+/** Rollbacks, resets and risky flag changes waiting for their Confirm button. */
+export class Confirmations extends PendingStore<PendingAction> {
+  /**
+   * The pending action behind an id, when it has not expired and belongs to `command` (default
+   * `config`): a /flag confirmation cannot be carried out by a /config button, nor the reverse.
+   */
+  peekFor(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
+    return this.peek(id, (p) => (p.command ?? 'config') === command);
+  }
+
+  /** Removes and returns a pending action of `command` (a button works once). */
+  takeFor(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
+    return this.take(id, (p) => (p.command ?? 'config') === command);
   }
 }

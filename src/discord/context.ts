@@ -4,7 +4,7 @@ import type { Env } from '../env.js';
 import { FlagStore } from '../flags/store/flags.js';
 import type { RuntimeInfo } from '../runtime.js';
 import { AccessPolicy } from './access.js';
-import { Confirmations } from './confirmations.js';
+import { Confirmations, PendingStore } from './confirmations.js';
 import { RateRecords, WriteRateLimiter } from './rate-limit.js';
 import type { CommandContext } from './types.js';
 
@@ -55,6 +55,8 @@ export function createCommandContext(
       attempts: settings.attemptsPerMinute ?? 30,
     }),
     confirmations: new Confirmations(settings.confirmTimeoutMs),
+    restores: new PendingStore(settings.confirmTimeoutMs),
+    imports: new PendingStore(settings.confirmTimeoutMs),
     tokens: new TokenStore(config.conn),
     flags,
     flagStaleDays: settings.flagStaleDays ?? 30,

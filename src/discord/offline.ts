@@ -43,7 +43,7 @@ export async function startOffline(
     discord,
     session,
     async close() {
-      ctx.confirmations.clear();
+      for (const p of [ctx.confirmations, ctx.restores, ctx.imports]) p.clear();
       await discord.destroy();
     },
   };

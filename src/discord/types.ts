@@ -10,7 +10,9 @@ import type { ConfigService } from '../config/service.js';
 import type { RuntimeInfo } from '../runtime.js';
 import type { AuditAction } from '../config/models.js';
 import type { AccessLevel, AccessPolicy } from './access.js';
-import type { Confirmations } from './confirmations.js';
+import type { Confirmations, PendingStore } from './confirmations.js';
+import type { PendingRestore } from './config/snapshot-restore.js';
+import type { PendingImport } from './config/import-pending.js';
 import type { TokenStore } from '../api/tokens.js';
 import type { FlagStore } from '../flags/store/flags.js';
 
@@ -21,6 +23,9 @@ export interface CommandContext {
   /** Per-user write limits (changes and attempts), shared by every process through the database. */
   limits: WriteRateLimiter;
   confirmations: Confirmations;
+  /** Snapshot restores and imports waiting for Confirm (they hold many changes each). */
+  restores: PendingStore<PendingRestore>;
+  imports: PendingStore<PendingImport>;
   /** API tokens (/config token). */
   tokens: TokenStore;
   /** Feature flags (/flag): held in memory, the one write path for them. */

@@ -1,7 +1,5 @@
+import { answerExpired, confirmRow } from '../confirm-ui.js';
 import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
   EmbedBuilder,
   type APIEmbedField,
   type ButtonInteraction,
@@ -79,16 +77,7 @@ export async function importConfig(i: ChatInputCommandInteraction, ctx: CommandC
       });
     },
   );
-  const buttons = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder()
-      .setCustomId(`config:import:${id}:yes`)
-      .setLabel('Confirm')
-      .setStyle(ButtonStyle.Danger),
-    new ButtonBuilder()
-      .setCustomId(`config:import:${id}:no`)
-      .setLabel('Cancel')
-      .setStyle(ButtonStyle.Secondary),
-  );
+  const buttons = confirmRow(`config:import:${id}:yes`, `config:import:${id}:no`);
   await editReply(i, {
     embeds: [
       planEmbed(
@@ -111,15 +100,10 @@ export async function importButton(i: ButtonInteraction, ctx: CommandContext, id
   const store = pendingImports(ctx);
   const pending = store.peek(id);
   if (!pending) {
-    await update(i, {
-      embeds: [
-        new EmbedBuilder()
-          .setColor(COLOR.muted)
-          .setTitle('Expired')
-          .setDescription('This import expired or was already confirmed; nothing was changed. Run it again.'),
-      ],
-      components: [],
-    });
+    await answerExpired(
+      i,
+      'This import expired or was already confirmed; nothing was changed. Run it again.',
+    );
     return;
   }
   if (pending.userId !== i.user.id)

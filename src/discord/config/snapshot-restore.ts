@@ -1,21 +1,12 @@
-import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  EmbedBuilder,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
-import { randomBytes } from 'node:crypto';
+import { answerExpired, confirmRow } from '../confirm-ui.js';
+import { EmbedBuilder, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { parseScope, GLOBAL, type Scope } from '../../config/scopes.js';
 import { MAX_REASON_LENGTH } from '../../config/validate.js';
 import { isUserError, UserError } from '../../errors.js';
-import { errorDetail, logger } from '../../logger.js';
 import { applyPlannedChanges, type ChangeResult } from '../../snapshots/apply.js';
 import { planRestore, type PlannedChange, type RestorePlan } from '../../snapshots/plan.js';
 import { Snapshots, snapshotKey } from '../../snapshots/snapshots.js';
 import { actorOf, contextOf } from '../access.js';
-import type { Confirmations } from '../confirmations.js';
 import { editReply, update } from '../reply.js';
 import { COLOR, code, safe } from '../render.js';
 import { preview } from '../../text.js';
@@ -23,33 +14,16 @@ import { customIdPart } from '../preconditions.js';
 import type { CommandContext, Invocation } from '../types.js';
 import { answer, type AnswerLine } from './snapshot.js';
 
-/** A previewed restore waiting for its Confirm button. */
-interface PendingRestore {
+/** A previewed restore waiting for its Confirm button (in ctx.restores). */
+export interface PendingRestore {
   userId: string;
   name: string;
   target: Scope | null;
   changes: PlannedChange[];
   reason: string | undefined;
-  expiresAt: number;
-  timer: NodeJS.Timeout;
 }
 
-/**
- * Previewed restores by id, per bot (the expiry of /config confirmations applies): kept beside
- * its Confirmations, whose entries hold one key each, where a restore holds many.
- */
-const pendingByBot = new WeakMap<Confirmations, Map<string, PendingRestore>>();
-
-function pendingOf(ctx: CommandContext): Map<string, PendingRestore> {
-  let map = pendingByBot.get(ctx.confirmations);
-  if (!map) pendingByBot.set(ctx.confirmations, (map = new Map()));
-  return map;
-}
-
-function peek(ctx: CommandContext, id: string): PendingRestore | undefined {
-  const p = pendingOf(ctx).get(id);
-  return p && p.expiresAt > Date.now() ? p : undefined;
-}
+const peek = (ctx: CommandContext, id: string): PendingRestore | undefined => ctx.restores.peek(id);
 
 /** The restore a Confirm or Cancel stands for; null once it expired or was used. */
 export function restoreAttempt(i: Invocation, ctx: CommandContext) {
@@ -80,41 +54,34 @@ export async function snapshotRestore(i: ChatInputCommandInteraction, ctx: Comma
     await answer(i, { embeds: [embed] });
     return;
   }
-  const id = randomBytes(6).toString('hex');
-  const pending = pendingOf(ctx);
-  const timer = setTimeout(() => {
-    if (!pending.delete(id)) return;
-    editReply(i, {
-      embeds: [
-        new EmbedBuilder()
-          .setColor(COLOR.muted)
-          .setTitle(`Expired: restore of snapshot ${doc._id}`)
-          .setDescription(
-            `Not confirmed within ${Math.round(ctx.confirmations.timeoutMs / 1000)} seconds; nothing was changed.`,
-          ),
-      ],
-      components: [],
-    }).catch((err: unknown) => logger.warn('Could not mark a restore as expired', errorDetail(err)));
-  }, ctx.confirmations.timeoutMs);
-  timer.unref();
-  pending.set(id, {
-    userId: i.user.id,
-    name: doc._id,
-    target: plan.target,
-    changes: plan.changes.map(({ key, scope, value, expectedVersion }) => ({
-      key,
-      scope,
-      value,
-      expectedVersion,
-    })),
-    reason,
-    expiresAt: Date.now() + ctx.confirmations.timeoutMs,
-    timer,
-  });
-  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(`config:snapok:${id}`).setLabel('Confirm').setStyle(ButtonStyle.Danger),
-    new ButtonBuilder().setCustomId(`config:snapno:${id}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
+  const id = ctx.restores.create(
+    {
+      userId: i.user.id,
+      name: doc._id,
+      target: plan.target,
+      changes: plan.changes.map(({ key, scope, value, expectedVersion }) => ({
+        key,
+        scope,
+        value,
+        expectedVersion,
+      })),
+      reason,
+    },
+    async () => {
+      await editReply(i, {
+        embeds: [
+          new EmbedBuilder()
+            .setColor(COLOR.muted)
+            .setTitle(`Expired: restore of snapshot ${doc._id}`)
+            .setDescription(
+              `Not confirmed within ${Math.round(ctx.confirmations.timeoutMs / 1000)} seconds; nothing was changed.`,
+            ),
+        ],
+        components: [],
+      });
+    },
   );
+  const row = confirmRow(`config:snapok:${id}`, `config:snapno:${id}`);
   await answer(i, { embeds: [embed], components: [row] }, lines, `restore-${doc._id}.txt`);
 }
 
@@ -127,17 +94,7 @@ export async function restoreButton(
 ): Promise<void> {
   const p = peek(ctx, id);
   if (!p) {
-    await update(i, {
-      embeds: [
-        new EmbedBuilder()
-          .setColor(COLOR.muted)
-          .setTitle('Expired')
-          .setDescription(
-            'This confirmation expired or was already used; nothing was changed. Run the command again.',
-          ),
-      ],
-      components: [],
-    });
+    await answerExpired(i);
     return;
   }
   if (p.userId !== i.user.id)
@@ -147,8 +104,7 @@ export async function restoreButton(
       { key: snapshotKey(p.name), action: 'snapshot-restore' },
       `restore confirmation of ${p.userId} pressed by ${i.user.id}`,
     );
-  clearTimeout(p.timer);
-  pendingOf(ctx).delete(id);
+  ctx.restores.take(id);
   if (!confirmed) {
     await update(i, {
       embeds: [

@@ -1,7 +1,5 @@
+import { answerExpired, confirmRow } from '../confirm-ui.js';
 import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
   EmbedBuilder,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -147,10 +145,7 @@ async function ask(
       components: [],
     });
   });
-  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(`config:confirm:${id}`).setLabel('Confirm').setStyle(ButtonStyle.Danger),
-    new ButtonBuilder().setCustomId(`config:cancel:${id}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
-  );
+  const row = confirmRow(`config:confirm:${id}`, `config:cancel:${id}`);
   await editReply(i, { embeds: [embed], components: [row] });
 }
 
@@ -161,19 +156,9 @@ export async function confirmationButton(
   confirmed: boolean,
   id: string,
 ): Promise<void> {
-  const pending = ctx.confirmations.peek(id);
+  const pending = ctx.confirmations.peekFor(id);
   if (!pending) {
-    await update(i, {
-      embeds: [
-        new EmbedBuilder()
-          .setColor(COLOR.muted)
-          .setTitle('Expired')
-          .setDescription(
-            'This confirmation expired or was already used; nothing was changed. Run the command again.',
-          ),
-      ],
-      components: [],
-    });
+    await answerExpired(i);
     return;
   }
   if (pending.userId !== i.user.id) {
@@ -184,7 +169,7 @@ export async function confirmationButton(
       `confirmation of ${pending.userId} pressed by ${i.user.id}`,
     );
   }
-  ctx.confirmations.take(id);
+  ctx.confirmations.takeFor(id);
   if (!confirmed) {
     await update(i, {
       embeds: [

@@ -1,11 +1,5 @@
-import {
-  ActionRowBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  EmbedBuilder,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-} from 'discord.js';
+import { answerExpired, confirmRow } from '../confirm-ui.js';
+import { EmbedBuilder, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import { UserError } from '../../errors.js';
 import { parseFlag } from '../../flags/model.js';
 import { flagChanges } from '../../flags/store/diff.js';
@@ -32,7 +26,7 @@ const what = (p: FlagPending, name: string) =>
 
 /** The pending change a Confirm or Cancel stands for; null once expired or used (nothing to authorise). */
 export function pendingAttempt(i: Invocation, ctx: CommandContext) {
-  const pending = ctx.confirmations.peek(customIdPart(i, 2), 'flag');
+  const pending = ctx.confirmations.peekFor(customIdPart(i, 2), 'flag');
   return pending ? { key: pending.key, action: pending.action } : null;
 }
 
@@ -122,10 +116,7 @@ async function ask(
     .setFooter({
       text: `Confirm within ${seconds} seconds. Only you can press these buttons. If the flag changes meanwhile, Confirm is refused.`,
     });
-  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(`flag:confirm:${id}`).setLabel('Confirm').setStyle(ButtonStyle.Danger),
-    new ButtonBuilder().setCustomId(`flag:cancel:${id}`).setLabel('Cancel').setStyle(ButtonStyle.Secondary),
-  );
+  const row = confirmRow(`flag:confirm:${id}`, `flag:cancel:${id}`);
   await editReply(i, { embeds: [embed], components: [row] });
 }
 
@@ -136,19 +127,9 @@ export async function confirmationButton(
   confirmed: boolean,
   id: string,
 ): Promise<void> {
-  const pending = ctx.confirmations.peek(id, 'flag');
+  const pending = ctx.confirmations.peekFor(id, 'flag');
   if (!pending) {
-    await update(i, {
-      embeds: [
-        new EmbedBuilder()
-          .setColor(COLOR.muted)
-          .setTitle('Expired')
-          .setDescription(
-            'This confirmation expired or was already used; nothing was changed. Run the command again.',
-          ),
-      ],
-      components: [],
-    });
+    await answerExpired(i);
     return;
   }
   const name = flagOfSlot(pending.key) ?? pending.key;
@@ -159,7 +140,7 @@ export async function confirmationButton(
       { key: pending.key, action: pending.action },
       `confirmation of ${pending.userId} pressed by ${i.user.id}`,
     );
-  ctx.confirmations.take(id, 'flag');
+  ctx.confirmations.takeFor(id, 'flag');
   if (!confirmed) {
     await update(i, {
       embeds: [
