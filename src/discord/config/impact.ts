@@ -64,6 +64,6 @@ export function dryRunEmbed(impact: Impact): EmbedBuilder {
   const embed = new EmbedBuilder()
     .setColor(COLOR.muted)
     .setTitle(`Dry run: ${impact.key}${at}`)
-    .setDescription(safe(`${impact.before} → ${impact.after}\nNothing was changed.`));
+    .setDescription(`${safe(`${impact.before} → ${impact.after}`, 1500)}\nNothing was changed.`);
   return addImpact(embed, impact);
 }
