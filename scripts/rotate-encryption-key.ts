@@ -10,6 +10,7 @@
 import { userInfo, hostname } from 'node:os';
 import { runEntryPoint } from '../src/cli.js';
 import { startRuntime } from '../src/runtime.js';
+import { SnapshotStore } from '../src/snapshots/store.js';
 
 runEntryPoint(async (e) => {
   if (process.argv.length > 2) {
@@ -26,6 +27,10 @@ runEntryPoint(async (e) => {
   try {
     const actor = { id: 'cli', tag: `${userInfo().username}@${hostname()}` };
     const r = await runtime.config.rotateEncryption(actor);
+    // Named snapshots keep sensitive values sealed as the store does: re-encrypted too.
+    r.resealed += await new SnapshotStore(runtime.config.conn).reseal((slot, stored) =>
+      runtime.config.resealValue(slot, stored),
+    );
     process.stdout.write(
       `Every stored sensitive value is encrypted with key ${r.keyId}: ${r.resealed} re-encrypted now` +
         `${r.skipped ? `, ${r.skipped} changed by a writer meanwhile (already on the new key)` : ''}` +

@@ -526,6 +526,27 @@ export class ChangeRequests {
     }
   }
 
+  /**
+   * Re-encrypts the sealed values of every request with the current key (key rotation); `reseal`
+   * returns undefined for a value already on it. Returns how many values it rewrote.
+   */
+  async reseal(reseal: (key: string, stored: unknown) => unknown): Promise<number> {
+    let count = 0;
+    for (const doc of await this.model.find({}).lean<RequestDoc[]>().exec()) {
+      let changed = false;
+      const changes = doc.changes.map((c) => {
+        if (c.value === undefined) return c;
+        const next = reseal(c.key, c.value);
+        if (next === undefined) return c;
+        changed = true;
+        count++;
+        return { ...c, value: next };
+      });
+      if (changed) await this.model.updateOne({ _id: doc._id }, { $set: { changes } }).exec();
+    }
+    return count;
+  }
+
   // ---- internals ---------------------------------------------------------------------------
 
   /** Claims the request for applying (once, however many approvers reached the quorum together). */

@@ -716,7 +716,15 @@ export class ConfigService {
         'The database cannot be reached; nothing was re-encrypted.',
       );
     const id = keyId(current);
-    return { ...(await rotateEncryption(this.store, this.codec, this.registry, id, actor)), keyId: id };
+    const result = await rotateEncryption(this.store, this.codec, this.registry, id, actor);
+    // Change requests keep proposed sensitive values sealed too.
+    const requests = await this.requests.reseal((key, stored) => this.codec.reseal(key, stored));
+    return { ...result, resealed: result.resealed + requests, keyId: id };
+  }
+
+  /** A stored form re-encrypted with the current key, or undefined when it already is (or is not sealed). */
+  resealValue(slot: string, stored: unknown): unknown {
+    return this.codec.reseal(slot, stored);
   }
 
   /** Plans the expiry of a value just committed; says so in the result (or why not). */

@@ -52,6 +52,26 @@ export class SnapshotStore {
     return docs.map(({ values, ...rest }) => ({ ...rest, count: values.length }));
   }
 
+  /**
+   * Re-encrypts the sealed values of every snapshot with the current key (key rotation): the
+   * values stay the same, only their envelope changes. Returns how many values it rewrote.
+   */
+  async reseal(reseal: (slot: string, stored: unknown) => unknown): Promise<number> {
+    let count = 0;
+    for (const doc of await this.c.find({}).toArray()) {
+      let changed = false;
+      const values = doc.values.map((v) => {
+        const next = reseal(v.key, v.value);
+        if (next === undefined) return v;
+        changed = true;
+        count++;
+        return { ...v, value: next };
+      });
+      if (changed) await this.c.updateOne({ _id: doc._id }, { $set: { values } });
+    }
+    return count;
+  }
+
   /** Names starting with `prefix` (autocomplete), newest first. */
   async names(prefix: string, limit = 25): Promise<string[]> {
     const escaped = prefix.replace(/[^a-z0-9-]/g, '');

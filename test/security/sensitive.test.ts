@@ -5,6 +5,7 @@ import { text } from '../../src/config/kinds.js';
 import { bindModels } from '../../src/config/models.js';
 import { buildRegistry, registry, type KeyDefinition } from '../../src/config/registry.js';
 import { ConfigService, MASK } from '../../src/config/service.js';
+import { SnapshotStore } from '../../src/snapshots/store.js';
 import { actor, openTestDb, type TestDb } from '../helpers/db.js';
 import { startBot, type Bot } from '../helpers/discord.js';
 import { captureLogs } from '../helpers/logs.js';
@@ -204,6 +205,60 @@ describe('rotating the encryption key', () => {
       // A rollback reads an old version: it must decrypt with the new key alone.
       expect(await outcome(onlyNew.rollback('PAYMENT_API_TOKEN', 2, alice))).toMatchObject({ ok: true });
       expect(onlyNew.get('PAYMENT_API_TOKEN')).toBe(SECRET);
+      await onlyNew.close();
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('re-encrypts the sealed values of change requests and snapshots too, so the old key can go', async () => {
+    const db = await openTestDb('sensitive_rotate_requests');
+    try {
+      const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+      const before = new ConfigService({
+        registry: secretRegistry(),
+        conn: db.conn,
+        encryptionKeys: [oldKey],
+        approvals: { low: 1 },
+      });
+      await before.init();
+      const made = await before.set('PAYMENT_API_TOKEN', SECRET, alice).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; context: { request: string } },
+      );
+      expect(made?.code).toBe('APPROVAL_REQUIRED');
+      const snapshots = new SnapshotStore(db.conn);
+      await snapshots.insert({
+        _id: 'with-secret',
+        createdBy: alice,
+        createdAt: new Date(),
+        values: [
+          {
+            key: 'PAYMENT_API_TOKEN',
+            scope: 'global',
+            version: 1,
+            value: before.sealValue('PAYMENT_API_TOKEN', SECRET_2),
+          },
+        ],
+      });
+      await before.close();
+
+      const both = await service(db, [newKey, oldKey]);
+      await both.rotateEncryption(actor('cli', 'ops@host'));
+      expect(await snapshots.reseal((slot, stored) => both.resealValue(slot, stored))).toBe(1);
+      await both.close();
+      const raw = JSON.stringify(
+        await Promise.all(
+          ['config_change_requests', 'config_snapshots'].map((c) => db.conn.collection(c).find({}).toArray()),
+        ),
+      );
+      expect(raw).not.toContain(keyId(oldKey));
+      expect(raw).not.toContain(SECRET);
+
+      const onlyNew = await service(db, [newKey]);
+      expect((await onlyNew.requests.get(String(made?.context.request))).changes[0]?.value).toBe(SECRET);
+      const snap = await snapshots.get('with-secret');
+      expect(onlyNew.openValue('PAYMENT_API_TOKEN', snap?.values[0]?.value)).toBe(SECRET_2);
       await onlyNew.close();
     } finally {
       await db.drop();
