@@ -23,13 +23,3 @@ export class ApprovalRequired extends UserError {
     this.name = 'ApprovalRequired';
   }
 }
-
-/** Refuses temporary and scheduled changes of a key that needs approvals (not supported through requests yet). */
-export function refuseTimedApproval(def: RegisteredKey, needed: number, what: 'for' | 'at'): void {
-  if (needed <= 0) return;
-  throw new UserError(
-    'INVALID_VALUE',
-    `${def.key} is ${def.impact} impact and needs ${needed} approval${needed === 1 ? '' : 's'}: ${what === 'for' ? 'a temporary value (for:)' : 'a scheduled change (at:)'} cannot go through a change request yet. Set it without ${what}: to request the change.`,
-    { key: def.key },
-  );
-}

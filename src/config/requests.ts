@@ -43,6 +43,10 @@ export interface PlannedChange {
   restoredFrom?: number;
   /** The slot's version the change was computed against (0: no value there yet). */
   baseVersion: number;
+  /** A scheduled change: approving it schedules it for this time (it applies then). */
+  runAt?: Date;
+  /** A temporary value: it holds this long once applied, then the value it replaced returns. */
+  forMs?: number;
 }
 
 export interface RequestChange extends PlannedChange {
@@ -175,7 +179,11 @@ export interface RequestDeps {
   /** The value at the slot as people see it (masked when sensitive), for a rebase's new "before". */
   shown(key: string, scope: Scope): string;
   /** Writes one approved change (with expectedVersion = its base version); returns the version written. */
-  apply(change: PlannedChange, request: ChangeRequest, approvers: Actor[]): Promise<{ version: number }>;
+  apply(
+    change: PlannedChange,
+    request: ChangeRequest,
+    approvers: Actor[],
+  ): Promise<{ version: number; outcome?: string }>;
   audit(row: AuditRow): Promise<void>;
 }
 
@@ -573,7 +581,7 @@ export class ChangeRequests {
       let outcome: Pick<RequestChange, 'appliedVersion' | 'outcome'>;
       try {
         const r = await this.deps.apply(c, req, approvers);
-        outcome = { appliedVersion: r.version, outcome: `applied as v${r.version}` };
+        outcome = { appliedVersion: r.version, outcome: r.outcome ?? `applied as v${r.version}` };
       } catch (err) {
         if (err instanceof UserError && err.code === 'UNAVAILABLE') throw err; // resumed later
         outcome = {
@@ -795,9 +803,11 @@ export class ChangeRequests {
     return {
       id: _id,
       ...rest,
-      changes: doc.changes.map((c) =>
-        c.value === undefined ? c : { ...c, value: this.deps.decode(c.key, c.value) },
-      ),
+      changes: doc.changes.map((c) => ({
+        ...c,
+        ...(c.value === undefined ? {} : { value: this.deps.decode(c.key, c.value) }),
+        ...(c.runAt ? { runAt: new Date(c.runAt) } : {}),
+      })),
       approvals: doc.approvals.map((a) => ({ ...a, at: new Date(a.at) })),
       log: doc.log.map((l) => ({ ...l, at: new Date(l.at) })),
     };

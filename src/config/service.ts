@@ -51,7 +51,8 @@ import type {
 } from './types.js';
 import { checkReason, resolveKey } from './validate.js';
 import { VersionedSlots } from './slots.js';
-import { ApprovalRequired, approvalsNeeded, refuseTimedApproval } from './approval-gate.js';
+import { ApprovalRequired, approvalsNeeded } from './approval-gate.js';
+import { formatDuration } from './kinds.js';
 import {
   ChangeRequests,
   REQUEST_KINDS,
@@ -213,23 +214,7 @@ export class ConfigService {
       },
       apply: (change, request, approvers) =>
         this.ownerOf(change.key)?.apply(change, request, approvers) ??
-        this.write(
-          change.action === 'unset' ? 'reset' : change.action,
-          change.key,
-          request.requester,
-          request.reason,
-          request.ctx ?? {},
-          {
-            scope: change.scope,
-            expectedVersion: change.baseVersion,
-            approval: { request: request.id, approvers },
-          },
-          () => () => ({
-            value: change.value,
-            warnings: [],
-            ...(change.restoredFrom !== undefined ? { restoredFrom: change.restoredFrom } : {}),
-          }),
-        ),
+        this.applyApproved(change, request, approvers),
       audit: (row) => this.audit.record(row),
     });
     this.timed = new TimedChanges({
@@ -244,6 +229,7 @@ export class ConfigService {
       storedVersion: (slot, version) => this.storedVersion(slot, version),
       write: (...args) => this.write(...args),
       approvalsNeeded: (def) => approvalsNeeded(def, this.approvals),
+      requestSchedule: (...args) => this.requestSchedule(...args),
       refused: (err, action, row) => this.refused(err, action, row),
     });
     this.detach.push(this.health.onAvailable(() => this.recover()));
@@ -793,9 +779,9 @@ export class ConfigService {
       if (!this.attached)
         throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');
       const propose = await prepare(def, scope);
-      const needed = opts.approval ? 0 : approvalsNeeded(def, this.approvals);
+      // Expiries and scheduled values carried out later went through approvals when planned.
+      const needed = opts.approval || opts.timed ? 0 : approvalsNeeded(def, this.approvals);
       if (needed > 0) {
-        if (opts.forMs !== undefined) refuseTimedApproval(def, needed, 'for');
         const request = await this.requestFor(
           def,
           scope,
@@ -886,6 +872,95 @@ export class ConfigService {
   }
 
   /**
+   * Applies one approved change: a value now (temporary ones then expire as planned), or, for a
+   * scheduled change, the schedule itself (the value applies at its time).
+   */
+  private async applyApproved(
+    change: PlannedChange,
+    request: ChangeRequest,
+    approvers: Actor[],
+  ): Promise<{ version: number; outcome?: string }> {
+    const approval = { request: request.id, approvers };
+    if (change.runAt) {
+      const def = this.definition(change.key);
+      const planned = await this.timed.schedule(
+        change.key,
+        def.format(change.value as never),
+        change.runAt,
+        request.requester,
+        request.reason,
+        request.ctx ?? {},
+        { scope: change.scope, ...(change.forMs !== undefined ? { forMs: change.forMs } : {}), approval },
+      );
+      return {
+        version: change.baseVersion,
+        outcome: `scheduled for ${planned.runAt.toISOString()} (id ${planned.id})`,
+      };
+    }
+    const result = await this.write(
+      change.action === 'unset' ? 'reset' : change.action,
+      change.key,
+      request.requester,
+      request.reason,
+      request.ctx ?? {},
+      { scope: change.scope, expectedVersion: change.baseVersion, approval },
+      () => () => ({
+        value: change.value,
+        warnings: [],
+        ...(change.restoredFrom !== undefined ? { restoredFrom: change.restoredFrom } : {}),
+      }),
+    );
+    if (change.forMs === undefined) return result;
+    const timed = await this.timed.expireLater(result, change.forMs, request.requester, request.reason);
+    return {
+      version: result.version,
+      outcome: `applied as v${result.version}${timed.until ? `, until ${timed.until.at.toISOString()}` : ''}`,
+    };
+  }
+
+  /** A scheduled change of a key that needs approvals, stored as a change request (see TimedChanges.schedule). */
+  private async requestSchedule(
+    def: RegisteredKey,
+    scope: Scope,
+    value: unknown,
+    display: string,
+    runAt: Date,
+    forMs: number | undefined,
+    needed: number,
+    actor: Actor,
+    reason: string | undefined,
+    ctx: RequestContext,
+  ): Promise<never> {
+    const held = this.values.peek(slotId(def.key, scope));
+    const request = await this.requests.create({
+      kind: 'set',
+      requester: actor,
+      ...(reason ? { reason } : {}),
+      level: def.impact,
+      required: needed,
+      changes: [
+        {
+          key: def.key,
+          scope,
+          action: 'scheduled',
+          value,
+          baseVersion: held?.version ?? 0,
+          runAt,
+          ...(forMs !== undefined ? { forMs } : {}),
+          before: !held || held.unset ? '(none)' : def.sensitive ? MASK : present(def, held.value),
+          after: `${display} at ${runAt.toISOString()}${forMs !== undefined ? ` for ${formatDuration(forMs)}` : ''}`,
+        },
+      ],
+      preview: [
+        'Approving schedules it: the value applies at its time, checked against the rules of that moment.',
+      ],
+      ttlMs: this.approvalTtlMs,
+      ctx,
+    });
+    throw new ApprovalRequired(request);
+  }
+
+  /**
    * A write that needs approvals, checked as the write itself would be (expected version, already
    * that value, cross-key rules), stored as a change request against the version held now.
    */
@@ -943,8 +1018,9 @@ export class ConfigService {
           ...(action === 'unset' ? {} : { value: p.value }),
           ...(p.restoredFrom !== undefined ? { restoredFrom: p.restoredFrom } : {}),
           baseVersion,
+          ...(opts.forMs !== undefined ? { forMs: opts.forMs } : {}),
           before: unset ? '(none)' : show(held?.value),
-          after: action === 'unset' ? '(inherits again)' : show(p.value),
+          after: `${action === 'unset' ? '(inherits again)' : show(p.value)}${opts.forMs !== undefined ? ` for ${formatDuration(opts.forMs)}` : ''}`,
         },
       ],
       preview,

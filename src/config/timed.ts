@@ -1,4 +1,4 @@
-import { refuseTimedApproval } from './approval-gate.js';
+import { ApprovalRequired } from './approval-gate.js';
 import { DatabaseUnavailableError, UserError } from '../errors.js';
 import type { DatabaseHealth } from '../db/health.js';
 import { errorDetail, logger } from '../logger.js';
@@ -44,8 +44,21 @@ export interface TimedChangesHost {
   inherited(key: string, scope: Scope): unknown;
   storedVersion(slot: string, version: number): Promise<ConfigVersionDoc | undefined>;
   write: WriteFn;
-  /** Approvals a change of the key needs (scheduled changes of such keys are refused for now). */
+  /** Approvals a change of the key needs. */
   approvalsNeeded(def: RegisteredKey): number;
+  /** Stores a scheduled change that needs approvals as a change request; throws ApprovalRequired. */
+  requestSchedule(
+    def: RegisteredKey,
+    scope: Scope,
+    value: unknown,
+    display: string,
+    runAt: Date,
+    forMs: number | undefined,
+    needed: number,
+    actor: Actor,
+    reason: string | undefined,
+    ctx: RequestContext,
+  ): Promise<never>;
   refused(
     err: unknown,
     action: AuditAction,
@@ -72,7 +85,7 @@ export class TimedChanges {
     actor: Actor,
     reason?: string,
     ctx: RequestContext = {},
-    opts: Pick<WriteOptions, 'scope' | 'forMs'> = {},
+    opts: Pick<WriteOptions, 'scope' | 'forMs' | 'approval'> = {},
   ): Promise<ScheduledChange> {
     let key = input.slice(0, 64);
     let scope: Scope = GLOBAL;
@@ -82,13 +95,26 @@ export class TimedChanges {
       key = def.key;
       scope = this.host.scopeOf(def, opts.scope);
       refuseTimedSensitive(def);
-      refuseTimedApproval(def, this.host.approvalsNeeded(def), 'at');
       const parsed = parseTyped(def, scope, value);
       if (at.getTime() <= Date.now())
         throw new UserError(
           'INVALID_VALUE',
           `${at.toISOString()} has passed: a scheduled change needs a time to come.`,
           { key },
+        );
+      const needed = opts.approval ? 0 : this.host.approvalsNeeded(def);
+      if (needed > 0)
+        await this.host.requestSchedule(
+          def,
+          scope,
+          parsed.value,
+          present(def, parsed.value),
+          at,
+          opts.forMs,
+          needed,
+          actor,
+          checkedReason,
+          ctx,
         );
       if (!this.host.attached())
         throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');
@@ -127,6 +153,8 @@ export class TimedChanges {
         warnings: parsed.warnings,
       };
     } catch (err) {
+      // Not a refusal: it became a change request (audited there).
+      if (err instanceof ApprovalRequired) throw err;
       return this.host.refused(err, 'schedule', {
         key,
         ...(scope !== GLOBAL ? { scope } : {}),
@@ -150,7 +178,7 @@ export class TimedChanges {
       doc.kind === 'expire'
         ? `end of the temporary value (v${doc.baseVersion})`
         : `scheduled change ${doc._id}${doc.reason ? `: ${doc.reason}` : ''}`;
-    const opts: WriteOptions = { scope: doc.scope, expectedVersion: doc.baseVersion };
+    const opts: WriteOptions = { scope: doc.scope, expectedVersion: doc.baseVersion, timed: true };
     if (doc.kind === 'expire' && doc.unset)
       return this.host.write('reset', doc.key, actor, reason, {}, opts, (def) => () => defaultOf(def));
     const result = await this.host.write(

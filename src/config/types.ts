@@ -55,6 +55,11 @@ export interface WriteOptions {
   expectedVersion?: number;
   /** Set only when applying an approved change request: the gate lets it through and the version records it. */
   approval?: { request: string; approvers: Actor[] };
+  /**
+   * Carrying out a temporary or scheduled change planned earlier (an expiry, a scheduled value):
+   * it went through approvals when it was planned, so the gate lets it through.
+   */
+  timed?: boolean;
 }
 
 export interface ConfigEntry {

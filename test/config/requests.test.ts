@@ -133,7 +133,7 @@ describe('change requests', () => {
     expect(svc.get(HIGH)).toBe(0.85);
   });
 
-  it('makes requests of rollbacks and resets too, and refuses scheduled and temporary changes of such keys', async () => {
+  it('makes requests of rollbacks too', async () => {
     const { db, svc } = await freshService('req_rollback', { approvals: { high: 1 } });
     const direct = await openService(db);
     await direct.set(HIGH, '0.9', carol);
@@ -143,13 +143,31 @@ describe('change requests', () => {
     expect((await svc.requests.get(id)).changes[0]).toMatchObject({ restoredFrom: 1, after: '0.85' });
     expect(await svc.requests.approve(id, bob)).toMatchObject({ status: 'applied' });
     expect(svc.get(HIGH)).toBe(0.85);
-    await expect(svc.set(HIGH, '0.9', alice, undefined, {}, { forMs: 60_000 })).rejects.toMatchObject({
-      code: 'INVALID_VALUE',
-      message: expect.stringContaining('temporary value'),
+  });
+
+  it('makes requests of temporary and scheduled changes: approved, the value holds for its time, or is scheduled', async () => {
+    const { svc } = await freshService('req_timed', { approvals: { high: 1 } });
+    const temp = await requested(svc.set(HIGH, '0.9', alice, 'load test', {}, { forMs: 3_600_000 }));
+    expect((await svc.requests.get(temp)).changes[0]).toMatchObject({
+      forMs: 3_600_000,
+      after: '0.9 for 1h',
     });
-    await expect(
-      svc.timed.schedule(HIGH, '0.9', new Date(Date.now() + 3_600_000), alice),
-    ).rejects.toMatchObject({ code: 'INVALID_VALUE', message: expect.stringContaining('scheduled change') });
+    const applied = await svc.requests.approve(temp, bob);
+    expect(applied.changes[0]?.outcome).toMatch(/^applied as v2, until /);
+    expect(svc.get(HIGH)).toBe(0.9);
+    expect((await svc.schedules.pending()).map((p) => p.kind)).toContain('expire');
+
+    const at = new Date(Date.now() + 3_600_000);
+    const planned = await requested(svc.timed.schedule(HIGH, '0.95', at, alice, 'tonight'));
+    expect((await svc.requests.get(planned)).changes[0]).toMatchObject({
+      runAt: at,
+      after: `0.95 at ${at.toISOString()}`,
+    });
+    expect((await svc.schedules.pending()).filter((p) => p.kind === 'apply')).toHaveLength(0);
+    const scheduled = await svc.requests.approve(planned, bob);
+    expect(scheduled.changes[0]?.outcome).toMatch(/^scheduled for /);
+    expect((await svc.schedules.pending()).filter((p) => p.kind === 'apply')).toHaveLength(1);
+    expect(svc.get(HIGH)).toBe(0.9);
   });
 
   it('finishes a request whose applying process stopped', async () => {
