@@ -84,6 +84,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     followers: [flags],
   });
   const instances = new InstanceStore(db.conn, env.INSTANCE_GONE_MS);
+  config.useImpactSources({ instances });
   const reporter = opts.report
     ? new InstanceReporter(instances, feed, { id: instanceId, kind: opts.report }, env.INSTANCE_REPORT_MS)
     : undefined;
@@ -162,6 +163,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
         ...alerts,
       });
       await scheduler.start();
+      config.useImpactSources({ scheduler, instances });
       // Expiries of temporary values and scheduled changes, once across every bot process.
       changes = new ScheduleRunner(config, db.conn, {
         holder: instanceId,

@@ -1,9 +1,8 @@
 import type { InstanceStore } from './instances.js';
 import { approvalsNeeded } from './approval-gate.js';
 import { MASK, present } from './present.js';
-import type { ImpactLevel } from './registry.js';
+import type { ImpactLevel, RegisteredKey } from './registry.js';
 import { GLOBAL, type Scope } from './scopes.js';
-import type { ConfigService } from './service.js';
 import type { Preview } from './types.js';
 import type { ScheduleForecast } from '../scheduler/types.js';
 
@@ -35,8 +34,18 @@ export interface Impact {
   rollback: string;
 }
 
+/** What the impact reads of the configuration (the service; kept narrow so the service can use this too). */
+export interface ImpactSource {
+  readonly environments: readonly string[];
+  readonly environment: string;
+  readonly approvals: Partial<Record<ImpactLevel, number>>;
+  definition(input: string): RegisteredKey;
+  overrideScopes(key: string): Scope[];
+  resolve(input: string, at?: { environment?: string }): { value: unknown };
+}
+
 export interface ImpactDeps {
-  config: ConfigService;
+  config: ImpactSource;
   scheduler?: ScheduleForecaster | undefined;
   instances?: InstanceStore | undefined;
 }
@@ -90,4 +99,27 @@ export async function impactOf(deps: ImpactDeps, preview: Preview): Promise<Impa
         ? `/config rollback setting:${def.key}${where} version:${preview.currentVersion}`
         : `/config reset setting:${def.key}${where} (removes the override)`,
   };
+}
+
+/** The impact as plain lines (change requests keep these; Discord embeds use addImpact). */
+export function impactLines(impact: Impact): string[] {
+  const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+  const lines = impact.environments.map(
+    (e) =>
+      `${e.environment}: ${e.before}${e.before === e.after ? '' : ` → ${e.after}`}${e.note ? ` (${e.note})` : ''}`,
+  );
+  if (impact.serverOverrides) lines.push(`${impact.serverOverrides} server override(s) keep their own value`);
+  lines.push(...impact.warnings.map((w) => `⚠️ ${w}`));
+  for (const j of impact.jobs)
+    lines.push(
+      `Job ${j.job}: ${j.before.cron} ${j.before.timezone} → ${'error' in j.after ? `invalid (${j.after.error})` : `${j.after.cron} ${j.after.timezone}, next ${j.after.next.map(iso).join(', ')}`}`,
+    );
+  if (impact.restart) lines.push('Takes effect after each process restarts.');
+  lines.push(
+    impact.processes.live
+      ? `Picked up by ${impact.processes.live} live process(es): ${impact.processes.names.join(', ')}`
+      : 'No process reports itself (each one still applies it).',
+  );
+  lines.push(`Rollback plan: ${impact.rollback}`);
+  return lines;
 }

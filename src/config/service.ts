@@ -53,6 +53,8 @@ import { checkReason, resolveKey } from './validate.js';
 import { VersionedSlots } from './slots.js';
 import { ApprovalRequired, approvalsNeeded } from './approval-gate.js';
 import { formatDuration } from './kinds.js';
+import { impactLines, impactOf, type ScheduleForecaster } from './impact.js';
+import type { InstanceStore } from './instances.js';
 import {
   ChangeRequests,
   REQUEST_KINDS,
@@ -149,6 +151,8 @@ export class ConfigService {
   /** How long a change request stays open (APPROVAL_TTL). */
   readonly approvalTtlMs: number;
   private readonly slotOwners: SlotOwner[] = [];
+  /** What the impact preview of change requests reads besides values: the jobs, the live processes. */
+  private impactSources: { scheduler?: ScheduleForecaster; instances?: InstanceStore } = {};
   private readonly values: LiveValues;
   private readonly resolution: Resolution;
   private readonly store: ConfigStore;
@@ -234,6 +238,11 @@ export class ConfigService {
     });
     this.detach.push(this.health.onAvailable(() => this.recover()));
     this.detach.push(this.health.follow(this.conn, () => this.attached));
+  }
+
+  /** The scheduler and instance list of this process, for the impact preview kept with change requests. */
+  useImpactSources(sources: { scheduler?: ScheduleForecaster; instances?: InstanceStore }): void {
+    this.impactSources = sources;
   }
 
   /**
@@ -996,14 +1005,25 @@ export class ConfigService {
       this.checkRules(def, scope, this.resolution.merged(def, scope, p.value));
     }
     const show = (v: unknown) => (def.sensitive ? MASK : present(def, v));
-    const scopeText = scope === GLOBAL ? '' : ` scope:${scope}`;
-    const preview = [
-      ...p.warnings.map((w) => `⚠️ ${w}`),
-      ...(def.requiresRestart ? ['Takes effect after each process restarts.'] : []),
-      baseVersion > 0 && !unset
-        ? `Rollback plan: /config rollback setting:${def.key}${scopeText} version:${baseVersion}`
-        : `Rollback plan: /config reset setting:${def.key}${scopeText} (removes the override)`,
-    ];
+    // The impact preview as it stands when the request is made (per environment, jobs' next
+    // runs, restart, processes, the way back), kept with the request for its reviewers.
+    const impact = await impactOf(
+      { config: this, scheduler: this.impactSources.scheduler, instances: this.impactSources.instances },
+      {
+        key: def.key,
+        scope,
+        action,
+        currentVersion: baseVersion,
+        current: unset ? '(no override)' : show(held?.value),
+        next:
+          action === 'unset'
+            ? show(this.resolution.at(def.key, parentOf(scope, this.environment)))
+            : show(p.value),
+        warnings: p.warnings,
+        ...(action === 'unset' ? {} : { value: p.value }),
+      },
+    );
+    const preview = impactLines(impact);
     return this.requests.create({
       kind: (REQUEST_KINDS as readonly string[]).includes(requested) ? (requested as RequestKind) : 'set',
       requester: actor,

@@ -33,6 +33,8 @@ describe('change requests', () => {
       baseVersion: 1,
     });
     expect(req.preview.join('\n')).toContain(`Rollback plan: /config rollback setting:${HIGH} version:1`);
+    // The impact preview as it stood when the request was made, kept for its reviewers.
+    expect(req.preview).toContain('production: 0.85 → 0.9');
     await expect(svc.requests.approve(id, alice)).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     const done = await svc.requests.approve(id, bob);
     expect(done.status).toBe('applied');
