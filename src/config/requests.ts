@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { insertIfAbsent } from '../db/connection.js';
 import { UserError } from '../errors.js';
@@ -611,13 +612,22 @@ export class ChangeRequests {
     const text = failed.length
       ? `applying finished with ${failed.length} change(s) not applied`
       : `applied (approved by ${approvers.map((a) => a.tag).join(', ')})`;
+    // Only the holder of the apply claim gets here, so this write needs no condition. FerretDB runs
+    // an update as a read then a write: an approval racing this apply may write back the status it
+    // read ('pending' or 'applying'); the terminal status is written again until it holds.
     await this.model
       .updateOne(
-        { _id: req.id, status: 'applying' },
+        { _id: req.id },
         { $set: { status }, $push: { log: { at, actor: { id: 'system', tag: 'system' }, text } } },
       )
       .exec();
-    const after = await this.get(req.id);
+    let after = await this.get(req.id);
+    // A racer's write lands within milliseconds of its read: look again a few times after it.
+    for (let i = 0; i < 3; i++) {
+      if (after.status !== status) await this.model.updateOne({ _id: req.id }, { $set: { status } }).exec();
+      await sleep(25 * (i + 1));
+      after = await this.get(req.id);
+    }
     await this.audited(
       after,
       { id: 'system', tag: 'system' },

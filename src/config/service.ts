@@ -927,6 +927,62 @@ export class ConfigService {
     };
   }
 
+  /** The approvals a set of keys needs together: the most any of them needs, and its level. */
+  approvalsFor(keys: readonly string[]): { needed: number; level: ImpactLevel } {
+    let best: { needed: number; level: ImpactLevel } = { needed: 0, level: 'none' };
+    for (const key of keys) {
+      const def = this.registry.get(key);
+      if (!def) continue;
+      const needed = approvalsNeeded(def, this.approvals);
+      if (needed > best.needed) best = { needed, level: def.impact };
+    }
+    return best;
+  }
+
+  /**
+   * A snapshot restore or an import that touches a key needing approvals: the whole operation
+   * becomes one change request (every change, checked as `put` would check it, against the
+   * versions of its preview), applied as versions with `action` once approved.
+   */
+  async requestBatch(
+    action: 'restore' | 'import',
+    changes: readonly { key: string; scope: Scope; value: unknown; expectedVersion: number }[],
+    actor: Actor,
+    reason: string | undefined,
+    ctx: RequestContext = {},
+  ): Promise<ChangeRequest> {
+    const { needed, level } = this.approvalsFor(changes.map((c) => c.key));
+    const planned = changes.map((c) => {
+      const def = this.definition(c.key);
+      const checked = storedValue(def, c.scope, c.value);
+      requireEncryption(def, checked.value, this.encrypts);
+      const held = this.values.peek(slotId(def.key, c.scope));
+      const show = (v: unknown) => (def.sensitive ? MASK : present(def, v));
+      return {
+        key: def.key,
+        scope: c.scope,
+        action,
+        value: checked.value,
+        baseVersion: c.expectedVersion,
+        before: !held || held.unset ? '(none)' : show(held.value),
+        after: show(checked.value),
+      };
+    });
+    return this.requests.create({
+      kind: action,
+      requester: actor,
+      ...(reason ? { reason: checkReason(reason) ?? reason } : {}),
+      level,
+      required: needed,
+      changes: planned,
+      preview: [
+        `${planned.length} change${planned.length === 1 ? '' : 's'}, applied key by key once approved; a key that moves meanwhile clears the approvals.`,
+      ],
+      ttlMs: this.approvalTtlMs,
+      ctx,
+    });
+  }
+
   /** A scheduled change of a key that needs approvals, stored as a change request (see TimedChanges.schedule). */
   private async requestSchedule(
     def: RegisteredKey,

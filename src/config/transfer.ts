@@ -521,12 +521,18 @@ export type ApplyResult =
  * tried and reported, whatever happened to the others. The one step a confirmed import runs.
  */
 export async function applyImport(
-  svc: Pick<ConfigService, 'put'>,
+  svc: Pick<ConfigService, 'put' | 'approvalsFor' | 'requestBatch'>,
   changes: readonly PlannedChange[],
   actor: Actor,
   reason: string | undefined,
   ctx: RequestContext = {},
 ): Promise<ApplyResult[]> {
+  // An import touching a key that needs approvals becomes one change request, as a whole.
+  if (svc.approvalsFor(changes.map((c) => c.key)).needed > 0) {
+    const request = await svc.requestBatch('import', changes, actor, reason, ctx);
+    const message = `Sent for approval as change request ${request.id} (${request.required} approval${request.required === 1 ? '' : 's'} needed)`;
+    return changes.map((c) => ({ key: c.key, scope: c.scope, status: 'requested', message }));
+  }
   const out: ApplyResult[] = [];
   for (const c of changes) {
     try {

@@ -31,6 +31,11 @@ export async function applyPlannedChanges(
   reason: string | undefined,
   ctx: RequestContext = {},
 ): Promise<ChangeResult[]> {
+  // A restore touching a key that needs approvals becomes one change request, as a whole.
+  if (config.approvalsFor(changes.map((c) => c.key)).needed > 0) {
+    const request = await config.requestBatch('restore', changes, actor, reason, ctx);
+    return changes.map((c) => ({ key: c.key, scope: c.scope, status: 'requested', request: request.id }));
+  }
   const results: ChangeResult[] = [];
   for (const c of changes) {
     const where = { key: c.key, scope: c.scope };

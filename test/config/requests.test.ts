@@ -193,7 +193,7 @@ describe('change requests', () => {
 });
 
 describe('batch writes and approvals', () => {
-  it('a restore or an import of a key that needs approvals sends that key for approval and applies the others', async () => {
+  it('a restore or an import touching a key that needs approvals becomes one change request for the whole of it', async () => {
     const { svc } = await freshService('req_batch', { approvals: { high: 1 } });
     const { applyPlannedChanges } = await import('../../src/snapshots/apply.js');
     const { applyImport } = await import('../../src/config/transfer.js');
@@ -206,17 +206,40 @@ describe('batch writes and approvals', () => {
       alice,
       'restore test',
     );
-    expect(restored.map((r) => r.status)).toEqual(['requested', 'restored']);
-    const first = restored[0];
-    expect(first?.status === 'requested' && (await svc.requests.get(first.request)).kind).toBe('restore');
+    expect(restored.map((r) => r.status)).toEqual(['requested', 'requested']);
+    const ids = new Set(restored.map((r) => (r.status === 'requested' ? r.request : '')));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids];
+    const request = await svc.requests.get(String(id));
+    expect(request).toMatchObject({ kind: 'restore', required: 1, level: 'high' });
+    expect(request.changes.map((c) => `${c.key}: ${c.before} → ${c.after}`)).toEqual([
+      `${HIGH}: 0.85 → 0.9`,
+      'MAX_BATCH_SIZE: 100 → 250',
+    ]);
+    expect(svc.get('MAX_BATCH_SIZE')).toBe(100);
     const imported = await applyImport(
       svc,
       [{ key: HIGH, scope: 'global', value: 0.95, expectedVersion: 1 }],
       alice,
-      'import test',
+      'import',
     );
     expect(imported[0]).toMatchObject({ status: 'requested', message: expect.stringContaining('CR-') });
-    expect(svc.get(HIGH)).toBe(0.85);
+
+    const done = await svc.requests.approve(String(id), bob);
+    expect(done.status).toBe('applied');
+    expect(svc.get(HIGH)).toBe(0.9);
     expect(svc.get('MAX_BATCH_SIZE')).toBe(250);
+  });
+
+  it('a restore of keys that need no approval applies at once', async () => {
+    const { svc } = await freshService('req_batch_free', { approvals: { high: 1 } });
+    const { applyPlannedChanges } = await import('../../src/snapshots/apply.js');
+    const restored = await applyPlannedChanges(
+      svc,
+      [{ key: 'MAX_BATCH_SIZE', scope: 'global', value: 250, expectedVersion: 1 }],
+      alice,
+      'restore test',
+    );
+    expect(restored).toMatchObject([{ status: 'restored', version: 2 }]);
   });
 });
