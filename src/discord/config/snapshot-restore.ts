@@ -215,8 +215,14 @@ function previewEmbed(plan: RestorePlan, timeoutMs: number): EmbedBuilder {
 
 function tally(results: readonly ChangeResult[]) {
   const count = (s: ChangeResult['status']) => results.filter((r) => r.status === s).length;
-  const requests = results.flatMap((r) => (r.status === 'requested' ? [r.request] : []));
-  return { restored: count('restored'), unchanged: count('unchanged'), refused: count('refused'), requests };
+  const requests = [...new Set(results.flatMap((r) => (r.status === 'requested' ? [r.request] : [])))];
+  return {
+    restored: count('restored'),
+    unchanged: count('unchanged'),
+    refused: count('refused'),
+    requested: count('requested'),
+    requests,
+  };
 }
 
 function resultEmbed(p: PendingRestore, counts: ReturnType<typeof tally>): EmbedBuilder {
@@ -227,7 +233,7 @@ function resultEmbed(p: PendingRestore, counts: ReturnType<typeof tally>): Embed
     .setDescription(
       `${counts.restored} restored · ${counts.unchanged} unchanged · ${counts.refused} refused` +
         (counts.requests.length
-          ? `\n${counts.requests.length} need approval: change request${counts.requests.length === 1 ? '' : 's'} ${counts.requests.join(', ')}`
+          ? `\n${counts.requested} need approval: change request ${counts.requests.join(', ')}`
           : '') +
         (counts.refused
           ? '\nRefused keys were left as they are; run the restore again to see them now.'
