@@ -256,11 +256,34 @@ export class ChangeRequests {
       .lean<PostDoc[]>()
       .exec();
     const byId = new Map(posts.map(({ _id, ...post }) => [_id, post]));
-    return reqs.map((r) => {
+    // Approvals and closures are unique records (exact on any server); the request document's
+    // own copies are for queries and may lag them.
+    const records = await this.claims.collection
+      .find({ _id: { $in: reqs.map((r) => closeId(r.id)) } } as never)
+      .toArray();
+    const closed = new Map(
+      (records as unknown as { _id: string; status: RequestStatus }[]).map((c) => [c._id, c.status]),
+    );
+    const out: ChangeRequest[] = [];
+    for (const r of reqs) {
       const { post: _legacy, ...rest } = r;
       const post = byId.get(r.id);
-      return post ? { ...rest, post } : rest;
-    });
+      const status = closed.get(closeId(r.id)) ?? r.status;
+      const approvals = await this.approvalsOf(r.id, r.rev);
+      out.push({ ...rest, status, approvals, ...(post ? { post } : {}) });
+    }
+    return out;
+  }
+
+  /** The approvals recorded for one revision of a request, oldest first. */
+  private async approvalsOf(id: string, rev: number): Promise<{ actor: Actor; at: Date }[]> {
+    const prefix = approvalPrefix(id, rev);
+    const docs = (await this.claims.collection
+      .find({ _id: { $regex: `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` } } as never)
+      .toArray()) as unknown as { actor: Actor; at: Date }[];
+    return docs
+      .map((d) => ({ actor: d.actor, at: new Date(d.at) }))
+      .sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
   // ---- steps -------------------------------------------------------------------------------
@@ -365,27 +388,26 @@ export class ChangeRequests {
         `${moved}: its approvals were cleared. Review ${req.id} again (/config request view id:${req.id}) and approve it if it is still right.`,
       );
     const at = new Date();
-    const res = await this.model
+    // The approval is a unique record per admin and revision: two approvals at the same moment
+    // are both counted, and one admin's twice is refused, whatever the server.
+    const recorded = await insertIfAbsent(this.claims.collection, {
+      _id: `${approvalPrefix(req.id, req.rev)}${actor.id}`,
+      at,
+      actor,
+    });
+    if (!recorded)
+      return this.refuse(req, actor, 'request-approve', ctx, 'UNCHANGED', `You approved ${req.id} already.`);
+    await this.model
       .updateOne(
-        { _id: req.id, status: 'pending', rev: req.rev, 'approvals.actor.id': { $ne: actor.id } },
+        { _id: req.id, rev: req.rev },
         { $push: { approvals: { actor, at }, log: { at, actor, text: 'approved' } } },
       )
       .exec();
-    if (res.modifiedCount !== 1) {
-      const now = await this.get(req.id);
-      return this.refuse(
-        now,
-        actor,
-        'request-approve',
-        ctx,
-        'CONFLICT',
-        `${req.id} changed while you approved it (${now.status}); look at it again.`,
-      );
-    }
     await this.audited(req, actor, 'request-approve', 'success', ctx);
     const after = await this.get(req.id);
     this.tell(after, 'approved');
-    if (after.approvals.length >= after.required) return this.applyNow(after);
+    if (after.status === 'pending' && after.rev === req.rev && after.approvals.length >= after.required)
+      return this.applyNow(after);
     return after;
   }
 
@@ -561,16 +583,16 @@ export class ChangeRequests {
   /** Claims the request for applying (once, however many approvers reached the quorum together). */
   private async applyNow(req: ChangeRequest): Promise<ChangeRequest> {
     const since = new Date();
-    // Two approvers completing the quorum together both get here: one insert wins.
-    if (!(await insertIfAbsent(this.claims.collection, { _id: `apply:${req.id}#${req.rev}`, at: since })))
+    // Two approvers completing the quorum together both get here, and a reject or an expiry may
+    // too: the closure record is a unique insert, so exactly one of them closes the request.
+    if (
+      !(await insertIfAbsent(this.claims.collection, { _id: closeId(req.id), at: since, status: 'applying' }))
+    )
       return this.get(req.id);
-    const claimed = await this.model
-      .updateOne(
-        { _id: req.id, status: 'pending', rev: req.rev },
-        { $set: { status: 'applying', applyingSince: since } },
-      )
+    // The closure is ours: the document follows (resume() finds it by this if this process dies).
+    await this.model
+      .updateOne({ _id: req.id }, { $set: { status: 'applying', applyingSince: since } })
       .exec();
-    if (claimed.modifiedCount !== 1) return this.get(req.id);
     return this.applyClaimed({ ...req, status: 'applying', applyingSince: since });
   }
 
@@ -612,6 +634,7 @@ export class ChangeRequests {
     const text = failed.length
       ? `applying finished with ${failed.length} change(s) not applied`
       : `applied (approved by ${approvers.map((a) => a.tag).join(', ')})`;
+    await this.claims.collection.updateOne({ _id: closeId(req.id) } as never, { $set: { status } });
     // Only the holder of the apply claim gets here, so this write needs no condition. FerretDB runs
     // an update as a read then a write: an approval racing this apply may write back the status it
     // read ('pending' or 'applying'); the terminal status is written again until it holds.
@@ -705,13 +728,14 @@ export class ChangeRequests {
     extra: Partial<RequestDoc> = {},
   ): Promise<ChangeRequest | undefined> {
     const at = new Date();
-    const res = await this.model
+    if (!(await insertIfAbsent(this.claims.collection, { _id: closeId(req.id), at, status })))
+      return undefined;
+    await this.model
       .updateOne(
-        { _id: req.id, status: 'pending' },
+        { _id: req.id },
         { $set: { status, decidedBy: actor, ...extra }, $push: { log: { at, actor, text } } },
       )
       .exec();
-    if (res.modifiedCount !== 1) return undefined;
     const after = await this.get(req.id);
     this.tell(after, status);
     return after;
@@ -823,6 +847,11 @@ export class ChangeRequests {
     };
   }
 }
+
+/** The record that closes a request (applied, rejected, withdrawn, expired): written once. */
+const closeId = (id: string): string => `close:${id}`;
+/** Approval records of one revision: `approve:<id>#<rev>:<user id>`. */
+const approvalPrefix = (id: string, rev: number): string => `approve:${id}#${rev}:`;
 
 /** `CR-` and five characters people can read aloud (no 0/O, 1/I). */
 function newId(): string {

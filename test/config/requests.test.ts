@@ -78,6 +78,38 @@ describe('change requests', () => {
     }
   });
 
+  it('counts two approvals made at the same moment, and closes a request once when a reject races the quorum', async () => {
+    const { db, svc } = await freshService('req_quorum_race', { approvals: { high: 2 } });
+    const other = await openService(db, { approvals: { high: 2 } });
+    const dave = actor('444444444444444444', 'dave');
+    try {
+      const id = await requested(svc.set(HIGH, '0.91', alice));
+      await Promise.all([svc.requests.approve(id, bob), other.requests.approve(id, carol)]);
+      await svc.refresh();
+      expect((await svc.requests.get(id)).status).toBe('applied');
+      expect(svc.get(HIGH)).toBe(0.91);
+
+      const next = await requested(svc.set(HIGH, '0.92', alice));
+      await svc.requests.approve(next, bob);
+      const outcomes = await Promise.allSettled([
+        other.requests.approve(next, carol),
+        svc.requests.reject(next, dave, 'not tonight'),
+      ]);
+      const final = await svc.requests.get(next);
+      expect(['applied', 'rejected']).toContain(final.status);
+      // Exactly one of them closed it: the other was told it is closed (or saw it applied).
+      expect(
+        outcomes.filter((o) => o.status === 'fulfilled' && ['applied', 'rejected'].includes(o.value.status))
+          .length,
+      ).toBeGreaterThanOrEqual(1);
+      expect(await bindModels(db.conn).ConfigVersion.countDocuments({ key: HIGH })).toBe(
+        final.status === 'applied' ? 3 : 2,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('clears approvals when the key moves, and never applies on top of a value nobody reviewed', async () => {
     const { db, svc } = await freshService('req_moved', { approvals: { high: 2 } });
     const id = await requested(svc.set(HIGH, '0.92', alice));
