@@ -186,6 +186,8 @@ export interface RequestDeps {
     approvers: Actor[],
   ): Promise<{ version: number; outcome?: string }>;
   audit(row: AuditRow): Promise<void>;
+  /** The impact preview of a change as it would apply now (undefined when there is none to give). */
+  preview?(change: PlannedChange): Promise<string[] | undefined>;
 }
 
 export type RequestListener = (request: ChangeRequest, what: string) => void;
@@ -471,6 +473,9 @@ export class ChangeRequests {
         'PERMISSION_DENIED',
         `Only ${req.requester.tag}, who made ${req.id}, can edit it.`,
       );
+    const only = changes.length === 1 ? changes[0] : undefined;
+    const preview =
+      only && this.deps.preview ? await this.deps.preview(only).catch(() => undefined) : undefined;
     const at = new Date();
     const text = req.approvals.length
       ? `edited by the requester: ${req.approvals.length} approval(s) cleared`
@@ -479,7 +484,12 @@ export class ChangeRequests {
       .updateOne(
         { _id: req.id, status: 'pending', rev: req.rev },
         {
-          $set: { changes: changes.map((c) => this.sealChange(c)), approvals: [], rev: req.rev + 1 },
+          $set: {
+            changes: changes.map((c) => this.sealChange(c)),
+            approvals: [],
+            rev: req.rev + 1,
+            ...(preview ? { preview } : {}),
+          },
           $push: { log: { at, actor, text } },
         },
       )
@@ -680,13 +690,22 @@ export class ChangeRequests {
       const m = moved.find((x) => x.c === c);
       return m ? { ...c, baseVersion: m.now, before: this.deps.shown(c.key, c.scope) } : c;
     });
+    // A single change's preview is computed again against the values it now applies on.
+    const only = changes.length === 1 ? changes[0] : undefined;
+    const preview =
+      only && this.deps.preview ? await this.deps.preview(only).catch(() => undefined) : undefined;
     const at = new Date();
     const text = `${why}: ${req.approvals.length} approval(s) cleared`;
     const res = await this.model
       .updateOne(
         { _id: req.id, status: 'pending', rev: req.rev },
         {
-          $set: { changes: changes.map((c) => this.sealChange(c)), approvals: [], rev: req.rev + 1 },
+          $set: {
+            changes: changes.map((c) => this.sealChange(c)),
+            approvals: [],
+            rev: req.rev + 1,
+            ...(preview ? { preview } : {}),
+          },
           $push: { log: { at, actor, text } },
         },
       )

@@ -220,6 +220,7 @@ export class ConfigService {
         this.ownerOf(change.key)?.apply(change, request, approvers) ??
         this.applyApproved(change, request, approvers),
       audit: (row) => this.audit.record(row),
+      preview: (change) => this.impactPreview(change),
     });
     this.timed = new TimedChanges({
       registry: this.registry,
@@ -927,6 +928,35 @@ export class ConfigService {
     };
   }
 
+  /**
+   * The impact preview of one planned change of a registry key, as lines (change requests keep
+   * it; a rebase computes it again). Undefined for other slots (flags).
+   */
+  async impactPreview(change: PlannedChange, warnings: string[] = []): Promise<string[] | undefined> {
+    const def = this.registry.get(change.key);
+    if (!def) return undefined;
+    const held = this.values.peek(slotId(def.key, change.scope));
+    const unset = !held || Boolean(held.unset);
+    const show = (v: unknown) => (def.sensitive ? MASK : present(def, v));
+    const impact = await impactOf(
+      { config: this, scheduler: this.impactSources.scheduler, instances: this.impactSources.instances },
+      {
+        key: def.key,
+        scope: change.scope,
+        action: change.action,
+        currentVersion: held?.version ?? 0,
+        current: unset ? '(no override)' : show(held?.value),
+        next:
+          change.action === 'unset'
+            ? show(this.resolution.at(def.key, parentOf(change.scope, this.environment)))
+            : show(change.value),
+        warnings,
+        ...(change.action === 'unset' ? {} : { value: change.value }),
+      },
+    );
+    return impactLines(impact);
+  }
+
   /** The approvals a set of keys needs together: the most any of them needs, and its level. */
   approvalsFor(keys: readonly string[]): { needed: number; level: ImpactLevel } {
     let best: { needed: number; level: ImpactLevel } = { needed: 0, level: 'none' };
@@ -1063,23 +1093,11 @@ export class ConfigService {
     const show = (v: unknown) => (def.sensitive ? MASK : present(def, v));
     // The impact preview as it stands when the request is made (per environment, jobs' next
     // runs, restart, processes, the way back), kept with the request for its reviewers.
-    const impact = await impactOf(
-      { config: this, scheduler: this.impactSources.scheduler, instances: this.impactSources.instances },
-      {
-        key: def.key,
-        scope,
-        action,
-        currentVersion: baseVersion,
-        current: unset ? '(no override)' : show(held?.value),
-        next:
-          action === 'unset'
-            ? show(this.resolution.at(def.key, parentOf(scope, this.environment)))
-            : show(p.value),
-        warnings: p.warnings,
-        ...(action === 'unset' ? {} : { value: p.value }),
-      },
-    );
-    const preview = impactLines(impact);
+    const preview =
+      (await this.impactPreview(
+        { key: def.key, scope, action, baseVersion, ...(action === 'unset' ? {} : { value: p.value }) },
+        p.warnings,
+      )) ?? [];
     return this.requests.create({
       kind: (REQUEST_KINDS as readonly string[]).includes(requested) ? (requested as RequestKind) : 'set',
       requester: actor,

@@ -126,6 +126,8 @@ describe('change requests', () => {
     const rebased = await svc.requests.get(id);
     expect(rebased.approvals).toEqual([]);
     expect(rebased.changes[0]).toMatchObject({ baseVersion: 2, before: '0.88' });
+    // Its impact preview is computed again against the value it now applies on.
+    expect(rebased.preview).toContain('production: 0.88 → 0.92');
     expect(rebased.log.map((l) => l.text).join('\n')).toContain('approval(s) cleared');
     await svc.requests.approve(id, bob);
     const done = await svc.requests.approve(id, carol);
