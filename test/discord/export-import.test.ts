@@ -120,6 +120,7 @@ describe('/config import', () => {
     const preview = replies.at(-1)?.embeds[0];
     expect(preview?.title).toBe('Import 4 changes from config.json?');
     const fields = Object.fromEntries((preview?.fields ?? []).map((f) => [f.name, displayed(f.value)]));
+    expect(fields.Impact).toMatch(/^Applies at once on Confirm \(no key needs approvals\)\./);
     expect(fields['Changes (4)']).toBe(
       [
         'MAX_BATCH_SIZE: 100 → 200',

@@ -68,6 +68,10 @@ describe('/config snapshot restore', () => {
         'Not in the snapshot, left as they are (1)',
         '`MAX_BATCH_SIZE · guild:900000000000000001`\nRemove one with /config reset and its scope.',
       ],
+      [
+        'Impact',
+        'Applies at once on Confirm (no key needs approvals).\nWay back: `/config snapshot create` first, then restore it (or roll back each key).',
+      ],
     ]);
     expect(buttonsOf({ components: preview?.components ?? [] }).map((b) => b.label)).toEqual([
       'Confirm',
@@ -148,6 +152,10 @@ describe('/config snapshot restore', () => {
       [
         'Skipped (1)',
         '`EXPORT_WEBHOOK_URL · env:staging`: EXPORT_WEBHOOK_URL cannot be set per environment: it allows global.',
+      ],
+      [
+        'Impact',
+        'Applies at once on Confirm (no key needs approvals).\nWay back: `/config snapshot create` first, then restore it (or roll back each key).',
       ],
     ]);
     const [, done] = await s.press('Confirm');

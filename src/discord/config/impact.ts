@@ -67,3 +67,37 @@ export function dryRunEmbed(impact: Impact): EmbedBuilder {
     .setDescription(`${safe(`${impact.before} → ${impact.after}`, 1500)}\nNothing was changed.`);
   return addImpact(embed, impact);
 }
+
+/**
+ * The impact of many changes at once (a snapshot restore, an import), as one embed field: the
+ * approvals they need together, jobs whose schedule moves, restarts, and the way back.
+ */
+export function batchImpactField(
+  ctx: CommandContext,
+  changes: readonly { key: string; scope: string; value: unknown }[],
+): { name: string; value: string } {
+  const lines: string[] = [];
+  const { needed, level } = ctx.config.approvalsFor(changes.map((c) => c.key));
+  lines.push(
+    needed
+      ? `Needs ${needed} approval${needed === 1 ? '' : 's'} (${level} impact): Confirm makes one change request of all of it.`
+      : 'Applies at once on Confirm (no key needs approvals).',
+  );
+  const scheduler = ctx.runtime?.scheduler;
+  for (const c of changes) {
+    if (c.scope !== 'global' && c.scope !== `env:${ctx.config.environment}`) continue;
+    for (const j of scheduler?.forecast(c.key, c.value, 3) ?? []) {
+      const then =
+        'error' in j.after
+          ? `invalid (${j.after.error})`
+          : `${code(j.after.cron, 100)} ${j.after.timezone}, next ${j.after.next.map(when).join(', ')}`;
+      lines.push(`Job ${j.job} (${c.key}): ${code(j.before.cron, 100)} → ${then}`);
+    }
+  }
+  const restart = [
+    ...new Set(changes.filter((c) => ctx.config.definition(c.key).requiresRestart).map((c) => c.key)),
+  ];
+  if (restart.length) lines.push(`After each process restarts: ${restart.join(', ')}`);
+  lines.push('Way back: `/config snapshot create` first, then restore it (or roll back each key).');
+  return { name: 'Impact', value: lines.join('\n').slice(0, 1024) };
+}

@@ -1,4 +1,5 @@
 import { answerExpired, confirmRow } from '../confirm-ui.js';
+import { batchImpactField } from './impact.js';
 import {
   EmbedBuilder,
   type APIEmbedField,
@@ -84,7 +85,7 @@ export async function importConfig(i: ChatInputCommandInteraction, ctx: CommandC
         plan,
         `Import ${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} from ${name}?`,
         `Confirm within ${seconds} seconds to apply the changes below; the rest is left as it is.`,
-      ),
+      ).addFields(batchImpactField(ctx, plan.changes)),
     ],
     components: [buttons],
   });

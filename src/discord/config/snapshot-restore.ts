@@ -12,6 +12,7 @@ import { COLOR, code, safe } from '../render.js';
 import { preview } from '../../text.js';
 import { customIdPart } from '../preconditions.js';
 import type { CommandContext, Invocation } from '../types.js';
+import { batchImpactField } from './impact.js';
 import { answer, type AnswerLine } from './snapshot.js';
 
 /** A previewed restore waiting for its Confirm button (in ctx.restores). */
@@ -46,6 +47,7 @@ export async function snapshotRestore(i: ChatInputCommandInteraction, ctx: Comma
     };
   });
   const embed = previewEmbed(plan, ctx.confirmations.timeoutMs);
+  if (plan.changes.length) embed.addFields(batchImpactField(ctx, plan.changes));
   const lines = plan.changes.map((c) => ({
     text: `${code(where(c.key, c.scope), 100)}: ${code(c.from)} → ${code(c.to)}`,
     plain: `${where(c.key, c.scope)}: ${c.from} → ${c.to}`,
