@@ -473,28 +473,10 @@ export class ChangeRequests {
         'PERMISSION_DENIED',
         `Only ${req.requester.tag}, who made ${req.id}, can edit it.`,
       );
-    const only = changes.length === 1 ? changes[0] : undefined;
-    const preview =
-      only && this.deps.preview ? await this.deps.preview(only).catch(() => undefined) : undefined;
-    const at = new Date();
     const text = req.approvals.length
       ? `edited by the requester: ${req.approvals.length} approval(s) cleared`
       : 'edited by the requester';
-    const res = await this.model
-      .updateOne(
-        { _id: req.id, status: 'pending', rev: req.rev },
-        {
-          $set: {
-            changes: changes.map((c) => this.sealChange(c)),
-            approvals: [],
-            rev: req.rev + 1,
-            ...(preview ? { preview } : {}),
-          },
-          $push: { log: { at, actor, text } },
-        },
-      )
-      .exec();
-    if (res.modifiedCount !== 1)
+    if (!(await this.revise(req, changes, actor, text)))
       return this.refuse(
         req,
         actor,
@@ -690,12 +672,25 @@ export class ChangeRequests {
       const m = moved.find((x) => x.c === c);
       return m ? { ...c, baseVersion: m.now, before: this.deps.shown(c.key, c.scope) } : c;
     });
-    // A single change's preview is computed again against the values it now applies on.
+    const text = `${why}: ${req.approvals.length} approval(s) cleared`;
+    if (await this.revise(req, changes, actor, text)) this.tell(await this.get(req.id), 'rebased');
+    return why;
+  }
+
+  /**
+   * The next revision of a request (an edit, a key that moved): new changes, a preview computed
+   * again for a single change, and approvals that start over (they belong to a revision). False
+   * when the request moved meanwhile.
+   */
+  private async revise(
+    req: ChangeRequest,
+    changes: RequestChange[],
+    actor: Actor,
+    text: string,
+  ): Promise<boolean> {
     const only = changes.length === 1 ? changes[0] : undefined;
     const preview =
       only && this.deps.preview ? await this.deps.preview(only).catch(() => undefined) : undefined;
-    const at = new Date();
-    const text = `${why}: ${req.approvals.length} approval(s) cleared`;
     const res = await this.model
       .updateOne(
         { _id: req.id, status: 'pending', rev: req.rev },
@@ -706,12 +701,11 @@ export class ChangeRequests {
             rev: req.rev + 1,
             ...(preview ? { preview } : {}),
           },
-          $push: { log: { at, actor, text } },
+          $push: { log: { at: new Date(), actor, text } },
         },
       )
       .exec();
-    if (res.modifiedCount === 1) this.tell(await this.get(req.id), 'rebased');
-    return why;
+    return res.modifiedCount === 1;
   }
 
   private async close(
