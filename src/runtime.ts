@@ -9,7 +9,8 @@ import type { ConfigService } from './config/service.js';
 import { ScheduleRunner } from './config/schedule-runner.js';
 import { ConfigSync } from './config/sync.js';
 import { ChangeFeed } from './config/feed.js';
-import { FlagStore } from './flags/store/flags.js';
+import { FlagStore, slotOfFlag } from './flags/store/flags.js';
+import type { ChangeRequest } from './config/requests.js';
 import { UsageFlusher } from './flags/store/usage.js';
 import { KillAlerts } from './discord/kill-alerts.js';
 import { RequestBoard } from './discord/requests/board.js';
@@ -177,7 +178,11 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
         notifier && env.APPROVAL_CHANNEL_ID
           ? new RequestBoard(config.requests, notifier, env.APPROVAL_CHANNEL_ID)
           : undefined;
-      keeper = new RequestKeeper(config, board ? { show: (r) => board.show(r) } : {});
+      keeper = new RequestKeeper(config, {
+        ...(board ? { show: (r: ChangeRequest) => board.show(r) } : {}),
+        // A request computed against a version of a flag loses its approvals when the flag moves.
+        slotChanges: (fn) => flags.subscribe((c) => fn(slotOfFlag(c.name))),
+      });
       keeper.start();
     }
   } catch (err) {

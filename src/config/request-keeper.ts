@@ -1,5 +1,6 @@
 import { errorDetail, logger } from '../logger.js';
 import type { ChangeRequest } from './requests.js';
+import { GLOBAL } from './scopes.js';
 import type { ConfigService } from './service.js';
 
 export interface RequestKeeperOptions {
@@ -7,6 +8,8 @@ export interface RequestKeeperOptions {
   intervalMs?: number;
   /** Shows a request where approvers see it (the approval channel); called for new and changed ones. */
   show?: (request: ChangeRequest) => Promise<void>;
+  /** Changes of other versioned slots (flags), by slot: their requests lose approvals too when they move. */
+  slotChanges?: (listener: (slot: string) => void) => () => void;
 }
 
 /**
@@ -34,6 +37,8 @@ export class RequestKeeper {
     this.detach.push(
       this.config.subscribe(undefined, (c) => void this.config.requests.keyMoved(c.key, c.scope)),
     );
+    if (this.opts.slotChanges)
+      this.detach.push(this.opts.slotChanges((slot) => void this.config.requests.keyMoved(slot, GLOBAL)));
     if (this.opts.show)
       this.detach.push(
         this.config.requests.subscribe((req) => {

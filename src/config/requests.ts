@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { insertIfAbsent } from '../db/connection.js';
 import { UserError } from '../errors.js';
@@ -247,7 +246,9 @@ export class ChangeRequests {
       .limit(limit)
       .lean<RequestDoc[]>()
       .exec();
-    return this.withPosts(docs.map((d) => this.open(d)));
+    // The documents' status may lag their closure records: filter on the status as read.
+    const reqs = await this.withPosts(docs.map((d) => this.open(d)));
+    return status ? reqs.filter((r) => r.status === status) : reqs;
   }
 
   /** The requests with where each is posted. */
@@ -266,26 +267,35 @@ export class ChangeRequests {
     const closed = new Map(
       (records as unknown as { _id: string; status: RequestStatus }[]).map((c) => [c._id, c.status]),
     );
-    const out: ChangeRequest[] = [];
-    for (const r of reqs) {
+    const approvals = await this.approvalsOf(reqs);
+    return reqs.map((r) => {
       const { post: _legacy, ...rest } = r;
       const post = byId.get(r.id);
       const status = closed.get(closeId(r.id)) ?? r.status;
-      const approvals = await this.approvalsOf(r.id, r.rev);
-      out.push({ ...rest, status, approvals, ...(post ? { post } : {}) });
-    }
-    return out;
+      return {
+        ...rest,
+        status,
+        approvals: approvals.get(`${r.id}#${r.rev}`) ?? [],
+        ...(post ? { post } : {}),
+      };
+    });
   }
 
-  /** The approvals recorded for one revision of a request, oldest first. */
-  private async approvalsOf(id: string, rev: number): Promise<{ actor: Actor; at: Date }[]> {
-    const prefix = approvalPrefix(id, rev);
+  /** The approvals recorded for the current revision of each request, oldest first, in one read. */
+  private async approvalsOf(
+    reqs: readonly ChangeRequest[],
+  ): Promise<Map<string, { actor: Actor; at: Date }[]>> {
+    // Request ids are `CR-` and letters and digits: safe inside a pattern.
+    const ids = reqs.map((r) => r.id).join('|');
     const docs = (await this.claims.collection
-      .find({ _id: { $regex: `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` } } as never)
-      .toArray()) as unknown as { actor: Actor; at: Date }[];
-    return docs
-      .map((d) => ({ actor: d.actor, at: new Date(d.at) }))
-      .sort((a, b) => a.at.getTime() - b.at.getTime());
+      .find({ _id: { $regex: `^approve:(${ids})#` } } as never)
+      .toArray()) as unknown as { _id: string; actor: Actor; at: Date }[];
+    const out = new Map<string, { actor: Actor; at: Date }[]>();
+    for (const d of docs.sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime())) {
+      const revision = d._id.slice('approve:'.length, d._id.lastIndexOf(':'));
+      out.set(revision, [...(out.get(revision) ?? []), { actor: d.actor, at: new Date(d.at) }]);
+    }
+    return out;
   }
 
   // ---- steps -------------------------------------------------------------------------------
@@ -538,7 +548,9 @@ export class ChangeRequests {
       .lean<RequestDoc[]>()
       .exec();
     for (const doc of stuck) {
-      const req = this.open(doc);
+      // The document may lag its closure record: only a request still applying is taken over.
+      const req = await this.get(doc._id);
+      if (req.status !== 'applying') continue;
       const claimed = await this.model
         .updateOne(
           { _id: req.id, status: 'applying', applyingSince: doc.applyingSince },
@@ -627,22 +639,15 @@ export class ChangeRequests {
       ? `applying finished with ${failed.length} change(s) not applied`
       : `applied (approved by ${approvers.map((a) => a.tag).join(', ')})`;
     await this.claims.collection.updateOne({ _id: closeId(req.id) } as never, { $set: { status } });
-    // Only the holder of the apply claim gets here, so this write needs no condition. FerretDB runs
-    // an update as a read then a write: an approval racing this apply may write back the status it
-    // read ('pending' or 'applying'); the terminal status is written again until it holds.
+    // Only the holder of the closure gets here, so this write needs no condition. A racing write
+    // may put back the status it read; reads trust the closure record, not this copy.
     await this.model
       .updateOne(
         { _id: req.id },
         { $set: { status }, $push: { log: { at, actor: { id: 'system', tag: 'system' }, text } } },
       )
       .exec();
-    let after = await this.get(req.id);
-    // A racer's write lands within milliseconds of its read: look again a few times after it.
-    for (let i = 0; i < 3; i++) {
-      if (after.status !== status) await this.model.updateOne({ _id: req.id }, { $set: { status } }).exec();
-      await sleep(25 * (i + 1));
-      after = await this.get(req.id);
-    }
+    const after = await this.get(req.id);
     await this.audited(
       after,
       { id: 'system', tag: 'system' },

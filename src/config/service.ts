@@ -212,9 +212,7 @@ export class ConfigService {
         const owner = this.ownerOf(key);
         if (owner) return owner.shown(key);
         const def = this.registry.get(key);
-        const held = this.values.peek(slotId(key, scope));
-        if (!def || !held || held.unset) return '(none)';
-        return def.sensitive ? MASK : present(def, held.value);
+        return def ? this.shownAt(def, scope) : '(none)';
       },
       apply: (change, request, approvers) =>
         this.ownerOf(change.key)?.apply(change, request, approvers) ??
@@ -957,6 +955,13 @@ export class ConfigService {
     return impactLines(impact);
   }
 
+  /** The value a slot holds as people see it in a change request (masked when sensitive). */
+  private shownAt(def: RegisteredKey, scope: Scope): string {
+    const held = this.values.peek(slotId(def.key, scope));
+    if (!held || held.unset) return '(none)';
+    return def.sensitive ? MASK : present(def, held.value);
+  }
+
   /** The approvals a set of keys needs together: the most any of them needs, and its level. */
   approvalsFor(keys: readonly string[]): { needed: number; level: ImpactLevel } {
     let best: { needed: number; level: ImpactLevel } = { needed: 0, level: 'none' };
@@ -986,7 +991,6 @@ export class ConfigService {
       const def = this.definition(c.key);
       const checked = storedValue(def, c.scope, c.value);
       requireEncryption(def, checked.value, this.encrypts);
-      const held = this.values.peek(slotId(def.key, c.scope));
       const show = (v: unknown) => (def.sensitive ? MASK : present(def, v));
       return {
         key: def.key,
@@ -994,7 +998,7 @@ export class ConfigService {
         action,
         value: checked.value,
         baseVersion: c.expectedVersion,
-        before: !held || held.unset ? '(none)' : show(held.value),
+        before: this.shownAt(def, c.scope),
         after: show(checked.value),
       };
     });
@@ -1042,7 +1046,7 @@ export class ConfigService {
           baseVersion: held?.version ?? 0,
           runAt,
           ...(forMs !== undefined ? { forMs } : {}),
-          before: !held || held.unset ? '(none)' : def.sensitive ? MASK : present(def, held.value),
+          before: this.shownAt(def, scope),
           after: `${display} at ${runAt.toISOString()}${forMs !== undefined ? ` for ${formatDuration(forMs)}` : ''}`,
         },
       ],
@@ -1113,7 +1117,7 @@ export class ConfigService {
           ...(p.restoredFrom !== undefined ? { restoredFrom: p.restoredFrom } : {}),
           baseVersion,
           ...(opts.forMs !== undefined ? { forMs: opts.forMs } : {}),
-          before: unset ? '(none)' : show(held?.value),
+          before: this.shownAt(def, scope),
           after: `${action === 'unset' ? '(inherits again)' : show(p.value)}${opts.forMs !== undefined ? ` for ${formatDuration(opts.forMs)}` : ''}`,
         },
       ],

@@ -79,8 +79,6 @@ export class FlagStore {
         );
       },
     });
-    // A request computed against a version of a flag loses its approvals when the flag moves.
-    this.subscribe((c) => void config.requests.keyMoved(slotOfFlag(c.name), GLOBAL));
   }
 
   // ---- reads (memory) ----------------------------------------------------------------------
@@ -106,12 +104,7 @@ export class FlagStore {
     const name = input.trim().toLowerCase();
     const found = this.flags.get(name);
     if (found) return found;
-    const near = this.nearest(name);
-    throw new UserError(
-      'UNKNOWN_KEY',
-      `No flag is named ${preview(input)}.${near.length ? ` Did you mean ${near.join(', ')}?` : ' /flag list shows them.'}`,
-      { key: slotOfFlag(preview(name)) },
-    );
+    throw this.unknown(name, input);
   }
 
   /** Names matching what was typed (name first, then description), for autocomplete. */
@@ -554,11 +547,12 @@ export class FlagStore {
     return cur;
   }
 
-  private unknown(name: string): UserError {
+  /** No such flag, with the nearest names; `typed` is the name as the user wrote it. */
+  private unknown(name: string, typed = name): UserError {
     const near = this.nearest(name);
     return new UserError(
       'UNKNOWN_KEY',
-      `No flag is named ${preview(name)}.${near.length ? ` Did you mean ${near.join(', ')}?` : ' /flag list shows them.'}`,
+      `No flag is named ${preview(typed)}.${near.length ? ` Did you mean ${near.join(', ')}?` : ' /flag list shows them.'}`,
       { key: slotOfFlag(preview(name)) },
     );
   }
