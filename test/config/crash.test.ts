@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logger } from '../../src/logger.js';
 import { bindModels } from '../../src/config/models.js';
 import type { ConfigService } from '../../src/config/service.js';
 import { connect } from '../../src/db/connection.js';
@@ -152,7 +153,8 @@ describe('the database server killed (SIGKILL) in the middle of concurrent write
           `round ${round + 1} (kill after ${KILL_AFTER_MS[round]} ms): ${r.writes} writes, cut: ${cut.join(', ') || 'none'}`,
         );
       }
-      process.stderr.write(`crash test:\n  ${rounds.join('\n  ')}\n`);
+      // Shown with the test's output if it fails (test/setup/quiet-logs.ts).
+      logger.info(`crash test:\n  ${rounds.join('\n  ')}`);
       expect(
         cut,
         `no kill in ${rounds.length} rounds landed between a version and its current value, so repair was not exercised`,

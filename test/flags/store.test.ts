@@ -189,10 +189,13 @@ describe('flag storage', () => {
       await expect.poll(() => otherFlags.get('new-checkout')?.version, { timeout: 5000 }).toBe(2);
       expect(seen).toEqual(['new-checkout@1:create', 'new-checkout@2:set']);
       expect(otherFlags.get('new-checkout')?.flag.enabled).toBe(true);
-      const page = await feed.since(0);
-      expect(page?.changes.filter((c) => c.key === 'flag:new-checkout').map((c) => c.version)).toEqual([
-        1, 2,
-      ]);
+      // The flag store may hold version 2 (caught up with version 1's entry) before the feed has
+      // read version 2's entry: wait for the feed itself.
+      await expect
+        .poll(async () =>
+          (await feed.since(0))?.changes.filter((c) => c.key === 'flag:new-checkout').map((c) => c.version),
+        )
+        .toEqual([1, 2]);
     } finally {
       feed.stop();
       await other.close();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { keep } from '../setup/test-output.js';
 
 /** How much of a child's stderr is kept for error messages. */
 const STDERR_KEPT = 64 * 1024;
@@ -26,7 +27,10 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-/** Runs a TypeScript file as a separate node process (through tsx), reading its stdout by lines. */
+/**
+ * Runs a TypeScript file as a separate node process (through tsx), reading its stdout by lines.
+ * What it prints on stderr is shown with the test's own output if the test fails.
+ */
 export function spawnTs(file: string, args: string[], env: Record<string, string> = {}): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     env: { ...process.env, ...env },
@@ -55,6 +59,7 @@ export function spawnTs(file: string, args: string[], env: Record<string, string
   proc.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-STDERR_KEPT);
   });
+  createInterface({ input: proc.stderr }).on('line', (l) => keep(`[${name}] ${l}\n`));
   // Writes to a child that has already exited must not crash the test process.
   proc.stdin.on('error', () => undefined);
   const reader = createInterface({ input: proc.stdout });
