@@ -1,6 +1,7 @@
 /**
  * Benchmarks against the same real database the tests use (MONGODB_URI, else an embedded server
- * in a temp dir). Prints a table, or with --json one JSON object of numbers. Targets in README.
+ * in a temp dir), in the database the URI names (which must be empty: it is dropped at the end),
+ * else one of its own. Prints a table, or with --json one JSON object of numbers. Targets in README.
  *
  *   npm run bench [-- --json] [-- --quick]
  */
@@ -15,7 +16,6 @@ import { integer } from '../src/config/kinds.js';
 import { buildRegistry, registry, type KeyDefinition } from '../src/config/registry.js';
 import { ConfigService } from '../src/config/service.js';
 import { versionId } from '../src/config/store.js';
-import { connect } from '../src/db/connection.js';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
 import { ConsoleSession } from '../src/discord/console-session.js';
 import { createCommandContext } from '../src/discord/context.js';
@@ -25,6 +25,7 @@ import { ADMIN_PERMISSIONS } from '../src/discord/payloads.js';
 import { env } from '../src/env.js';
 import { setLogLevel } from '../src/logger.js';
 import { runScript } from './lib/run.js';
+import { openBenchDatabase } from './lib/bench-db.js';
 import { benchFlags } from './lib/bench-flags.js';
 import { FlagStore } from '../src/flags/store/flags.js';
 import { followSse } from './lib/sse.js';
@@ -253,8 +254,7 @@ async function main(): Promise<void> {
     });
     uri = server.uri;
   }
-  const dbName = `bench_${Date.now()}`;
-  const conn = await connect({ uri, dbName, timeoutMs: 10_000 });
+  const { conn, name: dbName } = await openBenchDatabase(uri);
   const config = new ConfigService({ registry: benchRegistry(), conn });
   await config.init();
   const result: Record<string, number | string> = { database: server?.kind ?? 'MONGODB_URI' };
@@ -438,13 +438,15 @@ async function main(): Promise<void> {
   result.history_page_ms_p99 = pct(pageMs, 99);
   result.history_versions = versions;
 
+  // The start-up figure needs an empty database: the same one, emptied (a URI may allow no other).
+  await config.close();
+  await conn.dropDatabase();
   const count = quick ? 1000 : 10_000;
   say(`start-up of a process with ${count} keys ...`);
-  const startupDb = `${dbName}_startup`;
-  const seed = child({ mode: 'startup', uri, dbName: startupDb, keys: count });
+  const seed = child({ mode: 'startup', uri, dbName, keys: count });
   const seeded = JSON.parse(String((await seed.lines.next()).value)) as { startup_ms: number };
   await seed.done;
-  const load = child({ mode: 'startup', uri, dbName: startupDb, keys: count });
+  const load = child({ mode: 'startup', uri, dbName, keys: count });
   const loaded = JSON.parse(String((await load.lines.next()).value)) as {
     startup_ms: number;
     rss_mb: number;
@@ -455,10 +457,7 @@ async function main(): Promise<void> {
   result.rss_mb = loaded.rss_mb;
   result.startup_keys = count;
 
-  await config.close();
   await conn.dropDatabase();
-  const other = conn.useDb(startupDb);
-  await other.dropDatabase();
   await conn.close();
   await server?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });

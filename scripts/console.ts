@@ -2,11 +2,12 @@
  * The offline console: the bot's real command handlers, driven by raw Discord interaction
  * payloads through a real discord.js Client, with its REST calls captured instead of sent.
  *
- *   npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID|--dm] ["/config ..."]
+ *   npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID|--dm]
+ *                         [--out DIR] [--attach FILE] ["/config ..."]
  *
  * With a command: runs it, prints the replies, exits (0 whenever the bot handled it).
  * Without: reads lines (a prompt with history, or a pipe): /config and /flag commands, `press LABEL`,
- * `complete "/config ..."`.
+ * `complete "/config ..."`. Files the replies carry are saved in --out; `file:@PATH` attaches one.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import type { ConfigService } from '../src/config/service.js';
 import { parseCommandLine, splitVerb } from '../src/discord/command-line.js';
 import {
   ConsoleInputError,
+  finalViews,
   renderText,
   type ConsoleSession,
   type ReplyView,
@@ -24,14 +26,27 @@ import { startOffline } from '../src/discord/offline.js';
 import { env, type Env } from '../src/env.js';
 import { errorDetail, logger } from '../src/logger.js';
 import { startRuntime } from '../src/runtime.js';
+import {
+  exchange,
+  jsonFiles,
+  savedLine,
+  saveFiles,
+  type Exchange,
+  type Output,
+} from './lib/console-exchange.js';
+import { quietOnClosedPipes } from './lib/pipes.js';
 import { runScript } from './lib/run.js';
+import { SavedFiles } from './lib/saved-files.js';
 
-const USAGE = `usage: npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] ["/config view setting:MAX_BATCH_SIZE"]
-  --yes   with a command that asks for confirmation (a rollback, a reset, /flag off in production): press Confirm and print the result
+const USAGE = `usage: npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] [--out DIR] [--attach FILE] ["/config view setting:MAX_BATCH_SIZE"]
+  --yes     with a command that asks for confirmation (a rollback, a reset, /flag off in production): press Confirm and print the result
+  --out     the folder where files of replies (an export, a history chart) are saved (default: DATA_DIR/console-files)
+  --attach  picks a local file for the command's file option (or write file:@PATH in the command)
 Commands: /config (settings, tokens) and /flag (feature flags), as typed in Discord:
   /config list, /config set setting:MAX_BATCH_SIZE value:200
   /flag list, /flag create name:new-checkout description:"New checkout" type:release, /flag on name:new-checkout,
   /flag rollout name:new-checkout percent:25, /flag evaluate name:new-checkout member:<@USER_ID> attributes:plan=pro
+  /config export, /config import file:@./config-export.json dry-run:true
 Interactive lines: a command, press LABEL_OR_ID, submit field:"text" (the open form), complete "/config view setting:MAX" or complete "/flag view name:new", help, quit`;
 
 /** Said instead of buttons nobody can press once a one-shot run has exited. */
@@ -49,11 +64,13 @@ interface Args {
   as: string;
   roles: string[];
   guildId?: string | null;
+  out?: string;
+  attach: string[];
   line?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, yes: false, as: 'admin', roles: [] };
+  const args: Args = { json: false, yes: false, as: 'admin', roles: [], attach: [] };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
@@ -72,6 +89,8 @@ function parseArgs(argv: string[]): Args {
         .filter(Boolean);
     else if (a === '--guild') args.guildId = value();
     else if (a === '--dm') args.guildId = null;
+    else if (a === '--out') args.out = value();
+    else if (a === '--attach') args.attach.push(value());
     else if (a === '--help' || a === '-h') throw new ConsoleInputError(USAGE);
     else if (a.startsWith('--')) throw new ConsoleInputError(`Unknown option ${a}\n${USAGE}`);
     else rest.push(a);
@@ -88,7 +107,20 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
+/** Stops reading lines once nobody reads the output (`| head -1`); set by the interactive loop. */
+let stopReading: () => void = () => undefined;
+const pipes = quietOnClosedPipes(() => stopReading());
+const out = (s: string) => {
+  if (!pipes.stdoutClosed()) process.stdout.write(`${s}\n`);
+};
+
+/** Prints an exchange as text; false when a file it carried could not be saved. */
+function printText(x: Exchange, show: (r: ReplyView) => ReplyView = (r) => r): boolean {
+  for (const r of x.replies) out(renderText(show(r)));
+  for (const f of x.files) out(savedLine(f));
+  for (const line of x.unsaved) process.stderr.write(`error: ${line}\n`);
+  return !x.unsaved.length;
+}
 
 /** Requests the bot made that Discord would have refused: a bug in the bot, worth saying loudly. */
 function newViolations(discord: OfflineDiscord, from: number): Violation[] {
@@ -101,14 +133,14 @@ function newViolations(discord: OfflineDiscord, from: number): Violation[] {
 }
 
 /** Runs one line and prints what the bot answered; false when the console could not run it. */
-async function runLine(session: ConsoleSession, line: string, json: boolean): Promise<boolean> {
+async function runLine(session: ConsoleSession, line: string, o: Output): Promise<boolean> {
   const { verb, rest } = splitVerb(line);
   const from = session.discord.violations.length;
   try {
     if (verb === 'help') out(USAGE);
     else if (verb === 'complete') {
       const choices = await session.complete(rest);
-      if (json) out(JSON.stringify({ choices }));
+      if (o.json) out(JSON.stringify({ choices }));
       else
         out(
           choices.length
@@ -116,19 +148,19 @@ async function runLine(session: ConsoleSession, line: string, json: boolean): Pr
             : '(no suggestions)',
         );
     } else {
-      const replies =
-        verb === 'press'
-          ? await session.press(rest)
-          : verb === 'submit'
-            ? await session.submit(rest)
-            : await session.run(rest);
+      const x = await exchange(session, o, () =>
+        verb === 'press' ? session.press(rest) : verb === 'submit' ? session.submit(rest) : session.run(rest),
+      );
       const violations = newViolations(session.discord, from);
-      if (json) out(JSON.stringify({ replies, ...(violations.length ? { violations } : {}) }));
-      else for (const r of replies) out(renderText(r));
+      if (!o.json) return printText(x);
+      out(
+        JSON.stringify({ replies: x.replies, ...jsonFiles(x), ...(violations.length ? { violations } : {}) }),
+      );
+      return !x.unsaved.length;
     }
     return true;
   } catch (err) {
-    return refused(err, json);
+    return refused(err, o.json);
   }
 }
 
@@ -137,34 +169,40 @@ async function runLine(session: ConsoleSession, line: string, json: boolean): Pr
  * a rollback, a reset or a /flag off in production is confirmed with --yes, or the reply says
  * that nothing was changed.
  */
-async function runOnce(session: ConsoleSession, args: Args & { line: string }): Promise<boolean> {
-  if (splitVerb(args.line).verb !== 'run') return runLine(session, args.line, args.json);
+async function runOnce(session: ConsoleSession, args: Args & { line: string }, o: Output): Promise<boolean> {
+  if (splitVerb(args.line).verb !== 'run') return runLine(session, args.line, o);
   const from = session.discord.violations.length;
   try {
-    const replies = await session.run(args.line);
+    const first = await exchange(session, o, () => session.run(args.line));
     const asks = session.awaitsConfirmation();
-    const confirmed = asks && args.yes ? await session.press('Confirm') : [];
+    const none: Exchange = { replies: [], files: [], unsaved: [] };
+    const confirmed = asks && args.yes ? await exchange(session, o, () => session.press('Confirm')) : none;
     const violations = newViolations(session.discord, from);
-    if (args.json) {
+    const both = {
+      files: [...first.files, ...confirmed.files],
+      unsaved: [...first.unsaved, ...confirmed.unsaved],
+    };
+    if (o.json) {
       const confirmation = asks ? (args.yes ? 'confirmed (--yes)' : 'not confirmed; add --yes') : undefined;
       out(
         JSON.stringify({
-          replies: [...replies, ...confirmed],
+          replies: [...first.replies, ...confirmed.replies],
+          ...jsonFiles(both),
           ...(confirmation ? { confirmation } : {}),
           ...(violations.length ? { violations } : {}),
         }),
       );
-      return true;
+      return !both.unsaved.length;
     }
     // Confirm and Cancel cannot be pressed once this process has exited: say what happened instead.
-    for (const r of replies) out(renderText(asks ? { ...r, components: [] } : r));
+    let ok = printText(first, (r) => (asks ? { ...r, components: [] } : r));
     if (asks && !args.yes) out(NOT_CONFIRMED);
     else if (asks) out('(--yes: pressed Confirm)');
     else if (session.current()?.components?.length) out(DEAD_BUTTONS);
-    for (const r of confirmed) out(renderText(r));
-    return true;
+    ok = printText(confirmed) && ok;
+    return ok;
   } catch (err) {
-    return refused(err, args.json);
+    return refused(err, o.json);
   }
 }
 
@@ -236,7 +274,7 @@ function revealsSecret(line: string, config: ConfigService): boolean {
 /** Reads lines from a terminal (prompt, line editing, history) or a pipe (no prompt), until quit or end of input. */
 async function interactive(
   offline: Awaited<ReturnType<typeof startOffline>>,
-  args: Args,
+  o: Output,
   e: Env,
   config: ConfigService,
 ): Promise<boolean> {
@@ -269,21 +307,30 @@ async function interactive(
     out(s);
     rl.prompt(true);
   };
+  // A reply changed after its command was answered (a confirmation expiring): said as a change of
+  // the reply shown above, not as a new one.
   offline.discord.onBackgroundCall = (call: CapturedCall) => {
     if (call.kind !== 'editReply' && call.kind !== 'followUp') return;
-    const view: ReplyView = {
-      kind: call.kind,
-      embeds: (call.body?.embeds as ReplyView['embeds']) ?? [],
-      components: [],
-    };
-    later(args.json ? JSON.stringify({ replies: [view], background: true }) : `(later) ${renderText(view)}`);
+    const [shown] = finalViews([call]);
+    if (!shown) return;
+    const view: ReplyView = { ...shown, components: [] };
+    const files = saveFiles([call], o.files);
+    for (const line of files.unsaved) process.stderr.write(`error: ${line}\n`);
+    if (o.json) return later(JSON.stringify({ replies: [view], ...jsonFiles(files), background: true }));
+    const label = call.kind === 'editReply' ? '(edited later)' : '(later)';
+    later([`${label} ${renderText(view)}`, ...files.files.map(savedLine)].join('\n'));
   };
+  stopReading = () => rl.close();
   let ok = true;
   if (tty) rl.prompt();
   for await (const line of rl) {
     const trimmed = line.trim();
     if (splitVerb(trimmed).verb === 'quit') break;
-    if (trimmed && !trimmed.startsWith('#')) ok = (await runLine(offline.session, trimmed, args.json)) && ok;
+    if (trimmed && !trimmed.startsWith('#')) ok = (await runLine(offline.session, trimmed, o)) && ok;
+    // Nobody reads the answers any more (`| head -1`): run no further command. A failed write is
+    // reported on a later tick, hence the wait.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (pipes.stdoutClosed()) break;
     if (tty) rl.prompt();
   }
   rl.close();
@@ -307,11 +354,20 @@ async function main(e: Env): Promise<number> {
     { as: args.as, roles: args.roles, guildId: args.guildId },
     runtime,
   );
+  const o: Output = {
+    json: args.json,
+    files: new SavedFiles(args.out ?? path.join(e.DATA_DIR, 'console-files')),
+  };
   try {
+    for (const file of args.attach) await offline.session.attach(file);
     const ok = args.line
-      ? await runOnce(offline.session, { ...args, line: args.line })
-      : await interactive(offline, args, e, runtime.config);
+      ? await runOnce(offline.session, { ...args, line: args.line }, o)
+      : await interactive(offline, o, e, runtime.config);
     return ok ? 0 : 2;
+  } catch (err) {
+    // A file given with --attach that cannot be read: said in one line, nothing run.
+    refused(err, args.json);
+    return 2;
   } finally {
     // Also drops a confirmation still waiting, and its timer, so nothing keeps the process alive.
     await offline.close();

@@ -11,7 +11,12 @@ import { parseArgs } from 'node:util';
 import { REST } from 'discord.js';
 import { runEntryPoint } from '../src/cli.js';
 import { restNotifier } from '../src/discord/notifier.js';
-import { ExportRequestError, manualExportDate, runDailyExport } from '../src/jobs/daily-export.js';
+import {
+  checkCalendarDate,
+  ExportRequestError,
+  manualExportDate,
+  runDailyExport,
+} from '../src/jobs/daily-export.js';
 import { exportDeps } from '../src/jobs/index.js';
 import { startRuntime } from '../src/runtime.js';
 
@@ -29,8 +34,11 @@ function parse(): { date?: string; force: boolean } | string {
       allowPositionals: false,
     });
     if (values.help) return USAGE;
+    // A date that is no date is refused before anything starts (the database may be down).
+    if (values.date !== undefined) checkCalendarDate(values.date);
     return { ...(values.date !== undefined ? { date: values.date } : {}), force: values.force };
   } catch (err) {
+    if (err instanceof ExportRequestError) return err.message;
     // parseArgs' own words ("Option '--date <value>' argument missing") name the problem.
     return `${(err as Error).message}\n${USAGE}`;
   }

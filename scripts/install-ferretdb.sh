@@ -14,7 +14,10 @@ if works; then
   echo "ferretdb already installed: $("$BIN" --version | head -1) at $BIN"
   exit 0
 fi
-command -v go >/dev/null || { echo "Go is needed to build FerretDB (https://go.dev/dl/)" >&2; exit 1; }
+command -v go >/dev/null || {
+  echo "Go 1.24 or later must be on PATH to build FerretDB (https://go.dev/dl/; its archive installs in /usr/local/go/bin: export PATH=\"\$PATH:/usr/local/go/bin\")" >&2
+  exit 1
+}
 
 # FerretDB's binary panics at start without build/version/version.txt, which its own build tooling
 # writes and which the published module does not contain, so a plain `go install` gives a binary

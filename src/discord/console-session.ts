@@ -1,4 +1,5 @@
 import {
+  ApplicationCommandOptionType,
   ComponentType,
   type APIActionRowComponent,
   type APIComponentInMessageActionRow,
@@ -6,18 +7,22 @@ import {
   type APIMessage,
   type APIApplicationCommandOptionChoice,
   type APIModalInteractionResponseCallbackData,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { CommandLineError, parseCommandLine, parseFieldValues } from './command-line.js';
-import type { CapturedCall, OfflineDiscord } from './harness.js';
+import type { CallKind, CapturedCall, OfflineDiscord } from './harness.js';
 import {
   autocompletePayload,
   buttonPayload,
   chatInputPayload,
   modalFields,
   modalSubmitPayload,
+  parametersOf,
   PayloadError,
+  type CommandLine,
   type Simulated,
 } from './payloads.js';
+import { readLocalFile, UploadRefused } from './uploads.js';
 
 /** One reply the bot sent, as a JSON-friendly object. */
 export interface ReplyView {
@@ -45,17 +50,47 @@ export class ConsoleSession {
   private lastMessage: APIMessage | undefined;
   /** The modal the last interaction opened, until it is submitted (Discord closes it then). */
   private openModal: APIModalInteractionResponseCallbackData | undefined;
+  /** Files picked with attach() that no command has sent yet, oldest first. */
+  private readonly picked: string[] = [];
 
   constructor(
     readonly discord: OfflineDiscord,
     public sim: Simulated,
   ) {}
 
+  /**
+   * Runs a command line. An attachment option given as `@path` sends that local file; one left
+   * out takes the oldest file picked with attach() and not sent yet.
+   */
   async run(line: string): Promise<ReplyView[]> {
-    const { payload } = this.build(line);
+    const parsed = this.parse(line);
+    const def = this.definition(parsed.command);
+    await this.pickFiles(def, parsed);
+    const payload = this.wrap(() => chatInputPayload(this.sim, def, parsed));
     const calls = await this.discord.dispatch(payload);
     this.remember(payload.token, calls);
     return calls.map(toView);
+  }
+
+  /**
+   * Picks a local file as the user would in Discord's file picker: it is uploaded (served on
+   * loopback like Discord's CDN) and named in a command line by its file name (`file:NAME`).
+   * Returns that name.
+   */
+  async attach(filePath: string): Promise<string> {
+    let local: Awaited<ReturnType<typeof readLocalFile>>;
+    try {
+      local = await readLocalFile(filePath);
+    } catch (err) {
+      if (err instanceof UploadRefused) throw new ConsoleInputError(err.message);
+      throw err;
+    }
+    const { name, content, contentType } = local;
+    const file = await this.discord.uploads.add(name, content, { contentType });
+    this.sim = { ...this.sim, files: { ...this.sim.files, [name]: file } };
+    this.unpick(name);
+    this.picked.push(name);
+    return name;
   }
 
   async complete(line: string): Promise<APIApplicationCommandOptionChoice[]> {
@@ -134,10 +169,27 @@ export class ConsoleSession {
     if (modal) this.openModal = modal.body as unknown as APIModalInteractionResponseCallbackData;
   }
 
-  private build(line: string) {
-    const parsed = this.parse(line);
-    const def = this.definition(parsed.command);
-    return { payload: this.wrap(() => chatInputPayload(this.sim, def, parsed)) };
+  /** Uploads the `@path` files of the line's attachment options and fills one left out. */
+  private async pickFiles(
+    def: RESTPostAPIChatInputApplicationCommandsJSONBody,
+    line: CommandLine,
+  ): Promise<void> {
+    const params = this.wrap(() => parametersOf(def, line));
+    for (const p of params) {
+      if (p.type !== ApplicationCommandOptionType.Attachment) continue;
+      const raw = line.options[p.name];
+      const name = raw?.startsWith('@')
+        ? await this.attach(raw.slice(1))
+        : (raw ?? (p.required ? this.picked[0] : undefined));
+      if (name === undefined) continue;
+      line.options[p.name] = name;
+      this.unpick(name);
+    }
+  }
+
+  private unpick(name: string): void {
+    const at = this.picked.indexOf(name);
+    if (at >= 0) this.picked.splice(at, 1);
   }
 
   private parse(line: string) {
@@ -191,6 +243,29 @@ export function buttonsOf(message: Pick<APIMessage, 'components'>): ButtonView[]
   return out;
 }
 
+/** Calls that show or change the message an interaction answers with (its reply, or the message a button is on). */
+const OWN_MESSAGE: ReadonlySet<CallKind> = new Set(['reply', 'update', 'editReply']);
+
+/**
+ * The replies of one exchange as the user is left seeing them: a message and its later edits
+ * (a write's reply edited to say which processes applied it) are one reply in its final form, at
+ * the place the message first appeared. Each edit changes only the fields it sends, as on Discord.
+ */
+export function finalViews(calls: readonly CapturedCall[]): ReplyView[] {
+  const merged: CapturedCall[] = [];
+  const place = new Map<string, number>();
+  for (const call of calls) {
+    const own = call.token !== undefined && OWN_MESSAGE.has(call.kind);
+    const at = own ? place.get(call.token ?? '') : undefined;
+    const earlier = at === undefined ? undefined : merged[at];
+    if (at === undefined || !earlier) {
+      if (own) place.set(call.token ?? '', merged.length);
+      merged.push(call);
+    } else merged[at] = { ...call, body: { ...earlier.body, ...call.body } };
+  }
+  return merged.map(toView);
+}
+
 function toView(call: CapturedCall): ReplyView {
   const b = call.body ?? {};
   if (call.kind === 'modal')
@@ -222,6 +297,7 @@ export function renderText(view: ReplyView): string {
     if (e.title) lines.push(`== ${e.title} ==`);
     if (e.description) lines.push(e.description);
     for (const f of e.fields ?? []) lines.push(`${f.name}: ${f.value.replace(/\n/g, '\n  ')}`);
+    if (e.image?.url) lines.push(`[image: ${e.image.url.replace(/^attachment:\/\//, '')}]`);
     if (e.footer?.text) lines.push(`-- ${e.footer.text}`);
   }
   const buttons = buttonsOf({ components: view.components as APIMessage['components'] });

@@ -170,7 +170,7 @@ function buildOptions(
 }
 
 /** The options of the subcommand the line names (or of the command, when it has none). */
-function parametersOf(
+export function parametersOf(
   def: RESTPostAPIChatInputApplicationCommandsJSONBody,
   line: CommandLine,
 ): readonly APIApplicationCommandOption[] {

@@ -1,7 +1,9 @@
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { APIAttachment } from 'discord-api-types/v10';
-import { snowflake } from './payloads.js';
+import { ATTACHMENT_SIZE_LIMIT, snowflake } from './payloads.js';
 
 interface Hosted {
   body: Buffer;
@@ -86,5 +88,44 @@ export class LoopbackUploads {
       this.server = server;
     });
     return this.origin;
+  }
+}
+
+/** A local file that cannot be attached, said in one line that names it. */
+export class UploadRefused extends Error {
+  override name = 'UploadRefused';
+}
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.png': 'image/png',
+};
+
+/**
+ * A local file as a user would pick it in Discord's file picker: its name, its bytes and the
+ * content type Discord would give it (from its extension). Refuses a folder, a file it cannot read
+ * and one over what Discord lets a user attach (before reading it).
+ */
+export async function readLocalFile(
+  filePath: string,
+): Promise<{ name: string; content: Buffer; contentType: string }> {
+  const name = path.basename(filePath);
+  const contentType = CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+  try {
+    const info = await stat(filePath);
+    if (info.isDirectory()) throw new UploadRefused(`Cannot attach ${filePath}: it is a folder`);
+    if (info.size > ATTACHMENT_SIZE_LIMIT)
+      throw new UploadRefused(
+        `Cannot attach ${filePath}: ${info.size} bytes is more than Discord lets a user attach (${ATTACHMENT_SIZE_LIMIT})`,
+      );
+    return { name, content: await readFile(filePath), contentType };
+  } catch (err) {
+    if (err instanceof UploadRefused) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(err));
+    throw new UploadRefused(`Cannot attach ${filePath}: ${why}`);
   }
 }

@@ -292,6 +292,24 @@ export function slotOfDate(config: ConfigService, date: string): Date {
   return zonedInstant(date, String(config.get('DAILY_EXPORT_TIME')), String(config.get('SCHEDULE_TIMEZONE')));
 }
 
+/** Refuses (ExportRequestError) a --date that is not YYYY-MM-DD or not a day of the calendar. */
+export function checkCalendarDate(requested: string): void {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(requested))
+    throw new ExportRequestError(`--date takes a date like 2026-11-22; got "${requested}"`);
+  if (!DateTime.fromISO(requested, { zone: 'UTC' }).isValid)
+    throw new ExportRequestError(`--date ${requested} is not a calendar date: ${whyNotADate(requested)}`);
+}
+
+/** Why a YYYY-MM-DD text is no date, in a few plain words (`February 2026 has 28 days`). */
+function whyNotADate(text: string): string {
+  const [year = 0, month = 0, day = 0] = text.split('-').map(Number);
+  if (month < 1 || month > 12) return `there is no month ${month}`;
+  const first = DateTime.fromObject({ year, month, day: 1 }, { zone: 'UTC' });
+  if (day < 1 || day > (first.daysInMonth ?? 31))
+    return `${first.toFormat('LLLL yyyy', { locale: 'en' })} has ${first.daysInMonth} days`;
+  return 'it does not exist';
+}
+
 /**
  * The date a manual export asks for, checked: a real calendar date whose export time has passed
  * (exporting it earlier would mark it done while rows of its day are still to come). Without a
@@ -311,14 +329,7 @@ export function manualExportDate(
     const yesterday = DateTime.fromISO(today, { zone }).minus({ days: 1 }).toISODate() ?? today;
     return { date: yesterday, slot: slotOfDate(config, yesterday) };
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(requested)) {
-    throw new ExportRequestError(`--date takes a date like 2026-11-22; got "${requested}"`);
-  }
-  const day = DateTime.fromISO(requested, { zone });
-  if (!day.isValid)
-    throw new ExportRequestError(
-      `--date ${requested} is not a calendar date (${day.invalidExplanation ?? day.invalidReason ?? 'invalid'})`,
-    );
+  checkCalendarDate(requested);
   const slot = slotOfDate(config, requested);
   const today = localDate(now, zone);
   if (requested > today)
