@@ -251,6 +251,12 @@ export const data = new SlashCommandBuilder()
               .setDescription('Only this scope: env:<name> or guild:<server id> (default: every scope)')
               .setMaxLength(40)
               .setAutocomplete(true),
+          )
+          .addStringOption((o) =>
+            o
+              .setName('expires')
+              .setDescription('Stops working after this long: 1h to 366d, e.g. 90d (default: until revoked)')
+              .setMaxLength(12),
           ),
       )
       .addSubcommand((s) => s.setName('list').setDescription('Active API tokens: access, scope, last use'))
@@ -331,7 +337,8 @@ export const data = new SlashCommandBuilder()
 export const requires = {
   view: { access: 'read', audit: 'view', selfService: true },
   list: { access: 'read', audit: 'list' },
-  status: { access: 'read', audit: 'status' },
+  // The list of processes is read from the database.
+  status: { access: 'read', audit: 'status', defer: true },
   pending: { access: 'read', audit: 'view', defer: true },
   history: { access: 'read', audit: 'history', defer: true, selfService: true },
   diff: { access: 'read', audit: 'history', defer: true, selfService: true },

@@ -9,7 +9,7 @@ import {
   type SlashCommandSubcommandBuilder,
 } from 'discord.js';
 import { MAX_REASON_LENGTH } from '../src/config/validate.js';
-import { FLAG_IMPACTS, FLAG_TYPES, OPERATORS } from '../src/flags/model.js';
+import { FLAG_IMPACTS, FLAG_TYPES, OPERATORS, PAYLOAD_TYPES } from '../src/flags/model.js';
 import { autocomplete as flagAutocomplete } from '../src/discord/flag/complete.js';
 import { confirmationButton, pendingAttempt, rollback } from '../src/discord/flag/confirm.js';
 import { evaluate } from '../src/discord/flag/evaluate.js';
@@ -27,6 +27,7 @@ import {
   schedule,
   target,
 } from '../src/discord/flag/write.js';
+import { payload, stickiness, threshold, variants } from '../src/discord/flag/write-details.js';
 import { subcommandOf } from '../src/discord/preconditions.js';
 import type { CommandContext, Requirements } from '../src/discord/types.js';
 
@@ -182,15 +183,80 @@ export const data = new SlashCommandBuilder()
       .addStringOption((o) =>
         o
           .setName('start')
-          .setDescription('ISO 8601 with a zone: 2026-05-01T09:00:00Z, or none')
-          .setMaxLength(40),
+          .setDescription('2026-12-01 10:00 (SCHEDULE_TIMEZONE), 2026-12-01T09:00:00Z, or none')
+          .setMaxLength(60),
       )
       .addStringOption((o) =>
         o
           .setName('end')
-          .setDescription('ISO 8601 with a zone: 2026-06-01T00:00:00Z, or none')
-          .setMaxLength(40),
+          .setDescription('2027-01-01 00:00 (SCHEDULE_TIMEZONE), 2027-01-01T00:00:00Z, or none')
+          .setMaxLength(60),
       )
+      .addStringOption(reasonOption),
+  )
+  .addSubcommand((s) =>
+    onFlag(s, 'variants', 'Set the variants and their weights (or clear them)')
+      .addStringOption((o) =>
+        o
+          .setName('weights')
+          .setDescription('Every variant as name:weight, thousandths adding up to 1000 (blue:500, green:500)')
+          .setMaxLength(2000),
+      )
+      .addBooleanOption((o) => o.setName('clear').setDescription('Remove every variant'))
+      .addStringOption(reasonOption),
+  )
+  .addSubcommand((s) =>
+    onFlag(s, 'payload', 'Set or remove the payload of a variant')
+      .addStringOption((o) =>
+        o
+          .setName('variant')
+          .setDescription('The variant')
+          .setRequired(true)
+          .setMaxLength(64)
+          .setAutocomplete(true),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('type')
+          .setDescription('What the value is')
+          .addChoices(...PAYLOAD_TYPES.map((t) => ({ name: t, value: t }))),
+      )
+      .addStringOption((o) =>
+        o.setName('value').setDescription('The payload (text, JSON, CSV or a number)').setMaxLength(6000),
+      )
+      .addBooleanOption((o) => o.setName('remove').setDescription('Remove the payload'))
+      .addStringOption(reasonOption),
+  )
+  .addSubcommand((s) =>
+    onFlag(s, 'stickiness', 'What the rollout and variants hash, and the group hashed with it')
+      .addStringOption((o) =>
+        o
+          .setName('by')
+          .setDescription('userId, guildId or an attribute name (tenant_id)')
+          .setMaxLength(64)
+          .setAutocomplete(true),
+      )
+      .addStringOption((o) =>
+        o
+          .setName('group')
+          .setDescription("Flags sharing a group bucket users alike; none: the flag's name")
+          .setMaxLength(100),
+      )
+      .addStringOption(reasonOption),
+  )
+  .addSubcommand((s) =>
+    onFlag(s, 'threshold', 'Switch off automatically past this many errors in a window (or clear)')
+      .addIntegerOption((o) =>
+        o
+          .setName('errors')
+          .setDescription('Errors reported within the window that switch it off')
+          .setMinValue(1)
+          .setMaxValue(1_000_000),
+      )
+      .addStringOption((o) =>
+        o.setName('window').setDescription('The window: 30s, 5m, 1h (1s to 24h)').setMaxLength(20),
+      )
+      .addBooleanOption((o) => o.setName('clear').setDescription('Never switch it off automatically'))
       .addStringOption(reasonOption),
   )
   .addSubcommand((s) =>
@@ -264,6 +330,10 @@ export const requires = {
   condition: { ...write, audit: 'set' },
   schedule: { ...write, audit: 'set' },
   require: { ...write, audit: 'set' },
+  variants: { ...write, audit: 'set' },
+  payload: { ...write, audit: 'set' },
+  stickiness: { ...write, audit: 'set' },
+  threshold: { ...write, audit: 'set' },
   rollback: { ...write, audit: 'rollback' },
   archive: { ...write, audit: 'archive' },
 } as const satisfies Requirements;
@@ -289,6 +359,10 @@ const subcommands = {
   condition,
   schedule,
   require: requireFlag,
+  variants,
+  payload,
+  stickiness,
+  threshold,
   evaluate,
   history,
   rollback,

@@ -3,7 +3,35 @@ import winston from 'winston';
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** An API token's secret part (`cfgbot_<id>_<secret>`), or anything after the prefix when malformed. */
+const TOKEN_SECRET = /cfgbot_([0-9a-f]{10}_)?[A-Za-z0-9_-]*/g;
+
+/** Text with every API token's secret replaced (the id before it stays: it names the token, it opens nothing). */
+export function redactSecrets(text: string): string {
+  return text.replace(TOKEN_SECRET, (_m, id: string | undefined) => `cfgbot_${id ?? ''}[redacted]`);
+}
+
+function redactDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.includes('cfgbot_') ? redactSecrets(value) : value;
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
+  if (value instanceof Error) return redactSecrets(value.stack ?? value.message);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
+  return out;
+}
+
+/**
+ * No API token reaches a log, whatever the level or the transport: a URL with `?token=`, a header
+ * or a body quoted in an error message is logged with the secret replaced.
+ */
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) info[key] = redactDeep(info[key]);
+  return info;
+});
+
 const human = winston.format.combine(
+  redact(),
   winston.format.colorize(),
   winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
   // Stack traces are for whoever debugs (LOG_LEVEL=debug), not for the operator reading a terminal.
@@ -15,6 +43,7 @@ const human = winston.format.combine(
 );
 
 const json = winston.format.combine(
+  redact(),
   winston.format.timestamp(),
   winston.format.errors({ stack: true }),
   winston.format.json(),

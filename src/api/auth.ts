@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../config/models.js';
-import { isUnavailableError } from '../db/connection.js';
-import { DatabaseUnavailableError } from '../errors.js';
-import { errorDetail } from '../logger.js';
 import { GLOBAL, type Scope } from '../config/scopes.js';
 import { ApiError } from './errors.js';
-import type { ApiToken, TokenStore } from './tokens.js';
+import type { ActiveTokens } from './active-tokens.js';
+import type { ApiToken } from './tokens.js';
 import { WindowCounter } from './window.js';
 
 /** What a route needs, declared in its `config.access` and enforced once by the auth hook. */
@@ -16,7 +13,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
     /** For a write route: what it does, for the audit row of a refused attempt. */
-    action?: 'set' | 'rollback' | 'reset';
+    action?: 'set' | 'rollback' | 'reset' | 'create';
   }
   interface FastifyRequest {
     /** The token that authenticated the request (every route but the public ones has one). */
@@ -24,14 +21,17 @@ declare module 'fastify' {
   }
 }
 
-/** How long a verified token is trusted without a lookup (revocation takes effect within it). */
-export const VERIFIED_FOR_MS = 5000;
+/**
+ * How long after a revocation (or expiry) anywhere every process refuses the token, its open
+ * streams included: ActiveTokens reads the tokens again well within it.
+ */
+export const REVOKED_WITHIN_MS = 5000;
 
 const UNAUTHORIZED =
   'A valid API token is required: send `Authorization: Bearer cfgbot_…` (create one with /config token create).';
 
 export interface AuthOptions {
-  tokens: TokenStore;
+  tokens: ActiveTokens;
   /** Requests one token may make per minute. */
   perToken: number;
   /** Requests with a bad or missing token one address may make per minute. */
@@ -42,63 +42,31 @@ export interface AuthOptions {
 
 /**
  * The onRequest hook: public routes pass; others need a live token (401, the same answer for
- * missing, malformed, unknown and revoked ones), the write access when the route writes (403),
- * and to be within the token's and the address's rates (429).
+ * missing, malformed, unknown, revoked and expired ones), the write access when the route writes
+ * (403), and to be within the token's rate (429). Failures are limited per address (429 once past
+ * the limit), but a valid token is never refused for its address: one misconfigured client behind
+ * a proxy must not lock out every other client behind it.
  */
 export function authenticator(opts: AuthOptions) {
   const failures = new WindowCounter(opts.failuresPerAddress);
   const requests = new WindowCounter(opts.perToken);
-  // Good tokens are remembered briefly (by hash, never the text): a busy client costs no lookup
-  // per request, and a revoked token is refused everywhere within VERIFIED_FOR_MS.
-  const recent = new Map<string, { token: ApiToken; until: number }>();
-  /** Looks a token up (`stale`: what was remembered of it, served through an outage). */
-  const lookup = async (
-    raw: string,
-    id: string,
-    stale: ApiToken | undefined,
-  ): Promise<ApiToken | undefined> => {
-    let token: ApiToken | undefined;
-    try {
-      token = await opts.tokens.verify(raw);
-    } catch (err) {
-      if (!isUnavailableError(err)) throw err;
-      // Reads are served from memory through an outage: so are the tokens seen before it.
-      if (stale) return stale;
-      throw new DatabaseUnavailableError(
-        String(errorDetail(err).error),
-        'Database unavailable: this token cannot be checked right now. Try again in a moment.',
-      );
-    }
-    if (recent.size > 10_000) recent.clear();
-    if (token) recent.set(id, { token, until: Date.now() + VERIFIED_FOR_MS });
-    else recent.delete(id);
-    return token;
-  };
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // Every route declares its access (buildApi refuses one that does not); what matches no
     // route is answered 404 by anyone.
     const access = req.routeOptions.config.access ?? 'public';
     if (access === 'public') return;
-    const limited = () =>
-      new ApiError(
-        429,
-        'RATE_LIMITED',
-        'Too many requests with a bad token from this address; wait a minute.',
-        {
-          'retry-after': String(failures.retryAfter()),
-        },
-      );
     const header = req.headers.authorization;
     const raw = /^bearer /i.test(header ?? '') ? header?.slice(7).trim() : undefined;
-    const id = raw ? createHash('sha256').update(raw).digest('hex') : undefined;
-    const hit = id ? recent.get(id) : undefined;
-    const fresh = hit && hit.until > Date.now() ? hit.token : undefined;
-    // A token checked a moment ago passes even from an address that others flood with bad ones
-    // (a NAT, a proxy): only unknown tokens wait out the address's limit.
-    if (!fresh && failures.blocked(req.ip)) throw limited();
-    const token = fresh ?? (raw && id ? await lookup(raw, id, hit?.token) : undefined);
+    // Checked in memory (ActiveTokens), so checking a token from a flooded address costs nothing.
+    const token = raw ? await opts.tokens.verify(raw) : undefined;
     if (!token) {
-      if (!failures.hit(req.ip)) throw limited();
+      if (!failures.hit(req.ip))
+        throw new ApiError(
+          429,
+          'RATE_LIMITED',
+          'Too many requests with a bad token from this address; wait a minute. Requests with a valid token are still answered.',
+          { 'retry-after': String(failures.retryAfter()) },
+        );
       void reply.header('www-authenticate', 'Bearer');
       throw new ApiError(401, 'UNAUTHORIZED', UNAUTHORIZED);
     }

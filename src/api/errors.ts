@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ApprovalRequired } from '../config/approval-gate.js';
 import { UserError, type UserErrorCode } from '../errors.js';
+import { approvalBody } from './approval.js';
 import { errorDetail, logger } from '../logger.js';
 
 /** The HTTP status of each user error; the text is the one Discord shows. */
@@ -17,7 +19,7 @@ const STATUS: Record<UserErrorCode, number> = {
   RATE_LIMITED: 429,
   ENCRYPTION_REQUIRED: 400,
   RULE_VIOLATION: 400,
-  // Not applied: a change request was created instead (its id is in the message and `request`).
+  // Not applied: a change request was created instead (answered with approvalBody, see sendError).
   APPROVAL_REQUIRED: 202,
 };
 
@@ -48,6 +50,10 @@ const body = (code: string, message: string): ErrorBody => ({ error: { code, mes
 export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof ApiError) {
     return reply.code(err.status).headers(err.headers).send(body(err.code, err.message));
+  }
+  if (err instanceof ApprovalRequired) {
+    // Not a refusal: nothing was applied, and a change request now waits for approvals.
+    return reply.code(202).send(approvalBody(err.request));
   }
   if (err instanceof UserError) {
     const status = STATUS[err.code];

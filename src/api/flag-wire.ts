@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { Actor } from '../config/models.js';
-import { FLAG_IMPACTS, FLAG_TYPES, OPERATORS, PAYLOAD_TYPES, type FlagDefinition } from '../flags/model.js';
+import {
+  FLAG_IMPACTS,
+  FLAG_TYPES,
+  OPERATORS,
+  PAYLOAD_TYPES,
+  flagSchema,
+  type FlagDefinition,
+  type FlagInput,
+} from '../flags/model.js';
 
 /**
  * A flag as the API sends it: the stored definition as it is (model.ts says what each field means)
@@ -65,3 +73,88 @@ export function wireFlag(flag: FlagDefinition, version: number, updatedAt: Date,
     updatedBy: { id: updatedBy.id, tag: updatedBy.tag },
   };
 }
+
+// ---- flags as written ----------------------------------------------------------------------
+// The body schemas of the write routes are the model's own field schemas, so a route refuses
+// what parseFlag refuses, with the same message naming the field, and the OpenAPI document
+// shows the same rules. The store validates the whole flag again (rules across fields).
+
+const field = flagSchema.shape;
+const reason = z.string().max(500).optional().describe('Why (kept in the history)');
+
+/** Fields that are not written through these routes, and what to do instead. */
+const NOT_WRITABLE: Record<string, string> = {
+  name: 'name: a flag cannot be renamed',
+  archived: 'archived: not set here (archive with /flag archive; a rollback restores an archived flag)',
+};
+
+/** An unknown or unwritable field is refused by name (zod would otherwise drop it silently). */
+const strict = {
+  error: (iss: { code?: string; keys?: string[] }) =>
+    iss.code === 'unrecognized_keys'
+      ? (iss.keys ?? []).map((k) => NOT_WRITABLE[k] ?? `${k}: unknown field`).join('; ')
+      : undefined,
+};
+
+const { archived: _archived, ...creatable } = field;
+
+/** `POST /v1/flags`: a new flag; fields left out take their defaults (off, in no environment). */
+export const flagCreateBody = z.strictObject({ ...creatable, reason }, strict);
+
+/**
+ * `PATCH /v1/flags/:name`: the fields given replace the flag's (a list or an include/exclude
+ * object as a whole); `null` removes group, start, end or errorThreshold. No defaults here: a
+ * field left out stays as it is.
+ */
+export const flagPatchBody = z.strictObject(
+  {
+    description: field.description.optional(),
+    type: field.type.optional(),
+    owner: field.owner.optional(),
+    enabled: field.enabled.unwrap().optional(),
+    environments: field.environments.unwrap().optional(),
+    include: field.include.unwrap().optional(),
+    exclude: field.exclude.unwrap().optional(),
+    conditions: field.conditions.unwrap().optional(),
+    rollout: field.rollout.unwrap().optional(),
+    stickiness: field.stickiness.unwrap().optional(),
+    group: field.group.unwrap().nullable().optional().describe('null: back to the flag name'),
+    start: field.start.unwrap().nullable().optional().describe('null: no start'),
+    end: field.end.unwrap().nullable().optional().describe('null: no end'),
+    prerequisites: field.prerequisites.unwrap().optional(),
+    variants: field.variants.unwrap().optional(),
+    errorThreshold: field.errorThreshold
+      .unwrap()
+      .nullable()
+      .optional()
+      .describe('null: never switched off automatically'),
+    impact: field.impact.unwrap().optional(),
+    reason,
+  },
+  strict,
+);
+
+export type FlagPatch = Omit<z.output<typeof flagPatchBody>, 'reason'>;
+
+/** The flag with a patch applied: given fields replace, `null` removes an optional one. */
+export function patched(flag: FlagDefinition, patch: FlagPatch): FlagInput {
+  const next: Record<string, unknown> = { ...flag };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  return next as FlagInput;
+}
+
+/** What a write route answers (202 and refusals aside). */
+export const flagWrittenSchema = z.object({
+  name: z.string(),
+  status: z.enum(['committed', 'unchanged']),
+  action: z.string().describe('create or set'),
+  version: z.number(),
+  changes: z.array(z.string()).describe('What changed, one line per field (rollout: 10% → 25%)'),
+  flag: wireFlagSchema.describe('The flag as it is now'),
+  seq: z.number().nullable().describe('The change’s position in the change stream'),
+  message: z.string().optional().describe('Why nothing changed, for `unchanged`'),
+});

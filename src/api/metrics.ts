@@ -134,6 +134,19 @@ export class ApiMetrics {
       },
     });
     new Gauge({
+      name: 'config_undecryptable_values',
+      help: 'Stored secrets this process cannot decrypt (it lacks their key; served masked), by key and scope',
+      labelNames: ['key', 'scope'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { slot } of config.stats().undecryptable) {
+          const [key = slot, scope = 'global'] = slot.split('|');
+          this.set({ key, scope }, 1);
+        }
+      },
+    });
+    new Gauge({
       name: 'config_change_position',
       help: 'The change-log position this process has applied',
       registers,

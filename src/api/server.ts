@@ -2,14 +2,18 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Env } from '../env.js';
+import { localFiles } from '../config/index.js';
 import { StartupError } from '../errors.js';
+import { slotOfFlag } from '../flags/store/types.js';
 import { logger } from '../logger.js';
 import type { Runtime } from '../runtime.js';
 import { appVersion } from '../version.js';
+import { ActiveTokens } from './active-tokens.js';
 import { authenticator } from './auth.js';
 import { recordDenied } from './denied.js';
 import { ApiError, sendError } from './errors.js';
 import { ApiMetrics } from './metrics.js';
+import { clientErrors, frameworkErrors, jsonBodies } from './request-shape.js';
 import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
 import { flagRoutes } from './routes/flags.js';
@@ -26,6 +30,12 @@ export interface ApiOptions {
   heartbeatMs?: number;
   /** Days before an unchanged, fully on or off release flag is stale (FLAG_STALE_DAYS). Default 30. */
   flagStaleDays?: number;
+  /** The last-known copy of the active tokens (hashes only), to check tokens through an outage at start. */
+  tokenCopyFile?: string;
+  /** How often the active tokens are read again (revocations reach open streams within it). Default 2 s. */
+  tokenRefreshMs?: number;
+  /** How long a write waits for the database before it is answered 503 (DB_TIMEOUT_MS). Default 3 s. */
+  writeTimeoutMs?: number;
 }
 
 /** The API over a running runtime: routes declare their access, one hook enforces it, one handler answers errors. */
@@ -34,10 +44,16 @@ export async function buildApi(
   opts: ApiOptions,
 ): Promise<{ app: FastifyInstance; metrics: ApiMetrics }> {
   const { config, feed, instances, flags } = runtime;
-  const tokens = new TokenStore(config.conn);
-  await tokens
+  const store = new TokenStore(config.conn);
+  await store
     .init()
     .catch((err: unknown) => logger.warn('API token indexes not created yet', { error: String(err) }));
+  const tokens = new ActiveTokens(store, {
+    ...(opts.tokenCopyFile ? { copyFile: opts.tokenCopyFile } : {}),
+    ...(opts.tokenRefreshMs ? { refreshMs: opts.tokenRefreshMs } : {}),
+    ...(opts.writeTimeoutMs ? { lookupTimeoutMs: opts.writeTimeoutMs } : {}),
+  });
+  await tokens.start();
   const metrics = new ApiMetrics({ config, feed, scheduler: runtime.scheduler, flags });
   // Closing ends idle keep-alive connections too (event streams are ended first, see events.ts):
   // a client that connected and sent nothing must not hold a shutdown forever.
@@ -46,7 +62,10 @@ export async function buildApi(
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: true,
+    frameworkErrors,
+    clientErrorHandler: clientErrors,
   });
+  jsonBodies(app);
   // Like the Discord loader: a route that does not say what it requires is a bug, found at start.
   app.addHook('onRoute', (route) => {
     if (!route.config?.access)
@@ -74,7 +93,7 @@ export async function buildApi(
       failuresPerAddress: opts.failuresPerMinute,
       onDenied: (req, token, error) =>
         recordDenied(config, token, {
-          key: (req.params as { key?: string }).key ?? '*',
+          key: deniedKey(req.params as { key?: string; name?: string }, req.body),
           action: req.routeOptions.config.action ?? 'set',
           error,
         }),
@@ -85,7 +104,8 @@ export async function buildApi(
   });
   app.addHook('onClose', async () => {
     metrics.close();
-    await tokens.settle();
+    await tokens.stop();
+    await store.settle();
   });
   await app.register(fastifySwagger, {
     openapi: {
@@ -104,16 +124,36 @@ export async function buildApi(
     transform: jsonSchemaTransform,
   });
   const position = () => feed.position;
-  configRoutes(app, { config, position, metrics });
-  eventRoutes(app, { config, feed, metrics, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}) });
-  flagRoutes(app, { config, flags, position, metrics, staleDays: opts.flagStaleDays ?? 30 });
+  configRoutes(app, { config, position, metrics, writeTimeoutMs: opts.writeTimeoutMs ?? 3000 });
+  eventRoutes(app, {
+    config,
+    feed,
+    metrics,
+    tokens,
+    ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+  });
+  flagRoutes(app, {
+    config,
+    flags,
+    position,
+    metrics,
+    staleDays: opts.flagStaleDays ?? 30,
+    writeTimeoutMs: opts.writeTimeoutMs ?? 3000,
+  });
   instanceRoutes(app, { instances, config, flags, position });
-  opsRoutes(app, { config, metrics, loaded: () => config.stats().cache.keys > 0 });
+  opsRoutes(app, { config, metrics, tokens, loaded: () => config.stats().cache.keys > 0 });
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
   await app.ready();
   return { app, metrics };
+}
+
+/** What a refused write was about, for its audit row: a key, a flag's slot, or `*`. */
+function deniedKey(params: { key?: string; name?: string }, body: unknown): string {
+  if (params.key) return params.key;
+  const name = params.name ?? (body as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name ? slotOfFlag(name.trim().toLowerCase()) : '*';
 }
 
 export interface RunningApi {
@@ -133,6 +173,8 @@ export async function startApi(
     perTokenPerMinute: env.API_RATE_LIMIT_PER_MIN,
     failuresPerMinute: env.API_AUTH_FAILURES_PER_MIN,
     flagStaleDays: env.FLAG_STALE_DAYS,
+    tokenCopyFile: localFiles(env, runtime.db.name).apiTokens,
+    writeTimeoutMs: env.DB_TIMEOUT_MS,
     ...extra,
   });
   let address: string;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Actor } from '../config/models.js';
+import { duration } from '../config/kinds.js';
 import { GLOBAL, parseScope } from '../config/scopes.js';
 import { insertIfAbsent } from '../db/connection.js';
 import { UserError } from '../errors.js';
@@ -24,8 +25,17 @@ export interface ApiToken {
   createdBy: Actor;
   createdAt: Date;
   lastUsedAt?: Date;
+  /** When the token stops working by itself (absent: never). */
+  expiresAt?: Date;
   revokedAt?: Date;
   revokedBy?: Actor;
+}
+
+/** An active token with the hash its secret is checked against (what the API keeps in memory). */
+export interface TokenRecord {
+  token: ApiToken;
+  /** sha256 of the secret, hex. */
+  hash: string;
 }
 
 /** Token names: what `/config token revoke` and the audit log know a token by. */
@@ -33,6 +43,40 @@ export const TOKEN_NAME = /^[a-z0-9_-]{2,32}$/;
 
 /** `cfgbot_<10 hex id>_<32 random bytes, base64url>`. */
 const TOKEN_TEXT = /^cfgbot_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$/;
+
+/** The shortest and longest lifetimes a token may be given at creation. */
+export const TOKEN_TTL_MIN_MS = 60 * 60_000;
+export const TOKEN_TTL_MAX_MS = 366 * 24 * 60 * 60_000;
+
+/** The id and secret of a token's text, or undefined for anything that is not one. */
+export function parseTokenText(raw: unknown): { id: string; secret: string } | undefined {
+  const m = typeof raw === 'string' && raw.length < 100 ? TOKEN_TEXT.exec(raw) : null;
+  return m ? { id: m[1] ?? '', secret: m[2] ?? '' } : undefined;
+}
+
+/** Whether `secret` is the one `hash` was made from; constant time. */
+export function secretMatches(secret: string, hash: string): boolean {
+  if (!/^[0-9a-f]{64}$/.test(hash)) return false;
+  // Both sides are 32 bytes, so the comparison's time says nothing about where they differ.
+  return timingSafeEqual(Buffer.from(sha256(secret), 'hex'), Buffer.from(hash, 'hex'));
+}
+
+const TTL = duration({ min: TOKEN_TTL_MIN_MS, max: TOKEN_TTL_MAX_MS });
+
+/** A token's lifetime as typed (`90d`, `12h`), in ms; undefined for none. UserError when unreadable. */
+export function tokenTtl(text: string | null | undefined): number | undefined {
+  if (text === null || text === undefined || !text.trim()) return undefined;
+  const parsed = TTL.schema.safeParse(text.trim());
+  if (parsed.success) return parsed.data;
+  throw new UserError('INVALID_VALUE', `expires: ${parsed.error.issues.map((i) => i.message).join('; ')}.`, {
+    key: 'token',
+  });
+}
+
+/** Whether a token is past its expiry at `now`. */
+export function isExpired(token: Pick<ApiToken, 'expiresAt'>, now = Date.now()): boolean {
+  return token.expiresAt !== undefined && token.expiresAt.getTime() <= now;
+}
 
 /** lastUsedAt is written at most this often per token. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -65,6 +109,7 @@ const tokenSchema = new Schema<TokenDoc>(
     createdBy: { type: actorSchema, required: true },
     createdAt: { type: Date, required: true },
     lastUsedAt: { type: Date },
+    expiresAt: { type: Date },
     revokedAt: { type: Date },
     revokedBy: { type: actorSchema },
   },
@@ -78,6 +123,8 @@ export interface CreateTokenInput {
   sensitive?: boolean;
   /** `global` (or nothing): every scope; `env:<name>` or `guild:<id>`: that scope only. */
   scope?: string | null;
+  /** How long the token works, in ms (TOKEN_TTL_MIN_MS to TOKEN_TTL_MAX_MS); absent: until revoked. */
+  ttlMs?: number | null;
   actor: Actor;
 }
 
@@ -126,6 +173,15 @@ export class TokenStore {
       allowed: ['global', 'env', 'guild'],
       environments,
     });
+    const ttl = input.ttlMs ?? undefined;
+    if (ttl !== undefined && !(ttl >= TOKEN_TTL_MIN_MS && ttl <= TOKEN_TTL_MAX_MS))
+      throw new UserError(
+        'INVALID_VALUE',
+        'A token expires after 1 hour at the earliest and 366 days at the latest.',
+        {
+          key: `token:${name}`,
+        },
+      );
     await this.init();
     // A 40-bit id can collide, rarely: then try another one.
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -141,6 +197,7 @@ export class TokenStore {
         ...(scope === GLOBAL ? {} : { scope }),
         createdBy: { id: input.actor.id, tag: input.actor.tag },
         createdAt: new Date(),
+        ...(ttl !== undefined ? { expiresAt: new Date(Date.now() + ttl) } : {}),
       };
       if (await insertIfAbsent(this.model, doc))
         return { token: `${TOKEN_PREFIX}${id}_${secret}`, record: toToken(doc) };
@@ -156,18 +213,27 @@ export class TokenStore {
 
   /**
    * The active token `raw` is, or undefined for anything else (missing, malformed, unknown, wrong
-   * secret, revoked); never throws for what a client sends. Database errors propagate.
+   * secret, revoked, expired); never throws for what a client sends. Database errors propagate.
    */
   async verify(raw: string | undefined): Promise<ApiToken | undefined> {
-    const m = typeof raw === 'string' && raw.length < 100 ? TOKEN_TEXT.exec(raw) : null;
-    if (!m) return undefined;
-    const [, id = '', secret = ''] = m;
-    const doc = await this.model.findById(id).lean<TokenDoc>();
-    if (!doc || doc.revokedAt || !/^[0-9a-f]{64}$/.test(doc.hash)) return undefined;
-    // Both sides are 32 bytes, so the comparison's time says nothing about where they differ.
-    return timingSafeEqual(Buffer.from(sha256(secret), 'hex'), Buffer.from(doc.hash, 'hex'))
-      ? toToken(doc)
+    const parsed = parseTokenText(raw);
+    if (!parsed) return undefined;
+    const found = await this.findActive(parsed.id);
+    return found && secretMatches(parsed.secret, found.hash) && !isExpired(found.token)
+      ? found.token
       : undefined;
+  }
+
+  /** An active (not revoked) token by id, with its hash; expired ones included. */
+  async findActive(id: string): Promise<TokenRecord | undefined> {
+    const doc = await this.model.findById(id).lean<TokenDoc>();
+    return doc && !doc.revokedAt ? { token: toToken(doc), hash: doc.hash } : undefined;
+  }
+
+  /** Every active (not revoked) token with its hash, in one read (expired ones included). */
+  async activeRecords(): Promise<TokenRecord[]> {
+    const docs = await this.model.find({ revokedAt: { $exists: false } }).lean<TokenDoc[]>();
+    return docs.map((doc) => ({ token: toToken(doc), hash: doc.hash }));
   }
 
   /**
@@ -265,6 +331,7 @@ function toToken(doc: TokenDoc): ApiToken {
     createdBy: { id: doc.createdBy.id, tag: doc.createdBy.tag },
     createdAt: doc.createdAt,
     ...(doc.lastUsedAt ? { lastUsedAt: doc.lastUsedAt } : {}),
+    ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}),
     ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}),
     ...(doc.revokedBy ? { revokedBy: { id: doc.revokedBy.id, tag: doc.revokedBy.tag } } : {}),
   };

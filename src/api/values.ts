@@ -1,21 +1,42 @@
+import { Undecryptable } from '../config/codec.js';
+import type { RegisteredKey } from '../config/registry.js';
 import type { ConfigService, Resolved } from '../config/service.js';
 import type { ApiToken } from './tokens.js';
 
-/** A key's resolved value as the API shows it to one token. */
-export interface ValueView {
+/**
+ * A value as the API shows it to one token, the one masking rule of every answer (reads, history,
+ * writes, events): a sensitive value the token may not see, or one this process cannot decrypt,
+ * is `null` with `masked: true` (and `undecryptable: true` for the latter); an unset value is
+ * `null` without `masked`.
+ */
+export interface WireValue {
   value: unknown;
   masked?: true;
+  undecryptable?: true;
+}
+
+export function wireValue(
+  def: Pick<RegisteredKey, 'sensitive'>,
+  value: unknown,
+  token: ApiToken,
+  undecryptable = value instanceof Undecryptable,
+): WireValue {
+  if (undecryptable) return { value: null, masked: true, undecryptable: true };
+  if (value === undefined || value === null) return { value: null };
+  if (def.sensitive && !token.sensitive) return { value: null, masked: true };
+  return { value };
+}
+
+/** A key's resolved value as the API shows it to one token. */
+export interface ValueView extends WireValue {
   version: number;
   layer: string;
   sensitive: boolean;
 }
 
-/** Sensitive values are masked (null, `masked: true`) unless the token was created to see them. */
 export function valueView(r: Resolved, token: ApiToken): ValueView {
-  const hidden = r.def.sensitive && !token.sensitive;
   return {
-    value: hidden ? null : (r.value ?? null),
-    ...(hidden ? { masked: true as const } : {}),
+    ...wireValue(r.def, r.value, token, r.undecryptable === true),
     version: r.version,
     layer: r.layer,
     sensitive: r.def.sensitive,

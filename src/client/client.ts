@@ -8,7 +8,7 @@ import { CacheFile } from './cache-file.js';
 import { FlagErrorBatch } from './flag-errors.js';
 import { ClientFlags } from './flags.js';
 import { Follower } from './follower.js';
-import { ConfigHttp, errorReason } from './http.js';
+import { ConfigClientFatalError, ConfigHttp, errorReason } from './http.js';
 import { Listeners } from './listeners.js';
 import { Memory, type AppliedChange } from './memory.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
@@ -91,8 +91,11 @@ export class ConfigClient<Values extends object = Record<string, unknown>> exten
       intervalMs: o.reportIntervalMs,
       body: () => this.reportBody(),
       send: (body, signal) => http.report(body, signal),
-      unsent: (body) => {
-        if (body.evaluations) this.flagsHeld.giveBack(body.evaluations);
+      unsent: (body, err) => {
+        // Sent again with the next report, unless the API refused them (sending them again would
+        // only be refused again).
+        if (body.evaluations && !(err instanceof ConfigClientFatalError))
+          this.flagsHeld.giveBack(body.evaluations);
       },
       warn: (message) => this.warn(message),
     });

@@ -17,7 +17,7 @@ export interface ReporterOptions {
   body(): ReportBody | undefined;
   send(body: ReportBody, signal: AbortSignal): Promise<void>;
   /** A report that failed: what it carried (evaluation counts) goes with the next one. */
-  unsent?(body: ReportBody): void;
+  unsent?(body: ReportBody, err: unknown): void;
   warn(message: string): void;
 }
 
@@ -101,7 +101,7 @@ export class Reporter {
       await this.options.send(body, this.abort.signal);
       this.failing = false;
     } catch (err) {
-      this.options.unsent?.(body);
+      this.options.unsent?.(body, err);
       if (this.stopped) return;
       // One warning per run of failures: the API being down is already reported by the stream.
       if (!this.failing) this.options.warn(`Could not report the applied position: ${errorReason(err)}`);

@@ -9,7 +9,8 @@ export function approvalsNeeded(def: RegisteredKey, counts: Partial<Record<Impac
 
 /**
  * Thrown by a write that needs approvals: nothing was applied, and `request` was created instead.
- * Callers turn it into "request CR-… created" (Discord, the API); it is not a refusal.
+ * Callers turn it into "request CR-… created" (Discord, the API); it is not a refusal. The
+ * message is plain text (no Discord markup): each surface renders its own from `request`.
  */
 export class ApprovalRequired extends UserError {
   constructor(readonly request: ChangeRequest) {
@@ -17,7 +18,7 @@ export class ApprovalRequired extends UserError {
     const what = c ? `${c.key}${c.scope === 'global' ? '' : ` at ${c.scope}`}` : 'This change';
     super(
       'APPROVAL_REQUIRED',
-      `Not applied yet: ${what} is ${request.level} impact and needs ${request.required} approval${request.required === 1 ? '' : 's'} from another admin. Change request ${request.id} was created; it expires <t:${Math.floor(request.expiresAt.getTime() / 1000)}:R>.`,
+      `Not applied yet: ${what} is ${request.level} impact and needs ${request.required} approval${request.required === 1 ? '' : 's'} from another admin. Change request ${request.id} was created; it expires at ${request.expiresAt.toISOString()}.`,
       { key: c?.key ?? '*', request: request.id },
     );
     this.name = 'ApprovalRequired';

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import mongoose from 'mongoose';
 import writeFileAtomic from 'write-file-atomic';
 import { isUnavailableError } from '../db/connection.js';
 import type { DatabaseHealth } from '../db/health.js';
@@ -22,9 +23,11 @@ export interface AuditLogOptions {
   maxQueued?: number;
 }
 
-/** A queued row as kept on disk: values already encrypted, dates as text. */
+/** A queued row as kept on disk: values already encrypted, dates as text, its id chosen at the attempt. */
 interface QueuedRow extends Omit<ConfigAuditDoc, 'createdAt'> {
   createdAt: Date | string;
+  /** The id its first attempt used (hex): writing it again cannot make a second row. Absent in older files. */
+  id?: string;
 }
 
 /**
@@ -81,14 +84,16 @@ export class AuditLog {
   async record(row: AuditRow): Promise<void> {
     const clean = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) as AuditRow;
     const doc: ConfigAuditDoc = { ...clean, createdAt: new Date() };
+    // Chosen here, so a row queued after a failed attempt that reached the database anyway is one row.
+    const id = new mongoose.Types.ObjectId();
     try {
       if (!this.health.available)
         throw Object.assign(new Error('database unavailable'), { name: 'MongoNetworkError' });
-      await this.store.audit(doc);
+      await this.store.audit(doc, id);
     } catch (err) {
       if (isUnavailableError(err)) {
         this.health.noteFailure('audit', err);
-        this.enqueue(doc);
+        this.enqueue(doc, id);
       } else {
         logger.error(`Audit row lost for ${row.action} ${row.key} (${row.status})`, errorDetail(err));
       }
@@ -132,9 +137,9 @@ export class AuditLog {
     return { ...r, oldValue: masked(def, r.oldValue), newValue: masked(def, r.newValue) };
   }
 
-  private enqueue(doc: ConfigAuditDoc): void {
+  private enqueue(doc: ConfigAuditDoc, id: mongoose.Types.ObjectId): void {
     // Kept encrypted, like the database would keep it: the queue file holds no secret in clear.
-    this.queue.push(this.store.sealAudit(doc));
+    this.queue.push({ ...this.store.sealAudit(doc), id: id.toHexString() });
     if (this.queue.length > this.maxQueued) {
       const dropped = this.queue.shift();
       logger.error(
@@ -151,8 +156,12 @@ export class AuditLog {
       const [row] = this.queue;
       if (!row) break;
       const now = new Date();
+      const { id, ...rest } = row;
       try {
-        await this.store.insertSealedAudit({ ...row, attemptedAt: new Date(row.createdAt), createdAt: now });
+        await this.store.insertSealedAudit(
+          { ...rest, attemptedAt: new Date(row.createdAt), createdAt: now },
+          id && mongoose.isValidObjectId(id) ? new mongoose.Types.ObjectId(id) : undefined,
+        );
       } catch (err) {
         this.health.noteFailure('queued audit rows', err);
         break;

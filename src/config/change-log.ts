@@ -160,6 +160,22 @@ export class ChangeLog {
       .exec();
   }
 
+  /**
+   * The first entry of each of `slots` in the positions (after, through], if any: the version of
+   * a slot at `after` is then one less (versions of a slot are logged in order, without gaps).
+   */
+  async firstOf(slots: readonly string[], after: number, through: number): Promise<Map<string, number>> {
+    const first = new Map<string, number>();
+    if (!slots.length || through <= after) return first;
+    const entries = await this.model
+      .find({ _id: { $gt: after, $lte: through }, key: { $in: slots } }, { key: 1, version: 1 })
+      .sort({ _id: 1 })
+      .lean<{ key: string; version: number }[]>()
+      .exec();
+    for (const e of entries) if (!first.has(e.key)) first.set(e.key, e.version);
+    return first;
+  }
+
   /** The oldest position still kept (0 when the log is empty). */
   async oldest(): Promise<number> {
     const doc = await this.model.findOne({}, { _id: 1 }).sort({ _id: 1 }).lean<{ _id: number }>().exec();

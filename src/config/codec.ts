@@ -13,7 +13,7 @@ export interface ValueCodec {
 }
 
 export const plainCodec: ValueCodec = {
-  encode: (_k, v) => v,
+  encode: (_k, v) => (v instanceof Undecryptable ? v.stored : v),
   decode(key, v) {
     if (isSealed(v))
       throw new DecryptError(
@@ -46,6 +46,31 @@ export const isSealed = (v: unknown): v is Sealed =>
 /** Raised when a stored value cannot be decrypted with any configured key. */
 export class DecryptError extends Error {
   override name = 'DecryptError';
+}
+
+/**
+ * A stored sensitive value this process cannot decrypt (it lacks the key it was written with). It
+ * stands in for the value wherever this process reads one, so that one secret it cannot open
+ * never stops it following every other change: it is served masked, never as a value, and the
+ * stored form is kept as it was (encoding it gives that form back, so copies stay encrypted).
+ */
+export class Undecryptable {
+  constructor(
+    /** The stored (sealed) form, untouched. */
+    readonly stored: unknown,
+    /** Why it cannot be opened, naming the key id it needs. */
+    readonly reason: string,
+  ) {}
+}
+
+/** The value of a stored form, or an Undecryptable standing in for it; never throws DecryptError. */
+export function openLeniently(codec: ValueCodec, key: string, stored: unknown): unknown {
+  try {
+    return codec.decode(key, stored);
+  } catch (err) {
+    if (err instanceof DecryptError) return new Undecryptable(stored, err.message);
+    throw err;
+  }
 }
 
 /** A key's public id: safe to store and log, it identifies the key without revealing it. */
@@ -90,6 +115,9 @@ export function encryptingCodec(sensitiveKeys: ReadonlySet<string>, secrets: rea
     };
   };
 
+  const sealOrKeep = (key: string, value: unknown): unknown =>
+    value instanceof Undecryptable ? value.stored : seal(key, value);
+
   const open = (key: string, stored: Sealed): unknown => {
     const named = stored.kid ? byId.get(stored.kid) : undefined;
     const candidates = stored.kid ? (named ? [named] : []) : secrets;
@@ -116,7 +144,9 @@ export function encryptingCodec(sensitiveKeys: ReadonlySet<string>, secrets: rea
 
   return {
     encode: (key, value) =>
-      !sensitiveKeys.has(keyOfSlot(key)) || value === undefined || value === null ? value : seal(key, value),
+      !sensitiveKeys.has(keyOfSlot(key)) || value === undefined || value === null
+        ? value
+        : sealOrKeep(key, value),
     decode: (key, stored) => (isSealed(stored) ? open(key, stored) : stored),
     reseal(key, stored) {
       if (!sensitiveKeys.has(keyOfSlot(key)) || stored === undefined || stored === null) return undefined;

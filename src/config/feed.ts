@@ -2,6 +2,7 @@ import { coalesced } from '../coalesce.js';
 import { errorDetail, logger } from '../logger.js';
 import type { Actor, VersionAction } from './models.js';
 import { splitSlot, type Scope } from './scopes.js';
+import type { SlotState } from './resolution.js';
 import type { ConfigService } from './service.js';
 
 /** One committed version, at its position in the change log. */
@@ -13,6 +14,8 @@ export interface FeedChange {
   action: VersionAction;
   actor: Actor;
   at: Date;
+  /** The value this version holds at its scope (undefined when it unsets an override); may be Undecryptable. */
+  value: unknown;
 }
 
 /**
@@ -55,6 +58,8 @@ export class ChangeFeed {
   /** Whether `position` is known (see prime). */
   private primed = false;
   private readonly recent: FeedChange[] = [];
+  /** Registry slots as of `position`, for those that changed since this feed started (see stateOf). */
+  private readonly states = new Map<string, SlotState>();
   private readonly listeners = new Set<Listener>();
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
@@ -110,6 +115,39 @@ export class ChangeFeed {
     this.listeners.clear();
   }
 
+  /**
+   * What a registry slot holds as of this feed's position: its latest change the feed applied, or
+   * for a slot unchanged since the feed started, what this process holds.
+   */
+  stateOf(slot: string): SlotState {
+    return this.states.get(slot) ?? this.config.heldState(slot);
+  }
+
+  /**
+   * What registry slots held as of an earlier `position` (a stream resuming there): each slot
+   * changed since is one version back from its first change after `position`, read in one query
+   * of the log and one of the versions. Slots not changed since hold what they hold now.
+   */
+  async statesAt(slots: readonly string[], position: number): Promise<Map<string, SlotState>> {
+    const through = this.position;
+    const out = new Map(slots.map((s) => [s, this.stateOf(s)]));
+    const first = await this.config.changes.firstOf(slots, position, through);
+    const wanted = [...first]
+      .filter(([, version]) => version > 1)
+      .map(([slot, version]) => ({ slot, version: version - 1 }));
+    const docs = await this.config.storedVersions(wanted);
+    for (const [slot, version] of first) {
+      const doc = docs.get(`${slot}@${version - 1}`);
+      out.set(
+        slot,
+        doc
+          ? { version: doc.version, value: doc.value, ...(doc.action === 'unset' ? { unset: true } : {}) }
+          : { version: 0, value: undefined },
+      );
+    }
+    return out;
+  }
+
   /** Calls `listener` with the new position each time the feed moves; returns the unsubscribe function. */
   onAdvance(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -141,7 +179,7 @@ export class ChangeFeed {
     const changes: FeedChange[] = [];
     for (const e of known) {
       const doc = docs.get(`${e.key}@${e.version}`);
-      if (doc) changes.push(changeOf(e._id, e.key, doc.version, doc.action, doc.actor, e.at));
+      if (doc) changes.push(changeOf(e._id, e.key, doc, e.at));
     }
     return { changes, through: entries.at(-1)?._id ?? position };
   }
@@ -191,7 +229,15 @@ export class ChangeFeed {
             if (follower.heldVersion(e.key) < e.version) await follower.catchUp(e.key);
           } else if (this.config.cachedVersion(key, scope) < e.version) await this.config.catchUp(e.key);
           const change = await this.describe(e._id, e.key, e.version, e.at);
-          if (change) this.remember(change);
+          if (change) {
+            this.remember(change);
+            if (!follower)
+              this.states.set(e.key, {
+                version: change.version,
+                value: change.value,
+                ...(change.action === 'unset' ? { unset: true } : {}),
+              });
+          }
         }
         this.position = e._id;
       }
@@ -214,6 +260,8 @@ export class ChangeFeed {
 
   /** Every value and every follower's slots read again. */
   private async reload(): Promise<void> {
+    // Every slot is what this process now holds again.
+    this.states.clear();
     await this.config.refresh({ repair: false });
     for (const f of this.opts.followers ?? []) await f.load();
   }
@@ -236,7 +284,7 @@ export class ChangeFeed {
     at: Date,
   ): Promise<FeedChange | undefined> {
     const doc = await this.config.storedVersion(slot, version);
-    return doc && changeOf(seq, slot, version, doc.action, doc.actor, at);
+    return doc && changeOf(seq, slot, doc, at);
   }
 
   private remember(change: FeedChange): void {
@@ -257,11 +305,18 @@ export class ChangeFeed {
 function changeOf(
   seq: number,
   slot: string,
-  version: number,
-  action: VersionAction,
-  actor: Actor,
+  doc: { version: number; action: VersionAction; actor: Actor; value?: unknown },
   at: Date,
 ): FeedChange {
   const { key, scope } = splitSlot(slot);
-  return { seq, key, scope, version, action, actor, at };
+  return {
+    seq,
+    key,
+    scope,
+    version: doc.version,
+    action: doc.action,
+    actor: doc.actor,
+    at,
+    value: doc.action === 'unset' ? undefined : doc.value,
+  };
 }

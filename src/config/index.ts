@@ -15,6 +15,8 @@ export function localFiles(env: Env, database: string) {
     database,
     lastKnownGood: path.resolve(env.DATA_DIR, `last-known-good.${database}.json`),
     auditQueue: path.resolve(env.DATA_DIR, `audit-queue.${database}.json`),
+    /** The API's last-known copy of the active tokens (ids and hashes, never a secret). */
+    apiTokens: path.resolve(env.DATA_DIR, `api-tokens.${database}.json`),
   };
 }
 

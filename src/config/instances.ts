@@ -97,9 +97,29 @@ export class InstanceStore {
       conn.model('ConfigInstance', instanceSchema)) as Model<InstanceDoc>;
   }
 
-  /** Records a report; the time it applied a new position is now (as seen by the recorder). */
-  async report(r: InstanceReport, now = new Date()): Promise<void> {
-    const prev = await this.model.findById(r.id).lean<InstanceDoc>().exec();
+  /** What an instance last reported (undefined: never, or forgotten). */
+  async get(id: string): Promise<InstanceDoc | undefined> {
+    return (await this.model.findById(id).lean<InstanceDoc>().exec()) ?? undefined;
+  }
+
+  /** How many instances whose id starts with `prefix` were heard from within the gone timeout. */
+  async liveWithPrefix(prefix: string, now = new Date()): Promise<number> {
+    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return this.model
+      .countDocuments({
+        _id: { $regex: `^${escaped}` },
+        lastSeen: { $gte: new Date(now.getTime() - this.goneAfterMs) },
+        stoppedAt: { $exists: false },
+      })
+      .exec();
+  }
+
+  /**
+   * Records a report; the time it applied a new position is now (as seen by the recorder).
+   * `prev`: what get() returned just before, when the caller read it already.
+   */
+  async report(r: InstanceReport, now = new Date(), prev?: InstanceDoc | null): Promise<void> {
+    if (prev === undefined) prev = await this.model.findById(r.id).lean<InstanceDoc>().exec();
     const recent = prev?.recent ?? [];
     if (!prev || r.applied > prev.applied) recent.push({ seq: r.applied, at: now });
     const doc: InstanceDoc = {

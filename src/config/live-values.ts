@@ -1,6 +1,7 @@
 import { logger } from '../logger.js';
 import { isPlainObject, mergeLayers } from './merge.js';
 import { ConfigCache, type CacheEntry, type CacheStats } from './cache.js';
+import { Undecryptable } from './codec.js';
 import { ConfigEvents } from './events.js';
 import type { LastKnownCopy, LastKnownGood } from './last-known-good.js';
 import type { ConfigVersionDoc, SystemConfigDoc } from './models.js';
@@ -93,6 +94,10 @@ export class LiveValues {
   /** A version became current (written here, repaired, or caught up): hold it and announce it. */
   apply(def: RegisteredKey, version: ConfigVersionDoc, oldValue: unknown): void {
     const unset = version.action === 'unset';
+    if (version.value instanceof Undecryptable)
+      logger.warn(
+        `${version.key} v${version.version} is served masked by this process: ${version.value.reason}. Every other key keeps following.`,
+      );
     const entry: CacheEntry = {
       value: unset ? null : version.value,
       version: version.version,
@@ -275,9 +280,18 @@ export class LiveValues {
     );
   }
 
+  /** Slots whose current value this process cannot decrypt, with why. */
+  undecryptable(): { slot: string; reason: string }[] {
+    const out: { slot: string; reason: string }[] = [];
+    for (const [slot, e] of this.cache.all())
+      if (!e.unset && e.value instanceof Undecryptable) out.push({ slot, reason: e.value.reason });
+    return out.sort((a, b) => a.slot.localeCompare(b.slot));
+  }
+
   /** An entry whose value passes today's rules; otherwise the default, logged. */
   private checked(def: RegisteredKey, entry: CacheEntry, slot = def.key): CacheEntry {
-    if (entry.unset) return entry;
+    // Not checkable, and not to be replaced by the default: it is served masked (see Undecryptable).
+    if (entry.unset || entry.value instanceof Undecryptable) return entry;
     try {
       // A partial override of a merged key is checked as part of the whole, when it is written.
       if (def.merge === 'deep' && splitSlot(slot).scope !== GLOBAL && isPlainObject(entry.value))

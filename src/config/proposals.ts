@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { Undecryptable } from './codec.js';
 import type { VersionAction } from './models.js';
 import { GLOBAL, splitSlot, type Scope } from './scopes.js';
 import { present, sameValue } from './present.js';
@@ -131,6 +132,13 @@ export async function rollbackTarget(
     throw new UserError(
       'INVALID_VALUE',
       `Version ${toVersion} of ${named} removed the override; to remove it again use /config reset with scope ${scope}.`,
+      { key: def.key, toVersion },
+    );
+  }
+  if (target.value instanceof Undecryptable) {
+    throw new UserError(
+      'ENCRYPTION_REQUIRED',
+      `Cannot roll back ${named} to version ${toVersion}: this process cannot decrypt it (${target.value.reason}).`,
       { key: def.key, toVersion },
     );
   }

@@ -53,6 +53,8 @@ export interface RequestChange extends PlannedChange {
   /** The value now and the proposed one, as people see them (sensitive ones masked). */
   before: string;
   after: string;
+  /** The proposed value's soft-limit warnings, shown to the requester and every reviewer. */
+  warnings?: string[];
   /** After applying: the version written, or why it was not. */
   appliedVersion?: number;
   outcome?: string;

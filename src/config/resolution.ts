@@ -114,6 +114,50 @@ export class Resolution {
   }
 }
 
+/** What one slot holds at some position of the change log: its version and value. */
+export interface SlotState {
+  version: number;
+  value: unknown;
+  /** The version removed the override (action unset): the slot holds no value. */
+  unset?: boolean;
+}
+
+/** A key resolved from given layer states (see resolveLayers). */
+export interface ResolvedState {
+  value: unknown;
+  layer: Scope | 'default';
+  /** The supplying layer's version (0 for the default). */
+  version: number;
+}
+
+/**
+ * How a key resolves from the states of its layers, most specific first (`guild:<id>`, then
+ * `env:<name>`, then global), as Resolution does from this process's memory: the first layer
+ * holding a value supplies it, or for a `merge: 'deep'` key the merge of every layer; a global
+ * layer at version 0 (never written) is the default. Pure: the states may be those of any
+ * position of the change log (a replayed event resolves as of its own position).
+ */
+export function resolveLayers(
+  def: RegisteredKey,
+  chain: readonly { scope: Scope; state: SlotState | undefined }[],
+): ResolvedState {
+  const holds = (c: { scope: Scope; state: SlotState | undefined }) =>
+    c.state !== undefined && c.state.version > 0 && !c.state.unset;
+  const supplier = chain.find(holds);
+  if (def.merge === 'deep') {
+    const values = [...chain]
+      .reverse()
+      .map((c) => (holds(c) ? c.state?.value : c.scope === GLOBAL ? def.default : undefined));
+    return {
+      value: mergeLayers(values),
+      layer: supplier?.scope ?? 'default',
+      version: supplier?.state?.version ?? 0,
+    };
+  }
+  if (!supplier?.state) return { value: def.default, layer: 'default', version: 0 };
+  return { value: supplier.state.value, layer: supplier.scope, version: supplier.state.version };
+}
+
 /** The scope a value at `scope` inherits from: guild → this process's environment → global. */
 export function parentOf(scope: Scope, environment: string): Scope {
   if (scope.startsWith('guild:')) return `env:${environment}`;

@@ -5,11 +5,11 @@ import { DatabaseUnavailableError, UserError } from '../errors.js';
 import { errorDetail, logger } from '../logger.js';
 import { AuditLog, type AuditRow } from './audit-log.js';
 import type { ChangeLog } from './change-log.js';
-import { encryptingCodec, keyId, type ValueCodec } from './codec.js';
+import { DecryptError, encryptingCodec, keyId, Undecryptable, type ValueCodec } from './codec.js';
 import type { ConfigListener } from './events.js';
 import { LastKnownGood, type LastKnownCopy } from './last-known-good.js';
 import { LiveValues } from './live-values.js';
-import { inheritsFrom, parentOf, Resolution } from './resolution.js';
+import { inheritsFrom, parentOf, Resolution, type SlotState } from './resolution.js';
 import {
   bindModels,
   ensureIndexes,
@@ -76,6 +76,8 @@ export { MASK } from './present.js';
 export interface Resolved {
   def: RegisteredKey;
   value: unknown;
+  /** The value is a secret this process cannot decrypt (`value` is then undefined). */
+  undecryptable?: true;
   layer: Scope | 'default' | 'process';
   version: number;
   updatedAt: Date | undefined;
@@ -114,6 +116,16 @@ export interface ConfigServiceOptions {
 }
 
 const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
+
+/** How long a refusal's answer waits for its audit row (written, or queued, either way). */
+const AUDIT_REPLY_WAIT_MS = 250;
+
+/** Waits for `p` (which never rejects), or `ms`, whichever comes first. */
+async function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /** Slots that are not registry keys (flags), as change requests need them (see registerSlotOwner). */
 export interface SlotOwner {
@@ -267,7 +279,24 @@ export class ConfigService {
   async init(): Promise<void> {
     await this.audit.loadQueue();
     await this.attach();
-    logger.info(`Configuration loaded: ${this.values.stats().keys} keys`);
+    // Started without the key a stored secret needs: a misconfiguration to fix before serving.
+    // (A secret this process cannot open that arrives later is served masked instead.)
+    const [locked] = this.values.undecryptable();
+    if (locked) throw new DecryptError(locked.reason);
+    const held = this.heldCounts();
+    // Feature flags are counted by their store ("Feature flags loaded: N"), not as keys.
+    logger.info(
+      `Configuration loaded: ${held.keys} keys, ${held.overrides} override${held.overrides === 1 ? '' : 's'}`,
+    );
+  }
+
+  /** Keys holding a value and overrides held, counted apart (slots that are not keys, flags, excluded). */
+  heldCounts(): { keys: number; overrides: number } {
+    const keys = this.keys();
+    return {
+      keys: keys.filter((k) => this.values.held(k)).length,
+      overrides: keys.reduce((n, k) => n + this.values.overridesOf(k).length, 0),
+    };
   }
 
   /** The last-known-good copy on disk, if this service keeps one and it exists. */
@@ -324,6 +353,13 @@ export class ConfigService {
   get<K extends ConfigKey>(key: K, at?: ReadAt): ConfigValues[K];
   get(key: string, at?: ReadAt): unknown;
   get(key: string, at?: ReadAt): unknown {
+    const value = this.raw(key, at);
+    // A secret this process cannot decrypt reads as unset here (it is served masked elsewhere).
+    return value instanceof Undecryptable ? undefined : value;
+  }
+
+  /** get() before undecryptable values are hidden. */
+  private raw(key: string, at?: ReadAt): unknown {
     this.health.warnServingFromMemory();
     if (this.overrides.size) {
       const forced = this.overrides.get(key);
@@ -362,9 +398,12 @@ export class ConfigService {
     const supplier = layers.find((l) => l.supplies)?.scope ?? 'default';
     const held = supplier === 'default' ? undefined : this.values.peek(slotId(def.key, supplier));
     const forced = this.overrides.get(def.key);
+    const value = this.raw(def.key, at);
+    const locked = value instanceof Undecryptable;
     return {
       def,
-      value: this.get(def.key, at),
+      value: locked ? undefined : value,
+      ...(locked ? { undecryptable: true as const } : {}),
       layer: forced ? 'process' : supplier,
       version: held?.version ?? 0,
       updatedAt: held?.updatedAt,
@@ -430,7 +469,14 @@ export class ConfigService {
   /** Versions of a key, newest first: the newest page, or the page below `before` or above `after`. */
   async history(
     input: string,
-    opts: { limit?: number; before?: number; after?: number; scope?: string | null } = {},
+    opts: {
+      limit?: number;
+      before?: number;
+      after?: number;
+      scope?: string | null;
+      /** Values as stored (decrypted, or Undecryptable), for a caller that masks them itself (the API). */
+      unmasked?: boolean;
+    } = {},
   ): Promise<ConfigVersionDoc[]> {
     const def = resolveKey(this.registry, input);
     const slot = slotId(def.key, this.scopeOf(def, opts.scope));
@@ -440,7 +486,7 @@ export class ConfigService {
       () => this.store.history(slot, limit, opts),
       READ_UNAVAILABLE,
     );
-    return rows.map((r) => shownVersion(def, r));
+    return opts.unmasked ? rows : rows.map((r) => shownVersion(def, r));
   }
 
   /** Audit rows matching a filter, newest first, sensitive values masked. */
@@ -485,6 +531,20 @@ export class ConfigService {
     return this.values.peek(slotId(key, scope))?.version ?? 0;
   }
 
+  /** What this process holds for a slot (version 0: nothing yet); values as held, undecryptable ones included. */
+  heldState(slot: string): SlotState {
+    const e = this.values.peek(slot);
+    return e
+      ? { version: e.version, value: e.value, ...(e.unset ? { unset: true } : {}) }
+      : { version: 0, value: undefined };
+  }
+
+  /** This process's CONFIG_OVERRIDE_<KEY> of a key, if it has one (it wins over every layer). */
+  processOverride(key: string): { value: unknown } | undefined {
+    const forced = this.overrides.get(key);
+    return forced && { value: forced.value };
+  }
+
   /**
    * Every slot's current document, read from the database (not memory), values in clear: what a
    * named snapshot records. Pair with sealValue/openValue to keep sensitive values encrypted at rest.
@@ -525,6 +585,7 @@ export class ConfigService {
       copyWrittenAt: this.copyWrittenAt,
       auditQueued: this.audit.queued,
       envOverrides: [...this.overrides.values()].map(({ key, variable }) => ({ key, variable })),
+      undecryptable: this.values.undecryptable(),
     };
   }
 
@@ -1000,6 +1061,7 @@ export class ConfigService {
         baseVersion: c.expectedVersion,
         before: this.shownAt(def, c.scope),
         after: show(checked.value),
+        ...(checked.warnings.length ? { warnings: checked.warnings } : {}),
       };
     });
     return this.requests.create({
@@ -1029,6 +1091,7 @@ export class ConfigService {
     actor: Actor,
     reason: string | undefined,
     ctx: RequestContext,
+    warnings: readonly string[] = [],
   ): Promise<never> {
     const held = this.values.peek(slotId(def.key, scope));
     const request = await this.requests.create({
@@ -1048,6 +1111,7 @@ export class ConfigService {
           ...(forMs !== undefined ? { forMs } : {}),
           before: this.shownAt(def, scope),
           after: `${display} at ${runAt.toISOString()}${forMs !== undefined ? ` for ${formatDuration(forMs)}` : ''}`,
+          ...(warnings.length ? { warnings: [...warnings] } : {}),
         },
       ],
       preview: [
@@ -1096,12 +1160,16 @@ export class ConfigService {
     }
     const show = (v: unknown) => (def.sensitive ? MASK : present(def, v));
     // The impact preview as it stands when the request is made (per environment, jobs' next
-    // runs, restart, processes, the way back), kept with the request for its reviewers.
+    // runs, restart, processes, the way back), kept with the request for its reviewers. The
+    // value's warnings are kept on its change instead, so they outlive a preview computed again.
     const preview =
-      (await this.impactPreview(
-        { key: def.key, scope, action, baseVersion, ...(action === 'unset' ? {} : { value: p.value }) },
-        p.warnings,
-      )) ?? [];
+      (await this.impactPreview({
+        key: def.key,
+        scope,
+        action,
+        baseVersion,
+        ...(action === 'unset' ? {} : { value: p.value }),
+      })) ?? [];
     return this.requests.create({
       kind: (REQUEST_KINDS as readonly string[]).includes(requested) ? (requested as RequestKind) : 'set',
       requester: actor,
@@ -1119,6 +1187,7 @@ export class ConfigService {
           ...(opts.forMs !== undefined ? { forMs: opts.forMs } : {}),
           before: this.shownAt(def, scope),
           after: `${action === 'unset' ? '(inherits again)' : show(p.value)}${opts.forMs !== undefined ? ` for ${formatDuration(opts.forMs)}` : ''}`,
+          ...(action !== 'unset' && p.warnings.length ? { warnings: p.warnings } : {}),
         },
       ],
       preview,
@@ -1186,9 +1255,10 @@ export class ConfigService {
       status: 'failed',
       error: error ? error.message : `internal error: ${errorDetail(err).error as string}`,
     };
-    // With the database unreachable the row is queued: answer first.
-    if (error?.code === 'UNAVAILABLE') void this.audit.record(audit);
-    else await this.audit.record(audit);
+    // The row is written (or queued, if the database cannot take it) whatever happens; the answer
+    // waits for it only a moment: a refusal needs no database, and a paused one must not delay it.
+    const recording = this.audit.record(audit);
+    if (error?.code !== 'UNAVAILABLE') await settledWithin(recording, AUDIT_REPLY_WAIT_MS);
     throw error ?? err;
   }
 

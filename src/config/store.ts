@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { insertIfAbsent, isDuplicateKeyError } from '../db/connection.js';
 import { ChangeLog } from './change-log.js';
-import { plainCodec, type ValueCodec } from './codec.js';
+import { openLeniently, plainCodec, type ValueCodec } from './codec.js';
 import { GLOBAL, slotId, splitSlot, type Scope } from './scopes.js';
 import type { ConfigAuditDoc, ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './models.js';
 
@@ -42,15 +42,17 @@ export class ConfigStore {
     this.changes = new ChangeLog(m.ConfigChange);
   }
 
+  // Leniently: a value this process cannot decrypt reads as an Undecryptable (served masked),
+  // so one secret written with a key it lacks never stops it reading everything else.
   private open<T extends { key: string; value?: unknown }>(doc: T | null): T | null {
-    return doc && { ...doc, value: this.codec.decode(doc.key, doc.value) };
+    return doc && { ...doc, value: openLeniently(this.codec, doc.key, doc.value) };
   }
 
   private openAudit(doc: ConfigAuditDoc): ConfigAuditDoc {
     return {
       ...doc,
-      oldValue: this.codec.decode(doc.key, doc.oldValue),
-      newValue: this.codec.decode(doc.key, doc.newValue),
+      oldValue: openLeniently(this.codec, doc.key, doc.oldValue),
+      newValue: openLeniently(this.codec, doc.key, doc.newValue),
     };
   }
 
@@ -377,8 +379,9 @@ export class ConfigStore {
     return out;
   }
 
-  async audit(doc: ConfigAuditDoc): Promise<void> {
-    await this.m.ConfigAudit.collection.insertOne(this.sealAudit(doc));
+  /** Writes an audit row under `id` (chosen by the caller, so a retry of it cannot write it twice). */
+  async audit(doc: ConfigAuditDoc, id: mongoose.Types.ObjectId): Promise<void> {
+    await this.m.ConfigAudit.collection.insertOne({ _id: id as never, ...this.sealAudit(doc) });
   }
 
   /**
@@ -398,9 +401,16 @@ export class ConfigStore {
     return res.modifiedCount === 1;
   }
 
-  /** Writes a row sealed earlier (a row queued during an outage). */
-  async insertSealedAudit(doc: ConfigAuditDoc): Promise<void> {
-    await this.m.ConfigAudit.collection.insertOne({ ...doc });
+  /**
+   * Writes a row sealed earlier (a row queued during an outage), once: a row whose first attempt
+   * reached the database after all (a paused server that resumed) is not written again.
+   */
+  async insertSealedAudit(doc: ConfigAuditDoc, id: mongoose.Types.ObjectId | undefined): Promise<void> {
+    if (!id) {
+      await this.m.ConfigAudit.collection.insertOne({ ...doc });
+      return;
+    }
+    await insertIfAbsent(this.m.ConfigAudit.collection, { _id: id, ...doc });
   }
 
   /** Success rows of seeded versions (ids derived from key and version, like auditCommitted). */

@@ -58,6 +58,7 @@ export interface TimedChangesHost {
     actor: Actor,
     reason: string | undefined,
     ctx: RequestContext,
+    warnings: readonly string[],
   ): Promise<never>;
   refused(
     err: unknown,
@@ -115,6 +116,7 @@ export class TimedChanges {
           actor,
           checkedReason,
           ctx,
+          parsed.warnings,
         );
       if (!this.host.attached())
         throw new DatabaseUnavailableError('not connected yet (started from the last-known-good copy)');

@@ -147,4 +147,6 @@ export interface ServiceStats {
   auditQueued: number;
   /** Keys this process's environment overrides, with their variables. */
   envOverrides: { key: string; variable: string }[];
+  /** Slots whose current value this process cannot decrypt (served masked), with why. */
+  undecryptable: { slot: string; reason: string }[];
 }

@@ -32,7 +32,7 @@ export class AccessPolicy {
    */
   check(interaction: BaseInteraction, level: AccessLevel, attempt: Attempt): void {
     try {
-      this.enforce(interaction, level);
+      this.enforce(interaction, level, attempt.action);
     } catch (err) {
       if (err instanceof UserError) Object.assign(err.context, attempt);
       throw err;
@@ -79,6 +79,17 @@ export class AccessPolicy {
       );
   }
 
+  /**
+   * Whether an Administrator of a server outside the allowlist is asking (guild self-service may
+   * let them manage some keys for their own server), without auditing anything (autocomplete).
+   */
+  selfServiceAdmin(interaction: BaseInteraction): boolean {
+    return (
+      this.ownScope(interaction) !== null &&
+      Boolean(interaction.memberPermissions?.has(PermissionFlagsBits.Administrator))
+    );
+  }
+
   /** Whether the interaction passes `level`, without auditing anything (autocomplete). */
   allows(interaction: BaseInteraction, level: AccessLevel): boolean {
     try {
@@ -89,7 +100,7 @@ export class AccessPolicy {
     }
   }
 
-  private enforce(interaction: BaseInteraction, level: AccessLevel): void {
+  private enforce(interaction: BaseInteraction, level: AccessLevel, action?: AuditAction): void {
     if (!interaction.inGuild()) {
       throw new UserError(
         'PERMISSION_DENIED',
@@ -107,7 +118,7 @@ export class AccessPolicy {
     if (level === 'write' && !this.isAdmin(interaction)) {
       throw new UserError(
         'PERMISSION_DENIED',
-        'Changing configuration needs the Administrator permission or one of the configured admin roles.',
+        `${activity(action)} needs the Administrator permission or one of the configured admin roles.`,
       );
     }
   }
@@ -119,6 +130,13 @@ export class AccessPolicy {
     const ids: readonly string[] = Array.isArray(roles) ? roles : roles ? [...roles.cache.keys()] : [];
     return ids.some((id) => this.settings.adminRoleIds.includes(id));
   }
+}
+
+/** What an admin-only attempt is, as a refusal names it. */
+function activity(action: AuditAction | undefined): string {
+  // Tokens are admin-only even to list: a member listing them changes nothing.
+  if (action?.startsWith('token-')) return 'Managing API tokens';
+  return 'Changing configuration';
 }
 
 export function actorOf(interaction: BaseInteraction): Actor {

@@ -6,6 +6,7 @@ import type { RuntimeInfo } from '../runtime.js';
 import { AccessPolicy } from './access.js';
 import { Confirmations, PendingStore } from './confirmations.js';
 import { RateRecords, WriteRateLimiter } from './rate-limit.js';
+import { Suggestions } from './suggestions.js';
 import type { CommandContext } from './types.js';
 
 export interface DiscordSettings {
@@ -59,6 +60,7 @@ export function createCommandContext(
     imports: new PendingStore(settings.confirmTimeoutMs),
     tokens: new TokenStore(config.conn),
     flags,
+    suggestions: new Suggestions(config.health),
     flagStaleDays: settings.flagStaleDays ?? 30,
     ...(runtime ? { runtime } : {}),
     ...(settings.approvalChannelId ? { approvalChannelId: settings.approvalChannelId } : {}),

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type AutocompleteInteraction,
   type BaseInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -10,13 +12,20 @@ import { ApprovalRequired } from '../config/approval-gate.js';
 import type { AuditAction } from '../config/models.js';
 import { errorDetail, logger } from '../logger.js';
 import { actorOf, contextOf } from './access.js';
-import { enforce, subcommandOf } from './preconditions.js';
+import { enforce, subcommandOf, type AfterAnswer } from './preconditions.js';
 import { errorEmbed, internalErrorEmbed } from './render.js';
 import { approvalNeededEmbed } from './requests/render.js';
 import { choices, respond } from './reply.js';
 import type { Command, CommandContext, Requirement, Requirements } from './types.js';
 
 type Repliable = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
+
+/**
+ * Past this, the dispatcher answers an autocomplete with no choices itself: Discord drops choices
+ * that come after 3 s, and a handler waiting on the database must not leave the user with
+ * "Loading options failed".
+ */
+export const AUTOCOMPLETE_DEADLINE_MS = 2000;
 
 /**
  * The one place interactions are routed and errors become replies. Returns a handler for the
@@ -27,29 +36,29 @@ export function createInteractionHandler(
   ctx: CommandContext,
 ): (interaction: BaseInteraction) => Promise<void> {
   return async (interaction) => {
+    let afterAnswer: AfterAnswer | undefined;
     try {
       if (interaction.isChatInputCommand()) {
         const command = commands.get(interaction.commandName);
         if (!command) throw new Error(`No handler for /${interaction.commandName}`);
         const sub = subcommandOf(interaction);
-        await enforce(required(command.requires, sub, describe(interaction)), interaction, ctx);
+        afterAnswer = await enforce(required(command.requires, sub, describe(interaction)), interaction, ctx);
         await command.execute(interaction, ctx);
       } else if (interaction.isAutocomplete()) {
-        const command = commands.get(interaction.commandName);
-        // Refused users get no suggestions; the command itself explains the refusal when run.
-        if (ctx.access.allows(interaction, 'read')) await command?.autocomplete?.(interaction, ctx);
-        if (!interaction.responded) await choices(interaction, []);
+        await complete(commands.get(interaction.commandName), interaction, ctx);
       } else if (interaction.isButton()) {
         const [name = '', kind = ''] = interaction.customId.split(':');
         const command = commands.get(name);
         if (!command?.button) throw new Error(`No handler for button ${interaction.customId}`);
-        await enforce(required(command.buttonRequires ?? {}, kind, describe(interaction)), interaction, ctx);
+        const req = required(command.buttonRequires ?? {}, kind, describe(interaction));
+        afterAnswer = await enforce(req, interaction, ctx);
         await command.button(interaction, ctx);
       } else if (interaction.isModalSubmit()) {
         const [name = '', kind = ''] = interaction.customId.split(':');
         const command = commands.get(name);
         if (!command?.modal) throw new Error(`No handler for modal ${interaction.customId}`);
-        await enforce(required(command.modalRequires ?? {}, kind, describe(interaction)), interaction, ctx);
+        const req = required(command.modalRequires ?? {}, kind, describe(interaction));
+        afterAnswer = await enforce(req, interaction, ctx);
         await command.modal(interaction, ctx);
       }
     } catch (err) {
@@ -57,7 +66,49 @@ export function createInteractionHandler(
         await replyWithError(interaction, err, ctx);
       else logger.error('Interaction handler failed', { type: interaction.type, ...errorDetail(err) });
     }
+    await afterAnswer?.();
   };
+}
+
+/**
+ * Suggestions, for users who may run the subcommand: members of an allowed server, and an
+ * Administrator of another server for a self-service subcommand (the handler then offers only
+ * what that server may change). Refused users get none; the command explains when run. Handlers
+ * answer from memory (suggestions.ts); whatever one does, the user gets an answer in time.
+ */
+async function complete(
+  command: Command | undefined,
+  interaction: AutocompleteInteraction,
+  ctx: CommandContext,
+): Promise<void> {
+  const run =
+    command?.autocomplete && mayComplete(command, interaction, ctx)
+      ? command.autocomplete(interaction, ctx)
+      : Promise.resolve();
+  let failure: unknown;
+  const done = run.then(
+    () => true,
+    (err: unknown) => {
+      failure = err;
+      return true;
+    },
+  );
+  const inTime = await Promise.race([done, sleep(AUTOCOMPLETE_DEADLINE_MS, false, { ref: false })]);
+  if (!inTime)
+    logger.warn(
+      `Autocomplete of /${interaction.commandName} took over ${AUTOCOMPLETE_DEADLINE_MS} ms: answered with no choices`,
+    );
+  // Sends nothing when the handler answered; the handler's own answer, if late, is then dropped.
+  await choices(interaction, []);
+  await done;
+  if (failure !== undefined) throw failure;
+}
+
+function mayComplete(command: Command, interaction: AutocompleteInteraction, ctx: CommandContext): boolean {
+  if (ctx.access.allows(interaction, 'read')) return true;
+  const sub = subcommandOf(interaction);
+  const req = Object.hasOwn(command.requires, sub) ? command.requires[sub] : undefined;
+  return Boolean(req?.selfService) && ctx.access.selfServiceAdmin(interaction);
 }
 
 /** The declared requirement; an undeclared one is a bug, and nothing runs (fail closed). */

@@ -53,19 +53,36 @@ export interface CapturedCall {
   /** Contents of the attached files, in the order of `files`. */
   fileData?: Buffer[];
   at: number;
+  /** For an interaction's initial response: milliseconds since the interaction arrived. */
+  afterMs?: number;
 }
 
-/** A request Discord would have refused, answered with its 400 instead of being carried out. */
+/** A request Discord would have refused, answered with its 400 (or 404) instead of being carried out. */
 export interface Violation {
   method: string;
   path: string;
   status: number;
-  /** Discord's JSON error code: 50035 Invalid Form Body, 50006 empty message, 40060 already acknowledged. */
+  /**
+   * Discord's JSON error code: 50035 Invalid Form Body, 50006 empty message, 40060 already
+   * acknowledged, 10062 unknown interaction (its first response came too late).
+   */
   code: number;
   message: string;
   /** What was wrong, one line each (`embeds[0].fields[3].value: ...`). */
   problems: string[];
   at: number;
+}
+
+/**
+ * How long Discord waits for an interaction's first response (a reply, a deferral, a modal,
+ * autocomplete choices); past it, the user sees "The application did not respond" and the
+ * interaction's token no longer takes one.
+ */
+export const FIRST_RESPONSE_WINDOW_MS = 3000;
+
+export interface HarnessOptions {
+  /** Discord's window for the first response (FIRST_RESPONSE_WINDOW_MS). */
+  firstResponseWindowMs?: number;
 }
 
 export interface GatewayInjector {
@@ -112,6 +129,11 @@ export class OfflineDiscord {
   private readonly acknowledged = new Set<string>();
   /** The interaction type of each token, for what Discord allows as its response (a modal). */
   private readonly tokenType = new Map<string, number>();
+  /** When each interaction arrived, by token, until its first response was attempted. */
+  private readonly arrived = new Map<string, number>();
+  /** Tokens whose window passed without a first response: Discord no longer knows them. */
+  private readonly expired = new Set<string>();
+  private readonly firstResponseWindowMs: number;
   private readonly inflight = new Set<Promise<void>>();
   private sequence = 0;
   private readonly gateway: GatewayInjector;
@@ -122,7 +144,9 @@ export class OfflineDiscord {
     readonly commands: ReadonlyMap<string, Command>,
     ctx: CommandContext,
     readonly applicationId: string,
+    options: HarnessOptions = {},
   ) {
+    this.firstResponseWindowMs = options.firstResponseWindowMs ?? FIRST_RESPONSE_WINDOW_MS;
     this.client = new Client({
       intents: [],
       rest: { makeRequest: (url, init) => this.handleRest(url, init) },
@@ -144,6 +168,7 @@ export class OfflineDiscord {
     const from = this.calls.length;
     if (payload.type === 3 && payload.message) this.tokenMessage.set(payload.token, payload.message.id);
     this.tokenType.set(payload.token, payload.type);
+    this.arrived.set(payload.token, Date.now());
     const packet: GatewayInteractionCreateDispatch = {
       op: GatewayOpcodes.Dispatch,
       t: GatewayDispatchEvents.InteractionCreate,
@@ -169,6 +194,11 @@ export class OfflineDiscord {
       if (Date.now() > deadline) throw new Error(`no matching REST call within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** Tokens of the interactions dispatched that have had no first response yet (nor a refused late one). */
+  unanswered(): string[] {
+    return [...this.arrived.keys()];
   }
 
   /** The message an interaction's reply created or edited, as Discord would now show it. */
@@ -208,7 +238,7 @@ export class OfflineDiscord {
     files?: string[],
     fileData?: Buffer[],
   ): Response {
-    const record = (kind: CallKind, token: string | undefined, data = body) => {
+    const record = (kind: CallKind, token: string | undefined, data = body, afterMs?: number) => {
       const call: CapturedCall = {
         kind,
         method,
@@ -216,6 +246,7 @@ export class OfflineDiscord {
         body: data,
         token,
         at: Date.now(),
+        ...(afterMs !== undefined ? { afterMs } : {}),
         ...(files ? { files } : {}),
         ...(fileData ? { fileData } : {}),
       };
@@ -232,6 +263,26 @@ export class OfflineDiscord {
       const data = (body?.data ?? {}) as Partial<APIMessage>;
       if (this.acknowledged.has(token))
         return this.refuse(method, path, 40060, 'Interaction has already been acknowledged.');
+      const arrived = this.arrived.get(token);
+      const afterMs = arrived === undefined ? undefined : Date.now() - arrived;
+      // Past the window Discord has already told the user the application did not respond.
+      if (this.expired.has(token) || (afterMs !== undefined && afterMs > this.firstResponseWindowMs)) {
+        this.arrived.delete(token);
+        this.expired.add(token);
+        return this.refuse(
+          method,
+          path,
+          10062,
+          'Unknown interaction',
+          [
+            afterMs === undefined
+              ? `the interaction's ${this.firstResponseWindowMs} ms window for a first response had passed`
+              : `first response ${afterMs} ms after the interaction arrived; Discord waits ${this.firstResponseWindowMs} ms`,
+          ],
+          undefined,
+          404,
+        );
+      }
       if (type === InteractionResponseType.Modal) {
         const refused = this.refuseBadModal(method, path, token, body?.data);
         if (refused) return refused;
@@ -244,24 +295,25 @@ export class OfflineDiscord {
       );
       if (refused) return refused;
       this.acknowledged.add(token);
+      this.arrived.delete(token);
       let message: APIMessage | undefined;
       if (type === InteractionResponseType.ChannelMessageWithSource) {
-        record('reply', token, data as Record<string, unknown>);
+        record('reply', token, data as Record<string, unknown>, afterMs);
         message = this.createMessage(token, data);
       } else if (type === InteractionResponseType.DeferredChannelMessageWithSource) {
-        record('defer', token, data as Record<string, unknown>);
+        record('defer', token, data as Record<string, unknown>, afterMs);
         message = this.createMessage(token, { ...data, flags: (data.flags ?? 0) | 128 });
       } else if (type === InteractionResponseType.UpdateMessage) {
-        record('update', token, data as Record<string, unknown>);
+        record('update', token, data as Record<string, unknown>, afterMs);
         message = this.editMessage(token, data);
       } else if (type === InteractionResponseType.DeferredMessageUpdate) {
-        record('deferUpdate', token, data as Record<string, unknown>);
+        record('deferUpdate', token, data as Record<string, unknown>, afterMs);
       } else if (type === InteractionResponseType.ApplicationCommandAutocompleteResult) {
-        record('autocomplete', token, data as Record<string, unknown>);
+        record('autocomplete', token, data as Record<string, unknown>, afterMs);
       } else if (type === InteractionResponseType.Modal) {
-        record('modal', token, data as Record<string, unknown>);
+        record('modal', token, data as Record<string, unknown>, afterMs);
       } else {
-        record('other', token);
+        record('other', token, body, afterMs);
       }
       if (query.get('with_response') !== 'true') return new Response(null, { status: 204 });
       return json(200, {
@@ -374,7 +426,7 @@ export class OfflineDiscord {
     );
   }
 
-  /** Answers as Discord does (HTTP 400, which discord.js raises as a DiscordAPIError) and records it. */
+  /** Answers as Discord does (HTTP 400 or 404, which discord.js raises as a DiscordAPIError) and records it. */
   private refuse(
     method: string,
     path: string,
@@ -382,10 +434,11 @@ export class OfflineDiscord {
     message: string,
     problems: string[] = [],
     errors?: Record<string, unknown>,
+    status = 400,
   ): Response {
-    this.violations.push({ method, path, status: 400, code, message, problems, at: Date.now() });
+    this.violations.push({ method, path, status, code, message, problems, at: Date.now() });
     logger.warn(`Discord would refuse ${method} ${path}: ${code} ${message}`, { problems });
-    return json(400, { code, message, ...(errors ? { errors } : {}) });
+    return json(status, { code, message, ...(errors ? { errors } : {}) });
   }
 
   private ids() {

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import { isUnavailableError } from '../db/connection.js';
 import type { DatabaseHealth } from '../db/health.js';
 import { UserError } from '../errors.js';
+import { within } from './budget.js';
 
 /** One user's recent write attempts and committed changes. */
 export interface RateRecord {
@@ -70,8 +71,19 @@ export class WriteRateLimiter {
     this.windowMs = limits.windowMs ?? 60_000;
   }
 
-  /** Counts an attempt; throws RATE_LIMITED (nothing recorded) when either limit is reached. */
-  async checkAttempt(actorId: string, attempt: Attempt): Promise<void> {
+  /**
+   * Counts an attempt; throws RATE_LIMITED (nothing recorded) when either limit is reached. With
+   * `waitMs` (an interaction not acknowledged yet, whose handler must answer within Discord's
+   * 3 s), a database slower than that lets the attempt through, as an unreachable one does; it is
+   * still counted when the database answers.
+   */
+  async checkAttempt(actorId: string, attempt: Attempt, waitMs?: number): Promise<void> {
+    const check = this.check(actorId, attempt);
+    if (waitMs === undefined) return check;
+    await within(check, undefined, waitMs);
+  }
+
+  private async check(actorId: string, attempt: Attempt): Promise<void> {
     const record = await this.read(actorId);
     if (!record) return;
     const now = Date.now();

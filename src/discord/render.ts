@@ -295,10 +295,14 @@ export interface StatusInput {
   auditQueued: number;
   sync: string;
   cache: { hits: number; misses: number; hitRate: number; keys: number; lastRefresh: Date | undefined };
+  /** What the process holds, counted apart: keys with a value, overrides, feature flags. */
+  held?: { keys: number; overrides: number; flags: number };
   maintenance: boolean;
   pendingRestart: string[];
   /** Settings this process's environment overrides (`KEY (CONFIG_OVERRIDE_KEY)`). */
   envOverrides?: string[];
+  /** Stored secrets this process cannot decrypt, each with why (served masked). */
+  undecryptable?: { slot: string; reason: string }[];
   jobs: {
     name: string;
     cron: string;
@@ -320,6 +324,12 @@ function duration(ms: number): string {
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   return d ? `${d}d ${h}h ${m}m` : h ? `${h}h ${m}m` : `${m}m ${s % 60}s`;
+}
+
+/** `8 keys, 1 override · 2 feature flags`: flags are not configuration keys. */
+export function heldText(h: { keys: number; overrides: number; flags: number }): string {
+  const n = (count: number, one: string) => `${count} ${one}${count === 1 ? '' : 's'}`;
+  return `${n(h.keys, 'key')}, ${n(h.overrides, 'override')} · ${n(h.flags, 'feature flag')}`;
 }
 
 export function statusEmbed(s: StatusInput): EmbedBuilder {
@@ -347,7 +357,7 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
       { name: 'Sync', value: safe(s.sync, 200), inline: true },
       {
         name: 'Cache',
-        value: `${s.cache.keys} keys · ${s.cache.hits} hits / ${s.cache.misses} misses (${(s.cache.hitRate * 100).toFixed(2)}%) · refreshed ${when(s.cache.lastRefresh)}`,
+        value: `${s.held ? heldText(s.held) : `${s.cache.keys} keys`} · ${s.cache.hits} hits / ${s.cache.misses} misses (${(s.cache.hitRate * 100).toFixed(2)}%) · refreshed ${when(s.cache.lastRefresh)}`,
         inline: false,
       },
       { name: 'Maintenance mode', value: s.maintenance ? 'ON: every job is paused' : 'off', inline: true },
@@ -362,6 +372,17 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
       name: 'Environment overrides (this process only)',
       value: truncate(
         `${safe(s.envOverrides.join(', '), 900)}: stored changes to these have no effect here until the variables are removed.`,
+        LIMITS.fieldValue,
+      ),
+    });
+  if (s.undecryptable?.length)
+    embed.addFields({
+      name: 'Secrets this process cannot decrypt',
+      value: truncate(
+        [
+          ...s.undecryptable.map((u) => `${safe(u.slot.replace('|', ' at '), 100)}: ${safe(u.reason, 300)}`),
+          'They are served masked and read as unset here; every other key keeps following. Add the key to CONFIG_ENCRYPTION_KEYS and restart this process.',
+        ].join('\n'),
         LIMITS.fieldValue,
       ),
     });

@@ -66,10 +66,19 @@ export async function respond(i: Repliable, m: Reply): Promise<void> {
   else await reply(i, m);
 }
 
-/** Autocomplete choices, fitted like replies (25 choices, names and values of 100). */
+/** Autocomplete interactions whose choices were sent (or are being sent): they take one answer. */
+const answered = new WeakSet<AutocompleteInteraction>();
+
+/**
+ * Autocomplete choices, fitted like replies (25 choices, names and values of 100). Sent once: a
+ * handler that finishes after the dispatcher answered for it (see AUTOCOMPLETE_DEADLINE_MS)
+ * sends nothing.
+ */
 export async function choices(
   i: AutocompleteInteraction,
   list: APIApplicationCommandOptionChoice[],
 ): Promise<void> {
+  if (answered.has(i) || i.responded) return;
+  answered.add(i);
   await i.respond(fitMessage({ choices: list }).choices ?? []);
 }

@@ -15,6 +15,7 @@ import type { PendingRestore } from './config/snapshot-restore.js';
 import type { PendingImport } from './config/import-pending.js';
 import type { TokenStore } from '../api/tokens.js';
 import type { FlagStore } from '../flags/store/flags.js';
+import type { Suggestions } from './suggestions.js';
 
 /** What every command handler receives; passed explicitly rather than through a global container. */
 export interface CommandContext {
@@ -30,6 +31,8 @@ export interface CommandContext {
   tokens: TokenStore;
   /** Feature flags (/flag): held in memory, the one write path for them. */
   flags: FlagStore;
+  /** Autocomplete lists read from the database, kept so choices never wait on it (suggestions.ts). */
+  suggestions: Suggestions;
   /** FLAG_STALE_DAYS: a release flag fully on or off and unchanged this long is stale in /flag list. */
   flagStaleDays: number;
   /** This process: jobs, sync, instance (for /config status). */
@@ -69,6 +72,8 @@ export type Condition = boolean | ((interaction: Invocation) => boolean);
  * the command and enforced by the dispatcher alone, so no handler can forget a check (as
  * Sapphire's preconditions). In order: access, then the acknowledgement, then the rate limit
  * (which reads the database, so it comes after the acknowledgement Discord wants within 3 s).
+ * A handler that is not deferred answers from memory, giving any database read at most
+ * FIRST_RESPONSE_READ_MS (budget.ts); so does its rate limit.
  */
 export interface Requirement {
   /** `read`: a member of an allowed server; `write`: also Administrator or an admin role. */

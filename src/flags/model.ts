@@ -57,6 +57,13 @@ export const FLAG_NAME = /^[a-z][a-z0-9-]{1,63}$/;
 const SNOWFLAKE = /^\d{15,21}$/;
 /** Context attribute names (also usable as stickiness): `plan`, `app.version`, `country_code`. */
 export const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/**
+ * Names no context can hold as its own attribute: a JSON body or an object literal with them sets
+ * or shadows the prototype (the API refuses them), so a rule on one could never be satisfied.
+ */
+export const RESERVED_ATTRIBUTES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/** The context's own fields, read by these exact names (not from `attributes`). */
+export const CONTEXT_FIELDS = ['userId', 'guildId', 'environment', 'currentTime'] as const;
 const VARIANT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_VALUES = 1000;
 
@@ -149,13 +156,19 @@ const VALUE_CHECKS: Partial<Record<Operator, { parse: (s: string) => unknown; wh
   semver_gt: { parse: parseSemver, what: 'a semantic version (1.4.0, 2.0.0-beta.1)' },
 };
 
+const reserved = (name: string) =>
+  `${quote(name)} cannot be an attribute: no application can pass ${[...RESERVED_ATTRIBUTES].join(', ')} as one, so nothing could ever match`;
+
 const conditionSchema = z
   .strictObject(
     {
-      attribute: z.string(expected('an attribute name')).regex(ATTRIBUTE_NAME, {
-        error: (iss) =>
-          `${quote(iss.input)} is not an attribute name (a letter or _, then letters, digits, _ . -; at most 64)`,
-      }),
+      attribute: z
+        .string(expected('an attribute name'))
+        .regex(ATTRIBUTE_NAME, {
+          error: (iss) =>
+            `${quote(iss.input)} is not an attribute name (a letter or _, then letters, digits, _ . -; at most 64)`,
+        })
+        .refine((a) => !RESERVED_ATTRIBUTES.has(a), { error: (iss) => reserved(String(iss.input)) }),
       operator: z.enum(OPERATORS, { error: `must be one of ${OPERATORS.join(', ')}` }),
       values: z
         .array(text(200), expected('a list of values'))
@@ -233,6 +246,28 @@ const isoDateTime = z.iso.datetime({
       : `${quote(iss.input)} is not an ISO 8601 date-time with a zone, like 2026-05-01T09:00:00Z`,
 });
 
+/**
+ * What a rollout can hash: not a reserved name, not the evaluation time (a user would move in
+ * and out of the rollout at every call), and not a context field in the wrong case (`userid`
+ * would be read from an attribute no application sends, leaving the rollout off for everyone).
+ */
+function checkStickiness(name: string, ctx: z.core.$RefinementCtx<string>): void {
+  if (RESERVED_ATTRIBUTES.has(name)) ctx.addIssue({ code: 'custom', message: reserved(name) });
+  else if (name === 'currentTime')
+    ctx.addIssue({
+      code: 'custom',
+      message: '`currentTime` changes at every evaluation: a user would move in and out of the rollout',
+    });
+  else {
+    const meant = CONTEXT_FIELDS.find((f) => f !== name && f.toLowerCase() === name.toLowerCase());
+    if (meant)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${quote(name)} is not a context field: did you mean ${meant}? (names are case-sensitive)`,
+      });
+  }
+}
+
 // Cross-field checks run even when a field failed (zod skips them by default), so every issue is reported.
 const always = { when: (p: { value: unknown }) => typeof p.value === 'object' && p.value !== null };
 
@@ -288,6 +323,7 @@ export const flagSchema = z
         .regex(ATTRIBUTE_NAME, {
           error: (iss) => `${quote(iss.input)} is not userId, guildId or an attribute name`,
         })
+        .superRefine(checkStickiness)
         .default('userId'),
       /** Hashed with the stickiness value; default: the flag's name. Flags sharing a group share buckets. */
       group: text(100).optional(),

@@ -11,10 +11,30 @@ describe('approvals over the API', () => {
       json: { value: 0.9 },
     });
     expect(res.status).toBe(202);
-    const { error } = (await res.json()) as { error: { code: string; message: string } };
-    expect(error.code).toBe('APPROVAL_REQUIRED');
-    const id = /CR-[A-Z0-9]{5}/.exec(error.message)?.[0];
-    expect(id).toBeDefined();
+    const text = await res.text();
+    // Plain text for programs and people: no Discord markup (<t:…:R>, **, <@…>).
+    expect(text).not.toMatch(/<t:|\*\*|<@/);
+    const body = JSON.parse(text) as { request: { id: string; expiresAt: string } };
+    expect(body).toEqual({
+      status: 'approval-required',
+      request: {
+        id: expect.stringMatching(/^CR-[A-Z0-9]{5}$/),
+        status: 'pending',
+        level: 'high',
+        approvalsNeeded: 1,
+        approvals: 0,
+        expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        changes: [
+          { key: 'AI_CONFIDENCE_THRESHOLD', scope: 'global', action: 'set', before: '0.85', after: '0.9' },
+        ],
+        warnings: [],
+      },
+      message: expect.stringMatching(
+        /^Not applied yet: AI_CONFIDENCE_THRESHOLD is high impact and needs 1 approval from another admin\. Change request CR-[A-Z0-9]{5} was created; it expires at \d{4}-/,
+      ),
+    });
+    expect(Date.parse(body.request.expiresAt)).toBeGreaterThan(Date.now());
+    const id = body.request.id;
     const request = await api.runtime.config.requests.get(String(id));
     expect(request).toMatchObject({
       status: 'pending',
@@ -27,5 +47,18 @@ describe('approvals over the API', () => {
       (await api.call('/v1/config/MAX_BATCH_SIZE', { method: 'PUT', token: writer, json: { value: 120 } }))
         .status,
     ).toBe(200);
+  });
+
+  it('documents the 202 answer of every write route in the OpenAPI document', async () => {
+    const api = await startTestApi('api_approvals_doc');
+    const doc = (await (await api.call('/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const [path, method] of [
+      ['/v1/config/{key}', 'put'],
+      ['/v1/config/{key}/rollback', 'post'],
+      ['/v1/config/{key}/reset', 'post'],
+    ] as const)
+      expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {}), `${method} ${path}`).toContain('202');
   });
 });

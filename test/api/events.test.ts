@@ -84,6 +84,42 @@ describe('GET /v1/events', () => {
     expect(resumed.events.at(-1)?.data).toMatchObject({ value: 203, layer: 'env:production' });
   });
 
+  it('replays each missed change with the value of the version it announces, as of its own position', async () => {
+    const api = await startTestApi('events_replay_values');
+    const token = await api.token('read');
+    const from = api.runtime.feed.position;
+    const a = await change(api, 'MAX_BATCH_SIZE', '333');
+    const b = await change(api, 'MAX_BATCH_SIZE', '444');
+    const override = await change(api, 'MAX_BATCH_SIZE', '555', 'env:production');
+    const underneath = await change(api, 'MAX_BATCH_SIZE', '666');
+    const unset = (
+      await api.runtime.config.reset('MAX_BATCH_SIZE', admin, undefined, {}, { scope: 'env:production' })
+    ).seq;
+
+    const resumed = await events(api, token, '', { 'last-event-id': String(from) });
+    await resumed.next(changeAt(unset ?? -1), 'the unset');
+    const data = resumed.events.filter((e) => e.event === 'change').map((e) => e.data);
+    expect(data.map((d) => d.seq)).toEqual([a, b, override, underneath, unset]);
+    expect(data.map((d) => [d.version, d.change, d.value, d.layer, d.layerVersion])).toEqual([
+      [2, { value: 333 }, 333, 'global', 2],
+      [3, { value: 444 }, 444, 'global', 3],
+      [1, { value: 555 }, 555, 'env:production', 1],
+      // A global change under production's override: production still reads the override.
+      [4, { value: 666 }, 555, 'env:production', 1],
+      // The override removed: production reads the global value again.
+      [2, { value: null, unset: true }, 666, 'global', 4],
+    ]);
+    // A live stream says the same of a new change.
+    const live = await events(api, token);
+    const c = await change(api, 'MAX_BATCH_SIZE', '777');
+    expect((await live.next(changeAt(c))).data).toMatchObject({
+      version: 5,
+      change: { value: 777 },
+      value: 777,
+      layerVersion: 5,
+    });
+  });
+
   it('resumes with ?lastEventId= too', async () => {
     const api = await startTestApi('events_resume_query');
     const token = await api.token('read');

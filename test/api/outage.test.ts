@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VERIFIED_FOR_MS } from '../../src/api/auth.js';
+import { REVOKED_WITHIN_MS } from '../../src/api/auth.js';
 import { skipWithoutOwnServer, startOwnServer } from '../helpers/db.js';
 import { startTestApi } from '../helpers/api.js';
 
@@ -27,7 +27,7 @@ describe('the API while the database is down', () => {
       })
       .toBe('last-known-values');
     // Past the time a checked token is trusted without a lookup: the lookup now fails.
-    await sleep(VERIFIED_FOR_MS + 200);
+    await sleep(REVOKED_WITHIN_MS + 200);
     const read = await api.call('/v1/config/MAX_BATCH_SIZE', { token: known });
     expect(read.status).toBe(200);
     expect(await read.json()).toMatchObject({ key: 'MAX_BATCH_SIZE', value: 100 });

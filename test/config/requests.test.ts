@@ -169,6 +169,17 @@ describe('change requests', () => {
     expect(svc.get(HIGH)).toBe(0.85);
   });
 
+  it("stores the proposed value's warnings with its change, read back as stored", async () => {
+    const { svc } = await freshService('req_warnings', { approvals: { high: 1 } });
+    const id = await requested(svc.set(HIGH, '0.97', alice));
+    const req = await svc.requests.get(id);
+    expect(req.changes[0]?.warnings).toEqual([
+      '0.97 is above 0.95: most predictions will go to manual review, expect excessive review load.',
+    ]);
+    const quiet = await requested(svc.set(HIGH, '0.9', alice));
+    expect((await svc.requests.get(quiet)).changes[0]?.warnings).toBeUndefined();
+  });
+
   it('makes requests of rollbacks too', async () => {
     const { db, svc } = await freshService('req_rollback', { approvals: { high: 1 } });
     const direct = await openService(db);

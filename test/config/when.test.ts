@@ -7,7 +7,12 @@ describe('for: and at:', () => {
   it('reads durations from 1m to 30d and refuses the rest', () => {
     expect(parseFor('2h')).toBe(7_200_000);
     expect(parseFor(' 30m ')).toBe(1_800_000);
-    expect(() => parseFor('31d')).toThrow(/^for: Must be between 1m and 30d/);
+    expect(() => parseFor('45d')).toThrow(
+      /^for: 45d is longer than 30d, the longest a temporary value holds\.$/,
+    );
+    expect(() => parseFor('30s')).toThrow(
+      /^for: 30s is shorter than 1m, the shortest a temporary value holds\.$/,
+    );
     expect(() => parseFor('soon')).toThrow(/is not a duration/);
   });
 

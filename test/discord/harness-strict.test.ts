@@ -7,9 +7,10 @@ import {
   type ChatInputCommandInteraction,
   type InteractionReplyOptions,
 } from 'discord.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ConsoleSession } from '../../src/discord/console-session.js';
-import { OfflineDiscord } from '../../src/discord/harness.js';
+import { OfflineDiscord, type HarnessOptions } from '../../src/discord/harness.js';
 import type { Command } from '../../src/discord/types.js';
 import { APP_ID, as, useBot } from '../helpers/discord.js';
 
@@ -19,7 +20,11 @@ const f = useBot('harness_strict');
  * A real discord.js Client behind the offline Discord, with one command `/probe` whose handler
  * sends what the test gives it; the errors its REST calls raise are kept for the test.
  */
-async function probe(send: (i: ChatInputCommandInteraction) => Promise<unknown>, choices?: number) {
+async function probe(
+  send: (i: ChatInputCommandInteraction) => Promise<unknown>,
+  choices?: number,
+  options?: HarnessOptions,
+) {
   const raised: unknown[] = [];
   const command: Command = {
     requires: { '': { access: 'read', audit: 'view' } },
@@ -43,7 +48,7 @@ async function probe(send: (i: ChatInputCommandInteraction) => Promise<unknown>,
       });
     },
   };
-  const discord = new OfflineDiscord(new Map([['probe', command]]), f.bot.ctx, APP_ID);
+  const discord = new OfflineDiscord(new Map([['probe', command]]), f.bot.ctx, APP_ID, options);
   const session = new ConsoleSession(discord, as.admin());
   try {
     const replies = choices === undefined ? await session.run('/probe') : [];
@@ -112,6 +117,38 @@ describe('the offline Discord refuses what Discord refuses', () => {
       message: 'Interaction has already been acknowledged.',
     });
     expect(discord.violations.map((v) => v.code)).toEqual([40060]);
+  });
+
+  it("answers a first response past Discord's window with 404 Unknown interaction, as Discord does", async () => {
+    // A window of 50 ms stands for Discord's 3 s, so the test need not wait 3 s.
+    const { discord, raised, replies } = await probe(
+      async (i) => {
+        await sleep(100);
+        await i.deferReply();
+      },
+      undefined,
+      { firstResponseWindowMs: 50 },
+    );
+    expect(raised[0]).toMatchObject({ status: 404, code: 10062, message: 'Unknown interaction' });
+    expect(discord.violations[0]).toMatchObject({
+      status: 404,
+      code: 10062,
+      problems: [
+        expect.stringMatching(/^first response \d+ ms after the interaction arrived; Discord waits 50 ms$/),
+      ],
+    });
+    // The token is dead: the error path's own reply is refused too, and nothing is shown.
+    expect(discord.violations.map((v) => v.code)).toEqual([10062, 10062]);
+    expect(replies).toEqual([]);
+    expect(discord.unanswered()).toEqual([]);
+  });
+
+  it('records when each first response was sent, counted from the arrival of its interaction', async () => {
+    const { discord, replies } = await probe(reply({ content: 'at once' }));
+    expect(replies.map((r) => r.kind)).toEqual(['reply']);
+    const first = discord.calls.find((c) => c.kind === 'reply');
+    expect(first?.afterMs).toBeGreaterThanOrEqual(0);
+    expect(discord.unanswered()).toEqual([]);
   });
 
   it('answers more than 25 autocomplete choices with 400, and shows none', async () => {

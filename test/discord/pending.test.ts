@@ -58,6 +58,11 @@ describe('temporary values, scheduled changes and /config pending', () => {
     const s = f.bot.session(as.admin());
     const bad = (await s.run('/config set setting:IMMEDIATE_EXPORT_BUFFER value:40 for:forever')).at(-1);
     expect(displayed(bad?.embeds[0]?.description)).toMatch(/^for: "forever" is not a duration/);
+    // Out of bounds: which bound, said once.
+    const long = (await s.run('/config set setting:IMMEDIATE_EXPORT_BUFFER value:40 for:45d')).at(-1);
+    expect(displayed(long?.embeds[0]?.description)).toBe(
+      'for: 45d is longer than 30d, the longest a temporary value holds.',
+    );
     const late = (await s.run('/config set setting:IMMEDIATE_EXPORT_BUFFER value:40 at:someday')).at(-1);
     expect(displayed(late?.embeds[0]?.description)).toMatch(/^at: "someday" is not a time I can read/);
     expect(f.svc.get('IMMEDIATE_EXPORT_BUFFER')).toBe(30);

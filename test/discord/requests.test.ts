@@ -78,6 +78,33 @@ describe('change requests in Discord', () => {
     expect(bot.discord.violations).toEqual([]);
   });
 
+  it("keeps a value's warnings on the request: the requester, the post, the request's view and details show them, and an edit replaces them", async () => {
+    const { requester, approver, post } = await requestBot('rq_warnings');
+    const warning =
+      '0.97 is above 0.95: most predictions will go to manual review, expect excessive review load.';
+    const answer = answerOf(await requester.run(`/config set setting:${HIGH} value:0.97`));
+    expect(answer?.embeds[0]?.title).toBe('Approval needed');
+    expect(text(answer)).toContain(`⚠️ Warnings: ${warning}`);
+    const id = /CR-[A-Z0-9]{5}/.exec(text(answer))?.[0] ?? '';
+
+    const shown = await post();
+    expect(text(shown)).toContain(`⚠️ Warnings: ${warning}`);
+    // Said once, not again among the preview's lines.
+    expect(text(shown).split(warning)).toHaveLength(2);
+    const viewed = answerOf(await approver.run(`/config request view id:${id}`));
+    expect(text(viewed)).toContain(`⚠️ Warnings: ${warning}`);
+    const details = answerOf(await approver.pressOn(shown, 'Details'));
+    expect(text(details)).toContain(`⚠️ Warnings: ${warning}`);
+
+    // Edited to a value within the soft limit: no warning is left; back above it: the new one.
+    await requester.run(`/config request edit id:${id} value:0.9`);
+    expect(text(answerOf(await approver.run(`/config request view id:${id}`)))).not.toContain('Warnings');
+    await requester.run(`/config request edit id:${id} value:0.99`);
+    expect(text(answerOf(await approver.run(`/config request view id:${id}`)))).toContain(
+      '⚠️ Warnings: 0.99 is above 0.95',
+    );
+  });
+
   it('shows 1 of 2 after the first approval when two are needed', async () => {
     const { svc, approver, post, request } = await requestBot('rq_quorum', { high: 2 });
     const id = await request('0.8');

@@ -98,6 +98,40 @@ describe('guild self-service', () => {
     );
   });
 
+  it('an Administrator of another server gets suggestions for what that server may change, and nothing else', async () => {
+    const { bot } = await botWith('self_service_complete', selfServiceRegistry());
+    const foreign = bot.session(as.foreignAdmin());
+    const own = `guild:${OTHER_GUILD}`;
+    const values = (choices: { value: string | number }[]) => choices.map((c) => c.value);
+
+    expect(values(await foreign.complete('/config set setting:'))).toEqual(['AI_CONFIDENCE_THRESHOLD']);
+    expect(values(await foreign.complete('/config view setting:confidence'))).toEqual([
+      'AI_CONFIDENCE_THRESHOLD',
+    ]);
+    expect(values(await foreign.complete('/config set setting:AI_CONFIDENCE_THRESHOLD scope:'))).toEqual([
+      own,
+    ]);
+    expect(values(await foreign.complete('/config set setting:AI_CONFIDENCE_THRESHOLD value:'))).toEqual([
+      '0.85',
+    ]);
+    await foreign.run('/config set setting:AI_CONFIDENCE_THRESHOLD value:0.7');
+    await foreign.run('/config set setting:AI_CONFIDENCE_THRESHOLD value:0.75');
+    const versions = await foreign.complete('/config rollback setting:AI_CONFIDENCE_THRESHOLD version:');
+    expect(values(versions)).toEqual([2, 1]);
+    expect(versions[1]?.name).toMatch(/^v1 · set · 0\.7 · /);
+    expect(values(await foreign.complete('/config set setting:AI_CONFIDENCE_THRESHOLD value:'))).toEqual([
+      '0.75',
+    ]);
+
+    // Nothing about other keys, other subcommands, or for a member who is not an Administrator there.
+    expect(await foreign.complete('/config set setting:MAX_BATCH_SIZE value:')).toEqual([]);
+    expect(await foreign.complete('/config rollback setting:MAX_BATCH_SIZE version:')).toEqual([]);
+    expect(await foreign.complete('/config snapshot view name:')).toEqual([]);
+    expect(await foreign.complete('/config token create name:x access:read scope:')).toEqual([]);
+    expect(await bot.session(foreignMember()).complete('/config set setting:')).toEqual([]);
+    expect(bot.discord.violations).toEqual([]);
+  });
+
   it('with self-service off (as shipped), another server may do nothing', async () => {
     const { svc, bot } = await botWith('self_service_off');
     const [reply] = await bot
@@ -107,5 +141,6 @@ describe('guild self-service', () => {
     const [view] = await bot.session(as.foreignAdmin()).run('/config view setting:AI_CONFIDENCE_THRESHOLD');
     expect(displayed(view?.embeds[0]?.description)).toMatch(/This server is not allowed/);
     expect(svc.overrideScopes('AI_CONFIDENCE_THRESHOLD')).toEqual([]);
+    expect(await bot.session(as.foreignAdmin()).complete('/config set setting:')).toEqual([]);
   });
 });

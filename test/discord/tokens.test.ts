@@ -27,6 +27,7 @@ describe('/config token', () => {
       Access: 'read',
       Scope: 'env:production',
       'Sensitive values': 'masked',
+      Expires: 'never (until revoked)',
     });
     expect(await f.bot.ctx.tokens.verify(token)).toMatchObject({ name: 'ci-read', scope: 'env:production' });
 
@@ -98,6 +99,10 @@ describe('/config token', () => {
         line,
       ).toEqual(['reply']);
       expect(replies[0]?.embeds[0]?.title).toBe('Not allowed');
+      // What is refused is token management, not a change of configuration (a list changes nothing).
+      expect(replies[0]?.embeds[0]?.description, line).toBe(
+        'Managing API tokens needs the Administrator permission or one of the configured admin roles.',
+      );
     }
     expect((await f.bot.ctx.tokens.list()).length).toBe(before);
     const rows = await audit({ 'actor.id': as.member().user.id, status: 'denied' });

@@ -245,11 +245,15 @@ describe('conditions', () => {
     expect(set.isEnabled('c-flag', { attributes: { v: 'v2.0.0', n: '1' } })).toBe(false);
     expect(set.isEnabled('c-flag', { attributes: { v: '2.0.0', n: '' } })).toBe(false);
     expect(set.isEnabled('c-flag', { attributes: { v: '2.0.0', n: '1' } })).toBe(true);
-    // Own attributes only: a name like a prototype member reads nothing.
-    const proto = build(
-      flag('p-flag', { conditions: [{ attribute: 'constructor', operator: 'not_in', values: ['x'] }] }),
+    // A name like a prototype member is no attribute: such a flag is left out, so off.
+    const proto = new FlagSet(
+      [flag('p-flag', { conditions: [{ attribute: 'constructor', operator: 'not_in', values: ['x'] }] })],
+      { environment: 'production' },
     );
-    expect(proto.explain('p-flag', { attributes: {} }).enabled).toBe(true);
+    expect(proto.rejected[0]?.errors[0]).toMatch(
+      /^conditions\[0\]\.attribute: `constructor` cannot be an attribute/,
+    );
+    expect(proto.explain('p-flag', { attributes: {} }).enabled).toBe(false);
   });
 });
 

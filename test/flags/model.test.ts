@@ -109,6 +109,16 @@ describe('parseFlag', () => {
       condition('in', ['x'], '9lives'),
       'conditions[0].attribute: `9lives` is not an attribute name',
     ],
+    [
+      'a condition on __proto__, which no context can hold',
+      condition('in', ['x'], '__proto__'),
+      'conditions[0].attribute: `__proto__` cannot be an attribute: no application can pass __proto__, constructor, prototype as one',
+    ],
+    [
+      'a condition on prototype',
+      condition('not_in', ['x'], 'prototype'),
+      'conditions[0].attribute: `prototype` cannot be an attribute',
+    ],
     ['a condition with no values', condition('in', []), 'conditions[0].values: must list at least one value'],
     ['an empty value', condition('in', ['']), 'conditions[0].values[0]: must not be empty'],
     [
@@ -147,6 +157,17 @@ describe('parseFlag', () => {
       { stickiness: 'user id' },
       'stickiness: `user id` is not userId, guildId or an attribute name',
     ],
+    [
+      'a stickiness in the wrong case, which no application sends',
+      { stickiness: 'userid' },
+      'stickiness: `userid` is not a context field: did you mean userId? (names are case-sensitive)',
+    ],
+    [
+      'a stickiness on the evaluation time',
+      { stickiness: 'currentTime' },
+      'stickiness: `currentTime` changes at every evaluation',
+    ],
+    ['a stickiness on constructor', { stickiness: 'constructor' }, 'stickiness: `constructor` cannot be'],
     ['an empty group', { group: '' }, 'group: must not be empty'],
     [
       'a start that is not a date-time',

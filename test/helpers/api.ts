@@ -38,9 +38,11 @@ export async function startTestApi(
     report?: boolean;
     /** A server of the test's own (outage tests); default the shared test server. */
     uri?: string;
+    /** DATA_DIR to use (kept: a restart test passes the one of the API it restarts); default a new one. */
+    dataDir?: string;
   } = {},
 ): Promise<TestApi> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), `config-bot-api-${label}-`));
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), `config-bot-api-${label}-`));
   const env = parseEnv({
     MONGODB_URI: opts.uri ?? inject('mongoUri'),
     MONGODB_DB_NAME: opts.dbName ?? uniqueDbName(label),
@@ -63,7 +65,7 @@ export async function startTestApi(
     stopped = true;
     await api.close();
     await runtime.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   onTestFinished(stop);
   return {

@@ -18,6 +18,8 @@ export interface SseStream {
   next(match: (e: SseEvent) => boolean, what?: string, timeoutMs?: number): Promise<SseEvent>;
   /** Resolves at the first comment `match` accepts. */
   comment(match: (c: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves when the server ends the stream (rejects after `timeoutMs`). */
+  ended(timeoutMs?: number): Promise<void>;
   close(): void;
 }
 
@@ -58,7 +60,9 @@ export async function openEvents(url: string, headers: Record<string, string> = 
   });
   const close = () => abort.abort();
   onTestFinished(close);
-  if (res.status !== 200 || !res.body) return { status: res.status, events, comments, next, comment, close };
+  let over = false;
+  if (res.status !== 200 || !res.body)
+    return { status: res.status, events, comments, next, comment, ended, close };
 
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   void (async () => {
@@ -69,6 +73,7 @@ export async function openEvents(url: string, headers: Record<string, string> = 
         parser.feed(value);
       }
       failure = new Error('the stream ended');
+      over = true;
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     }
@@ -76,7 +81,25 @@ export async function openEvents(url: string, headers: Record<string, string> = 
     wake();
   })();
   await ready;
-  return { status: res.status, events, comments, next, comment, close };
+  return { status: res.status, events, comments, next, comment, ended, close };
+
+  function ended(timeoutMs = 10_000): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`The stream was still open after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        check() {
+          if (!over) return false;
+          clearTimeout(timer);
+          resolve();
+          return true;
+        },
+      };
+      if (!waiter.check()) waiters.add(waiter);
+    });
+  }
 
   function wait<T>(find: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {

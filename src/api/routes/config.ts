@@ -9,8 +9,10 @@ import { UserError } from '../../errors.js';
 import { actorOf, checkScope, readTarget, tokenOf } from '../auth.js';
 import type { ApiToken } from '../tokens.js';
 import { recordDenied } from '../denied.js';
-import { snapshotOf, valueView } from '../values.js';
+import { snapshotOf, valueView, wireValue } from '../values.js';
 import type { ApiMetrics } from '../metrics.js';
+import { approvalSchema } from '../approval.js';
+import { withinDeadline } from '../deadline.js';
 import { errorSchema } from './schemas.js';
 
 export interface ConfigRoutesDeps {
@@ -18,6 +20,8 @@ export interface ConfigRoutesDeps {
   /** The change-log position this process has applied (snapshots include every change up to it). */
   position: () => number;
   metrics: ApiMetrics;
+  /** How long a write may wait for the database before it is answered 503 (DB_TIMEOUT_MS). */
+  writeTimeoutMs: number;
 }
 
 const target = z.object({
@@ -38,9 +42,17 @@ const reason = z.string().max(500).optional();
 const scopeText = z.string().max(80).optional().describe('global, env:<name> or guild:<id> (default global)');
 const actor = z.object({ id: z.string(), tag: z.string() });
 
+/** The one masking rule (see wireValue): `null` with `masked: true`, and `undecryptable: true` when this process cannot open it. */
+const masking = {
+  masked: z.literal(true).optional().describe('A sensitive value this token may not see: value is null'),
+  undecryptable: z
+    .literal(true)
+    .optional()
+    .describe('A secret the serving process cannot decrypt (it lacks the key): value is null'),
+};
 const valueSchema = z.object({
   value: z.unknown(),
-  masked: z.literal(true).optional(),
+  ...masking,
   version: z.number(),
   layer: z.string(),
   sensitive: z.boolean(),
@@ -63,6 +75,7 @@ const oneKey = valueSchema.extend({
     z.object({
       scope: z.string(),
       display: z.string().nullable(),
+      masked: z.literal(true).optional(),
       version: z.number(),
       supplies: z.boolean(),
     }),
@@ -75,6 +88,7 @@ const history = z.object({
     z.object({
       version: z.number(),
       value: z.unknown(),
+      ...masking,
       action: z.string(),
       actor,
       reason: z.string().optional(),
@@ -90,7 +104,7 @@ const written = z.object({
   status: z.enum(['committed', 'unchanged']),
   version: z.number(),
   value: z.unknown(),
-  masked: z.literal(true).optional(),
+  ...masking,
   warnings: z.array(z.string()),
   seq: z.number().nullable(),
   message: z.string().optional(),
@@ -104,7 +118,7 @@ const errors = {
   429: errorSchema,
   503: errorSchema,
 };
-const writeErrors = { ...errors, 409: errorSchema };
+const writeErrors = { ...errors, 202: approvalSchema, 409: errorSchema };
 
 /** Reads and writes of configuration values; the same service, checks and audit as Discord. */
 export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void {
@@ -165,8 +179,10 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
         updatedBy: r.updatedBy ?? null,
         layers: r.layers.map((l) => ({
           scope: l.scope,
-          display:
-            r.def.sensitive && !token.sensitive && l.display !== undefined ? '••••••' : (l.display ?? null),
+          // Text as /config view shows it; a sensitive layer's is never text (the one masking rule).
+          ...(r.def.sensitive && l.display !== undefined && l.scope !== 'default'
+            ? { display: null, masked: true as const }
+            : { display: l.display ?? null }),
           version: l.version,
           supplies: l.supplies,
         })),
@@ -196,6 +212,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
       checkScope(token, scope, 'read');
       const rows = await config.history(def.key, {
         scope,
+        unmasked: true,
         limit: req.query.limit,
         ...(req.query.before !== undefined ? { before: req.query.before } : {}),
       });
@@ -205,7 +222,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
         scope,
         versions: rows.map((r) => ({
           version: r.version,
-          value: r.value ?? null,
+          ...wireValue(def, r.value, token),
           action: r.action,
           actor: r.actor,
           ...(r.reason ? { reason: r.reason } : {}),
@@ -233,17 +250,19 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
       recordDenied(config, token, { key: def.key, action, scope, error: (err as Error).message });
       throw err;
     }
-    const hidden = def.sensitive && !token.sensitive;
     try {
-      const done = await run(actorOf(token), scope);
+      const done = await withinDeadline(
+        run(actorOf(token), scope),
+        deps.writeTimeoutMs,
+        `the ${action} of ${def.key}${scope === 'global' ? '' : ` at ${scope}`}`,
+      );
       metrics.write(def.key, done.action);
       return {
         key: def.key,
         scope,
         status: 'committed' as const,
         version: done.version,
-        value: hidden ? null : (done.value ?? null),
-        ...(hidden ? { masked: true as const } : {}),
+        ...wireValue(def, done.value, token),
         warnings: done.warnings,
         seq: done.seq ?? null,
       };
@@ -256,8 +275,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
         scope,
         status: 'unchanged' as const,
         version: config.cachedVersion(def.key, scope),
-        value: hidden ? null : (held ?? null),
-        ...(hidden ? { masked: true as const } : {}),
+        ...wireValue(def, held, token),
         warnings: [],
         seq: null,
         message: err.message,
@@ -283,6 +301,19 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
     },
     async (req) => {
       const { value, scope, reason: why } = req.body;
+      if (value === null) {
+        // null is "no value": it unsets a key that may be unset (as /config reset does), at any scope.
+        const def = config.definition(req.params.key);
+        if (def.default !== null)
+          throw new UserError(
+            'INVALID_VALUE',
+            `${def.key} needs a value (${def.type}); null only unsets keys that may be unset. To go back to the default, POST /v1/config/${def.key}/reset.`,
+            { key: def.key },
+          );
+        return write('reset', tokenOf(req), req.params.key, scope, (actor, at) =>
+          config.reset(req.params.key, actor, why, ctx, { scope: at }),
+        );
+      }
       return write('set', tokenOf(req), req.params.key, scope, (actor, at) =>
         config.set(
           req.params.key,

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ChangeFeed, FeedChange } from '../../config/feed.js';
-import { GLOBAL } from '../../config/scopes.js';
+import type { RegisteredKey } from '../../config/registry.js';
+import { resolveLayers, type SlotState } from '../../config/resolution.js';
+import { GLOBAL, slotId, type Scope } from '../../config/scopes.js';
 import type { ConfigService } from '../../config/service.js';
 import { coalesced } from '../../coalesce.js';
 import { parseFlag } from '../../flags/model.js';
@@ -12,15 +14,18 @@ import { errorDetail, logger } from '../../logger.js';
 import { readTarget, tokenOf } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { wireFlag, type WireFlag } from '../flag-wire.js';
+import type { ActiveTokens } from '../active-tokens.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ApiToken } from '../tokens.js';
-import { valueView } from '../values.js';
+import { wireValue } from '../values.js';
 import { errorSchema } from './schemas.js';
 
 export interface EventRoutesDeps {
   config: ConfigService;
   feed: ChangeFeed;
   metrics: ApiMetrics;
+  /** Tells when a token is revoked or expires: its open streams are closed then. */
+  tokens: ActiveTokens;
   /** Comment lines on idle streams, so proxies keep them open. Default 15 s. */
   heartbeatMs?: number;
 }
@@ -80,7 +85,15 @@ export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   const flagVersions = new FlagVersions(deps.config);
   // A server closing waits for its connections: streams are ended first.
   app.addHook('preClose', async () => {
+    stopFollowingTokens();
     for (const s of [...open]) s.end();
+  });
+  // A revoked or expired token's streams end at once: nothing more reaches its holder.
+  const stopFollowingTokens = deps.tokens.onEnd((id, why) => {
+    const ended = [...open].filter((s) => s.tokenId === id);
+    if (ended.length)
+      logger.info(`Closed ${ended.length} event stream(s) of an API token that was ${why} (${id})`);
+    for (const s of ended) s.end();
   });
 
   app.withTypeProvider<ZodTypeProvider>().get(
@@ -128,6 +141,11 @@ export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      // Revoked between the check and here (or just now): no stream at all.
+      if (!deps.tokens.isActive(token.id)) {
+        raw.end();
+        return;
+      }
       const stream = new EventStream(raw, deps, flagVersions, token, {
         ...at,
         keys,
@@ -145,10 +163,22 @@ export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   );
 }
 
+/** The scopes a key resolves through for an environment and a server, most specific first. */
+function layerScopes(def: RegisteredKey, at: { environment: string; guildId: string | undefined }): Scope[] {
+  const chain: Scope[] = [];
+  if (at.guildId && def.scopes.includes('guild')) chain.push(`guild:${at.guildId}`);
+  if (def.scopes.includes('env')) chain.push(`env:${at.environment}`);
+  chain.push(GLOBAL);
+  return chain;
+}
+
 /** One client's stream: its position, its filter, and the events it still has to receive. */
 class EventStream {
   private sent = 0;
   private closed = false;
+  /** What this stream's layer slots hold as of `sent` (set by start, moved by each change sent). */
+  private layersReady: Promise<Map<string, SlotState>> = Promise.resolve(new Map());
+  private layers: Map<string, SlotState> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private detach: (() => void) | undefined;
 
@@ -166,6 +196,10 @@ class EventStream {
     },
   ) {}
 
+  get tokenId(): string {
+    return this.token.id;
+  }
+
   /** From `last` (undefined: from now; -1: unknown, resync). */
   start(last: number | undefined): void {
     this.raw.write('retry: 2000\n\n');
@@ -175,10 +209,29 @@ class EventStream {
     } else {
       this.sent = last;
     }
+    // What this stream's layers held at its position: events resolve as of their own position.
+    const slots = this.slots();
+    this.layersReady =
+      this.sent >= this.deps.feed.position
+        ? Promise.resolve(new Map(slots.map((slot) => [slot, this.deps.feed.stateOf(slot)])))
+        : this.deps.feed.statesAt(slots, this.sent);
+    // Awaited by the first drain (a failure is retried there, not left unhandled here).
+    this.layersReady.catch(() => undefined);
     this.detach = this.deps.feed.onAdvance(() => void this.drain());
     this.heartbeat = setInterval(() => this.write(': ping\n\n'), this.deps.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
     void this.drain();
+  }
+
+  /** The slots of every key this stream shows that its environment and server resolve through. */
+  private slots(): string[] {
+    const { config } = this.deps;
+    const out: string[] = [];
+    for (const key of this.filter.keys ?? config.keys()) {
+      if (!config.isRegistered(key)) continue;
+      out.push(...layerScopes(config.definition(key), this.filter).map((scope) => slotId(key, scope)));
+    }
+    return out;
   }
 
   end(): void {
@@ -202,6 +255,16 @@ class EventStream {
   );
 
   private async drainOnce(): Promise<void> {
+    if (!this.layers) {
+      try {
+        this.layers = await this.layersReady;
+      } catch (err) {
+        // Read again on the next change (the log or the versions could not be read).
+        this.layersReady = this.deps.feed.statesAt(this.slots(), this.sent);
+        this.layersReady.catch(() => undefined);
+        throw err;
+      }
+    }
     while (!this.closed && this.sent < this.deps.feed.position) {
       const page = await this.deps.feed.since(this.sent);
       if (page === undefined) return this.resync();
@@ -240,23 +303,41 @@ class EventStream {
     return this.filter.guildId !== undefined && c.scope === `guild:${this.filter.guildId}`;
   }
 
+  /**
+   * A change as of its own position: `change` is the value the version holds at its scope, and
+   * `value`/`layer`/`layerVersion` what this stream's environment and server resolve to once it
+   * applies (with the changes before it and none after), so a client applying events in order,
+   * live or replayed, holds at each step what was in force then.
+   */
   private payload(c: FeedChange): Record<string, unknown> {
-    const r = this.deps.config.resolve(c.key, {
-      environment: this.filter.environment,
-      guildId: this.filter.guildId ?? null,
+    const { config } = this.deps;
+    const def = config.definition(c.key);
+    const layers = this.layers ?? new Map<string, SlotState>();
+    layers.set(slotId(c.key, c.scope), {
+      version: c.version,
+      value: c.value,
+      ...(c.action === 'unset' ? { unset: true } : {}),
     });
-    const view = valueView(r, this.token);
+    const forced = config.processOverride(def.key);
+    const chain = layerScopes(def, this.filter).map((scope) => ({
+      scope,
+      state: layers.get(slotId(def.key, scope)),
+    }));
+    const resolved = resolveLayers(def, chain);
     return {
-      ...view,
       seq: c.seq,
       key: c.key,
       scope: c.scope,
-      // The version of the change; `layerVersion` is the version of the layer now supplying the value.
       version: c.version,
-      layerVersion: view.version,
       action: c.action,
       actor: c.actor,
       at: c.at.toISOString(),
+      change: c.action === 'unset' ? { value: null, unset: true } : wireValue(def, c.value, this.token),
+      ...wireValue(def, forced ? forced.value : resolved.value, this.token),
+      layer: forced ? 'process' : resolved.layer,
+      // The version of the layer supplying `value` as of this event (`version` is the change's own).
+      layerVersion: resolved.version,
+      sensitive: def.sensitive,
     };
   }
 

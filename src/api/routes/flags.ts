@@ -9,6 +9,7 @@ import { readTarget, tokenOf } from '../auth.js';
 import { wireFlag, wireFlagSchema } from '../flag-wire.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ApiToken } from '../tokens.js';
+import { flagWriteRoutes } from './flag-writes.js';
 import { errorSchema } from './schemas.js';
 
 export interface FlagRoutesDeps {
@@ -19,6 +20,8 @@ export interface FlagRoutesDeps {
   metrics: ApiMetrics;
   /** Days a release flag may stay fully on or off, unchanged, before it is stale (FLAG_STALE_DAYS). */
   staleDays: number;
+  /** How long a write may wait for the database before it is answered 503 (DB_TIMEOUT_MS). */
+  writeTimeoutMs: number;
 }
 
 const READ_UNAVAILABLE =
@@ -87,7 +90,10 @@ const errors = {
   503: errorSchema,
 };
 
-/** Feature flags for applications: definitions to evaluate locally, a server-side evaluation, error reports. */
+/**
+ * Feature flags for applications: definitions to evaluate locally, a server-side evaluation, error
+ * reports; and, for write tokens, creating and changing flags (flag-writes.ts).
+ */
 export function flagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): void {
   const { config, flags, metrics } = deps;
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -105,6 +111,8 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): void {
       throw err;
     }
   };
+
+  flagWriteRoutes(app, { config, flags, metrics, writeTimeoutMs: deps.writeTimeoutMs });
 
   api.get(
     '/v1/flags',

@@ -6,6 +6,7 @@ import type { ConfigService } from '../../config/service.js';
 import { REASONS, type FlagCountsSnapshot } from '../../flags/evaluate.js';
 import type { FlagStore } from '../../flags/store/flags.js';
 import { tokenOf } from '../auth.js';
+import { ApiError } from '../errors.js';
 import { errorSchema } from './schemas.js';
 
 export interface InstanceRoutesDeps {
@@ -36,7 +37,11 @@ const report = z.object({
     .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only, at most 100')
     .describe('The instance’s own stable id for its lifetime'),
   name: z.string().max(100).optional(),
-  host: z.string().max(255).optional(),
+  host: z
+    .string()
+    .max(255)
+    .optional()
+    .describe('Ignored: an instance is shown with the address it reports from'),
   pid: z.number().int().min(0).optional(),
   version: z.string().max(50).optional(),
   applied: z.number().int().min(0).describe('The last event id (change-log position) it applied'),
@@ -59,6 +64,16 @@ const report = z.object({
     .optional()
     .describe('Flag evaluations since the previous report, by flag name and reason (deltas)'),
 });
+
+/**
+ * The fastest a process can evaluate flags, per second: an evaluation takes about 170 ns on one
+ * core, so a count above this over the time a report covers was made up, not counted.
+ */
+export const MAX_EVALUATIONS_PER_SECOND = 10_000_000;
+/** What a first report may cover (a new instance reports right after it loads, then every few seconds). */
+const FIRST_REPORT_COVERS_MS = 60_000;
+/** Client instances one token may have live at once (each report with a new id is one). */
+export const MAX_CLIENTS_PER_TOKEN = 200;
 
 /** The counts of known reasons (FlagUsage.add ignores the others too). */
 function knownReasons(evaluations: Record<string, Record<string, number>>): FlagCountsSnapshot {
@@ -120,16 +135,59 @@ export function instanceRoutes(app: FastifyInstance, deps: InstanceRoutesDeps): 
     },
     async (req, reply) => {
       const b = req.body;
-      await deps.instances.report({
-        // Under its token: no client can overwrite a bot process's row, or another token's clients'.
-        id: `client:${tokenOf(req).id}:${b.id}`,
-        kind: 'client',
-        name: b.name,
-        host: b.host ?? req.ip,
-        pid: b.pid,
-        version: b.version,
-        applied: b.applied,
-      });
+      const token = tokenOf(req);
+      // Under its token: no client can overwrite a bot process's row, or another token's clients'.
+      const id = `client:${token.id}:${b.id}`;
+      const now = new Date();
+      const refuse = (message: string) =>
+        new ApiError(400, 'INVALID_REPORT', `${message} Nothing was recorded.`);
+      // Checked first, without the database: the common case is at or below this process's position.
+      if (b.applied > deps.position()) {
+        const head = await deps.config.health.guard('read', () => deps.config.changes.head());
+        if (b.applied > head)
+          throw refuse(`applied ${b.applied} is beyond the change log, whose newest position is ${head}.`);
+      }
+      const prev = await deps.config.health.guard('read', () => deps.instances.get(id));
+      if (b.evaluations) {
+        const covers = prev
+          ? Math.max(1000, now.getTime() - prev.lastSeen.getTime())
+          : FIRST_REPORT_COVERS_MS;
+        const most = Math.ceil((covers / 1000) * MAX_EVALUATIONS_PER_SECOND);
+        for (const [name, byReason] of Object.entries(b.evaluations)) {
+          const total = Object.values(byReason).reduce((n, c) => n + c, 0);
+          if (total > most)
+            throw refuse(
+              `${total} evaluations of flag ${name} is more than one process can make in the ${Math.round(covers / 1000)} s this report covers (at most ${most}).`,
+            );
+        }
+      }
+      if (!prev) {
+        const live = await deps.config.health.guard('read', () =>
+          deps.instances.liveWithPrefix(`client:${token.id}:`, now),
+        );
+        if (live >= MAX_CLIENTS_PER_TOKEN)
+          throw new ApiError(
+            429,
+            'TOO_MANY_INSTANCES',
+            `Token ${token.name} already has ${live} live client instances (at most ${MAX_CLIENTS_PER_TOKEN}): reuse an instance id for the life of a process. Nothing was recorded.`,
+          );
+      }
+      await deps.config.health.guard('write', () =>
+        deps.instances.report(
+          {
+            id,
+            kind: 'client',
+            name: b.name,
+            // Where the report came from, not what it claims: status shows the address it reached us from.
+            host: req.ip,
+            pid: b.pid,
+            version: b.version,
+            applied: b.applied,
+          },
+          now,
+          prev ?? null,
+        ),
+      );
       // After the report: if adding fails the client sends these counts again, and a report
       // repeated is harmless where counts added twice are not.
       if (b.evaluations) {

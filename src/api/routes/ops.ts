@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ConfigService } from '../../config/service.js';
+import type { ActiveTokens } from '../active-tokens.js';
 import type { ApiMetrics } from '../metrics.js';
 
 export interface OpsRoutesDeps {
   config: ConfigService;
   metrics: ApiMetrics;
+  tokens: ActiveTokens;
   /** Whether this process has loaded its configuration (from the database or its copy). */
   loaded: () => boolean;
 }
@@ -28,6 +30,10 @@ export function opsRoutes(app: FastifyInstance, deps: OpsRoutesDeps): void {
     database: z.enum(['connected', 'last-known-values']),
     outageSince: z.string().nullable(),
     startedFrom: z.string(),
+    tokens: z.enum(['database', 'last-known-copy', 'none']).describe('What API tokens are checked against'),
+    problems: z
+      .array(z.string())
+      .describe('What an operator should fix, one plain sentence each (not-ready reasons first)'),
   });
   api.get(
     '/readyz',
@@ -40,11 +46,24 @@ export function opsRoutes(app: FastifyInstance, deps: OpsRoutesDeps): void {
     },
     async (_req, reply) => {
       const s = deps.config.stats();
+      const loaded = deps.loaded();
+      const tokens = deps.tokens.state;
+      const problems = [
+        ...(loaded ? [] : ['The configuration is not loaded yet']),
+        ...(tokens.problem ? [tokens.problem] : []),
+        // Not a reason to stop serving: every other key is served and followed.
+        ...s.undecryptable.map(
+          (u) =>
+            `${u.slot.replace('|', ' at ')} is served masked: ${u.reason}. Add that key to CONFIG_ENCRYPTION_KEYS and restart this process.`,
+        ),
+      ];
       const body = {
-        ready: deps.loaded(),
+        ready: loaded && tokens.ready,
         database: s.database === 'connected' ? ('connected' as const) : ('last-known-values' as const),
         outageSince: s.outageSince?.toISOString() ?? null,
         startedFrom: s.startedFrom,
+        tokens: tokens.source,
+        problems,
       };
       return reply.code(body.ready ? 200 : 503).send(body);
     },

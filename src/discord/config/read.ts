@@ -6,11 +6,11 @@ import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigVersionDoc } from '../../config/models.js';
 import { describePending } from './pending.js';
 import { GLOBAL, type Scope } from '../../config/scopes.js';
 import { CATEGORIES, type Category } from '../../config/registry.js';
+import { within } from '../budget.js';
 import { editReply, fitted, reply, REPLY_DEFAULTS, update } from '../reply.js';
 import { processLines } from './applied.js';
 import { historyChart } from './chart.js';
@@ -28,13 +28,16 @@ export async function view(i: ChatInputCommandInteraction, ctx: CommandContext):
 
 /**
  * The changes waiting for a key, for /config view, which answers from memory without deferring:
- * so this read gets a second at most, and the view shows without it when the database is slow.
+ * so this read gets FIRST_RESPONSE_READ_MS at most, and the view shows without it when the
+ * database is slow or down.
  */
 async function pendingLines(ctx: CommandContext, key: string, onlyScope: string | null): Promise<string[]> {
-  const docs = await Promise.race([
-    ctx.config.timed.pending(key).catch(() => []),
-    sleep(1000, [], { ref: false }),
-  ]);
+  const docs = ctx.config.health.available
+    ? await within(
+        ctx.config.timed.pending(key).catch(() => []),
+        [],
+      )
+    : [];
   // A server managing its own value (self-service) sees its own plans, not other servers'.
   return docs.filter((d) => !onlyScope || d.scope === onlyScope).map((d) => describePending(ctx.config, d));
 }
@@ -213,11 +216,13 @@ export async function status(i: ChatInputCommandInteraction, ctx: CommandContext
       ? `${sync.mode}${sync.mode === 'polling' ? ` every ${sync.intervalMs} ms` : ''}${sync.failures ? ` · ${sync.failures} failures` : ''}`
       : 'off',
     cache: stats.cache,
+    held: { ...ctx.config.heldCounts(), flags: ctx.flags.list({ archived: true }).length },
     maintenance: ctx.config.get('MAINTENANCE_MODE') === true,
     pendingRestart: ctx.config.pendingRestart(),
     envOverrides: stats.envOverrides.map((o) => `${o.key} (${o.variable})`),
+    undecryptable: stats.undecryptable,
     jobs: rt?.scheduler?.status() ?? [],
     schedulerHere: Boolean(rt?.scheduler),
   });
-  await reply(i, { embeds: [embed] });
+  await editReply(i, { embeds: [embed] });
 }

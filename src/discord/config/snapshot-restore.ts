@@ -21,6 +21,8 @@ export interface PendingRestore {
   name: string;
   target: Scope | null;
   changes: PlannedChange[];
+  /** Values already at the snapshot's value when previewed (counted as unchanged in the result). */
+  unchanged: number;
   reason: string | undefined;
 }
 
@@ -67,6 +69,7 @@ export async function snapshotRestore(i: ChatInputCommandInteraction, ctx: Comma
         value,
         expectedVersion,
       })),
+      unchanged: plan.unchanged,
       reason,
     },
     async () => {
@@ -122,7 +125,7 @@ export async function restoreButton(
   await i.deferUpdate();
   const actor = actorOf(i);
   const results = await applyPlannedChanges(ctx.config, p.changes, actor, p.reason, contextOf(i));
-  const counts = tally(results);
+  const counts = tally(results, p.unchanged);
   await ctx.config.audit.record({
     key: snapshotKey(p.name),
     ...(p.target ? { scope: p.target } : {}),
@@ -215,12 +218,13 @@ function previewEmbed(plan: RestorePlan, timeoutMs: number): EmbedBuilder {
   return embed;
 }
 
-function tally(results: readonly ChangeResult[]) {
+/** What the restore did; `unchanged` counts the preview's unchanged values too, as the preview did. */
+function tally(results: readonly ChangeResult[], unchangedBefore: number) {
   const count = (s: ChangeResult['status']) => results.filter((r) => r.status === s).length;
   const requests = [...new Set(results.flatMap((r) => (r.status === 'requested' ? [r.request] : [])))];
   return {
     restored: count('restored'),
-    unchanged: count('unchanged'),
+    unchanged: unchangedBefore + count('unchanged'),
     refused: count('refused'),
     requested: count('requested'),
     requests,

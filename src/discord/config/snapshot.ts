@@ -6,7 +6,6 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { GLOBAL } from '../../config/scopes.js';
-import { isUserError } from '../../errors.js';
 import { diffSlots, shown, type DiffLine } from '../../snapshots/plan.js';
 import { Snapshots, snapshotKey, type SlotSet } from '../../snapshots/snapshots.js';
 import { actorOf, contextOf } from '../access.js';
@@ -188,12 +187,11 @@ export async function snapshotChoices(
   }
   // Creating a snapshot names a new one: nothing to suggest.
   if (i.options.getSubcommand(false) === 'create') return [];
-  try {
-    const names = await new Snapshots(ctx.config).names(typed);
-    const offered = focused.name === 'against' && 'now'.startsWith(typed) ? ['now', ...names] : names;
-    return offered.slice(0, 25).map((n) => ({ name: n, value: n }));
-  } catch (err) {
-    if (isUserError(err)) return [];
-    throw err;
-  }
+  const names = await ctx.suggestions.get(
+    `snapshot names:${typed}`,
+    () => new Snapshots(ctx.config).names(typed),
+    [],
+  );
+  const offered = focused.name === 'against' && 'now'.startsWith(typed) ? ['now', ...names] : names;
+  return offered.slice(0, 25).map((n) => ({ name: n, value: n }));
 }

@@ -4,7 +4,7 @@ import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import type { ApiToken, TokenAccess } from '../../api/tokens.js';
+import { isExpired, tokenTtl, type ApiToken, type TokenAccess } from '../../api/tokens.js';
 import type { AuditAction } from '../../config/models.js';
 import { isUserError } from '../../errors.js';
 import { actorOf, contextOf } from '../access.js';
@@ -39,6 +39,7 @@ export async function tokenCreate(i: ChatInputCommandInteraction, ctx: CommandCo
           access: i.options.getString('access', true) as TokenAccess,
           sensitive: i.options.getBoolean('sensitive') ?? false,
           scope: i.options.getString('scope'),
+          ttlMs: tokenTtl(i.options.getString('expires')),
           actor: actorOf(i),
         },
         ctx.config.environments,
@@ -70,6 +71,7 @@ export async function tokenList(i: ChatInputCommandInteraction, ctx: CommandCont
         `${t.access} · ${scopeText(t)} · ${sensitiveText(t)}`,
         `Created ${when(t.createdAt)} by ${who(t.createdBy)}`,
         `Last used ${when(t.lastUsedAt)}`,
+        ...(t.expiresAt ? [`${expiryText(t)}`] : []),
       ].join('\n'),
     })),
   );
@@ -108,7 +110,11 @@ export async function tokenAutocomplete(i: AutocompleteInteraction, ctx: Command
   const typed = String(focused.value).trim().toLowerCase();
   let offered: string[] = [];
   if (focused.name === 'name' && i.options.getSubcommand(false) === 'revoke')
-    offered = (await ctx.tokens.list()).map((t) => t.name);
+    offered = await ctx.suggestions.get(
+      'token names',
+      async () => (await ctx.tokens.list()).map((t) => t.name),
+      [],
+    );
   else if (focused.name === 'scope')
     offered = [
       'global',
@@ -127,8 +133,12 @@ function summaryFields(t: ApiToken) {
     { name: 'Access', value: t.access, inline: true },
     { name: 'Scope', value: scopeText(t), inline: true },
     { name: 'Sensitive values', value: t.sensitive ? 'in clear' : 'masked', inline: true },
+    { name: 'Expires', value: t.expiresAt ? expiryText(t) : 'never (until revoked)', inline: true },
   ];
 }
+
+const expiryText = (t: ApiToken) =>
+  t.expiresAt && isExpired(t) ? `Expired ${when(t.expiresAt)}` : `Expires ${when(t.expiresAt)}`;
 
 const scopeText = (t: ApiToken) => (t.scope ? safe(t.scope, 100) : 'every scope');
 const sensitiveText = (t: ApiToken) =>
@@ -140,6 +150,7 @@ const described = (t: ApiToken) => ({
   access: t.access,
   sensitive: t.sensitive,
   scope: t.scope ?? 'global',
+  ...(t.expiresAt ? { expiresAt: t.expiresAt.toISOString() } : {}),
 });
 
 /**

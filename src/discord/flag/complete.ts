@@ -23,7 +23,42 @@ export async function autocomplete(i: AutocompleteInteraction, ctx: CommandConte
     found = flagChoices(ctx, typed, false).filter((c) => c.value !== self);
   } else if (focused.name === 'version') found = await versionChoices(i, ctx, typed);
   else if (focused.name === 'env') found = envChoices(i, ctx, typed);
+  else if (focused.name === 'variant') found = variantChoices(i, ctx, typed);
+  else if (focused.name === 'by') found = stickinessChoices(i, ctx, typed);
   await choices(i, found);
+}
+
+const heldFlag = (i: AutocompleteInteraction, ctx: CommandContext) =>
+  ctx.flags.get(normalName(i.options.getString('name') ?? ''))?.flag;
+
+/** The variants of the flag named, with their weights and payload types. */
+function variantChoices(
+  i: AutocompleteInteraction,
+  ctx: CommandContext,
+  typed: string,
+): ApplicationCommandOptionChoiceData[] {
+  const q = typed.trim().toLowerCase();
+  return (heldFlag(i, ctx)?.variants ?? [])
+    .filter((v) => v.name.toLowerCase().includes(q))
+    .slice(0, MAX_CHOICES)
+    .map((v) => ({
+      name: choiceName(`${v.name} (${v.weight / 10}%${v.payload ? `, ${v.payload.type} payload` : ''})`),
+      value: v.name,
+    }));
+}
+
+/** The context's ids, then the attributes the flag's conditions read. */
+function stickinessChoices(
+  i: AutocompleteInteraction,
+  ctx: CommandContext,
+  typed: string,
+): ApplicationCommandOptionChoiceData[] {
+  const q = typed.trim().toLowerCase();
+  const attributes = (heldFlag(i, ctx)?.conditions ?? []).map((c) => c.attribute);
+  return [...new Set(['userId', 'guildId', ...attributes])]
+    .filter((n) => n.toLowerCase().includes(q) && n !== 'currentTime')
+    .slice(0, MAX_CHOICES)
+    .map((n) => ({ name: n, value: n }));
 }
 
 function flagChoices(
@@ -46,7 +81,12 @@ async function versionChoices(
   const name = i.options.getString('name');
   if (!name) return [];
   try {
-    const rows = await ctx.flags.history(name, { limit: MAX_CHOICES + 1 });
+    // Remembered between keystrokes, and answered from memory when the database is slow or down.
+    const rows = await ctx.suggestions.get(
+      `flag-versions:${name.trim().toLowerCase()}`,
+      () => ctx.flags.history(name, { limit: MAX_CHOICES + 1 }),
+      [],
+    );
     return rows
       .slice(1)
       .filter((v) => String(v.version).startsWith(typed.trim()))

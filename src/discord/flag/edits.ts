@@ -160,7 +160,7 @@ export function editSchedule(
   if (start === undefined && end === undefined)
     throw new UserError(
       'INVALID_VALUE',
-      `Give start, end or both (ISO 8601 with a zone, like 2026-05-01T09:00:00Z); ${CLEAR} removes one.`,
+      `Give start, end or both (2026-12-01 10:00 in SCHEDULE_TIMEZONE, or ISO 8601 with a zone like 2026-12-01T09:00:00Z); ${CLEAR} removes one.`,
     );
   const { start: s0, end: e0, ...rest } = f;
   const pick = (given: string | undefined, was: string | undefined) =>

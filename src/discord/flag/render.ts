@@ -5,6 +5,7 @@ import type { ReasonCounts } from '../../flags/store/usage.js';
 import type { FlagVersion, FlagWrite, StoredFlag } from '../../flags/store/types.js';
 import type { FlagDefinition } from '../../flags/model.js';
 import { isOn, REASONS } from '../../flags/reasons.js';
+import { preview } from '../../text.js';
 import { COLOR, LIMITS, code, safe, truncate, when, who } from '../render.js';
 
 // Flag names, environments, ids and operators are validated to plain characters; descriptions,
@@ -45,7 +46,12 @@ function targetLines(f: FlagDefinition): string[] {
 export function ruleFields(f: FlagDefinition): APIEmbedField[] {
   const fields: APIEmbedField[] = [
     { name: 'State', value: summary(f), inline: false },
-    { name: 'Kill switch', value: f.enabled ? 'on' : 'off', inline: true },
+    // "Kill switch: on" read as "killed" to some and as "running" to others: say which.
+    {
+      name: 'Enabled',
+      value: f.enabled ? 'yes (not killed)' : 'no (killed: off for everyone)',
+      inline: true,
+    },
     { name: 'Environments', value: f.environments.join(', ') || 'none (off everywhere)', inline: true },
     {
       name: 'Rollout',
@@ -74,7 +80,12 @@ export function ruleFields(f: FlagDefinition): APIEmbedField[] {
     fields.push({
       name: 'Variants',
       value: truncate(
-        f.variants.map((v) => `${safe(v.name, 64)} (${v.weight / 10}%)`).join(', '),
+        f.variants
+          .map(
+            (v) =>
+              `${safe(v.name, 64)} (${v.weight / 10}%)${v.payload ? `: ${v.payload.type} ${safe(preview(v.payload.value, 60), 80)}` : ''}`,
+          )
+          .join('\n'),
         LIMITS.fieldValue,
       ),
     });

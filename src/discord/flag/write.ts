@@ -23,12 +23,13 @@ import {
 import { nameOf, normalName, reasonOf } from './options.js';
 import { editPrerequisites } from './prerequisites.js';
 import { writeEmbed } from './render.js';
+import { scheduleBound } from './when.js';
 
 // Access, the acknowledgement and the attempt limit are enforced before these run (`requires` in
 // commands/flag.ts). Every refusal below is thrown inside the store's write, which audits it.
 
 /** Applies an edit to the flag as it is now, and answers with what changed. */
-async function change(
+export async function change(
   i: ChatInputCommandInteraction,
   ctx: CommandContext,
   title: string,
@@ -130,10 +131,15 @@ export async function condition(i: ChatInputCommandInteraction, ctx: CommandCont
   await change(i, ctx, 'Conditions of', (f) => editConditions(f, conditionChange(i)));
 }
 
+/** Start and end read as `/config set at:` reads a time (in SCHEDULE_TIMEZONE), or ISO 8601. */
 export async function schedule(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const start = i.options.getString('start') ?? undefined;
-  const end = i.options.getString('end') ?? undefined;
-  await change(i, ctx, 'Schedule of', (f) => editSchedule(f, start, end, new Date()));
+  const zone = String(ctx.config.get('SCHEDULE_TIMEZONE'));
+  const now = new Date();
+  await change(i, ctx, 'Schedule of', (f) => {
+    const start = scheduleBound('start', i.options.getString('start') ?? undefined, zone, now);
+    const end = scheduleBound('end', i.options.getString('end') ?? undefined, zone, now);
+    return editSchedule(f, start, end, now);
+  });
 }
 
 export async function requireFlag(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {

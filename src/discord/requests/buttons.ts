@@ -4,8 +4,10 @@ import {
   type ButtonInteraction,
   type ModalSubmitInteraction,
 } from 'discord.js';
-import { UserError } from '../../errors.js';
+import type { ChangeRequest } from '../../config/requests.js';
+import { isUserError, UserError } from '../../errors.js';
 import { actorOf, contextOf } from '../access.js';
+import { within } from '../budget.js';
 import { clip, MODAL_LIMITS } from '../limits.js';
 import { editReply } from '../reply.js';
 import type { CommandContext } from '../types.js';
@@ -35,18 +37,20 @@ export async function detailsButton(i: ButtonInteraction, ctx: CommandContext, i
 
 /**
  * Reject: a form asking for the reason (a rejection needs one), as the first response. A request
- * no longer pending is refused at once rather than after the form.
+ * no longer pending is refused at once rather than after the form, when the database tells in
+ * time (see within); otherwise the form opens and its submission is checked.
  */
 export async function rejectButton(i: ButtonInteraction, ctx: CommandContext, id: string): Promise<void> {
-  const r = await ctx.config.requests.get(id);
-  if (r.status !== 'pending')
+  const r = ctx.config.health.available ? await within(pendingCheck(ctx, id), undefined) : undefined;
+  if (r && r.status !== 'pending')
     throw new UserError('CONFLICT', `${r.id} is ${r.status}; there is nothing to reject.`, {
       key: `request:${r.id}`,
       action: 'request-reject',
     });
+  const requestId = r?.id ?? id;
   await i.showModal({
-    custom_id: `config:rq-reason:${r.id}`,
-    title: clip(`Reject ${r.id}`, MODAL_LIMITS.title),
+    custom_id: `config:rq-reason:${requestId}`,
+    title: clip(`Reject ${requestId}`, MODAL_LIMITS.title),
     components: [
       {
         type: ComponentType.ActionRow,
@@ -63,6 +67,14 @@ export async function rejectButton(i: ButtonInteraction, ctx: CommandContext, id
         ],
       },
     ],
+  });
+}
+
+/** The request, to refuse one that is not pending; undefined when the database cannot say. */
+function pendingCheck(ctx: CommandContext, id: string): Promise<ChangeRequest | undefined> {
+  return ctx.config.requests.get(id).catch((err: unknown) => {
+    if (isUserError(err)) throw err;
+    return undefined;
   });
 }
 

@@ -85,7 +85,11 @@ export async function requestEdit(i: ChatInputCommandInteraction, ctx: CommandCo
 /** Ids of pending requests for the `id` option, newest first, matching what is typed. */
 export async function requestAutocomplete(i: AutocompleteInteraction, ctx: CommandContext): Promise<void> {
   const typed = String(i.options.getFocused()).trim().toUpperCase();
-  const pending = await ctx.config.requests.list('pending', 100);
+  const pending = await ctx.suggestions.get(
+    'pending requests',
+    () => ctx.config.requests.list('pending', 100),
+    [],
+  );
   const found: ApplicationCommandOptionChoiceData[] = pending
     .filter((r) => r.id.includes(typed) || r.changes.some((c) => c.key.includes(typed)))
     .slice(0, 25)

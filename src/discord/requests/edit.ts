@@ -31,5 +31,8 @@ export function editedChange(
       context,
     );
   const after = def.sensitive ? MASK : present(def, parsed.value);
-  return { changes: [{ ...c, value: parsed.value, after }], warnings: parsed.warnings };
+  // The new value's warnings replace the old one's.
+  const { warnings: _old, ...rest } = c;
+  const warnings = parsed.warnings.length ? { warnings: parsed.warnings } : {};
+  return { changes: [{ ...rest, value: parsed.value, after, ...warnings }], warnings: parsed.warnings };
 }

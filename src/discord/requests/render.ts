@@ -41,6 +41,22 @@ export function changeLine(c: RequestChange): string {
   return c.outcome ? `${line} · ${safe(c.outcome, 300)}` : line;
 }
 
+/**
+ * The proposed values' warnings (soft limits), each under its key when the request holds several;
+ * undefined when there are none.
+ */
+export function warningsField(r: ChangeRequest): APIEmbedField | undefined {
+  const several = r.changes.length > 1;
+  const lines = r.changes.flatMap((c) =>
+    (c.warnings ?? []).map((w) => {
+      const where = `${code(c.key, 64)}${c.scope === 'global' ? '' : ` at ${code(c.scope, 60)}`}: `;
+      return `${several ? where : ''}${safe(w, 400)}`;
+    }),
+  );
+  if (!lines.length) return undefined;
+  return { name: '⚠️ Warnings', value: truncate(lines.join('\n'), LIMITS.fieldValue) };
+}
+
 /** `1 of 2: @bob`. */
 export function approvalsText(r: ChangeRequest): string {
   const count = `${r.approvals.length} of ${r.required}`;
@@ -100,6 +116,8 @@ export function requestEmbed(r: ChangeRequest, full = false): APIEmbed {
   ];
   if (r.status === 'pending') fields.push({ name: 'Expires', value: stamp(r.expiresAt), inline: true });
   if (r.reason) fields.push({ name: 'Reason', value: safe(r.reason) });
+  const warnings = warningsField(r);
+  if (warnings) fields.push(warnings);
   if (r.preview.length)
     fields.push({
       name: 'Preview',
@@ -175,8 +193,9 @@ export function requestMessage(r: ChangeRequest): ChannelMessage {
  */
 export function approvalNeededEmbed(r: ChangeRequest, channelId?: string): APIEmbed {
   const view = `/config request view id:${r.id}`;
+  const warnings = warningsField(r);
   return {
-    color: COLOR.info,
+    color: warnings ? COLOR.warn : COLOR.info,
     title: 'Approval needed',
     description: [
       `Nothing is changed yet: this is ${r.level} impact and needs ${plural(r.required, 'approval')} from another admin.`,
@@ -187,6 +206,7 @@ export function approvalNeededEmbed(r: ChangeRequest, channelId?: string): APIEm
     fields: [
       { name: 'Approvals', value: approvalsText(r), inline: true },
       { name: 'Expires', value: stamp(r.expiresAt), inline: true },
+      ...(warnings ? [warnings] : []),
       {
         name: 'Where',
         value: channelId

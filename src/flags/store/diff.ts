@@ -1,4 +1,5 @@
-import type { Condition, FlagDefinition } from '../model.js';
+import type { Condition, FlagDefinition, Variant } from '../model.js';
+import { preview } from '../../text.js';
 
 /**
  * What changed between two versions of a flag, one short line per field, for history, replies
@@ -29,12 +30,11 @@ export function flagChanges(before: FlagDefinition | undefined, after: FlagDefin
   scalar('start', before.start, after.start);
   scalar('end', before.end, after.end);
   list(out, 'prerequisites', before.prerequisites, after.prerequisites);
-  list(
-    out,
-    'variants',
-    before.variants.map((v) => `${v.name} (${v.weight})`),
-    after.variants.map((v) => `${v.name} (${v.weight})`),
-  );
+  const listed = out.length;
+  list(out, 'variants', before.variants.map(variantText), after.variants.map(variantText));
+  // Reordered (which moves users between variants), or two long payloads that read the same cut short.
+  if (out.length === listed && !same(before.variants, after.variants))
+    out.push(`variants: ${after.variants.map((v) => v.name).join(', ')} (order or payloads changed)`);
   scalar('error threshold', before.errorThreshold, after.errorThreshold, thresholdText);
   return out;
 }
@@ -42,6 +42,11 @@ export function flagChanges(before: FlagDefinition | undefined, after: FlagDefin
 /** `plan in pro, team`. */
 export function conditionText(c: Condition): string {
   return `${c.attribute} ${c.operator.replace(/_/g, ' ')} ${c.values.join(', ')}`;
+}
+
+/** `blue (500)`, `blue (500, json {"steps":1})`: a payload change is a change too. */
+export function variantText(v: Variant): string {
+  return `${v.name} (${v.weight}${v.payload ? `, ${v.payload.type} ${preview(v.payload.value, 40)}` : ''})`;
 }
 
 export function thresholdText(t: unknown): string {
