@@ -15,6 +15,7 @@ import { startRuntime } from '../src/runtime.js';
 import { actor, uniqueDbName } from './helpers/db.js';
 import { captureLogs } from './helpers/logs.js';
 import { outcome } from './helpers/outcome.js';
+import { CONSOLE_TEST_TIMEOUT_MS } from './helpers/console.js';
 
 const alice = actor();
 
@@ -62,7 +63,7 @@ const alive = (pid: number) => {
   }
 };
 
-describe('starting while the database is unreachable', () => {
+describe('starting while the database is unreachable', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('starts from the last-known-good copy, refuses writes, then catches up version by version when it answers', async (ctx) => {
     const server = await ownFerretdb(ctx);
     const dbName = uniqueDbName('lkg');
@@ -129,7 +130,7 @@ describe('starting while the database is unreachable', () => {
   });
 });
 
-describe('the embedded database', () => {
+describe('the embedded database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('is restarted when its process dies, and the driver reconnects', async (ctx) => {
     const server = await ownFerretdb(ctx);
     const conn = await connect({ uri: server.uri, dbName: uniqueDbName('supervise'), timeoutMs: 2000 });

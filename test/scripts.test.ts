@@ -10,6 +10,7 @@ import { ConfigService } from '../src/config/service.js';
 import { localDate } from '../src/jobs/time.js';
 import { actor, openTestDb, type TestDb } from './helpers/db.js';
 import { looksLikeStackTrace, runScript, type ScriptRun } from './helpers/scripts.js';
+import { CONSOLE_TEST_TIMEOUT_MS } from './helpers/console.js';
 
 let db: TestDb;
 let dataDir: string;
@@ -46,7 +47,7 @@ function run(
 
 // `npm run console` is covered in test/console.test.ts.
 
-describe('npm run deploy-commands', () => {
+describe('npm run deploy-commands', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('--dry-run prints the commands JSON without a token or network', async () => {
     const r = await run('scripts/deploy-commands.ts', ['--dry-run']);
     expect(r.code).toBe(0);
@@ -85,7 +86,7 @@ describe('npm run deploy-commands', () => {
   });
 });
 
-describe('npm start', () => {
+describe('npm start', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('without a token exits 1 saying how to get one and pointing to the console', async () => {
     const r = await run('src/index.ts', []);
     expect(r.code).toBe(1);
@@ -93,7 +94,7 @@ describe('npm start', () => {
   });
 });
 
-describe('npm run export', () => {
+describe('npm run export', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('refuses a --date without a value, an impossible date and a future one, with one line each and exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--date'], /Option '--date <value>' argument missing/],
@@ -138,7 +139,7 @@ describe('npm run export', () => {
 });
 
 // Each runs several scripts, each a node process of its own.
-describe('npm run config:export and config:import', { timeout: 120_000 }, () => {
+describe('npm run config:export and config:import', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   const KEY = randomBytes(32).toString('base64');
   const SECRET = 'https://hooks.example.com/s3cr3t-token';
   const GUILD = '900000000000000001';

@@ -7,6 +7,7 @@ import { bindModels } from '../src/config/models.js';
 import { freePort } from '../src/db/embedded.js';
 import { openTestDb, uniqueDbName, type TestDb } from './helpers/db.js';
 import { looksLikeStackTrace, runScript } from './helpers/scripts.js';
+import { CONSOLE_TEST_TIMEOUT_MS } from './helpers/console.js';
 
 const ENTRY_POINTS = [
   'scripts/console.ts',
@@ -34,7 +35,7 @@ function tempDataDir(): string {
 /** A loopback port nothing listens on. */
 const closedPort = () => freePort();
 
-describe('a bad environment', () => {
+describe('a bad environment', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   const BAD = {
     MONGODB_URI: 'http://x',
     DB_TIMEOUT_MS: 'abc',
@@ -61,7 +62,7 @@ describe('a bad environment', () => {
   );
 });
 
-describe('an unreachable database', () => {
+describe('an unreachable database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('with no last-known-good copy: one line saying there is neither', async () => {
     const dir = tempDataDir();
     const port = await closedPort();
@@ -117,7 +118,7 @@ describe('an unreachable database', () => {
   });
 });
 
-describe('an environment override (CONFIG_OVERRIDE_<KEY>)', () => {
+describe('an environment override (CONFIG_OVERRIDE_<KEY>)', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('wins over the stored value in that process only; view and status say so; a stored change waits', async () => {
     const env = { MONGODB_URI: db.uri, MONGODB_DB_NAME: db.dbName, DATA_DIR: tempDataDir() };
     const forced = { ...env, CONFIG_OVERRIDE_MAX_BATCH_SIZE: '250' };
@@ -145,7 +146,7 @@ describe('an environment override (CONFIG_OVERRIDE_<KEY>)', () => {
   });
 });
 
-describe('MONGODB_URI naming a database', () => {
+describe('MONGODB_URI naming a database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('uses the database the URI names, not MONGODB_DB_NAME', async () => {
     const name = uniqueDbName('uri_named');
     const other = db.conn.useDb(name);
@@ -167,7 +168,7 @@ describe('MONGODB_URI naming a database', () => {
   });
 });
 
-describe('Discord cannot be reached', () => {
+describe('Discord cannot be reached', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   let server: Server;
   let port: number;
   beforeAll(async () => {
