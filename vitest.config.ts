@@ -1,6 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  plugins: [
+    {
+      // Workspace packages (@config-bot/client) resolve to their TypeScript sources, so tests need
+      // no build first, in every environment Vitest runs code in (test files, and the global setup
+      // in the main process); the other conditions are Vite's defaults for Node.
+      name: 'workspace-sources',
+      configEnvironment: () => ({
+        resolve: { conditions: ['config-bot-source', 'module', 'node', 'development|production'] },
+      }),
+    },
+  ],
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/database.ts'],
@@ -21,6 +32,10 @@ export default defineConfig({
     // uses its own database, runtime and client, and test/setup/quiet-logs.ts sets the logger
     // up once per worker.
     isolate: false,
-    env: { NODE_ENV: 'test' },
+    // Processes the tests start (scripts through tsx) resolve the workspace packages the same way.
+    env: {
+      NODE_ENV: 'test',
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, '--conditions=config-bot-source'].filter(Boolean).join(' '),
+    },
   },
 });

@@ -4,10 +4,9 @@
  * in Discord at once, without a restart. See examples/README.md.
  *
  *   CONFIG_API_URL=http://127.0.0.1:8080 CONFIG_API_TOKEN=cfgbot_... \
- *   CONFIG_CACHE_FILE=./worker-config.json npx tsx examples/worker.ts
+ *   CONFIG_CACHE_FILE=./worker-config.json node --conditions=config-bot-source --import tsx examples/worker.ts
  */
-// In an application that installed this repository: import { ConfigClient } from 'config-bot/client';
-import { ConfigClient } from '../src/client/index.js';
+import { ConfigClient } from '@config-bot/client';
 
 /** The keys this worker reads and their types, as declared in src/config/registry.ts. */
 interface WorkerConfig {

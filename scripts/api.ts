@@ -7,9 +7,9 @@
  * or the embedded one like the console. Create a token with the console:
  *   npm run console -- "/config token create name:local access:read"
  */
-import { startApi } from '../src/api/server.js';
-import { atExit, runEntryPoint } from '../src/cli.js';
-import { startRuntime } from '../src/runtime.js';
+import { startApi } from '../src/app/api.js';
+import { atExit, runEntryPoint } from '../src/app/cli.js';
+import { startRuntime } from '../src/app/runtime.js';
 
 runEntryPoint(
   async (e) => {

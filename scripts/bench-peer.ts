@@ -11,9 +11,9 @@ import { createInterface } from 'node:readline';
 import { integer } from '../src/config/kinds.js';
 import { buildRegistry, type KeyDefinition } from '../src/config/registry.js';
 import { ConfigService } from '../src/config/service.js';
-import { ConfigSync } from '../src/config/sync.js';
-import { connect } from '../src/db/connection.js';
-import { setLogLevel } from '../src/logger.js';
+import { ConfigSync } from '../src/changes/sync.js';
+import { connect } from '../src/storage/connection.js';
+import { setLogLevel } from '../src/base/logger.js';
 
 interface Args {
   mode: 'follow' | 'startup' | 'api';
@@ -55,9 +55,9 @@ if (args.mode === 'startup') {
 }
 
 if (args.mode === 'api') {
-  const { parseEnv } = await import('../src/env.js');
-  const { startRuntime } = await import('../src/runtime.js');
-  const { startApi } = await import('../src/api/server.js');
+  const { parseEnv } = await import('../src/app/env.js');
+  const { startRuntime } = await import('../src/app/runtime.js');
+  const { startApi } = await import('../src/app/api.js');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'config-bot-bench-api-'));
   const e = parseEnv({
     MONGODB_URI: args.uri,

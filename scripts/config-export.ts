@@ -10,10 +10,10 @@
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
-import { runEntryPoint } from '../src/cli.js';
-import { buildExport } from '../src/config/transfer.js';
-import { UserError } from '../src/errors.js';
-import { startRuntime } from '../src/runtime.js';
+import { runEntryPoint } from '../src/app/cli.js';
+import { buildExport } from '../src/transfer/export-file.js';
+import { UserError } from '../src/base/errors.js';
+import { startRuntime } from '../src/app/runtime.js';
 
 const USAGE =
   'usage: npm run -s config:export -- [--scope global|env:<name>|guild:<id>] [--secrets] [--out FILE]';

@@ -14,18 +14,18 @@ import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { runEntryPoint } from '../src/cli.js';
+import { runEntryPoint } from '../src/app/cli.js';
+import { MAX_FILE_BYTES } from '../src/transfer/export-file.js';
+import { parseExportFile } from '../src/transfer/export-parse.js';
 import {
   applyImport,
-  MAX_FILE_BYTES,
-  parseExportFile,
   planImport,
   planLines,
   resultLine,
   type ImportPlan,
-} from '../src/config/transfer.js';
-import { UserError } from '../src/errors.js';
-import { startRuntime } from '../src/runtime.js';
+} from '../src/transfer/import-plan.js';
+import { UserError } from '../src/base/errors.js';
+import { startRuntime } from '../src/app/runtime.js';
 
 const USAGE = 'usage: npm run -s config:import -- FILE [--dry-run] [--yes] [--reason TEXT]';
 

@@ -13,19 +13,20 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import type { ConfigService } from '../src/config/service.js';
-import { parseCommandLine, splitVerb } from '../src/discord/command-line.js';
+import { parseCommandLine, splitVerb } from '../src/offline/command-line.js';
 import {
   ConsoleInputError,
   finalViews,
   renderText,
   type ConsoleSession,
   type ReplyView,
-} from '../src/discord/console-session.js';
-import type { CapturedCall, OfflineDiscord, Violation } from '../src/discord/harness.js';
-import { startOffline } from '../src/discord/offline.js';
-import { env, type Env } from '../src/env.js';
-import { errorDetail, logger } from '../src/logger.js';
-import { startRuntime } from '../src/runtime.js';
+} from '../src/offline/console-session.js';
+import type { CapturedCall, Violation } from '../src/offline/rest.js';
+import type { OfflineDiscord } from '../src/offline/harness.js';
+import { startOffline } from '../src/offline/offline.js';
+import { env, type Env } from '../src/app/env.js';
+import { errorDetail, logger } from '../src/base/logger.js';
+import { startRuntime } from '../src/app/runtime.js';
 import {
   exchange,
   jsonFiles,

@@ -7,7 +7,7 @@
  *   npm run -s deploy-commands -- --dry-run > commands.json   (-s keeps npm's banner off stdout)
  */
 import { REST, Routes, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
-import { runEntryPoint } from '../src/cli.js';
+import { runEntryPoint } from '../src/app/cli.js';
 import { applicationIdFromToken } from '../src/discord/context.js';
 import { loadCommands } from '../src/discord/loader.js';
 import { DEFAULT_API, describeDiscordFailure } from '../src/discord/rest-errors.js';

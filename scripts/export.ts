@@ -9,7 +9,7 @@
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { REST } from 'discord.js';
-import { runEntryPoint } from '../src/cli.js';
+import { runEntryPoint } from '../src/app/cli.js';
 import { restNotifier } from '../src/discord/notifier.js';
 import {
   checkCalendarDate,
@@ -17,8 +17,8 @@ import {
   manualExportDate,
   runDailyExport,
 } from '../src/jobs/daily-export.js';
-import { exportDeps } from '../src/jobs/index.js';
-import { startRuntime } from '../src/runtime.js';
+import { exportDeps } from '../src/app/jobs.js';
+import { startRuntime } from '../src/app/runtime.js';
 
 const USAGE = 'usage: npm run export -- [--date YYYY-MM-DD] [--force]';
 

@@ -8,9 +8,9 @@
  *   3. Remove the old key from CONFIG_ENCRYPTION_KEYS and restart the bots.
  */
 import { userInfo, hostname } from 'node:os';
-import { runEntryPoint } from '../src/cli.js';
-import { startRuntime } from '../src/runtime.js';
-import { SnapshotStore } from '../src/snapshots/store.js';
+import { runEntryPoint } from '../src/app/cli.js';
+import { startRuntime } from '../src/app/runtime.js';
+import { SnapshotStore } from '../src/storage/snapshots.js';
 
 runEntryPoint(async (e) => {
   if (process.argv.length > 2) {

@@ -4,16 +4,16 @@
  * HTTP_PORT is set, logs in to Discord and answers /config. Stops cleanly on SIGINT/SIGTERM/SIGHUP.
  */
 import { Client, Events, GatewayIntentBits } from 'discord.js';
-import { startApi } from './api/server.js';
-import { atExit, runEntryPoint } from './cli.js';
+import { startApi } from './app/api.js';
+import { atExit, runEntryPoint } from './app/cli.js';
 import { createCommandContext, discordSettings } from './discord/context.js';
 import { createInteractionHandler } from './discord/dispatcher.js';
 import { loadCommands } from './discord/loader.js';
 import { restNotifier } from './discord/notifier.js';
 import { DEFAULT_API, describeDiscordFailure } from './discord/rest-errors.js';
-import { StartupError } from './errors.js';
-import { errorDetail, logger } from './logger.js';
-import { startRuntime } from './runtime.js';
+import { StartupError } from './base/errors.js';
+import { errorDetail, logger } from './base/logger.js';
+import { startRuntime } from './app/runtime.js';
 
 const NO_TOKEN = `DISCORD_TOKEN is not set, so the bot cannot log in to Discord.
   1. Create an application at https://discord.com/developers/applications, add a Bot, and copy its token.
@@ -42,7 +42,7 @@ runEntryPoint(
     }
     const ctx = createCommandContext(runtime.config, settings, runtime, runtime.flags);
     atExit(async () => {
-      for (const p of [ctx.confirmations, ctx.restores, ctx.imports]) p.clear();
+      ctx.confirmations.clear();
       await client.destroy();
     });
     const handle = createInteractionHandler(commands, ctx);

@@ -1,7 +1,7 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { TokenStore } from '../src/api/tokens.js';
-import { connect } from '../src/db/connection.js';
+import { TokenStore } from '../src/tokens/tokens.js';
+import { connect } from '../src/storage/connection.js';
 import { openBenchDatabase } from '../scripts/lib/bench-db.js';
 import { actor, uniqueDbName } from './helpers/db.js';
 import { spawnTs } from './helpers/process.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels } from '../src/config/models.js';
+import { bindModels } from '../src/storage/config-models.js';
 import type { TestDb } from './helpers/db.js';
 import { CONSOLE_TEST_TIMEOUT_MS, consoleRun, ownDb, ROOT, shell } from './helpers/console.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseEnv as parseDotenv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { EnvError, parseEnv } from '../src/env.js';
+import { EnvError, parseEnv } from '../src/app/env.js';
 
 /** The problem lines of an environment, or fails the test if it was accepted. */
 function problemsOf(source: Record<string, string>): string[] {

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { parseEncryptionKey } from '../src/config/codec.js';
-import { bindModels } from '../src/config/models.js';
+import { parseEncryptionKey } from '../src/storage/codec.js';
+import { bindModels } from '../src/storage/config-models.js';
 import { registry } from '../src/config/registry.js';
 import { ConfigService } from '../src/config/service.js';
 import { localDate } from '../src/jobs/time.js';

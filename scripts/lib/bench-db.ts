@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
-import { connect } from '../../src/db/connection.js';
-import { databaseInUri } from '../../src/db/index.js';
-import { StartupError } from '../../src/errors.js';
+import { connect } from '../../src/storage/connection.js';
+import { databaseInUri } from '../../src/storage/database.js';
+import { StartupError } from '../../src/base/errors.js';
 
 export interface BenchDatabase {
   conn: Connection;

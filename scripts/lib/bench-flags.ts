@@ -8,13 +8,13 @@ import { once } from 'node:events';
 import { InMemStorageProvider, PayloadType, Unleash, UnleashEvents, type Context } from 'unleash-client';
 import type { ClientFeaturesResponse } from 'unleash-client';
 import { Operator } from 'unleash-client/lib/strategy/strategy.js';
-import { FlagSet } from '../../src/flags/evaluate.js';
+import { FlagSet } from '@config-bot/client/flags';
 import type {
   FlagContext,
   FlagDefinition,
   FlagInput,
   Operator as OurOperator,
-} from '../../src/flags/model.js';
+} from '@config-bot/client/flags';
 
 type UnleashFeature = ClientFeaturesResponse['features'][number];
 type UnleashStrategy = NonNullable<UnleashFeature['strategies']>[number];

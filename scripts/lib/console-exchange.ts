@@ -1,6 +1,6 @@
-import { finalViews, type ConsoleSession, type ReplyView } from '../../src/discord/console-session.js';
-import type { CapturedCall } from '../../src/discord/harness.js';
-import { errorDetail } from '../../src/logger.js';
+import { finalViews, type ConsoleSession, type ReplyView } from '../../src/offline/console-session.js';
+import type { CapturedCall } from '../../src/offline/rest.js';
+import { errorDetail } from '../../src/base/logger.js';
 import type { SavedFiles } from './saved-files.js';
 
 /** How replies are printed, and where the files they carry are saved. */

@@ -1,4 +1,4 @@
-import { runEntryPoint } from '../../src/cli.js';
+import { runEntryPoint } from '../../src/app/cli.js';
 
 /**
  * Runs a script's main() and exits with its code: a bad environment prints one line per problem,

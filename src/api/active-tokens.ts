@@ -1,8 +1,8 @@
 import { chmod, readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
-import { isUnavailableError } from '../db/connection.js';
-import { DatabaseUnavailableError } from '../errors.js';
-import { errorDetail, logger } from '../logger.js';
+import { isUnavailableError } from '../storage/connection.js';
+import { DatabaseUnavailableError } from '../base/errors.js';
+import { errorDetail, logger } from '../base/logger.js';
 import {
   isExpired,
   parseTokenText,
@@ -10,7 +10,7 @@ import {
   type ApiToken,
   type TokenRecord,
   type TokenStore,
-} from './tokens.js';
+} from '../tokens/tokens.js';
 
 /** Why a token stopped working while this process held it. */
 export type TokenEnd = 'revoked' | 'expired';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChangeRequest } from '../config/requests.js';
+import type { ChangeRequest } from '../approvals/requests.js';
 
 /**
  * The answer to a write that became a change request (202): what was created, in fields a program

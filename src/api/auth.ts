@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../config/models.js';
+import type { Actor } from '../storage/config-models.js';
 import { GLOBAL, type Scope } from '../config/scopes.js';
 import { ApiError } from './errors.js';
 import type { ActiveTokens } from './active-tokens.js';
-import type { ApiToken } from './tokens.js';
+import type { ApiToken } from '../tokens/tokens.js';
 import { WindowCounter } from './window.js';
 
 /** What a route needs, declared in its `config.access` and enforced once by the auth hook. */

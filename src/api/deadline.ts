@@ -1,4 +1,4 @@
-import { errorDetail, logger } from '../logger.js';
+import { errorDetail, logger } from '../base/logger.js';
 import { ApiError } from './errors.js';
 
 /**

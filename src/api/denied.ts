@@ -1,8 +1,8 @@
-import type { AuditAction } from '../config/models.js';
+import type { AuditAction } from '../storage/config-models.js';
 import type { ConfigService } from '../config/service.js';
 import { GLOBAL } from '../config/scopes.js';
 import { actorOf } from './auth.js';
-import type { ApiToken } from './tokens.js';
+import type { ApiToken } from '../tokens/tokens.js';
 
 /**
  * Records a write the API refused before it reached the service (a read token, a scope the token

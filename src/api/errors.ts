@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ApprovalRequired } from '../config/approval-gate.js';
-import { UserError, type UserErrorCode } from '../errors.js';
+import { ApprovalRequired } from '../approvals/gate.js';
+import { UserError, type UserErrorCode } from '../base/errors.js';
 import { approvalBody } from './approval.js';
-import { errorDetail, logger } from '../logger.js';
+import { errorDetail, logger } from '../base/logger.js';
 
 /** The HTTP status of each user error; the text is the one Discord shows. */
 const STATUS: Record<UserErrorCode, number> = {

@@ -1,5 +1,6 @@
+import type { WireFlag } from '@config-bot/client';
 import { z } from 'zod';
-import type { Actor } from '../config/models.js';
+import type { Actor } from '../storage/config-models.js';
 import {
   FLAG_IMPACTS,
   FLAG_TYPES,
@@ -8,12 +9,13 @@ import {
   flagSchema,
   type FlagDefinition,
   type FlagInput,
-} from '../flags/model.js';
+} from '@config-bot/client/flags';
 
 /**
- * A flag as the API sends it: the stored definition as it is (model.ts says what each field means)
- * plus the version it is at and who made that version. Described here for the answers and the
- * OpenAPI document only: what is sent was validated by parseFlag when it was written.
+ * A flag as the API sends it (`WireFlag`, declared with the other wire types in @config-bot/client):
+ * the stored definition as it is plus the version it is at and who made that version. Described
+ * here for the answers and the OpenAPI document only: what is sent was validated by parseFlag
+ * when it was written.
  */
 const targets = z.object({
   users: z.array(z.string()),
@@ -56,16 +58,20 @@ export const wireFlagSchema = z.object({
   updatedBy: z.object({ id: z.string(), tag: z.string() }),
 });
 
-export type WireFlag = z.infer<typeof wireFlagSchema>;
+/** A WireFlag as this server sends it: `updatedBy` always has its tag. */
+export type SentFlag = z.infer<typeof wireFlagSchema>;
 
-// The wire schema lists every field of a definition: a field added to the model and not here
-// would be dropped from answers without a word, so the compiler says so instead.
-type Missing = Exclude<keyof FlagDefinition, keyof WireFlag>;
+// The schema describes the declared wire type: what it describes is a WireFlag, and a field of
+// WireFlag it does not list (one added to the flag model, say) would be dropped from answers
+// without a word, so the compiler says so instead.
+type Missing = Exclude<keyof WireFlag, keyof SentFlag>;
 const everyField: [Missing] extends [never] ? true : Missing = true;
+const isWireFlag: SentFlag extends WireFlag ? true : false = true;
 void everyField;
+void isWireFlag;
 
 /** A definition at a version, as sent. */
-export function wireFlag(flag: FlagDefinition, version: number, updatedAt: Date, updatedBy: Actor): WireFlag {
+export function wireFlag(flag: FlagDefinition, version: number, updatedAt: Date, updatedBy: Actor): SentFlag {
   return {
     ...flag,
     version,

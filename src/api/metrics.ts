@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ChangeFeed } from '../config/feed.js';
+import type { ChangeFeed } from '../changes/feed.js';
 import type { ConfigService } from '../config/service.js';
-import type { FlagStore } from '../flags/store/flags.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { FlagStore } from '../flags/flags.js';
+import type { Scheduler } from '../jobs/scheduler.js';
 
 export interface MetricsSources {
   config: ConfigService;

@@ -1,13 +1,14 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Env } from '../env.js';
-import { localFiles } from '../config/index.js';
-import { StartupError } from '../errors.js';
-import { slotOfFlag } from '../flags/store/types.js';
-import { logger } from '../logger.js';
-import type { Runtime } from '../runtime.js';
-import { appVersion } from '../version.js';
+import { slotOfFlag } from '../flags/types.js';
+import { logger } from '../base/logger.js';
+import type { ChangeFeed } from '../changes/feed.js';
+import type { InstanceStore } from '../changes/instances.js';
+import type { ConfigService } from '../config/service.js';
+import type { FlagStore } from '../flags/flags.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+import { appVersion } from '../base/version.js';
 import { ActiveTokens } from './active-tokens.js';
 import { authenticator } from './auth.js';
 import { recordDenied } from './denied.js';
@@ -19,7 +20,7 @@ import { eventRoutes } from './routes/events.js';
 import { flagRoutes } from './routes/flags.js';
 import { instanceRoutes } from './routes/instances.js';
 import { opsRoutes } from './routes/ops.js';
-import { TokenStore } from './tokens.js';
+import { TokenStore } from '../tokens/tokens.js';
 
 export interface ApiOptions {
   /** Requests one token may make per minute (API_RATE_LIMIT_PER_MIN). */
@@ -38,9 +39,18 @@ export interface ApiOptions {
   writeTimeoutMs?: number;
 }
 
+/** What the API serves: the parts of a running process (see src/app/runtime.ts). */
+export interface ApiParts {
+  config: ConfigService;
+  feed: ChangeFeed;
+  instances: InstanceStore;
+  flags: FlagStore;
+  scheduler?: Scheduler | undefined;
+}
+
 /** The API over a running runtime: routes declare their access, one hook enforces it, one handler answers errors. */
 export async function buildApi(
-  runtime: Runtime,
+  runtime: ApiParts,
   opts: ApiOptions,
 ): Promise<{ app: FastifyInstance; metrics: ApiMetrics }> {
   const { config, feed, instances, flags } = runtime;
@@ -154,47 +164,4 @@ function deniedKey(params: { key?: string; name?: string }, body: unknown): stri
   if (params.key) return params.key;
   const name = params.name ?? (body as { name?: unknown } | undefined)?.name;
   return typeof name === 'string' && name ? slotOfFlag(name.trim().toLowerCase()) : '*';
-}
-
-export interface RunningApi {
-  url: string;
-  app: FastifyInstance;
-  close(): Promise<void>;
-}
-
-/** Starts the API on HTTP_HOST:port; a port in use or not allowed is one plain line (StartupError by the caller). */
-export async function startApi(
-  runtime: Runtime,
-  env: Env,
-  port: number,
-  extra: Partial<ApiOptions> = {},
-): Promise<RunningApi> {
-  const { app } = await buildApi(runtime, {
-    perTokenPerMinute: env.API_RATE_LIMIT_PER_MIN,
-    failuresPerMinute: env.API_AUTH_FAILURES_PER_MIN,
-    flagStaleDays: env.FLAG_STALE_DAYS,
-    tokenCopyFile: localFiles(env, runtime.db.name).apiTokens,
-    writeTimeoutMs: env.DB_TIMEOUT_MS,
-    ...extra,
-  });
-  let address: string;
-  try {
-    address = await app.listen({ port, host: env.HTTP_HOST });
-  } catch (err) {
-    await app.close();
-    const code = (err as { code?: string }).code;
-    const why =
-      code === 'EADDRINUSE'
-        ? `port ${port} is already in use`
-        : code === 'EACCES'
-          ? `port ${port} needs privileges this process does not have`
-          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
-            ? `${env.HTTP_HOST} is not an address of this machine`
-            : String((err as Error).message);
-    throw new StartupError(
-      `Cannot start the HTTP API on ${env.HTTP_HOST}:${port}: ${why}. Change HTTP_PORT or HTTP_HOST.`,
-    );
-  }
-  logger.info(`HTTP API listening on ${address} (routes: ${address}/v1/openapi.json)`);
-  return { url: address, app, close: () => app.close() };
 }

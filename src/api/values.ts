@@ -1,20 +1,13 @@
-import { Undecryptable } from '../config/codec.js';
+import type { WireResolved, WireValue } from '@config-bot/client';
+import { Undecryptable } from '../storage/codec.js';
 import type { RegisteredKey } from '../config/registry.js';
 import type { ConfigService, Resolved } from '../config/service.js';
-import type { ApiToken } from './tokens.js';
+import type { ApiToken } from '../tokens/tokens.js';
 
 /**
- * A value as the API shows it to one token, the one masking rule of every answer (reads, history,
- * writes, events): a sensitive value the token may not see, or one this process cannot decrypt,
- * is `null` with `masked: true` (and `undecryptable: true` for the latter); an unset value is
- * `null` without `masked`.
+ * A value as the API shows it to one token (`WireValue`, declared with the other wire types in
+ * @config-bot/client): the one masking rule of every answer (reads, history, writes, events).
  */
-export interface WireValue {
-  value: unknown;
-  masked?: true;
-  undecryptable?: true;
-}
-
 export function wireValue(
   def: Pick<RegisteredKey, 'sensitive'>,
   value: unknown,
@@ -28,13 +21,7 @@ export function wireValue(
 }
 
 /** A key's resolved value as the API shows it to one token. */
-export interface ValueView extends WireValue {
-  version: number;
-  layer: string;
-  sensitive: boolean;
-}
-
-export function valueView(r: Resolved, token: ApiToken): ValueView {
+export function valueView(r: Resolved, token: ApiToken): WireResolved {
   return {
     ...wireValue(r.def, r.value, token, r.undecryptable === true),
     version: r.version,
@@ -48,8 +35,8 @@ export function snapshotOf(
   config: ConfigService,
   token: ApiToken,
   at: { environment: string; guildId: string | undefined },
-): Record<string, ValueView> {
-  const values: Record<string, ValueView> = {};
+): Record<string, WireResolved> {
+  const values: Record<string, WireResolved> = {};
   for (const key of config.keys().sort())
     values[key] = valueView(
       config.resolve(key, { environment: at.environment, guildId: at.guildId ?? null }),

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import mongoose from 'mongoose';
 import writeFileAtomic from 'write-file-atomic';
-import { isUnavailableError } from '../db/connection.js';
-import type { DatabaseHealth } from '../db/health.js';
-import { errorDetail, logger } from '../logger.js';
-import type { ConfigAuditDoc } from './models.js';
+import { isUnavailableError } from '../storage/connection.js';
+import type { DatabaseHealth } from '../storage/health.js';
+import { errorDetail, logger } from '../base/logger.js';
+import type { ConfigAuditDoc } from '../storage/config-models.js';
 import { masked } from './present.js';
 import type { Registry } from './registry.js';
-import type { AuditFilter, ConfigStore } from './store.js';
+import { AuditRows, type AuditFilter } from '../storage/audit-rows.js';
 
 export type AuditRow = Omit<ConfigAuditDoc, 'createdAt'>;
 
@@ -43,7 +42,7 @@ export class AuditLog {
   private readonly maxQueued: number;
 
   constructor(
-    private readonly store: ConfigStore,
+    private readonly store: AuditRows,
     private readonly registry: Registry,
     private readonly health: DatabaseHealth,
     private readonly opts: AuditLogOptions = {},
@@ -85,11 +84,11 @@ export class AuditLog {
     const clean = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) as AuditRow;
     const doc: ConfigAuditDoc = { ...clean, createdAt: new Date() };
     // Chosen here, so a row queued after a failed attempt that reached the database anyway is one row.
-    const id = new mongoose.Types.ObjectId();
+    const id = AuditRows.newId();
     try {
       if (!this.health.available)
         throw Object.assign(new Error('database unavailable'), { name: 'MongoNetworkError' });
-      await this.store.audit(doc, id);
+      await this.store.insert(doc, id);
     } catch (err) {
       if (isUnavailableError(err)) {
         this.health.noteFailure('audit', err);
@@ -112,18 +111,18 @@ export class AuditLog {
 
   /** Rows matching a filter, newest first, sensitive values masked. */
   async view(filter: AuditFilter = {}): Promise<ConfigAuditDoc[]> {
-    const rows = await this.health.guard('read', () => this.store.auditLog(filter), READ_UNAVAILABLE);
+    const rows = await this.health.guard('read', () => this.store.view(filter), READ_UNAVAILABLE);
     return rows.map((r) => this.mask(r));
   }
 
   /** The time of the first row (where the first export starts), if any. */
   async firstAt(): Promise<Date | undefined> {
-    return this.health.guard('read', () => this.store.firstAuditAt(), READ_UNAVAILABLE);
+    return this.health.guard('read', () => this.store.firstAt(), READ_UNAVAILABLE);
   }
 
   /** Rows written in [since, until), oldest first, in batches, sensitive values masked (exports). */
   async *batches(since: Date, until: Date, batchSize: number): AsyncGenerator<ConfigAuditDoc[]> {
-    for await (const batch of this.store.auditBatches(since, until, batchSize))
+    for await (const batch of this.store.batches(since, until, batchSize))
       yield batch.map((r) => this.mask(r));
   }
 
@@ -137,9 +136,9 @@ export class AuditLog {
     return { ...r, oldValue: masked(def, r.oldValue), newValue: masked(def, r.newValue) };
   }
 
-  private enqueue(doc: ConfigAuditDoc, id: mongoose.Types.ObjectId): void {
+  private enqueue(doc: ConfigAuditDoc, id: string): void {
     // Kept encrypted, like the database would keep it: the queue file holds no secret in clear.
-    this.queue.push({ ...this.store.sealAudit(doc), id: id.toHexString() });
+    this.queue.push({ ...this.store.seal(doc), id });
     if (this.queue.length > this.maxQueued) {
       const dropped = this.queue.shift();
       logger.error(
@@ -158,10 +157,7 @@ export class AuditLog {
       const now = new Date();
       const { id, ...rest } = row;
       try {
-        await this.store.insertSealedAudit(
-          { ...rest, attemptedAt: new Date(row.createdAt), createdAt: now },
-          id && mongoose.isValidObjectId(id) ? new mongoose.Types.ObjectId(id) : undefined,
-        );
+        await this.store.insertSealed({ ...rest, attemptedAt: new Date(row.createdAt), createdAt: now }, id);
       } catch (err) {
         this.health.noteFailure('queued audit rows', err);
         break;

@@ -1,4 +1,4 @@
-import type { Actor } from './models.js';
+import type { Actor } from '../storage/config-models.js';
 
 export interface CacheEntry {
   value: unknown;

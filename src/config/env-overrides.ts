@@ -1,4 +1,4 @@
-import { isUserError } from '../errors.js';
+import { isUserError } from '../base/errors.js';
 import type { Registry } from './registry.js';
 import { parseValue, resolveKey } from './validate.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { preview } from '../text.js';
+import { preview } from '../base/text.js';
 
 export { preview };
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
-import { errorDetail, logger } from '../logger.js';
+import { DebouncedFile } from '@config-bot/client/debounced-file';
+import { errorDetail, logger } from '../base/logger.js';
 import type { CacheEntry } from './cache.js';
-import type { ValueCodec } from './codec.js';
+import type { ValueCodec } from '../storage/codec.js';
 
 interface StoredEntry {
   /** The value as the database stores it: a sensitive one stays encrypted here too. */
@@ -35,15 +35,18 @@ const DEBOUNCE_MS = 200;
  * after every change this process learns of; values of sensitive keys stay encrypted.
  */
 export class LastKnownGood {
-  private timer: NodeJS.Timeout | undefined;
-  private pending: (() => Iterable<[string, CacheEntry]>) | undefined;
-  private writing = Promise.resolve();
+  private readonly writer: DebouncedFile;
 
   constructor(
     readonly file: string,
     private readonly database: string,
     private readonly codec: ValueCodec,
-  ) {}
+  ) {
+    this.writer = new DebouncedFile(file, {
+      debounceMs: DEBOUNCE_MS,
+      onError: (err) => logger.error(`Could not write the last-known-good copy ${file}`, errorDetail(err)),
+    });
+  }
 
   /** The copy on disk, or undefined when there is none (or it is unreadable, which is logged). */
   async read(): Promise<LastKnownCopy | undefined> {
@@ -78,23 +81,15 @@ export class LastKnownGood {
 
   /** Writes the copy soon (coalescing bursts); `entries` is read when the write happens. */
   schedule(entries: () => Iterable<[string, CacheEntry]>): void {
-    this.pending = entries;
-    if (this.timer) return;
-    this.timer = setTimeout(() => void this.flush(), DEBOUNCE_MS);
-    this.timer.unref();
+    this.writer.schedule(() => this.content(entries()));
   }
 
   /** Writes a scheduled copy now, and waits for any write in progress (shutdown, tests). */
-  async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const entries = this.pending;
-    this.pending = undefined;
-    if (entries) this.writing = this.writing.then(() => this.write(entries()));
-    await this.writing;
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
-  private async write(entries: Iterable<[string, CacheEntry]>): Promise<void> {
+  private content(entries: Iterable<[string, CacheEntry]>): string {
     const values: Record<string, StoredEntry> = {};
     for (const [key, e] of entries) {
       values[key] = {
@@ -111,10 +106,6 @@ export class LastKnownGood {
       writtenAt: new Date().toISOString(),
       values,
     };
-    try {
-      await writeFileAtomic(this.file, `${JSON.stringify(content)}\n`, { mode: 0o600 });
-    } catch (err) {
-      logger.error(`Could not write the last-known-good copy ${this.file}`, errorDetail(err));
-    }
+    return `${JSON.stringify(content)}\n`;
   }
 }

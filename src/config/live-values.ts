@@ -1,13 +1,13 @@
-import { logger } from '../logger.js';
+import { logger } from '../base/logger.js';
 import { isPlainObject, mergeLayers } from './merge.js';
 import { ConfigCache, type CacheEntry, type CacheStats } from './cache.js';
-import { Undecryptable } from './codec.js';
-import { ConfigEvents } from './events.js';
+import { Undecryptable } from '../storage/codec.js';
+import type { ChangeBus } from '../changes/bus.js';
 import type { LastKnownCopy, LastKnownGood } from './last-known-good.js';
-import type { ConfigVersionDoc, SystemConfigDoc } from './models.js';
+import type { ConfigVersionDoc, SystemConfigDoc } from '../storage/config-models.js';
 import type { RegisteredKey, Registry } from './registry.js';
 import { GLOBAL, keyOfSlot, kindOf, splitSlot, type Scope } from './scopes.js';
-import type { ConfigStore } from './store.js';
+import type { ConfigStore } from '../storage/config-store.js';
 import { revalidate } from './validate.js';
 
 /** The overrides of one key held in memory: by environment name, and by server id. */
@@ -27,7 +27,6 @@ export interface Layers {
  * process's change caught up, a start from the copy) goes through apply() or load().
  */
 export class LiveValues {
-  readonly events = new ConfigEvents();
   private readonly cache = new ConfigCache();
   private readonly restartPending = new Set<string>();
   /** Keys whose value came from the last-known-good copy and not yet from the database. */
@@ -39,6 +38,8 @@ export class LiveValues {
     private readonly registry: Registry,
     private readonly store: ConfigStore,
     private readonly copy: LastKnownGood | undefined,
+    /** Where each version is announced as it becomes current (the process's one change bus). */
+    private readonly bus: ChangeBus,
   ) {}
 
   /** The entry get() serves, counted as a cache hit or miss. */
@@ -108,7 +109,7 @@ export class LiveValues {
     if (!this.put(version.key, entry)) return;
     if (def.requiresRestart) this.restartPending.add(def.key);
     this.saveCopy();
-    this.events.emit({
+    this.bus.emit('value', {
       key: def.key,
       scope: splitSlot(version.key).scope,
       oldValue,
@@ -117,6 +118,11 @@ export class LiveValues {
       action: version.action,
       actor: version.actor,
     });
+  }
+
+  /** Applies interrupted writes a commit or refresh completed, before anything newer. */
+  applyAll(repaired: readonly { def: RegisteredKey; version: ConfigVersionDoc; oldValue: unknown }[]): void {
+    for (const r of repaired) this.apply(r.def, r.version, r.oldValue);
   }
 
   /** Applies, oldest first, every version of `key` newer than this process holds. */
@@ -167,7 +173,7 @@ export class LiveValues {
         this.index(doc.key, entry);
         const version = await this.store.version(doc.key, doc.version);
         this.fromCopy.delete(doc.key);
-        this.events.emit({
+        this.bus.emit('value', {
           key: def.key,
           scope: splitSlot(doc.key).scope,
           oldValue: cached.value,
@@ -244,7 +250,7 @@ export class LiveValues {
     const entry: CacheEntry = { ...held, value: null, version: 0, unset: true };
     this.cache.replace(slot, entry);
     this.index(slot, entry);
-    this.events.emit({
+    this.bus.emit('value', {
       key,
       scope,
       oldValue: held.value,
@@ -260,9 +266,8 @@ export class LiveValues {
     this.copy?.schedule(() => this.cache.all());
   }
 
-  /** Finishes writing the copy and drops every listener. */
+  /** Finishes writing the copy. */
   async close(): Promise<void> {
-    this.events.clear();
     await this.copy?.flush();
   }
 

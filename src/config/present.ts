@@ -1,4 +1,4 @@
-import type { Actor } from './models.js';
+import type { Actor } from '../storage/config-models.js';
 import type { RegisteredKey } from './registry.js';
 import type { Scope } from './scopes.js';
 import type { ConfigEntry, Layer, SnapshotEntry } from './types.js';

@@ -1,10 +1,10 @@
-import { UserError } from '../errors.js';
-import { Undecryptable } from './codec.js';
-import type { VersionAction } from './models.js';
+import { UserError } from '../base/errors.js';
+import { Undecryptable } from '../storage/codec.js';
+import type { VersionAction } from '../storage/config-models.js';
 import { GLOBAL, splitSlot, type Scope } from './scopes.js';
 import { present, sameValue } from './present.js';
 import type { RegisteredKey } from './registry.js';
-import type { ConfigStore } from './store.js';
+import type { ConfigStore } from '../storage/config-store.js';
 import type { Preview } from './types.js';
 import { isPlainObject } from './merge.js';
 import { parseValue, revalidate } from './validate.js';

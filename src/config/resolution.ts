@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { UserError } from '../base/errors.js';
 import type { LiveValues } from './live-values.js';
 import { mergeLayers } from './merge.js';
 import { present } from './present.js';

@@ -1,9 +1,10 @@
-import { logger } from '../logger.js';
-import type { ValueCodec } from './codec.js';
-import type { Actor } from './models.js';
+import { DatabaseUnavailableError, UserError } from '../base/errors.js';
+import { logger } from '../base/logger.js';
+import { keyId, type ValueCodec } from '../storage/codec.js';
+import type { Actor } from '../storage/config-models.js';
 import { sameValue } from './present.js';
 import type { Registry } from './registry.js';
-import type { ConfigStore } from './store.js';
+import type { ConfigStore } from '../storage/config-store.js';
 
 export interface RotationResult {
   /** Stored values this run re-encrypted with the current key. */
@@ -39,7 +40,7 @@ export async function rotateEncryption(
     else result.skipped++;
   }
   result.repaired = await verifyCurrent(store, registry);
-  result.audited = await store.auditOnce(`rotate-key@${currentKeyId}`, {
+  result.audited = await store.audits.insertOnce(`rotate-key@${currentKeyId}`, {
     key: '*',
     action: 'rotate-key',
     status: 'success',
@@ -74,4 +75,37 @@ async function verifyCurrent(store: ConfigStore, registry: Registry): Promise<nu
     }
   }
   return repaired;
+}
+
+/**
+ * Re-encrypts every stored sensitive value with the first of `keys` (values, versions, audit
+ * rows, change requests). Needs the database; ENCRYPTION_REQUIRED when no key is configured.
+ */
+export async function rotateAll(
+  p: {
+    store: ConfigStore;
+    codec: ValueCodec;
+    registry: Registry;
+    requests: { reseal(reseal: (key: string, stored: unknown) => unknown): Promise<number> };
+    keys: readonly Buffer[];
+    attached: boolean;
+  },
+  actor: Actor,
+): Promise<RotationResult & { keyId: string }> {
+  const [current] = p.keys;
+  if (!current)
+    throw new UserError(
+      'ENCRYPTION_REQUIRED',
+      'CONFIG_ENCRYPTION_KEYS is not set: there is no key to re-encrypt with.',
+    );
+  if (!p.attached)
+    throw new DatabaseUnavailableError(
+      'not connected',
+      'The database cannot be reached; nothing was re-encrypted.',
+    );
+  const id = keyId(current);
+  const result = await rotateEncryption(p.store, p.codec, p.registry, id, actor);
+  // Change requests keep proposed sensitive values sealed too.
+  const requests = await p.requests.reseal((key, stored) => p.codec.reseal(key, stored));
+  return { ...result, resealed: result.resealed + requests, keyId: id };
 }

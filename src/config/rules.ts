@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { UserError } from '../base/errors.js';
 import { present } from './present.js';
 import type { Registry } from './registry.js';
 

@@ -1,42 +1,16 @@
 import { distance } from 'fastest-levenshtein';
-import { UserError } from '../errors.js';
-import { ENVIRONMENT_NAME } from '../flags/names.js';
-import { preview } from '../text.js';
+import { UserError } from '../base/errors.js';
+import { ENVIRONMENT_NAME } from '@config-bot/client/flags';
+import { preview } from '../base/text.js';
 
-/**
- * Where a value applies. A value is looked up from the most specific layer to the least:
- * `guild:<id>` → `env:<name>` → `global` → the key's default.
- */
-export type Scope = 'global' | `env:${string}` | `guild:${string}`;
-export type ScopeKind = 'global' | 'env' | 'guild';
-export const GLOBAL: Scope = 'global';
+import { GLOBAL, kindOf, type Scope, type ScopeKind } from '../storage/slots.js';
+
+export { GLOBAL, keyOfSlot, kindOf, slotId, splitSlot } from '../storage/slots.js';
+export type { Scope, ScopeKind } from '../storage/slots.js';
 
 // Defined where the client library's flag engine can import it without server code.
 export { ENVIRONMENT_NAME };
 const GUILD_ID = /^\d{15,21}$/;
-
-/**
- * A slot is one (key, scope): it has its own versions, current value and audit rows. Its id is
- * the key itself for the global scope (so data written before scopes existed is the global layer,
- * with no migration) and `KEY|scope` for an override; every storage rule works on slot ids.
- */
-export function slotId(key: string, scope: Scope = GLOBAL): string {
-  return scope === GLOBAL ? key : `${key}|${scope}`;
-}
-
-/** The key and scope of a slot id. */
-export function splitSlot(slot: string): { key: string; scope: Scope } {
-  const at = slot.indexOf('|');
-  return at < 0
-    ? { key: slot, scope: GLOBAL }
-    : { key: slot.slice(0, at), scope: slot.slice(at + 1) as Scope };
-}
-
-export const keyOfSlot = (slot: string): string => splitSlot(slot).key;
-
-export function kindOf(scope: Scope): ScopeKind {
-  return scope === GLOBAL ? 'global' : scope.startsWith('env:') ? 'env' : 'guild';
-}
 
 /**
  * Reads what a user typed as a scope (`global`, `env:staging`, `guild:123...`) for a key that

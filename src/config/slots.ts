@@ -1,8 +1,8 @@
-import type { DatabaseHealth } from '../db/health.js';
-import { DatabaseUnavailableError } from '../errors.js';
-import type { Actor, ConfigVersionDoc, SystemConfigDoc, VersionAction } from './models.js';
+import type { DatabaseHealth } from '../storage/health.js';
+import { DatabaseUnavailableError } from '../base/errors.js';
+import type { Actor, ConfigVersionDoc, SystemConfigDoc, VersionAction } from '../storage/config-models.js';
 import { GLOBAL } from './scopes.js';
-import type { ConfigStore } from './store.js';
+import type { ConfigStore } from '../storage/config-store.js';
 import type { RequestContext } from './types.js';
 import type { CommitOutcome, Proposal, VersionWriter, Writable } from './writer.js';
 

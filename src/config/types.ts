@@ -1,5 +1,5 @@
 import type { CacheStats } from './cache.js';
-import type { Actor, VersionAction } from './models.js';
+import type { Actor, VersionAction } from '../storage/config-models.js';
 import type { Category } from './registry.js';
 import type { Scope } from './scopes.js';
 

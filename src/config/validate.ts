@@ -1,6 +1,6 @@
 import { distance } from 'fastest-levenshtein';
-import { UserError } from '../errors.js';
-import { preview, visible } from '../text.js';
+import { UserError } from '../base/errors.js';
+import { preview, visible } from '../base/text.js';
 import { MASK } from './present.js';
 import { KEY_PATTERN, type RegisteredKey, type Registry } from './registry.js';
 

@@ -1,7 +1,7 @@
 import * as chrono from 'chrono-node';
 import { DateTime } from 'luxon';
-import { UserError } from '../errors.js';
-import { preview } from '../text.js';
+import { UserError } from '../base/errors.js';
+import { preview } from '../base/text.js';
 import { duration } from './kinds.js';
 
 /** A temporary value holds at least a minute and at most 30 days. */

@@ -1,19 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isUnavailableError } from '../db/connection.js';
-import { DatabaseUnavailableError, UserError } from '../errors.js';
-import { errorDetail, logger } from '../logger.js';
+import { isUnavailableError } from '../storage/connection.js';
+import { DatabaseUnavailableError, UserError } from '../base/errors.js';
+import { errorDetail, logger } from '../base/logger.js';
 import {
   SYSTEM_ACTOR,
   type Actor,
   type ConfigVersionDoc,
   type SystemConfigDoc,
   type VersionAction,
-} from './models.js';
+} from '../storage/config-models.js';
 import { sameValue } from './present.js';
 import type { RegisteredKey, Registry } from './registry.js';
 import type { RequestContext } from './types.js';
 import { GLOBAL, keyOfSlot, slotId, type Scope } from './scopes.js';
-import type { ConfigStore } from './store.js';
+import type { ConfigStore } from '../storage/config-store.js';
 
 /**
  * What the writer needs of what it writes: a registry key, or another kind of slot (a feature
@@ -120,7 +120,7 @@ export class VersionWriter {
     const seeded = new Set(await this.store.seedVersions(docs));
     const written = docs.filter((d) => seeded.has(d.key));
     await this.store.changes.appendMany(written);
-    await this.store.auditSeeded(
+    await this.store.audits.insertSeeded(
       written.map((d) => ({
         key: d.key,
         action: 'init' as const,
@@ -229,7 +229,7 @@ export class VersionWriter {
       try {
         // Logged before the current value moves, so the slot's versions keep their order there.
         seq = await this.store.changes.append(slot, doc.version);
-        await this.store.auditCommitted({
+        await this.store.audits.upsertCommitted({
           key: def.key,
           ...(scope !== GLOBAL ? { scope } : {}),
           action,
@@ -305,7 +305,7 @@ export class VersionWriter {
     const doc = this.initVersion(def, new Date());
     if (await this.store.insertVersion(doc)) {
       await this.store.changes.append(def.key, doc.version);
-      await this.store.auditSeeded([
+      await this.store.audits.insertSeeded([
         {
           key: def.key,
           action: 'init',

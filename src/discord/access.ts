@@ -1,6 +1,6 @@
 import { PermissionFlagsBits, type BaseInteraction } from 'discord.js';
-import { UserError } from '../errors.js';
-import type { Actor, AuditAction } from '../config/models.js';
+import { UserError } from '../base/errors.js';
+import type { Actor, AuditAction } from '../storage/config-models.js';
 import type { RequestContext } from '../config/types.js';
 
 export interface AccessSettings {

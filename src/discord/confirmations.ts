@@ -1,47 +1,44 @@
 import { randomBytes } from 'node:crypto';
-import { errorDetail, logger } from '../logger.js';
+import type { ButtonInteraction } from 'discord.js';
+import { errorDetail, logger } from '../base/logger.js';
+import type { AuditAction } from '../storage/config-models.js';
 
-/** The command whose Confirm and Cancel buttons carry a pending action's id. */
-export type PendingCommand = 'config' | 'flag';
-
-export interface PendingAction {
+/**
+ * A change shown with Confirm and Cancel, waiting for one of them (see confirm.ts): a rollback,
+ * a reset, a risky flag change, a snapshot restore, an import.
+ */
+export interface Confirmation {
+  /** The command whose buttons answer it: a /flag confirmation is not carried out by /config's. */
+  command: string;
+  /** Who asked: only they may press. */
   userId: string;
-  /** Default `config`. Only that command's buttons can confirm it (see peek). */
-  command?: PendingCommand;
-  /**
-   * What it is audited as: /config `rollback` or `reset`; /flag `set` (switching off in
-   * production), `rollback` or `archive`.
-   */
-  action: 'rollback' | 'reset' | 'set' | 'archive';
-  /** The slot: a setting's key, or `flag:<name>`. */
-  key: string;
-  /** Where: `global`, `env:<name>` or `guild:<id>` (flags: `global`). */
-  scope: string;
-  toVersion?: number;
-  reason?: string;
-  /** The version the preview was computed from: confirming after someone else changed it is refused. */
-  expectedVersion: number;
-  /** A flag switched off: the environment removed from its list; absent for the kill switch. */
-  environment?: string;
+  /** What it is, as the expired and cancelled prompts name it: `reset of MAX_BATCH_SIZE`. */
+  what: string;
+  /** As a refusal of someone else's press names it: `Only the admin who asked for this reset...`. */
+  asked: string;
+  /** What pressing attempts, checked (access, self-service scope) and audited before it runs. */
+  attempt: { key: string; action: AuditAction; scope?: string };
+  /** Carries it out; the press is acknowledged already (deferUpdate). */
+  confirm(i: ButtonInteraction): Promise<void>;
 }
 
-interface Entry<T> {
-  value: T;
+interface Entry {
+  value: Confirmation;
   expiresAt: number;
   timer: NodeJS.Timeout;
 }
 
 /**
- * Things waiting for their Confirm button (a rollback, a restore, an import...). Each expires
- * after `timeoutMs`, and the expiry callback edits the prompt so the admin sees that it expired.
- * A button works once (`take`).
+ * Every confirmation of a bot process, whatever command asked for it. Each expires after
+ * `timeoutMs`, and the expiry callback edits the prompt so the admin sees that it expired. A
+ * button works once (`take`).
  */
-export class PendingStore<T> {
-  private readonly pending = new Map<string, Entry<T>>();
+export class Confirmations {
+  private readonly pending = new Map<string, Entry>();
 
   constructor(readonly timeoutMs: number) {}
 
-  create(value: T, onExpire: () => Promise<void>): string {
+  create(value: Confirmation, onExpire: () => Promise<void>): string {
     const id = randomBytes(6).toString('hex');
     const timer = setTimeout(() => {
       if (!this.pending.delete(id)) return;
@@ -54,15 +51,18 @@ export class PendingStore<T> {
     return id;
   }
 
-  /** The value behind an id, when it has not expired and `accept` takes it. */
-  peek(id: string, accept: (value: T) => boolean = () => true): T | undefined {
+  /**
+   * The confirmation behind an id, when it has not expired and belongs to `command` (a /flag
+   * confirmation is not carried out by a /config button, nor the reverse).
+   */
+  peek(id: string, command: string): Confirmation | undefined {
     const p = this.pending.get(id);
-    return p && p.expiresAt > Date.now() && accept(p.value) ? p.value : undefined;
+    return p && p.expiresAt > Date.now() && p.value.command === command ? p.value : undefined;
   }
 
-  /** Removes and returns a pending value (a button works once). */
-  take(id: string, accept?: (value: T) => boolean): T | undefined {
-    const value = this.peek(id, accept);
+  /** Removes and returns a confirmation of `command` (a button works once). */
+  take(id: string, command: string): Confirmation | undefined {
+    const value = this.peek(id, command);
     if (value === undefined) return undefined;
     clearTimeout(this.pending.get(id)?.timer);
     this.pending.delete(id);
@@ -77,21 +77,5 @@ export class PendingStore<T> {
 
   get size(): number {
     return this.pending.size;
-  }
-}
-
-/** Rollbacks, resets and risky flag changes waiting for their Confirm button. */
-export class Confirmations extends PendingStore<PendingAction> {
-  /**
-   * The pending action behind an id, when it has not expired and belongs to `command` (default
-   * `config`): a /flag confirmation cannot be carried out by a /config button, nor the reverse.
-   */
-  peekFor(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
-    return this.peek(id, (p) => (p.command ?? 'config') === command);
-  }
-
-  /** Removes and returns a pending action of `command` (a button works once). */
-  takeFor(id: string, command: PendingCommand = 'config'): PendingAction | undefined {
-    return this.take(id, (p) => (p.command ?? 'config') === command);
   }
 }

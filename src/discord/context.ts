@@ -1,13 +1,12 @@
-import { TokenStore } from '../api/tokens.js';
+import { TokenStore } from '../tokens/tokens.js';
 import type { ConfigService } from '../config/service.js';
-import type { Env } from '../env.js';
-import { FlagStore } from '../flags/store/flags.js';
-import type { RuntimeInfo } from '../runtime.js';
+import { FlagStore } from '../flags/flags.js';
 import { AccessPolicy } from './access.js';
-import { Confirmations, PendingStore } from './confirmations.js';
-import { RateRecords, WriteRateLimiter } from './rate-limit.js';
+import { Confirmations } from './confirmations.js';
+import { RateRecords } from '../storage/rate-limits.js';
+import { WriteRateLimiter } from './rate-limit.js';
 import { Suggestions } from './suggestions.js';
-import type { CommandContext } from './types.js';
+import type { CommandContext, ProcessInfo } from './types.js';
 
 export interface DiscordSettings {
   allowedGuildIds: readonly string[];
@@ -23,8 +22,21 @@ export interface DiscordSettings {
   approvalChannelId?: string;
 }
 
+/** The environment variables the Discord side reads (src/app/env.ts parses and checks them). */
+export interface DiscordEnv {
+  DISCORD_CLIENT_ID?: string | undefined;
+  DISCORD_GUILD_ID?: string | undefined;
+  ALLOWED_GUILD_IDS?: string[] | undefined;
+  ADMIN_ROLE_IDS: string[];
+  WRITE_RATE_LIMIT_PER_MIN: number;
+  WRITE_ATTEMPTS_PER_MIN: number;
+  CONFIRM_TIMEOUT_MS: number;
+  FLAG_STALE_DAYS: number;
+  APPROVAL_CHANNEL_ID?: string | undefined;
+}
+
 /** ALLOWED_GUILD_IDS, or the home guild (DISCORD_GUILD_ID, else `fallbackHome`) alone when unset. */
-export function discordSettings(env: Env, fallbackHome?: string): DiscordSettings {
+export function discordSettings(env: DiscordEnv, fallbackHome?: string): DiscordSettings {
   const home = env.DISCORD_GUILD_ID ?? fallbackHome;
   return {
     allowedGuildIds: env.ALLOWED_GUILD_IDS ?? (home ? [home] : []),
@@ -45,7 +57,7 @@ export function discordSettings(env: Env, fallbackHome?: string): DiscordSetting
 export function createCommandContext(
   config: ConfigService,
   settings: DiscordSettings,
-  runtime?: RuntimeInfo,
+  runtime?: ProcessInfo,
   flags: FlagStore = new FlagStore(config),
 ): CommandContext {
   return {
@@ -56,8 +68,6 @@ export function createCommandContext(
       attempts: settings.attemptsPerMinute ?? 30,
     }),
     confirmations: new Confirmations(settings.confirmTimeoutMs),
-    restores: new PendingStore(settings.confirmTimeoutMs),
-    imports: new PendingStore(settings.confirmTimeoutMs),
     tokens: new TokenStore(config.conn),
     flags,
     suggestions: new Suggestions(config.health),

@@ -7,10 +7,10 @@ import {
   type ChatInputCommandInteraction,
   type ModalSubmitInteraction,
 } from 'discord.js';
-import { isUserError, type UserError } from '../errors.js';
-import { ApprovalRequired } from '../config/approval-gate.js';
-import type { AuditAction } from '../config/models.js';
-import { errorDetail, logger } from '../logger.js';
+import { isUserError, type UserError } from '../base/errors.js';
+import { ApprovalRequired } from '../approvals/gate.js';
+import type { AuditAction } from '../storage/config-models.js';
+import { errorDetail, logger } from '../base/logger.js';
 import { actorOf, contextOf } from './access.js';
 import { enforce, subcommandOf, type AfterAnswer } from './preconditions.js';
 import { errorEmbed, internalErrorEmbed } from './render.js';
@@ -40,7 +40,7 @@ export function createInteractionHandler(
     try {
       if (interaction.isChatInputCommand()) {
         const command = commands.get(interaction.commandName);
-        if (!command) throw new Error(`No handler for /${interaction.commandName}`);
+        if (!command) throw new Undeclared(`No handler for /${interaction.commandName}`);
         const sub = subcommandOf(interaction);
         afterAnswer = await enforce(required(command.requires, sub, describe(interaction)), interaction, ctx);
         await command.execute(interaction, ctx);
@@ -49,14 +49,14 @@ export function createInteractionHandler(
       } else if (interaction.isButton()) {
         const [name = '', kind = ''] = interaction.customId.split(':');
         const command = commands.get(name);
-        if (!command?.button) throw new Error(`No handler for button ${interaction.customId}`);
+        if (!command?.button) throw new Undeclared(`No handler for button ${interaction.customId}`);
         const req = required(command.buttonRequires ?? {}, kind, describe(interaction));
         afterAnswer = await enforce(req, interaction, ctx);
         await command.button(interaction, ctx);
       } else if (interaction.isModalSubmit()) {
         const [name = '', kind = ''] = interaction.customId.split(':');
         const command = commands.get(name);
-        if (!command?.modal) throw new Error(`No handler for modal ${interaction.customId}`);
+        if (!command?.modal) throw new Undeclared(`No handler for modal ${interaction.customId}`);
         const req = required(command.modalRequires ?? {}, kind, describe(interaction));
         afterAnswer = await enforce(req, interaction, ctx);
         await command.modal(interaction, ctx);
@@ -111,9 +111,18 @@ function mayComplete(command: Command, interaction: AutocompleteInteraction, ctx
   return Boolean(req?.selfService) && ctx.access.selfServiceAdmin(interaction);
 }
 
-/** The declared requirement; an undeclared one is a bug, and nothing runs (fail closed). */
+/**
+ * A subcommand, button or modal that declares no requirement, or a custom id no command routes:
+ * a bug, or an id that did not come from this bot's messages. Nothing runs, and the attempt is
+ * audited as refused.
+ */
+class Undeclared extends Error {
+  override name = 'Undeclared';
+}
+
+/** The declared requirement; an undeclared one is refused and nothing runs (fail closed). */
 function required(table: Requirements, name: string, what: string): Requirement {
-  if (!Object.hasOwn(table, name)) throw new Error(`${what} declares no access requirement`);
+  if (!Object.hasOwn(table, name)) throw new Undeclared(`${what} declares no access requirement`);
   return table[name] as Requirement;
 }
 
@@ -159,6 +168,15 @@ async function replyWithError(interaction: Repliable, err: unknown, ctx: Command
   ) {
     await auditDenied(interaction, err, ctx);
   }
+  if (err instanceof Undeclared)
+    await ctx.config.audit.record({
+      key: '*',
+      action: 'view',
+      status: 'denied',
+      actor: actorOf(interaction),
+      error: err.message.slice(0, 200),
+      ...contextOf(interaction),
+    });
 }
 
 async function auditDenied(interaction: Repliable, err: UserError, ctx: CommandContext): Promise<void> {

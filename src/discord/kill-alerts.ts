@@ -1,22 +1,10 @@
 import { ButtonStyle, ComponentType } from 'discord.js';
-import { Schema, type Connection, type Model } from 'mongoose';
-import { insertIfAbsent } from '../db/connection.js';
-import { errorDetail, logger } from '../logger.js';
-import { thresholdText } from '../flags/store/diff.js';
-import type { FlagChange, FlagStore } from '../flags/store/flags.js';
-import type { Notifier } from './notifier.js';
-
-interface ClaimDoc {
-  /** `<flag>@<version>`: the kill this alert is about. */
-  _id: string;
-  by: string;
-  at: Date;
-}
-
-const claimSchema = new Schema<ClaimDoc>(
-  { _id: { type: String }, by: { type: String, required: true }, at: { type: Date, required: true } },
-  { versionKey: false, bufferCommands: false, collection: 'flag_kill_alerts' },
-);
+import type { DbConnection } from '../storage/connection.js';
+import { KillAlertClaims } from '../storage/kill-alerts.js';
+import { errorDetail, logger } from '../base/logger.js';
+import { thresholdText } from '../flags/diff.js';
+import type { FlagChange, FlagStore } from '../flags/flags.js';
+import type { Notifier } from '../jobs/notifier.js';
 
 /** The custom id of the alert's button: `/flag`'s button handler turns the flag back on. */
 export const turnOnButtonId = (name: string, version: number): string => `flag:turn-on:${name}:${version}`;
@@ -24,21 +12,21 @@ export const turnOnButtonId = (name: string, version: number): string => `flag:t
 /**
  * Posts each automatic kill to the alert channel, once however many bot processes hear of it:
  * the first to claim the kill (a unique insert) posts. The message has a button to turn the flag
- * back on (handled by commands/flag.ts). Never throws; a failed post is logged.
+ * back on (handled by commands/flag/on.ts). Never throws; a failed post is logged.
  */
 export class KillAlerts {
-  private readonly claims: Model<ClaimDoc>;
+  private readonly claims: KillAlertClaims;
   private detach: (() => void) | undefined;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
-    conn: Connection,
+    conn: DbConnection,
     private readonly flags: FlagStore,
     private readonly notifier: Notifier,
     private readonly channelId: string,
     private readonly holder: string,
   ) {
-    this.claims = (conn.models.FlagKillAlert ?? conn.model('FlagKillAlert', claimSchema)) as Model<ClaimDoc>;
+    this.claims = new KillAlertClaims(conn);
   }
 
   start(): void {
@@ -57,11 +45,7 @@ export class KillAlerts {
 
   private async alert(c: FlagChange): Promise<void> {
     try {
-      const claimed = await insertIfAbsent(this.claims.collection, {
-        _id: `${c.name}@${c.version}`,
-        by: this.holder,
-        at: new Date(),
-      });
+      const claimed = await this.claims.claim(c.name, c.version, this.holder);
       if (!claimed) return;
       const t = c.flag.errorThreshold;
       await this.notifier.post(

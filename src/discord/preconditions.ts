@@ -5,8 +5,8 @@ import { FIRST_RESPONSE_READ_MS } from './budget.js';
 import { REPLY_DEFAULTS } from './reply.js';
 import type { CommandContext, Condition, Invocation, Requirement } from './types.js';
 
-// What a subcommand requires is declared next to its command (see Requirement in types.ts);
-// this is where it is enforced, by the dispatcher alone.
+// What a subcommand, button or modal requires is declared in its subcommand's file (see
+// Requirement in types.ts); this is where it is enforced, by the dispatcher alone.
 
 /** Work left for once the interaction is answered (an audit row), so it never delays the answer. */
 export type AfterAnswer = () => Promise<void>;

@@ -1,14 +1,8 @@
-import type { Connection } from 'mongoose';
-import { isUnavailableError } from '../db/connection.js';
-import type { DatabaseHealth } from '../db/health.js';
-import { UserError } from '../errors.js';
+import { isUnavailableError } from '../storage/connection.js';
+import type { DatabaseHealth } from '../storage/health.js';
+import type { RateRecord, RateRecords } from '../storage/rate-limits.js';
+import { UserError } from '../base/errors.js';
 import { within } from './budget.js';
-
-/** One user's recent write attempts and committed changes. */
-export interface RateRecord {
-  attempts: Date[];
-  changes: Date[];
-}
 
 export interface RateLimits {
   /** Committed changes one user may make per window (WRITE_RATE_LIMIT_PER_MIN). */
@@ -16,35 +10,6 @@ export interface RateLimits {
   /** Write attempts, refused ones included, one user may make per window (WRITE_ATTEMPTS_PER_MIN). */
   attempts: number;
   windowMs?: number;
-}
-
-/**
- * Where the per-user records live: `config_rate_limits`, one small document per user found by
- * _id (the one lookup FerretDB's SQLite backend answers from an index, so the check stays fast as
- * logs grow), shared by every bot process.
- */
-export class RateRecords {
-  constructor(private readonly conn: Connection) {}
-
-  async read(actorId: string): Promise<RateRecord> {
-    const doc = await this.collection().findOne({ _id: actorId });
-    return { attempts: doc?.attempts ?? [], changes: doc?.changes ?? doc?.times ?? [] };
-  }
-
-  async save(actorId: string, record: RateRecord): Promise<void> {
-    await this.collection().updateOne(
-      { _id: actorId },
-      { $set: record, $unset: { times: '' } },
-      { upsert: true },
-    );
-  }
-
-  private collection() {
-    // `times` is what earlier versions kept (attempts and changes alike); read once, then dropped.
-    return this.conn.collection<{ _id: string; attempts?: Date[]; changes?: Date[]; times?: Date[] }>(
-      'config_rate_limits',
-    );
-  }
 }
 
 /** What was attempted, carried in a refusal so it can be audited. */

@@ -10,7 +10,7 @@ import {
   type JSONEncodable,
   type ModalSubmitInteraction,
 } from 'discord.js';
-import { fitMessage } from './limits.js';
+import { fitMessage } from './fit.js';
 
 /** Every reply is private to the admin who asked, and pings no one whatever it quotes. */
 export const REPLY_DEFAULTS = { flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;

@@ -1,6 +1,6 @@
-import { isUnavailableError } from '../db/connection.js';
-import { isUserError } from '../errors.js';
-import { errorDetail, logger } from '../logger.js';
+import { isUnavailableError } from '../storage/connection.js';
+import { isUserError } from '../base/errors.js';
+import { errorDetail, logger } from '../base/logger.js';
 import { FIRST_RESPONSE_READ_MS, within } from './budget.js';
 
 /** Lists kept (token names, snapshot names, pending requests, versions of a key at a scope). */

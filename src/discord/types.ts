@@ -4,18 +4,36 @@ import type {
   ChatInputCommandInteraction,
   ModalSubmitInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
+  SlashCommandSubcommandBuilder,
 } from 'discord.js';
 import type { WriteRateLimiter } from './rate-limit.js';
 import type { ConfigService } from '../config/service.js';
-import type { RuntimeInfo } from '../runtime.js';
-import type { AuditAction } from '../config/models.js';
+import type { ChangeFeed } from '../changes/feed.js';
+import type { InstanceStore } from '../changes/instances.js';
+import type { ConfigSync } from '../changes/sync.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+import type { AuditAction } from '../storage/config-models.js';
 import type { AccessLevel, AccessPolicy } from './access.js';
-import type { Confirmations, PendingStore } from './confirmations.js';
-import type { PendingRestore } from './config/snapshot-restore.js';
-import type { PendingImport } from './config/import-pending.js';
-import type { TokenStore } from '../api/tokens.js';
-import type { FlagStore } from '../flags/store/flags.js';
+import type { Confirmations } from './confirmations.js';
+import type { TokenStore } from '../tokens/tokens.js';
+import type { FlagStore } from '../flags/flags.js';
 import type { Suggestions } from './suggestions.js';
+
+/**
+ * What the commands read of the process they run in (/config status, which processes applied a
+ * change, the impact of one on jobs); the runtime src/app starts is one.
+ */
+export interface ProcessInfo {
+  instanceId: string;
+  startedAt: Date;
+  database: string;
+  scheduler?: Scheduler;
+  sync?: ConfigSync;
+  /** Which processes follow the configuration and what each applied. */
+  instances?: InstanceStore;
+  /** This process's place in the change log. */
+  feed?: ChangeFeed;
+}
 
 /** What every command handler receives; passed explicitly rather than through a global container. */
 export interface CommandContext {
@@ -23,10 +41,8 @@ export interface CommandContext {
   access: AccessPolicy;
   /** Per-user write limits (changes and attempts), shared by every process through the database. */
   limits: WriteRateLimiter;
+  /** Changes shown with Confirm and Cancel, waiting for one of them (confirm.ts). */
   confirmations: Confirmations;
-  /** Snapshot restores and imports waiting for Confirm (they hold many changes each). */
-  restores: PendingStore<PendingRestore>;
-  imports: PendingStore<PendingImport>;
   /** API tokens (/config token). */
   tokens: TokenStore;
   /** Feature flags (/flag): held in memory, the one write path for them. */
@@ -36,14 +52,16 @@ export interface CommandContext {
   /** FLAG_STALE_DAYS: a release flag fully on or off and unchanged this long is stale in /flag list. */
   flagStaleDays: number;
   /** This process: jobs, sync, instance (for /config status). */
-  runtime?: RuntimeInfo;
+  runtime?: ProcessInfo;
   /** APPROVAL_CHANNEL_ID: where change requests are posted (named in the "Approval needed" reply). */
   approvalChannelId?: string;
 }
 
 /**
- * A top-level slash command: one file under commands/. Buttons whose custom id starts with
- * `${data.name}:<kind>:` are routed to `button`, submitted modals with such an id to `modal`.
+ * A top-level slash command as the dispatcher runs it: assembled by the loader from its folder
+ * under commands/ (one file per subcommand), or one file for a command without subcommands.
+ * Buttons whose custom id starts with `${data.name}:<kind>:` are routed to `button`, submitted
+ * modals with such an id to `modal`, each after the requirement its kind declares.
  */
 export interface Command {
   data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
@@ -68,8 +86,8 @@ export type Invocation = ChatInputCommandInteraction | ButtonInteraction | Modal
 export type Condition = boolean | ((interaction: Invocation) => boolean);
 
 /**
- * What one subcommand (or one kind of button or modal) needs before its handler runs, declared next to
- * the command and enforced by the dispatcher alone, so no handler can forget a check (as
+ * What one subcommand (or one kind of button or modal) needs before its handler runs, declared in
+ * its subcommand's file and enforced by the dispatcher alone, so no handler can forget a check (as
  * Sapphire's preconditions). In order: access, then the acknowledgement, then the rate limit
  * (which reads the database, so it comes after the acknowledgement Discord wants within 3 s).
  * A handler that is not deferred answers from memory, giving any database read at most
@@ -111,3 +129,31 @@ export interface Requirement {
 
 /** Requirements by subcommand name (or button or modal kind). */
 export type Requirements = Readonly<Record<string, Requirement>>;
+
+/**
+ * A button or a modal: what it requires and what runs, declared under its kind (the second part
+ * of its custom id, `config:<kind>:<args...>`) next to the subcommand that shows it.
+ */
+export interface Component<I extends ButtonInteraction | ModalSubmitInteraction> {
+  requires: Requirement;
+  /** `args`: the parts of the custom id after the kind. */
+  run(interaction: I, ctx: CommandContext, args: readonly string[]): Promise<void>;
+}
+
+export type Buttons = Readonly<Record<string, Component<ButtonInteraction>>>;
+export type Modals = Readonly<Record<string, Component<ModalSubmitInteraction>>>;
+
+/**
+ * One subcommand: a file under commands/<command>/ (commands/<command>/<group>/ for a member of
+ * a group), named as the subcommand. Everything about it is declared there: its options as
+ * Discord sees them, what it requires, what it runs, and the buttons and modals it shows.
+ */
+export interface Subcommand {
+  data: SlashCommandSubcommandBuilder;
+  requires: Requirement;
+  execute(interaction: ChatInputCommandInteraction, ctx: CommandContext): Promise<void>;
+  /** Choices for its options that have autocomplete (and only when it has such options). */
+  autocomplete?(interaction: AutocompleteInteraction, ctx: CommandContext): Promise<void>;
+  buttons?: Buttons;
+  modals?: Modals;
+}

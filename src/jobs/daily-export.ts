@@ -2,20 +2,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DateTime } from 'luxon';
-import { SYSTEM_ACTOR, type Actor } from '../config/models.js';
+import { SYSTEM_ACTOR, type Actor } from '../storage/config-models.js';
 import type { ConfigService } from '../config/service.js';
-import type { Lease } from '../db/lease.js';
-import type { Attachment, Notifier } from '../discord/notifier.js';
-import { errorDetail, logger } from '../logger.js';
-import type { JobDefinition } from '../scheduler/types.js';
+import type { Lease } from '../storage/lease.js';
+import type { Attachment, Notifier } from './notifier.js';
+import { errorDetail, logger } from '../base/logger.js';
+import type { JobDefinition } from './types.js';
 import { writeExportFolder } from './export-files.js';
-import {
-  CoveredError,
-  type ExportFields,
-  type ExportLog,
-  type ExportRecord,
-  type ExportWindow,
-} from './export-log.js';
+import type { ExportFields, ExportLog, ExportRecord, ExportWindow } from '../storage/export-log.js';
+import { CoveredError, windowFor } from './export-window.js';
 import { postSummary, type ExportSummary } from './export-webhook.js';
 import { localDate, zonedInstant } from './time.js';
 
@@ -197,7 +192,7 @@ async function windowOf(deps: ExportDeps, req: ExportRequest): Promise<ExportWin
     const previous = await deps.log.completedWindow(req.date);
     if (previous) return previous;
   }
-  return deps.log.windowFor(req.date, req.slot, await deps.config.audit.firstAt());
+  return windowFor(deps.log, req.date, req.slot, await deps.config.audit.firstAt());
 }
 
 async function notifyWebhook(

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import type { ConfigAuditDoc } from '../config/models.js';
+import type { ConfigAuditDoc } from '../storage/config-models.js';
 
 const CSV_COLUMNS = [
   'createdAt',

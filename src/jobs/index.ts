@@ -1,37 +1,5 @@
-import type { Connection } from 'mongoose';
-import type { ConfigService } from '../config/service.js';
-import type { Notifier } from '../discord/notifier.js';
-import type { Env } from '../env.js';
-import type { JobDefinition } from '../scheduler/types.js';
+import type { JobDefinition } from './types.js';
 import { dailyExportJob, type ExportDeps } from './daily-export.js';
-import { ExportLog } from './export-log.js';
-
-/** A scheduled export waits this long for a manual one to finish; a manual one waits a minute. */
-const SCHEDULED_CHAIN_WAIT_MS = 10 * 60_000;
-const MANUAL_CHAIN_WAIT_MS = 60_000;
-
-/** What the daily export needs, built the same way for the scheduler and `npm run export`. */
-export function exportDeps(opts: {
-  config: ConfigService;
-  conn: Connection;
-  env: Env;
-  instanceId: string;
-  notifier?: Notifier;
-  manual?: boolean;
-}): ExportDeps {
-  const { env } = opts;
-  return {
-    config: opts.config,
-    log: new ExportLog(opts.conn, { ttlMs: env.LEASE_TTL_MS }),
-    exportDir: env.EXPORT_DIR,
-    instanceId: opts.instanceId,
-    ...(opts.notifier && env.EXPORT_CHANNEL_ID
-      ? { notifier: opts.notifier, exportChannelId: env.EXPORT_CHANNEL_ID }
-      : {}),
-    settleMs: env.DB_TIMEOUT_MS,
-    chainWaitMs: opts.manual ? MANUAL_CHAIN_WAIT_MS : SCHEDULED_CHAIN_WAIT_MS,
-  };
-}
 
 /** Every scheduled job. To add one: write src/jobs/<name>.ts returning a JobDefinition, list it here. */
 export function createJobs(deps: ExportDeps): JobDefinition[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenStore } from '../../src/api/tokens.js';
+import { TokenStore } from '../../src/tokens/tokens.js';
 import { actor } from '../helpers/db.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { FlagInput } from '../../src/flags/model.js';
+import type { FlagInput } from '@config-bot/client/flags';
 import { actor } from '../helpers/db.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { openEvents, type SseEvent } from '../helpers/sse.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { KillAlerts } from '../../src/discord/kill-alerts.js';
 import { restNotifier } from '../../src/discord/notifier.js';
 import { startTestApi } from '../helpers/api.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenAPIV3 } from 'openapi-types';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 
 type Json = Record<string, unknown>;

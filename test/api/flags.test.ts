@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { OpenAPIV3 } from 'openapi-types';
-import { rolloutBucket } from '../../src/flags/evaluate.js';
-import type { FlagInput } from '../../src/flags/model.js';
+import { rolloutBucket, type FlagInput } from '@config-bot/client/flags';
 import { actor } from '../helpers/db.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 

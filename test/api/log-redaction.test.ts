@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { logger, redactSecrets, setLogLevel } from '../../src/logger.js';
+import { logger, redactSecrets, setLogLevel } from '../../src/base/logger.js';
 import { startTestApi } from '../helpers/api.js';
 import { captureLogs } from '../helpers/logs.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { REVOKED_WITHIN_MS } from '../../src/api/auth.js';
-import { TokenStore } from '../../src/api/tokens.js';
+import { TokenStore } from '../../src/tokens/tokens.js';
 import { actor, skipWithoutOwnServer, startOwnServer, uniqueDbName } from '../helpers/db.js';
 import { startTestApi } from '../helpers/api.js';
 import { openEvents } from '../helpers/sse.js';

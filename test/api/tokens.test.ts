@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_PREFIX, TokenStore, type CreateTokenInput } from '../../src/api/tokens.js';
-import { UserError } from '../../src/errors.js';
+import { TOKEN_PREFIX, TokenStore, type CreateTokenInput } from '../../src/tokens/tokens.js';
+import { UserError } from '../../src/base/errors.js';
 import { actor, openTestDb, type TestDb } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
 

@@ -2,25 +2,24 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigClient, type ConfigChange, type ConfigClientOptions } from '../../src/client/index.js';
-import { FakeApi, next, shippedValues, TOKEN, type StreamOpened } from './fake-api.js';
+import { ConfigClient, type ConfigChange, type ConfigClientOptions } from '@config-bot/client';
+import { Relay } from './relay.js';
+import { clientApi, isSnapshot, isStream, next, type ClientApi } from './real-api.js';
 
 type Values = { MAX_BATCH_SIZE: number };
 type Content = Record<string, unknown> & { values: Record<string, Record<string, unknown>> };
-const OTHER_TOKEN = 'cfgbot_def456_another-token-value';
 
 /** Last-known-good files the client must not take as they are: damaged, or written for another. */
 describe('ConfigClient and a last-known-good file it cannot use as is', () => {
-  let api: FakeApi;
+  let api: ClientApi;
   let dir: string;
   let cacheFile: string;
   const clients: ConfigClient<Values>[] = [];
-  const servers: FakeApi[] = [];
 
   const open = (extra: Partial<ConfigClientOptions> = {}): ConfigClient<Values> => {
     const client = new ConfigClient<Values>({
-      url: api.url,
-      token: TOKEN,
+      url: api.relay.url,
+      token: api.token,
       cacheFile,
       reportIntervalMs: 60_000,
       backoff: { minMs: 5, maxMs: 50 },
@@ -39,8 +38,8 @@ describe('ConfigClient and a last-known-good file it cannot use as is', () => {
   };
 
   /** A first run against the API leaves the file (close() writes it one last time). */
-  const firstRun = async (): Promise<void> => {
-    const client = open();
+  const firstRun = async (extra: Partial<ConfigClientOptions> = {}): Promise<void> => {
+    const client = open(extra);
     await client.ready();
     await client.close();
   };
@@ -48,13 +47,11 @@ describe('ConfigClient and a last-known-good file it cannot use as is', () => {
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'config-client-'));
     cacheFile = path.join(dir, 'config.json');
-    api = await new FakeApi(shippedValues()).start();
-    servers.push(api);
+    api = await clientApi('client_cache_file');
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.stop()));
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -86,7 +83,7 @@ describe('ConfigClient and a last-known-good file it cannot use as is', () => {
       ['holding null', async () => 'null', 'not a JSON object'],
     ])('is unreadable when %s: one warning, and ready() rejects in one line', async (_, text, problem) => {
       await writeFile(cacheFile, await text());
-      await api.stop();
+      await api.relay.close();
       const [client, warnings] = watched();
       const err = (await client.ready().catch((e: unknown) => e)) as Error;
       expect(err.message).toMatch(/^Cannot reach the configuration API at /);
@@ -100,14 +97,12 @@ describe('ConfigClient and a last-known-good file it cannot use as is', () => {
 
   describe('a file written for another token or API: served while the API is down, then replaced', () => {
     it('by a fresh snapshot once the API answers, for a file of another token', async () => {
-      delete api.values.EXPORT_WEBHOOK_URL; // a sealed value alone would already ask for a snapshot
-      await firstRun();
-      const port = api.port;
-      await api.stop();
-      api.change('MAX_BATCH_SIZE', 777); // made while the client could not hear it
-      api.tokens.add(OTHER_TOKEN);
+      // Tokens that may not see the sensitive key: a sealed value alone would already ask for a snapshot.
+      await firstRun({ token: await api.api.token('read') });
+      await api.relay.close();
+      const seq = await api.set('MAX_BATCH_SIZE', 777); // made while the client could not hear it
 
-      const [client, warnings] = watched({ token: OTHER_TOKEN });
+      const [client, warnings] = watched({ token: await api.api.token('read') });
       await client.ready();
       expect(client.get('MAX_BATCH_SIZE')).toBe(100);
       expect(warnings).toContain(
@@ -115,36 +110,42 @@ describe('ConfigClient and a last-known-good file it cannot use as is', () => {
       );
 
       const changed = next<ConfigChange<Values>>(client, 'change');
-      const opened = next<StreamOpened>(api.events, 'stream');
-      await api.start(port);
+      const opened = api.relay.next(isStream);
+      await api.relay.open();
       expect(await changed).toMatchObject({ key: 'MAX_BATCH_SIZE', value: 777, action: 'resync' });
-      expect((await opened).lastEventId).toBe('11');
-      expect(api.snapshotQueries).toHaveLength(2);
+      expect((await opened).lastEventId).toBe(String(seq));
+      expect(api.relay.requests.filter(isSnapshot)).toHaveLength(2);
     });
 
     it('by a fresh snapshot once the API answers, for a file of another API', async () => {
       await firstRun();
-      await api.stop();
-      const other = await new FakeApi(shippedValues(), 500).start();
-      servers.push(other);
-      const port = other.port;
-      await other.stop();
+      // The same API at another address is another API to the client: it knows APIs by their URL.
+      const other = await Relay.start(api.api.url);
+      await other.close();
+      await api.relay.close();
+      const seq = await api.set('MAX_BATCH_SIZE', 777);
 
       const [client, warnings] = watched({ url: other.url });
       await client.ready();
       expect(warnings).toContain(
-        `The last-known-good file ${cacheFile} was written for the API at ${api.url}/: serving its values until the API answers, then loading a fresh snapshot instead of resuming from its position`,
+        `The last-known-good file ${cacheFile} was written for the API at ${api.relay.url}/: serving its values until the API answers, then loading a fresh snapshot instead of resuming from its position`,
       );
-      const opened = next<StreamOpened>(other.events, 'stream');
-      await other.start(port);
-      expect((await opened).lastEventId).toBe('500');
-      expect(other.snapshotQueries).toHaveLength(1);
+      const opened = other.next(isStream);
+      await other.open();
+      try {
+        expect((await opened).lastEventId).toBe(String(seq));
+        expect(other.requests.filter(isSnapshot)).toHaveLength(1);
+        expect(client.get('MAX_BATCH_SIZE')).toBe(777);
+      } finally {
+        await client.close();
+        await other.close();
+      }
     });
   });
 
   it("serves a file of the server's default environment to a client naming that environment", async () => {
     await firstRun();
-    await api.stop();
+    await api.relay.close();
     const [client, warnings] = watched({ env: 'production' });
     await client.ready();
     expect(client.status().source).toBe('last-known-good');

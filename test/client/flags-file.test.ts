@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigClient } from '../../src/client/index.js';
+import { ConfigClient } from '@config-bot/client';
 import { startTestApi } from '../helpers/api.js';
 import { actor } from '../helpers/db.js';
 

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigClient, type ConfigClientOptions, type FlagChange } from '../../src/client/index.js';
-import type { FlagInput } from '../../src/flags/model.js';
+import { ConfigClient, type ConfigClientOptions, type FlagChange, type FlagInput } from '@config-bot/client';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { actor } from '../helpers/db.js';
-import { next } from './fake-api.js';
+import { next } from './real-api.js';
 
 /** Flags against the real API over loopback: flags made through the runtime's FlagStore. */
 const alice = actor();
@@ -88,6 +87,30 @@ describe('ConfigClient flags against the API', () => {
     expect(on).toBeGreaterThan(1000);
     expect(client.explainFlag('old-thing')).toMatchObject({ enabled: false, reason: 'archived' });
     expect(client.isEnabled('half-rollout', { userId: 'user-1', environment: 'staging' })).toBe(false);
+  });
+
+  it("evaluates for the client's environment and guild unless the context names others", async () => {
+    const api = await startTestApi('client_flags_defaults');
+    await api.runtime.flags.create(
+      { ...base, name: 'staging-only', enabled: true, environments: ['staging'] },
+      alice,
+    );
+    await api.runtime.flags.create(
+      {
+        ...base,
+        name: 'one-server',
+        enabled: true,
+        environments: ['staging'],
+        include: { guilds: ['222222222222222222'] },
+        rollout: 0,
+      },
+      alice,
+    );
+    const client = await open(api, { env: 'staging', guild: '222222222222222222' });
+    expect(client.isEnabled('staging-only')).toBe(true);
+    expect(client.isEnabled('staging-only', { environment: 'production' })).toBe(false);
+    expect(client.isEnabled('one-server')).toBe(true);
+    expect(client.isEnabled('one-server', { guildId: '333333333333333333' })).toBe(false);
   });
 
   it('applies a change made on the server as soon as the stream brings it', async () => {

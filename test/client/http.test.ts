@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigClientUnavailableError, errorReason } from '../../src/client/http.js';
+import { ConfigClientUnavailableError, errorReason } from '../../packages/client/src/client/http.js';
 
 describe('errorReason', () => {
   it("says the client's own errors as they are, and a network failure by its cause", () => {

@@ -1,29 +1,28 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigClient, ConfigClientFatalError } from '../../src/client/index.js';
-import { FakeApi, next, shippedValues, TOKEN, type StreamOpened } from './fake-api.js';
+import { ConfigClient, ConfigClientFatalError } from '@config-bot/client';
+import { clientApi, isStream, next, type ClientApi } from './real-api.js';
 
 describe('ConfigClient keys', () => {
-  let api: FakeApi;
+  let api: ClientApi;
   const clients: ConfigClient[] = [];
 
   const open = (keys: string[]): ConfigClient => {
-    const client = new ConfigClient({ url: api.url, token: TOKEN, keys, reportIntervalMs: 60_000 });
+    const client = new ConfigClient({ url: api.relay.url, token: api.token, keys, reportIntervalMs: 60_000 });
     client.on('error', () => undefined);
     clients.push(client);
     return client;
   };
 
   beforeEach(async () => {
-    api = await new FakeApi(shippedValues()).start();
+    api = await clientApi('client_keys');
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
-    await api.stop();
   });
 
   it('loads and follows keys given in any case, upper-cased as the API spells them', async () => {
-    const opened = next<StreamOpened>(api.events, 'stream');
+    const opened = api.relay.next(isStream);
     const client = open(['max_batch_size', 'Ai_Confidence_Threshold']);
     await client.ready();
     expect((await opened).query.get('keys')).toBe('AI_CONFIDENCE_THRESHOLD,MAX_BATCH_SIZE');
@@ -33,7 +32,7 @@ describe('ConfigClient keys', () => {
     const seen: unknown[] = [];
     client.subscribe(['max_batch_size'], (change) => void seen.push(change.value));
     const changed = next(client, 'change');
-    api.change('MAX_BATCH_SIZE', 250);
+    await api.set('MAX_BATCH_SIZE', 250);
     await changed;
     expect(seen).toEqual([250]);
   });

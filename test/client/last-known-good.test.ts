@@ -1,23 +1,23 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigClient, type ConfigClientOptions } from '../../src/client/index.js';
-import { FakeApi, next, shippedValues, TOKEN, type StreamOpened } from './fake-api.js';
+import { ConfigClient, type ConfigClientOptions } from '@config-bot/client';
+import { clientApi, isSnapshot, isStream, next, SECRET, type ClientApi } from './real-api.js';
 
 type Values = { MAX_BATCH_SIZE: number; EXPORT_WEBHOOK_URL: string | null };
-const SECRET = 'https://hooks.example/secret-path-123';
+type Content = { seq: number; values: Record<string, Record<string, unknown>> };
 
 describe('ConfigClient last-known-good file', () => {
-  let api: FakeApi;
+  let api: ClientApi;
   let dir: string;
   let cacheFile: string;
   const clients: ConfigClient<Values>[] = [];
 
   const open = (extra: Partial<ConfigClientOptions> = {}): ConfigClient<Values> => {
     const client = new ConfigClient<Values>({
-      url: api.url,
-      token: TOKEN,
+      url: api.relay.url,
+      token: api.token,
       cacheFile,
       reportIntervalMs: 60_000,
       backoff: { minMs: 5, maxMs: 50 },
@@ -35,15 +35,16 @@ describe('ConfigClient last-known-good file', () => {
     await client.close();
   };
 
+  const content = async (): Promise<Content> => JSON.parse(await readFile(cacheFile, 'utf8')) as Content;
+
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'config-client-'));
     cacheFile = path.join(dir, 'config.json');
-    api = await new FakeApi(shippedValues()).start();
+    api = await clientApi('client_lkg');
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
-    await api.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -52,17 +53,17 @@ describe('ConfigClient last-known-good file', () => {
     const text = await readFile(cacheFile, 'utf8');
     expect(text).not.toContain('secret-path-123');
     expect(text).not.toContain('hooks.example');
-    expect(text).not.toContain(TOKEN);
-    const content = JSON.parse(text) as { seq: number; values: Record<string, Record<string, unknown>> };
-    expect(content.seq).toBe(10);
-    expect(content).toMatchObject({
-      api: `${api.url}/`,
+    expect(text).not.toContain(api.token);
+    const written = JSON.parse(text) as Content;
+    expect(written.seq).toBe(api.seq);
+    expect(written).toMatchObject({
+      api: `${api.relay.url}/`,
       resolved: { environment: 'production', guild: null },
       tokenCheck: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) as unknown,
     });
-    expect(content.values.MAX_BATCH_SIZE).toMatchObject({ value: 100, version: 1 });
-    expect(content.values.EXPORT_WEBHOOK_URL).not.toHaveProperty('value');
-    expect(content.values.EXPORT_WEBHOOK_URL).toHaveProperty('sealed');
+    expect(written.values.MAX_BATCH_SIZE).toMatchObject({ value: 100, version: 1 });
+    expect(written.values.EXPORT_WEBHOOK_URL).not.toHaveProperty('value');
+    expect(written.values.EXPORT_WEBHOOK_URL).toHaveProperty('sealed');
     expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
   });
 
@@ -70,18 +71,17 @@ describe('ConfigClient last-known-good file', () => {
     const client = open();
     await client.ready();
     const changed = next(client, 'change');
-    api.change('MAX_BATCH_SIZE', 640);
+    const seq = await api.set('MAX_BATCH_SIZE', 640);
     await changed;
     await expect
-      .poll(async () => JSON.parse(await readFile(cacheFile, 'utf8')) as { seq: number }, { timeout: 10_000 })
-      .toMatchObject({ seq: 11, values: { MAX_BATCH_SIZE: { value: 640 } } });
+      .poll(content, { timeout: 10_000 })
+      .toMatchObject({ seq, values: { MAX_BATCH_SIZE: { value: 640 } } });
   });
 
   it('starts from the file while the API is down, then resumes the stream from its position', async () => {
     await firstRun();
-    const port = api.port;
-    await api.stop();
-    api.change('MAX_BATCH_SIZE', 777); // made while this client could not hear it
+    await api.relay.close();
+    const seq = await api.set('MAX_BATCH_SIZE', 777); // made while this client could not hear it
 
     const client = open();
     const warned = next<string>(client, 'warn');
@@ -89,46 +89,49 @@ describe('ConfigClient last-known-good file', () => {
     expect(await warned).toMatch(
       /^Cannot reach the configuration API at .*\); serving the last-known-good values/,
     );
-    expect(client.status()).toMatchObject({ source: 'last-known-good', seq: 10, connected: false });
+    expect(client.status()).toMatchObject({ source: 'last-known-good', seq: api.seq, connected: false });
     expect(client.get('MAX_BATCH_SIZE')).toBe(100);
     expect(client.get('EXPORT_WEBHOOK_URL')).toBe(SECRET);
 
-    const reopened = next<StreamOpened>(api.events, 'stream');
+    const reopened = api.relay.next(isStream);
     const changed = next(client, 'change');
-    await api.start(port);
-    expect((await reopened).lastEventId).toBe('10');
-    expect(await changed).toMatchObject({ key: 'MAX_BATCH_SIZE', value: 777, previous: 100, seq: 11 });
-    expect(api.snapshotQueries).toHaveLength(1); // the first run's only
+    await api.relay.open();
+    expect((await reopened).lastEventId).toBe(String(api.seq));
+    expect(await changed).toMatchObject({ key: 'MAX_BATCH_SIZE', value: 777, previous: 100, seq });
+    expect(api.relay.requests.filter(isSnapshot)).toHaveLength(1); // the first run's only
   });
 
   it('names the API as the source again once the stream is back', async () => {
     await firstRun();
-    const port = api.port;
-    await api.stop();
+    await api.relay.close();
     const client = open();
     await client.ready();
     expect(client.status().source).toBe('last-known-good');
     const connected = next(client, 'connected');
-    await api.start(port);
+    await api.relay.open();
     await connected;
     expect(client.status()).toMatchObject({ source: 'api', connected: true });
   });
 
   it('hands out values from the file the application cannot mutate', async () => {
-    api.values.MAX_BATCH_SIZE = { value: { nested: [1] }, version: 1, layer: 'global', sensitive: false };
     await firstRun();
-    await api.stop();
+    // A value holding an object, as a key of a JSON kind would (the shipped keys hold scalars).
+    const written = await content();
+    (written.values.MAX_BATCH_SIZE as { value: unknown }).value = { nested: [1] };
+    await writeFile(cacheFile, JSON.stringify(written));
+    await api.relay.close();
     const client = open();
     await client.ready();
     expect(client.status().source).toBe('last-known-good');
     const value = client.get('MAX_BATCH_SIZE') as unknown as { nested: number[] };
+    expect(value).toEqual({ nested: [1] });
     expect(() => value.nested.push(2)).toThrow(TypeError);
   });
 
   it('leaves sensitive values masked when the file was written under another token', async () => {
     await firstRun();
-    await api.stop();
-    const client = open({ token: 'cfgbot_other_token' });
+    await api.relay.close();
+    const client = open({ token: await api.api.token('read', { sensitive: true }) });
     const warnings: string[] = [];
     client.on('warn', (message) => warnings.push(message));
     await client.ready();
@@ -139,7 +142,7 @@ describe('ConfigClient last-known-good file', () => {
 
   it('does not use a file written for another environment', async () => {
     await firstRun();
-    await api.stop();
+    await api.relay.close();
     const client = open({ env: 'staging' });
     await expect(client.ready()).rejects.toThrow(
       /was written for env \(default\) and guild \(none\), not env staging and guild \(none\)/,

@@ -1,11 +1,14 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { OpenFeature, ProviderEvents, type EventDetails } from '@openfeature/server-sdk';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigBotProvider, ConfigClient } from '../../src/client/index.js';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { ConfigBotProvider, ConfigClient } from '@config-bot/client';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { actor } from '../helpers/db.js';
-import { FakeApi, next, shippedValues, TOKEN, wireFlag } from './fake-api.js';
+import { clientApi, next } from './real-api.js';
 
-/** The SDK used the way an application uses it, over a client of the real API (or the fake one for outages). */
+/** The SDK used the way an application uses it, over a client of the real API. */
 const alice = actor();
 const base = { description: 'A flag under test', type: 'release' as const, owner: 'payments' };
 
@@ -166,74 +169,87 @@ describe('ConfigBotProvider in the OpenFeature SDK', () => {
 });
 
 describe('ConfigBotProvider status', () => {
-  it('reads object values, goes STALE when the stream drops and READY when it is back', async () => {
-    const api = await new FakeApi({
-      ...shippedValues(),
-      RETRY_POLICY: { value: { attempts: 3, delays: [1, 5] }, version: 1, layer: 'global', sensitive: false },
-    }).start();
-    api.flags = [wireFlag({ ...base, name: 'everyone', enabled: true, environments: ['production'] })];
-    try {
-      const opened = next(api.events, 'stream');
-      const client = clientOf(api.url, TOKEN);
-      await OpenFeature.setProviderAndWait(new ConfigBotProvider(client));
-      await opened;
-      const of = OpenFeature.getClient();
-      expect(await of.getObjectDetails('RETRY_POLICY', {})).toMatchObject({
-        value: { attempts: 3, delays: [1, 5] },
-        reason: 'STATIC',
-      });
-      expect(of.providerStatus).toBe('READY');
-      const stale = new Promise((resolve) => of.addHandler(ProviderEvents.Stale, resolve));
-      const ready = new Promise((resolve) => stale.then(() => of.addHandler(ProviderEvents.Ready, resolve)));
-      api.dropStreams();
-      await stale;
-      expect(of.providerStatus).toBe('STALE');
-      // Stale answers are still answers: the values in memory stay in force.
-      expect(await of.getBooleanValue('everyone', false)).toBe(true);
-      await ready;
-      expect(of.providerStatus).toBe('READY');
-    } finally {
-      await OpenFeature.close();
-      await api.stop();
-    }
+  it('goes STALE when the stream drops (answering from memory) and READY when it is back', async () => {
+    const api = await clientApi('openfeature_stale');
+    await api.api.runtime.flags.create(
+      { ...base, name: 'everyone', enabled: true, environments: ['production'] },
+      alice,
+    );
+    const client = clientOf(api.relay.url, api.token);
+    const connected = next(client, 'connected');
+    await OpenFeature.setProviderAndWait(new ConfigBotProvider(client));
+    await connected;
+    const of = OpenFeature.getClient();
+    expect(of.providerStatus).toBe('READY');
+    const stale = new Promise((resolve) => of.addHandler(ProviderEvents.Stale, resolve));
+    const ready = new Promise((resolve) => stale.then(() => of.addHandler(ProviderEvents.Ready, resolve)));
+    await api.relay.close();
+    await stale;
+    expect(of.providerStatus).toBe('STALE');
+    // Stale answers are still answers: the values in memory stay in force.
+    expect(await of.getBooleanValue('everyone', false)).toBe(true);
+    await api.relay.open();
+    await ready;
+    expect(of.providerStatus).toBe('READY');
+  });
+
+  it('reads object values', async () => {
+    // The shipped keys hold scalars: a key of a JSON kind reaches the client from a last-known-good file.
+    const api = await clientApi('openfeature_object');
+    const dir = await mkdtemp(path.join(tmpdir(), 'openfeature-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const cacheFile = path.join(dir, 'config.json');
+    const first = new ConfigClient({ url: api.relay.url, token: api.token, cacheFile });
+    await first.ready();
+    await first.close();
+    const content = JSON.parse(await readFile(cacheFile, 'utf8')) as { values: Record<string, unknown> };
+    content.values.RETRY_POLICY = {
+      value: { attempts: 3, delays: [1, 5] },
+      version: 1,
+      layer: 'global',
+      sensitive: false,
+    };
+    await writeFile(cacheFile, JSON.stringify(content));
+    await api.relay.close();
+
+    const client = new ConfigClient({ url: api.relay.url, token: api.token, cacheFile });
+    client.on('warn', () => undefined);
+    clients.push(client);
+    await OpenFeature.setProviderAndWait(new ConfigBotProvider(client));
+    expect(await OpenFeature.getClient().getObjectDetails('RETRY_POLICY', {})).toMatchObject({
+      value: { attempts: 3, delays: [1, 5] },
+      reason: 'STATIC',
+    });
   });
 
   it('fails setProviderAndWait when the client cannot load, and answers PROVIDER_NOT_READY meanwhile', async () => {
-    const api = await new FakeApi(shippedValues()).start();
-    api.refuse = { status: 403, code: 'FORBIDDEN', message: 'This token does not cover production' };
-    try {
-      const client = clientOf(api.url, TOKEN);
-      client.on('error', () => undefined);
-      const provider = new ConfigBotProvider(client);
-      expect(await provider.resolveBooleanEvaluation('everyone', true, {})).toMatchObject({
-        value: true,
-        errorCode: 'PROVIDER_NOT_READY',
-      });
-      await expect(OpenFeature.setProviderAndWait(provider)).rejects.toThrow(/refused the token/);
-      expect((await OpenFeature.getClient().getBooleanDetails('everyone', true)).value).toBe(true);
-    } finally {
-      await api.stop();
-    }
+    const api = await clientApi('openfeature_refused');
+    // A token limited to staging, for a client of production: the API refuses it (403).
+    const client = clientOf(api.relay.url, await api.api.token('read', { scope: 'env:staging' }));
+    client.on('error', () => undefined);
+    const provider = new ConfigBotProvider(client);
+    expect(await provider.resolveBooleanEvaluation('everyone', true, {})).toMatchObject({
+      value: true,
+      errorCode: 'PROVIDER_NOT_READY',
+    });
+    await expect(OpenFeature.setProviderAndWait(provider)).rejects.toThrow(/refused the token/);
+    expect((await OpenFeature.getClient().getBooleanDetails('everyone', true)).value).toBe(true);
   });
 
   it('detaches from the client on close, and closes it only when asked to', async () => {
-    const api = await new FakeApi(shippedValues()).start();
-    try {
-      const kept = clientOf(api.url, TOKEN);
-      await OpenFeature.setProviderAndWait(new ConfigBotProvider(kept));
-      expect(kept.listenerCount('change')).toBe(1);
-      await OpenFeature.close();
-      expect(kept.listenerCount('change')).toBe(0);
-      const changed = next(kept, 'change');
-      api.change('MAX_BATCH_SIZE', 5);
-      await changed; // still following
-      const owned = clientOf(api.url, TOKEN);
-      const close = vi.spyOn(owned, 'close');
-      await OpenFeature.setProviderAndWait(new ConfigBotProvider(owned, { closeClient: true }));
-      await OpenFeature.close();
-      expect(close).toHaveBeenCalledOnce();
-    } finally {
-      await api.stop();
-    }
+    const api = await clientApi('openfeature_detach');
+    const kept = clientOf(api.relay.url, api.token);
+    await OpenFeature.setProviderAndWait(new ConfigBotProvider(kept));
+    expect(kept.listenerCount('change')).toBe(1);
+    await OpenFeature.close();
+    expect(kept.listenerCount('change')).toBe(0);
+    const changed = next(kept, 'change');
+    await api.set('MAX_BATCH_SIZE', 5);
+    await changed; // still following
+    const owned = clientOf(api.relay.url, api.token);
+    const close = vi.spyOn(owned, 'close');
+    await OpenFeature.setProviderAndWait(new ConfigBotProvider(owned, { closeClient: true }));
+    await OpenFeature.close();
+    expect(close).toHaveBeenCalledOnce();
   });
 });

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigClient, type ConfigClientOptions } from '../../src/client/index.js';
-import { TOKEN } from './fake-api.js';
+import { ConfigClient, type ConfigClientOptions } from '@config-bot/client';
 
 /** Nothing listens there; every case below throws before the client sends anything. */
-const base: ConfigClientOptions = { url: 'http://127.0.0.1:9', token: TOKEN };
+const base: ConfigClientOptions = { url: 'http://127.0.0.1:9', token: 'cfgbot_abc123_s3cr3t-token-value' };
 
 describe('ConfigClient options', () => {
   it.each<[string, Partial<ConfigClientOptions>, string]>([

@@ -2,18 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigClient, ConfigClientFatalError, type ConfigClientOptions } from '../../src/client/index.js';
-import { FakeApi, next, shippedValues, TOKEN } from './fake-api.js';
+import { ConfigClient, ConfigClientFatalError, type ConfigClientOptions } from '@config-bot/client';
+import { clientApi, next, type ClientApi } from './real-api.js';
 
 describe('ConfigClient refusing to start', () => {
-  let api: FakeApi;
+  let api: ClientApi;
   let dir: string;
   const clients: ConfigClient[] = [];
 
   const open = (options: Partial<ConfigClientOptions>): ConfigClient => {
     const client = new ConfigClient({
-      url: api.url,
-      token: TOKEN,
+      url: api.relay.url,
+      token: api.token,
       reportIntervalMs: 60_000,
       backoff: { minMs: 1, maxMs: 1 },
       ...options,
@@ -26,12 +26,11 @@ describe('ConfigClient refusing to start', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'config-client-'));
-    api = await new FakeApi(shippedValues()).start();
+    api = await clientApi('client_refusals');
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
-    await api.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -42,24 +41,24 @@ describe('ConfigClient refusing to start', () => {
     expect(err).toBeInstanceOf(ConfigClientFatalError);
     expect(err.status).toBe(401);
     expect(err.message).toBe(
-      'The configuration API refused the token (GET /v1/config answered 401 UNAUTHORIZED: Unknown or revoked token); check the token the client is given',
+      'The configuration API refused the token (GET /v1/config answered 401 UNAUTHORIZED: A valid API token is required: send `Authorization: Bearer cfgbot_…` (create one with /config token create).); check the token the client is given',
     );
     expect(await emitted).toBe(err);
     // With a 1 ms backoff, a retrying client would have made many requests by now.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(api.requestCount).toBe(1);
+    expect(api.relay.requests).toHaveLength(1);
   });
 
   it('rejects ready() on a request the API refuses (an undeclared environment)', async () => {
-    api.refuse = { status: 400, code: 'VALIDATION', message: 'Unknown environment `prod`' };
     await expect(open({ env: 'prod' }).ready()).rejects.toThrow(
-      "The configuration API refused the request (GET /v1/config answered 400 VALIDATION: Unknown environment `prod`); check the client's url, env, guild and keys",
+      "The configuration API refused the request (GET /v1/config answered 400 VALIDATION: Unknown environment prod: use one of production, staging (ENVIRONMENTS).); check the client's url, env, guild and keys",
     );
   });
 
   it('says what to fix in one line when the API is unreachable and there is no file', async () => {
-    const { url, port } = api;
-    await api.stop();
+    const { url } = api.relay;
+    const port = new URL(url).port;
+    await api.relay.close();
     const withoutFile = open({ url });
     const missing = open({ url, cacheFile: path.join(dir, 'never-written.json') });
     const [a, b] = await Promise.all([
@@ -76,12 +75,11 @@ describe('ConfigClient refusing to start', () => {
   });
 
   it('keeps trying after such a refusal, and loads once the API answers', async () => {
-    const port = api.port;
-    await api.stop();
+    await api.relay.close();
     const client = open({});
     await expect(client.ready()).rejects.toThrow(/ECONNREFUSED/);
     const connected = next(client, 'connected');
-    await api.start(port);
+    await api.relay.open();
     await connected;
     expect(client.get('MAX_BATCH_SIZE')).toBe(100);
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Reporter, type ReportBody } from '../../src/client/reporter.js';
+import { Reporter, type ReportBody } from '../../packages/client/src/client/reporter.js';
 
 describe('Reporter', () => {
   let applied: number;

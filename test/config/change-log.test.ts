@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
-import { ChangeFeed } from '../../src/config/feed.js';
+import { bindModels } from '../../src/storage/config-models.js';
+import { ChangeFeed } from '../../src/changes/feed.js';
 import { actor, openService } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 import { outcome } from '../helpers/outcome.js';

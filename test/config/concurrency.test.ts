@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { versionId } from '../../src/config/store.js';
-import { bindModels } from '../../src/config/models.js';
+import { versionId } from '../../src/storage/config-store.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { ConfigService } from '../../src/config/service.js';
-import { connect } from '../../src/db/connection.js';
+import { connect } from '../../src/storage/connection.js';
 import { openService, openTestDb, type TestDb } from '../helpers/db.js';
 import { spawnTs } from '../helpers/process.js';
 import { outcome } from '../helpers/outcome.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logger } from '../../src/logger.js';
-import { bindModels } from '../../src/config/models.js';
+import { logger } from '../../src/base/logger.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import type { ConfigService } from '../../src/config/service.js';
-import { connect } from '../../src/db/connection.js';
+import { connect } from '../../src/storage/connection.js';
 import {
   actor,
   openService,

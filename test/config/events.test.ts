@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import type { ConfigChange } from '../../src/config/events.js';
-import { followLogLevel } from '../../src/config/log-level.js';
-import { logger, setLogLevel } from '../../src/logger.js';
+import { followLogLevel } from '../../src/app/log-level.js';
+import { logger, setLogLevel } from '../../src/base/logger.js';
 import { actor } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 import { captureLogs } from '../helpers/logs.js';

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { impactOf } from '../../src/config/impact.js';
-import { env } from '../../src/env.js';
-import { createJobs, exportDeps } from '../../src/jobs/index.js';
-import { JobRuns } from '../../src/scheduler/leases.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { impactOf } from '../../src/approvals/impact.js';
+import { env } from '../../src/app/env.js';
+import { createJobs } from '../../src/jobs/index.js';
+import { exportDeps } from '../../src/app/jobs.js';
+import { JobRuns } from '../../src/storage/job-runs.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
 import { actor } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { actor, skipWithoutOwnServer, useOwnServer } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
 import { startBot } from '../helpers/discord.js';

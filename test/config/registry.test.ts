@@ -8,7 +8,7 @@ import {
   type RegisteredKey,
 } from '../../src/config/registry.js';
 import { normaliseKey, parseValue, resolveKey, revalidate } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/base/errors.js';
 
 const def = (k: string) => registry.get(k) as RegisteredKey;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { versionId } from '../../src/config/store.js';
-import { bindModels, type ConfigVersionDoc } from '../../src/config/models.js';
+import { versionId } from '../../src/storage/config-store.js';
+import { bindModels, type ConfigVersionDoc } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { actor, openService, type TestDb } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { actor, openService } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 
@@ -240,8 +240,8 @@ describe('change requests', () => {
 describe('batch writes and approvals', () => {
   it('a restore or an import touching a key that needs approvals becomes one change request for the whole of it', async () => {
     const { svc } = await freshService('req_batch', { approvals: { high: 1 } });
-    const { applyPlannedChanges } = await import('../../src/snapshots/apply.js');
-    const { applyImport } = await import('../../src/config/transfer.js');
+    const { applyPlannedChanges } = await import('../../src/transfer/snapshot-apply.js');
+    const { applyImport } = await import('../../src/transfer/import-plan.js');
     const restored = await applyPlannedChanges(
       svc,
       [
@@ -278,7 +278,7 @@ describe('batch writes and approvals', () => {
 
   it('a restore of keys that need no approval applies at once', async () => {
     const { svc } = await freshService('req_batch_free', { approvals: { high: 1 } });
-    const { applyPlannedChanges } = await import('../../src/snapshots/apply.js');
+    const { applyPlannedChanges } = await import('../../src/transfer/snapshot-apply.js');
     const restored = await applyPlannedChanges(
       svc,
       [{ key: 'MAX_BATCH_SIZE', scope: 'global', value: 250, expectedVersion: 1 }],

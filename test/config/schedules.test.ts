@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
-import { ScheduleRunner } from '../../src/config/schedule-runner.js';
+import { ScheduleRunner } from '../../src/timed/schedule-runner.js';
 import { ConfigService } from '../../src/config/service.js';
 import { actor } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigChange } from '../../src/config/events.js';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { ConfigService } from '../../src/config/service.js';
 import { actor, openTestDb } from '../helpers/db.js';

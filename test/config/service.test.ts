@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels, type AuditAction } from '../../src/config/models.js';
+import { bindModels, type AuditAction } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
-import { versionId } from '../../src/config/store.js';
+import { versionId } from '../../src/storage/config-store.js';
 import { actor, openService } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 import type { TestDb } from '../helpers/db.js';

@@ -1,18 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { ConfigService } from '../../src/config/service.js';
-import {
-  applyImport,
-  buildExport,
-  MAX_FILE_BYTES,
-  parseExportFile,
-  planImport,
-  planLines,
-  type ExportFile,
-} from '../../src/config/transfer.js';
-import { UserError } from '../../src/errors.js';
+import { buildExport, MAX_FILE_BYTES, type ExportFile } from '../../src/transfer/export-file.js';
+import { parseExportFile } from '../../src/transfer/export-parse.js';
+import { applyImport, planImport, planLines } from '../../src/transfer/import-plan.js';
+import { UserError } from '../../src/base/errors.js';
 import { actor, openTestDb } from '../helpers/db.js';
 
 const GUILD = '900000000000000001';

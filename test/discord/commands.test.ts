@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { as, CHANNEL, displayed, HOME_GUILD } from '../helpers/discord.js';
 import { actor } from '../helpers/db.js';

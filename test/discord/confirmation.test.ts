@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
-import { buttonsOf } from '../../src/discord/console-session.js';
+import { bindModels } from '../../src/storage/config-models.js';
+import { buttonsOf } from '../../src/offline/console-session.js';
 import { actor } from '../helpers/db.js';
 import { as, displayed } from '../helpers/discord.js';
 import { freshBot } from '../helpers/fresh.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderText, undoEscapes } from '../../src/discord/console-session.js';
+import { renderText, undoEscapes } from '../../src/offline/console-session.js';
 import { useBot } from '../helpers/discord.js';
 
 const f = useBot('console_text');

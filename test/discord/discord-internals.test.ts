@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Client, Events, version, type BaseInteraction } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { gatewayOf, TESTED_DISCORD_JS } from '../../src/discord/harness.js';
-import { data } from '../../commands/config.js';
-import { parseCommandLine } from '../../src/discord/command-line.js';
-import { chatInputPayload } from '../../src/discord/payloads.js';
+import { gatewayOf, TESTED_DISCORD_JS } from '../../src/offline/gateway.js';
+import { data } from '../../commands/config/index.js';
+import { parseCommandLine } from '../../src/offline/command-line.js';
+import { chatInputPayload } from '../../src/offline/payloads.js';
 import { as } from '../helpers/discord.js';
 
 // The offline harness feeds packets to a private discord.js method. These tests are the early

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { ConfigService } from '../../src/config/service.js';
-import type { ExportFile } from '../../src/config/transfer.js';
-import type { UploadOptions } from '../../src/discord/uploads.js';
-import type { Simulated } from '../../src/discord/payloads.js';
+import type { ExportFile } from '../../src/transfer/export-file.js';
+import type { UploadOptions } from '../../src/offline/uploads.js';
+import type { Simulated } from '../../src/offline/simulated.js';
 import { actor, openTestDb } from '../helpers/db.js';
 import { as, displayed, startBot } from '../helpers/discord.js';
 

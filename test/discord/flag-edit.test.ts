@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { as, displayed, HOME_GUILD } from '../helpers/discord.js';
 import { freshBot } from '../helpers/fresh.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
-import { FlagStore } from '../../src/flags/store/flags.js';
+import { bindModels } from '../../src/storage/config-models.js';
+import { FlagStore } from '../../src/flags/flags.js';
 import { actor } from '../helpers/db.js';
 import { displayed } from '../helpers/discord.js';
 import { freshBot } from '../helpers/fresh.js';

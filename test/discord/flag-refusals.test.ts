@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { actor } from '../helpers/db.js';
 import { as, displayed, useBot } from '../helpers/discord.js';
 

@@ -1,7 +1,7 @@
 import type { APIMessage } from 'discord.js';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
-import { buttonsOf } from '../../src/discord/console-session.js';
+import { bindModels } from '../../src/storage/config-models.js';
+import { buttonsOf } from '../../src/offline/console-session.js';
 import { KillAlerts } from '../../src/discord/kill-alerts.js';
 import { restNotifier } from '../../src/discord/notifier.js';
 import { actor } from '../helpers/db.js';

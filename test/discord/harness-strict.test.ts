@@ -9,8 +9,8 @@ import {
 } from 'discord.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { ConsoleSession } from '../../src/discord/console-session.js';
-import { OfflineDiscord, type HarnessOptions } from '../../src/discord/harness.js';
+import { ConsoleSession } from '../../src/offline/console-session.js';
+import { OfflineDiscord, type HarnessOptions } from '../../src/offline/harness.js';
 import type { Command } from '../../src/discord/types.js';
 import { APP_ID, as, useBot } from '../helpers/discord.js';
 

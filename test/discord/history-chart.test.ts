@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CapturedCall } from '../../src/discord/harness.js';
+import type { CapturedCall } from '../../src/offline/rest.js';
 import { actor } from '../helpers/db.js';
 import { freshBot } from '../helpers/fresh.js';
 

@@ -1,13 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { APIEmbed } from 'discord-api-types/v10';
-import {
-  discordLength,
-  fitMessage,
-  MESSAGE_LIMITS,
-  messageProblems,
-  type MessageBody,
-} from '../../src/discord/limits.js';
+import { discordLength, MESSAGE_LIMITS, type MessageBody } from '../../src/discord/limits.js';
+import { fitMessage } from '../../src/discord/fit.js';
+import { messageProblems } from '../../src/offline/limits.js';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const FAMILY = '👨‍👩‍👧‍👦'; // one grapheme: 7 code points, 11 UTF-16 units

@@ -8,8 +8,8 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { ConsoleInputError, ConsoleSession } from '../../src/discord/console-session.js';
-import { OfflineDiscord } from '../../src/discord/harness.js';
+import { ConsoleInputError, ConsoleSession } from '../../src/offline/console-session.js';
+import { OfflineDiscord } from '../../src/offline/harness.js';
 import type { Command } from '../../src/discord/types.js';
 import { APP_ID, as, useBot } from '../helpers/discord.js';
 

@@ -1,7 +1,7 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { ConsoleSession } from '../../src/discord/console-session.js';
-import { OfflineDiscord } from '../../src/discord/harness.js';
+import { ConsoleSession } from '../../src/offline/console-session.js';
+import { OfflineDiscord } from '../../src/offline/harness.js';
 import type { Command } from '../../src/discord/types.js';
 import { APP_ID, as, useBot } from '../helpers/discord.js';
 

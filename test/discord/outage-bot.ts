@@ -7,21 +7,16 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { onTestFinished } from 'vitest';
-import { InstanceStore } from '../../src/config/instances.js';
+import { InstanceStore } from '../../src/changes/instances.js';
 import { text } from '../../src/config/kinds.js';
 import { buildRegistry, registry, type KeyDefinition } from '../../src/config/registry.js';
-import { buttonsOf } from '../../src/discord/console-session.js';
-import type { OfflineDiscord } from '../../src/discord/harness.js';
+import { buttonsOf } from '../../src/offline/console-session.js';
+import type { OfflineDiscord } from '../../src/offline/harness.js';
 import { KillAlerts } from '../../src/discord/kill-alerts.js';
 import { restNotifier } from '../../src/discord/notifier.js';
-import {
-  autocompletePayload,
-  buttonPayload,
-  chatInputPayload,
-  modalSubmitPayload,
-  type CommandLine,
-  type Simulated,
-} from '../../src/discord/payloads.js';
+import { autocompletePayload, buttonPayload, chatInputPayload } from '../../src/offline/payloads.js';
+import { modalSubmitPayload } from '../../src/offline/modal-payloads.js';
+import type { CommandLine, Simulated } from '../../src/offline/simulated.js';
 import { actor, openService, openTestDb } from '../helpers/db.js';
 import { as, CHANNEL, OTHER_GUILD, startBot } from '../helpers/discord.js';
 

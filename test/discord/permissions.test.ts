@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { as, CHANNEL, HOME_GUILD, OTHER_GUILD, useBot } from '../helpers/discord.js';
 
 const f = useBot('discord_permissions');

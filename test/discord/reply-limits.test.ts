@@ -2,7 +2,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { text } from '../../src/config/kinds.js';
 import { buildRegistry, registry, type KeyDefinition } from '../../src/config/registry.js';
 import { MAX_REASON_LENGTH, MAX_VALUE_LENGTH } from '../../src/config/validate.js';
-import { messageProblems, type MessageBody } from '../../src/discord/limits.js';
+import { messageProblems } from '../../src/offline/limits.js';
+import type { MessageBody } from '../../src/discord/limits.js';
 import { startBot } from '../helpers/discord.js';
 import { freshService } from '../helpers/fresh.js';
 

@@ -1,8 +1,8 @@
 import type { APIMessage } from 'discord.js';
 import { onTestFinished } from 'vitest';
 import type { ImpactLevel } from '../../src/config/registry.js';
-import { RequestKeeper } from '../../src/config/request-keeper.js';
-import { buttonsOf, type ReplyView } from '../../src/discord/console-session.js';
+import { RequestKeeper } from '../../src/approvals/request-keeper.js';
+import { buttonsOf, type ReplyView } from '../../src/offline/console-session.js';
 import { restNotifier } from '../../src/discord/notifier.js';
 import { RequestBoard } from '../../src/discord/requests/board.js';
 import { as, displayed, startBot } from '../helpers/discord.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { as } from '../helpers/discord.js';
 import { answerOf, HIGH, labels, requestBot, text } from './requests-bot.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { restNotifier } from '../../src/discord/notifier.js';
 import { RequestBoard } from '../../src/discord/requests/board.js';
 import { openService } from '../helpers/db.js';

@@ -1,9 +1,9 @@
 import { ApplicationCommandOptionType, SlashCommandBuilder } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import * as configCommand from '../../commands/config.js';
-import { bindModels } from '../../src/config/models.js';
-import { ConsoleSession } from '../../src/discord/console-session.js';
-import { OfflineDiscord } from '../../src/discord/harness.js';
+import * as configCommand from '../../commands/config/index.js';
+import { bindModels } from '../../src/storage/config-models.js';
+import { ConsoleSession } from '../../src/offline/console-session.js';
+import { OfflineDiscord } from '../../src/offline/harness.js';
 import { loadCommands, requirementGaps, subcommandsOf } from '../../src/discord/loader.js';
 import type { Command } from '../../src/discord/types.js';
 import { APP_ID, as, useBot } from '../helpers/discord.js';

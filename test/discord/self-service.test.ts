@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { buildRegistry, registry, type KeyDefinition } from '../../src/config/registry.js';
-import { MEMBER_PERMISSIONS } from '../../src/discord/payloads.js';
+import { MEMBER_PERMISSIONS } from '../../src/offline/simulated.js';
 import { openService, openTestDb } from '../helpers/db.js';
 import { as, displayed, HOME_GUILD, OTHER_GUILD, startBot } from '../helpers/discord.js';
 import { onTestFinished } from 'vitest';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { ConfigService } from '../../src/config/service.js';
-import { buttonsOf } from '../../src/discord/console-session.js';
+import { buttonsOf } from '../../src/offline/console-session.js';
 import { actor, openTestDb } from '../helpers/db.js';
 import { as, displayed, startBot } from '../helpers/discord.js';
 

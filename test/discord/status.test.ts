@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { buildRegistry, registry, type KeyDefinition } from '../../src/config/registry.js';
 import { integer } from '../../src/config/kinds.js';
 import type { ConfigService } from '../../src/config/service.js';
-import { ConfigSync } from '../../src/config/sync.js';
-import { env } from '../../src/env.js';
-import { createJobs, exportDeps } from '../../src/jobs/index.js';
-import { JobRuns } from '../../src/scheduler/leases.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { ConfigSync } from '../../src/changes/sync.js';
+import { env } from '../../src/app/env.js';
+import { createJobs } from '../../src/jobs/index.js';
+import { exportDeps } from '../../src/app/jobs.js';
+import { JobRuns } from '../../src/storage/job-runs.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
 import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
 import { ensureValue } from '../helpers/outcome.js';
 import { startBot, type Bot } from '../helpers/discord.js';

@@ -3,8 +3,13 @@ import net from 'node:net';
 import fc from 'fast-check';
 import murmurhash3js from 'murmurhash3js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlagCounts, FlagSet } from '../../src/flags/evaluate.js';
-import type { FlagContext, FlagDefinition, FlagInput } from '../../src/flags/model.js';
+import {
+  FlagCounts,
+  FlagSet,
+  type FlagContext,
+  type FlagDefinition,
+  type FlagInput,
+} from '@config-bot/client/flags';
 import { offlineUnleash, toUnleashContext, toUnleashFeature } from '../../scripts/lib/bench-flags.js';
 
 const USER = '100000000000000001';

@@ -1,11 +1,12 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { ChangeFeed } from '../../src/config/feed.js';
-import { bindModels } from '../../src/config/models.js';
+import { ChangeFeed } from '../../src/changes/feed.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { createCommandContext } from '../../src/discord/context.js';
-import { OfflineDiscord } from '../../src/discord/harness.js';
+import { OfflineDiscord } from '../../src/offline/harness.js';
 import { KillAlerts } from '../../src/discord/kill-alerts.js';
 import { restNotifier } from '../../src/discord/notifier.js';
-import { FlagStore } from '../../src/flags/store/flags.js';
+import { FlagStore } from '../../src/flags/flags.js';
+import { FlagErrorRecords } from '../../src/storage/flag-errors.js';
 import { actor, openService } from '../helpers/db.js';
 import { APP_ID, HOME_GUILD } from '../helpers/discord.js';
 import { freshService } from '../helpers/fresh.js';
@@ -71,6 +72,18 @@ describe('the automatic kill', () => {
       errors: null,
       threshold: null,
     });
+  });
+
+  it('deletes reports older than 24 hours as new ones arrive, and counts only what is kept', async () => {
+    const { db, svc } = await freshService('kill_trim');
+    const flags = await started(svc);
+    await flags.create({ ...guarded, name: 'plain', errorThreshold: undefined }, alice);
+    const records = new FlagErrorRecords(db.conn);
+    const now = new Date();
+    await flags.errors.report('plain', 3, new Date(now.getTime() - 48 * 3600_000));
+    expect(await records.countSince('plain', new Date(0))).toBe(3);
+    await flags.errors.report('plain', 2, now);
+    await expect.poll(() => records.countSince('plain', new Date(0))).toBe(2);
   });
 
   it('posts one alert with a turn-on button however many bot processes hear of the kill', async () => {

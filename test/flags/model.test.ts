@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFlag, type FlagInput } from '../../src/flags/model.js';
+import { parseFlag, type FlagInput } from '@config-bot/client/flags';
 
 const valid: FlagInput = {
   name: 'new-checkout',

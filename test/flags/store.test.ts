@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeFeed } from '../../src/config/feed.js';
-import { bindModels } from '../../src/config/models.js';
-import { FlagStore } from '../../src/flags/store/flags.js';
+import { ChangeFeed } from '../../src/changes/feed.js';
+import { bindModels } from '../../src/storage/config-models.js';
+import { FlagStore } from '../../src/flags/flags.js';
 import { actor, openService } from '../helpers/db.js';
 import { freshService } from '../helpers/fresh.js';
 

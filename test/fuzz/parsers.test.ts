@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { cronExpression, duration, jsonObject, text, url } from '../../src/config/kinds.js';
 import { registry, type RegisteredKey } from '../../src/config/registry.js';
 import { parseValue, resolveKey } from '../../src/config/validate.js';
-import { CommandLineError, parseCommandLine } from '../../src/discord/command-line.js';
-import { UserError } from '../../src/errors.js';
+import { CommandLineError, parseCommandLine } from '../../src/offline/command-line.js';
+import { UserError } from '../../src/base/errors.js';
 import { hostileString } from './hostile.js';
 
 const RUNS = 2000;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { registry, type RegisteredKey } from '../../src/config/registry.js';
 import type { ConfigService } from '../../src/config/service.js';
 import { revalidate } from '../../src/config/validate.js';

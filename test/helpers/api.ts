@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject, onTestFinished } from 'vitest';
-import { startApi, type ApiOptions } from '../../src/api/server.js';
-import { TokenStore, type TokenAccess } from '../../src/api/tokens.js';
-import { parseEnv, type Env } from '../../src/env.js';
-import { startRuntime, type Runtime } from '../../src/runtime.js';
+import type { ApiOptions } from '../../src/api/server.js';
+import { startApi } from '../../src/app/api.js';
+import { TokenStore, type TokenAccess } from '../../src/tokens/tokens.js';
+import { parseEnv, type Env } from '../../src/app/env.js';
+import { startRuntime, type Runtime } from '../../src/app/runtime.js';
 import { actor, uniqueDbName } from './db.js';
 
 export interface TestApi {

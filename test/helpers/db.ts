@@ -8,9 +8,9 @@ import { ConfigService } from '../../src/config/service.js';
 import type { EnvOverride } from '../../src/config/env-overrides.js';
 import type { CrossKeyRule } from '../../src/config/rules.js';
 import { registry as defaultRegistry, type ImpactLevel, type Registry } from '../../src/config/registry.js';
-import { connect } from '../../src/db/connection.js';
-import { NoEmbeddedDatabaseError, startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
-import { env } from '../../src/env.js';
+import { connect } from '../../src/storage/connection.js';
+import { NoEmbeddedDatabaseError, startEmbedded, type EmbeddedServer } from '../../src/storage/embedded.js';
+import { env } from '../../src/app/env.js';
 
 /** A database name of its own for each test file (and each call), so files run in parallel. */
 export function uniqueDbName(label: string): string {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { ConfigService } from '../../src/config/service.js';
 import { openService, openTestDb, type TestDb } from './db.js';
-import { ConsoleSession } from '../../src/discord/console-session.js';
+import { ConsoleSession } from '../../src/offline/console-session.js';
 import { createCommandContext, type DiscordSettings } from '../../src/discord/context.js';
-import { OfflineDiscord } from '../../src/discord/harness.js';
+import { OfflineDiscord } from '../../src/offline/harness.js';
 import { loadCommands } from '../../src/discord/loader.js';
-import { ADMIN_PERMISSIONS, MEMBER_PERMISSIONS, type Simulated } from '../../src/discord/payloads.js';
+import { ADMIN_PERMISSIONS, MEMBER_PERMISSIONS, type Simulated } from '../../src/offline/simulated.js';
 import type { CommandContext } from '../../src/discord/types.js';
-import { FlagStore } from '../../src/flags/store/flags.js';
-import type { RuntimeInfo } from '../../src/runtime.js';
+import { FlagStore } from '../../src/flags/flags.js';
+import type { RuntimeInfo } from '../../src/app/runtime.js';
 
 export const HOME_GUILD = '900000000000000001';
 export const OTHER_GUILD = '900000000000000002';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { logger } from '../../src/logger.js';
+import { logger } from '../../src/base/logger.js';
 
 /** Captures what the real logger writes (every level), for assertions on log output. */
 export function captureLogs(): { lines: string[]; stop(): void } {

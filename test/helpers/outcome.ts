@@ -1,5 +1,5 @@
 import type { WriteSuccess } from '../../src/config/types.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/base/errors.js';
 
 /** A write's outcome as a value: committed, or refused with the UserError it threw. */
 export type Outcome = ({ ok: true } & WriteSuccess) | { ok: false; error: UserError };

@@ -7,11 +7,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { bindModels, type ConfigAuditDoc } from '../../src/config/models.js';
+import { bindModels, type ConfigAuditDoc } from '../../src/storage/config-models.js';
 import { registry } from '../../src/config/registry.js';
 import { ConfigService } from '../../src/config/service.js';
 import { createCommandContext } from '../../src/discord/context.js';
-import { OfflineDiscord } from '../../src/discord/harness.js';
+import { OfflineDiscord } from '../../src/offline/harness.js';
 import { restNotifier } from '../../src/discord/notifier.js';
 import {
   dailyExportJob,
@@ -22,7 +22,7 @@ import {
   type ExportDeps,
   type ExportResult,
 } from '../../src/jobs/daily-export.js';
-import { ExportLog } from '../../src/jobs/export-log.js';
+import { ExportLog } from '../../src/storage/export-log.js';
 import { zonedInstant } from '../../src/jobs/time.js';
 import { actor, openTestDb, type TestDb } from '../helpers/db.js';
 import { APP_ID, HOME_GUILD } from '../helpers/discord.js';

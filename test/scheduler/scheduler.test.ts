@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigService } from '../../src/config/service.js';
-import { JobRuns } from '../../src/scheduler/leases.js';
-import { statusEmbed } from '../../src/discord/render.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
-import type { JobDefinition } from '../../src/scheduler/types.js';
+import { JobRuns } from '../../src/storage/job-runs.js';
+import { statusEmbed } from '../../src/discord/config/status.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
+import type { JobDefinition } from '../../src/jobs/types.js';
 import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
 import { registryWithTestCron } from '../helpers/registry.js';

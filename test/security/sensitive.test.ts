@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyId } from '../../src/config/codec.js';
+import { keyId } from '../../src/storage/codec.js';
 import { text } from '../../src/config/kinds.js';
-import { bindModels } from '../../src/config/models.js';
+import { bindModels } from '../../src/storage/config-models.js';
 import { buildRegistry, registry, type KeyDefinition } from '../../src/config/registry.js';
 import { ConfigService, MASK } from '../../src/config/service.js';
-import { SnapshotStore } from '../../src/snapshots/store.js';
+import { SnapshotStore } from '../../src/storage/snapshots.js';
 import { actor, openTestDb, type TestDb } from '../helpers/db.js';
 import { startBot, type Bot } from '../helpers/discord.js';
 import { captureLogs } from '../helpers/logs.js';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbedded } from '../../src/db/embedded.js';
-import { env } from '../../src/env.js';
+import { startEmbedded } from '../../src/storage/embedded.js';
+import { env } from '../../src/app/env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

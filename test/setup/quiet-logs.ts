@@ -9,7 +9,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeEach, type RunnerTask } from 'vitest';
 import winston from 'winston';
-import { logger } from '../../src/logger.js';
+import { logger } from '../../src/base/logger.js';
 import { endTest, fileOutput, keep, startFile, startTest } from './test-output.js';
 
 // This file runs before every test file, and test files share a worker's modules (isolate: false

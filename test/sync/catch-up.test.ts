@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigChange } from '../../src/config/events.js';
 import type { ConfigService } from '../../src/config/service.js';
-import { ConfigSync } from '../../src/config/sync.js';
-import { connect } from '../../src/db/connection.js';
+import { ConfigSync } from '../../src/changes/sync.js';
+import { connect } from '../../src/storage/connection.js';
 import { actor, openService, skipWithoutOwnServer, useOwnServer, type TestDb } from '../helpers/db.js';
 import { outcome } from '../helpers/outcome.js';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logger } from '../../src/logger.js';
+import { logger } from '../../src/base/logger.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openTestDb, type TestDb } from '../helpers/db.js';
 import { spawnTs, type Child } from '../helpers/process.js';

@@ -1,13 +1,14 @@
+import type { WireSnapshot } from '@config-bot/client';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Actor } from '../../config/models.js';
+import type { Actor } from '../../storage/config-models.js';
 import type { Scope } from '../../config/scopes.js';
 import type { ConfigService } from '../../config/service.js';
 import type { WriteSuccess } from '../../config/types.js';
-import { UserError } from '../../errors.js';
+import { UserError } from '../../base/errors.js';
 import { actorOf, checkScope, readTarget, tokenOf } from '../auth.js';
-import type { ApiToken } from '../tokens.js';
+import type { ApiToken } from '../../tokens/tokens.js';
 import { recordDenied } from '../denied.js';
 import { snapshotOf, valueView, wireValue } from '../values.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -137,7 +138,7 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
         response: { 200: snapshot, ...errors },
       },
     },
-    async (req) => {
+    async (req): Promise<WireSnapshot> => {
       const token = tokenOf(req);
       const at = where(token, req.query);
       // The position first: the values read after it include at least every change up to it.

@@ -1,22 +1,23 @@
 import type { ServerResponse } from 'node:http';
+import type { WireChange, WireFlag, WireFlagEvent } from '@config-bot/client';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ChangeFeed, FeedChange } from '../../config/feed.js';
+import type { ChangeFeed, FeedChange } from '../../changes/feed.js';
 import type { RegisteredKey } from '../../config/registry.js';
 import { resolveLayers, type SlotState } from '../../config/resolution.js';
 import { GLOBAL, slotId, type Scope } from '../../config/scopes.js';
 import type { ConfigService } from '../../config/service.js';
-import { coalesced } from '../../coalesce.js';
-import { parseFlag } from '../../flags/model.js';
-import { flagOfSlot } from '../../flags/store/types.js';
-import { errorDetail, logger } from '../../logger.js';
+import { coalesced } from '../../base/coalesce.js';
+import { parseFlag } from '@config-bot/client/flags';
+import { flagOfSlot } from '../../flags/types.js';
+import { errorDetail, logger } from '../../base/logger.js';
 import { readTarget, tokenOf } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { wireFlag, type WireFlag } from '../flag-wire.js';
+import { wireFlag } from '../flag-wire.js';
 import type { ActiveTokens } from '../active-tokens.js';
 import type { ApiMetrics } from '../metrics.js';
-import type { ApiToken } from '../tokens.js';
+import type { ApiToken } from '../../tokens/tokens.js';
 import { wireValue } from '../values.js';
 import { errorSchema } from './schemas.js';
 
@@ -286,7 +287,9 @@ class EventStream {
   }
 
   /** The event a change is on this stream, or undefined when the stream does not show it. */
-  private async shown(c: FeedChange): Promise<{ type: string; data: Record<string, unknown> } | undefined> {
+  private async shown(
+    c: FeedChange,
+  ): Promise<{ type: 'flag'; data: WireFlagEvent } | { type: 'change'; data: WireChange } | undefined> {
     const flag = flagOfSlot(c.key);
     if (flag !== undefined) {
       // Flags are global and not keys: `keys`, env and guild do not filter them, `flags=false` does.
@@ -309,7 +312,7 @@ class EventStream {
    * applies (with the changes before it and none after), so a client applying events in order,
    * live or replayed, holds at each step what was in force then.
    */
-  private payload(c: FeedChange): Record<string, unknown> {
+  private payload(c: FeedChange): WireChange {
     const { config } = this.deps;
     const def = config.definition(c.key);
     const layers = this.layers ?? new Map<string, SlotState>();
@@ -342,7 +345,7 @@ class EventStream {
   }
 
   /** A flag change: the definition of the version it committed (the flags held may be further on). */
-  private async flagPayload(c: FeedChange, name: string): Promise<Record<string, unknown> | undefined> {
+  private async flagPayload(c: FeedChange, name: string): Promise<WireFlagEvent | undefined> {
     const flag = await this.flagVersions.get(c.key, c.version);
     if (!flag) return undefined;
     return {

@@ -3,16 +3,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ConfigService } from '../../config/service.js';
 import { GLOBAL } from '../../config/scopes.js';
-import { UserError } from '../../errors.js';
-import type { FlagStore, FlagWrite } from '../../flags/store/flags.js';
-import { slotOfFlag } from '../../flags/store/types.js';
+import { UserError } from '../../base/errors.js';
+import type { FlagStore, FlagWrite } from '../../flags/flags.js';
+import { slotOfFlag } from '../../flags/types.js';
 import { approvalSchema } from '../approval.js';
 import { withinDeadline } from '../deadline.js';
 import { actorOf, checkScope, tokenOf } from '../auth.js';
 import { recordDenied } from '../denied.js';
 import { flagCreateBody, flagPatchBody, flagWrittenSchema, patched, wireFlag } from '../flag-wire.js';
 import type { ApiMetrics } from '../metrics.js';
-import type { ApiToken } from '../tokens.js';
+import type { ApiToken } from '../../tokens/tokens.js';
 import { errorSchema } from './schemas.js';
 
 export interface FlagWriteRoutesDeps {

@@ -1,14 +1,15 @@
+import type { FlagErrorResult } from '@config-bot/client';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ConfigService } from '../../config/service.js';
-import { ATTRIBUTE_NAME, type FlagContext } from '../../flags/model.js';
-import type { FlagStore } from '../../flags/store/flags.js';
-import { staleness } from '../../flags/store/lifecycle.js';
+import { ATTRIBUTE_NAME, type FlagContext } from '@config-bot/client/flags';
+import type { FlagStore } from '../../flags/flags.js';
+import { staleness } from '../../flags/lifecycle.js';
 import { readTarget, tokenOf } from '../auth.js';
 import { wireFlag, wireFlagSchema } from '../flag-wire.js';
 import type { ApiMetrics } from '../metrics.js';
-import type { ApiToken } from '../tokens.js';
+import type { ApiToken } from '../../tokens/tokens.js';
 import { flagWriteRoutes } from './flag-writes.js';
 import { errorSchema } from './schemas.js';
 
@@ -250,7 +251,7 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRoutesDeps): void {
         response: { 200: errorReport, ...errors },
       },
     },
-    async (req) => {
+    async (req): Promise<FlagErrorResult> => {
       const held = flags.require(req.params.name);
       const report = await config.health.guard(
         'write',

@@ -1,10 +1,11 @@
+import type { InstanceReport } from '@config-bot/client';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { InstanceStore } from '../../config/instances.js';
+import type { InstanceStore } from '../../changes/instances.js';
 import type { ConfigService } from '../../config/service.js';
-import { REASONS, type FlagCountsSnapshot } from '../../flags/evaluate.js';
-import type { FlagStore } from '../../flags/store/flags.js';
+import { REASONS, type FlagCountsSnapshot } from '@config-bot/client/flags';
+import type { FlagStore } from '../../flags/flags.js';
 import { tokenOf } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { errorSchema } from './schemas.js';
@@ -64,6 +65,10 @@ const report = z.object({
     .optional()
     .describe('Flag evaluations since the previous report, by flag name and reason (deltas)'),
 });
+
+// What a client sends (InstanceReport, declared with the wire types in @config-bot/client) fits this body.
+const reportFits: InstanceReport extends z.input<typeof report> ? true : false = true;
+void reportFits;
 
 /**
  * The fastest a process can evaluate flags, per second: an evaluation takes about 170 ns on one

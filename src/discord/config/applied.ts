@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Instance, InstanceStore } from '../../config/instances.js';
-import { errorDetail, logger } from '../../logger.js';
+import type { Instance, InstanceStore } from '../../changes/instances.js';
+import { errorDetail, logger } from '../../base/logger.js';
 import { safe } from '../render.js';
 
 /** How long a reply waits for every live process to apply a change before saying which have not. */

@@ -1,8 +1,8 @@
-import type { ConfigVersionDoc } from '../../config/models.js';
+import type { ConfigVersionDoc } from '../../storage/config-models.js';
 import type { RegisteredKey } from '../../config/registry.js';
 import type { Scope } from '../../config/scopes.js';
 import { stepChartPng, type StepPoint } from '../../charts/step-chart.js';
-import { errorDetail, logger } from '../../logger.js';
+import { errorDetail, logger } from '../../base/logger.js';
 import type { CommandContext } from '../types.js';
 
 /** How many of the newest versions a history chart shows. */

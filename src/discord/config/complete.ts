@@ -1,7 +1,7 @@
 import type { AutocompleteInteraction, ApplicationCommandOptionChoiceData } from 'discord.js';
 import { present } from '../../config/present.js';
 import type { RegisteredKey } from '../../config/registry.js';
-import { isUserError } from '../../errors.js';
+import { isUserError } from '../../base/errors.js';
 import { truncate } from '../render.js';
 import { selfServiceKey } from '../preconditions.js';
 import { choices } from '../reply.js';

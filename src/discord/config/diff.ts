@@ -1,15 +1,14 @@
-import { EmbedBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { EmbedBuilder } from 'discord.js';
 // microdiff rather than jsondiffpatch: it returns a flat list of {type, path, value, oldValue},
 // which is exactly the added/removed/changed list shown here, with no delta format to decode.
 // It has no dependencies, no install scripts, ships its own types, and is a few hundred lines.
 import microdiff from 'microdiff';
-import type { ConfigVersionDoc } from '../../config/models.js';
+import type { ConfigVersionDoc } from '../../storage/config-models.js';
 import { present } from '../../config/present.js';
 import type { RegisteredKey } from '../../config/registry.js';
 import { GLOBAL, type Scope } from '../../config/scopes.js';
-import { UserError } from '../../errors.js';
+import { UserError } from '../../base/errors.js';
 import { code, COLOR, LIMITS, truncate, when, who } from '../render.js';
-import { editReply } from '../reply.js';
 import type { CommandContext } from '../types.js';
 
 /** One field of a JSON object that differs between two versions. */
@@ -94,27 +93,10 @@ export function shortChange(
   return `${truncate(present(def, before.value), 90)} → ${truncate(present(def, row.value), 90)}`;
 }
 
-/**
- * /config diff: what changed between two versions of a key at a scope; by default between the
- * version before the newest and the newest.
- */
-export async function diff(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const def = ctx.config.definition(i.options.getString('setting', true));
-  const scope = ctx.config.scopeOf(def, i.options.getString('scope') ?? ctx.access.ownScope(i));
-  const [from, to] = await versionsToCompare(
-    ctx,
-    def,
-    scope,
-    i.options.getInteger('from'),
-    i.options.getInteger('to'),
-  );
-  await editReply(i, { embeds: [diffEmbed(def, scope, from, to)] });
-}
-
 const where = (def: RegisteredKey, scope: Scope) => (scope === GLOBAL ? def.key : `${def.key} at ${scope}`);
 
 /** The two versions asked for, checked: both exist, and `from` is the older. */
-async function versionsToCompare(
+export async function versionsToCompare(
   ctx: CommandContext,
   def: RegisteredKey,
   scope: Scope,
@@ -174,7 +156,8 @@ async function versionOf(
   return row?.version === n ? row : undefined;
 }
 
-function diffEmbed(
+/** The embed of /config diff: the two versions, and what changed between them. */
+export function diffEmbed(
   def: RegisteredKey,
   scope: Scope,
   from: ConfigVersionDoc,

@@ -1,6 +1,6 @@
 import { EmbedBuilder } from 'discord.js';
-import type { Impact } from '../../config/impact.js';
-import { impactOf } from '../../config/impact.js';
+import type { Impact } from '../../approvals/impact.js';
+import { impactOf } from '../../approvals/impact.js';
 import type { Preview } from '../../config/types.js';
 import { code, COLOR, safe } from '../render.js';
 import type { CommandContext } from '../types.js';

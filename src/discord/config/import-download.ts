@@ -1,7 +1,7 @@
-import { UserError } from '../../errors.js';
-import { errorDetail, logger } from '../../logger.js';
-import { MAX_FILE_BYTES } from '../../config/transfer.js';
-import { preview } from '../../text.js';
+import { UserError } from '../../base/errors.js';
+import { errorDetail, logger } from '../../base/logger.js';
+import { MAX_FILE_BYTES } from '../../transfer/export-file.js';
+import { preview } from '../../base/text.js';
 
 /** What Discord says of an uploaded file (`resolved.attachments` of the interaction). */
 export interface AttachmentRef {

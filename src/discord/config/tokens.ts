@@ -1,20 +1,18 @@
-import {
-  EmbedBuilder,
-  type ApplicationCommandOptionChoiceData,
-  type AutocompleteInteraction,
-  type ChatInputCommandInteraction,
+import type {
+  ApplicationCommandOptionChoiceData,
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
 } from 'discord.js';
-import { isExpired, tokenTtl, type ApiToken, type TokenAccess } from '../../api/tokens.js';
-import type { AuditAction } from '../../config/models.js';
-import { isUserError } from '../../errors.js';
+import { isExpired, type ApiToken } from '../../tokens/tokens.js';
+import type { AuditAction } from '../../storage/config-models.js';
+import { isUserError } from '../../base/errors.js';
 import { actorOf, contextOf } from '../access.js';
-import { choices, editReply } from '../reply.js';
-import { COLOR, LIMITS, safe, when, who } from '../render.js';
+import { choices } from '../reply.js';
+import { safe, when } from '../render.js';
 import type { CommandContext, Invocation } from '../types.js';
 
-// Admin access, the acknowledgement (every one of these reads or writes the database) and, for
-// create and revoke, the attempt limit are enforced before these run: see `requires` in
-// commands/config.ts.
+// What the /config token subcommands share: the audit key of a token, how a token is shown, and
+// the audit of each operation.
 
 /** What the audit log knows a token by: its name, never its text or hash. */
 export const tokenKey = (name: string | null | undefined): string => `token:${name || '*'}`.slice(0, 64);
@@ -22,84 +20,6 @@ export const tokenKey = (name: string | null | undefined): string => `token:${na
 /** The attempt a /config token command stands for, for the audit row of a refusal. */
 export function tokenAttempt(i: Invocation): { key: string } {
   return { key: tokenKey(i.isChatInputCommand() ? i.options.getString('name') : null) };
-}
-
-/** /config token create: the token is shown here once, and nowhere else ever. */
-export async function tokenCreate(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const name = i.options.getString('name', true);
-  const { token, record } = await audited(
-    i,
-    ctx,
-    'token-create',
-    name,
-    () =>
-      ctx.tokens.create(
-        {
-          name,
-          access: i.options.getString('access', true) as TokenAccess,
-          sensitive: i.options.getBoolean('sensitive') ?? false,
-          scope: i.options.getString('scope'),
-          ttlMs: tokenTtl(i.options.getString('expires')),
-          actor: actorOf(i),
-        },
-        ctx.config.environments,
-      ),
-    (r) => described(r.record),
-  );
-  await ctx.limits.recordChange(i.user.id);
-  const embed = new EmbedBuilder()
-    .setColor(COLOR.ok)
-    .setTitle(`Token ${safe(record.name, 100)} created`)
-    .setDescription(
-      `\`\`\`\n${token}\n\`\`\`\nShown this once only: copy it now. Send it to the HTTP API as ` +
-        '`Authorization: Bearer <token>`; revoke it with `/config token revoke`.',
-    )
-    .addFields(summaryFields(record));
-  await editReply(i, { embeds: [embed] });
-}
-
-/** /config token list: the active tokens, newest first, without anything secret. */
-export async function tokenList(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const tokens = await audited(i, ctx, 'token-list', null, () => ctx.tokens.list());
-  const shown = tokens.slice(0, LIMITS.fields);
-  const embed = new EmbedBuilder().setColor(COLOR.info).setTitle('API tokens');
-  if (!shown.length) embed.setDescription('No active API tokens. Create one with `/config token create`.');
-  embed.addFields(
-    shown.map((t) => ({
-      name: safe(t.name, LIMITS.fieldName),
-      value: [
-        `${t.access} · ${scopeText(t)} · ${sensitiveText(t)}`,
-        `Created ${when(t.createdAt)} by ${who(t.createdBy)}`,
-        `Last used ${when(t.lastUsedAt)}`,
-        ...(t.expiresAt ? [`${expiryText(t)}`] : []),
-      ].join('\n'),
-    })),
-  );
-  if (tokens.length > shown.length)
-    embed.setFooter({
-      text: `${tokens.length - shown.length} more not shown: the newest ${shown.length} are.`,
-    });
-  await editReply(i, { embeds: [embed] });
-}
-
-/** /config token revoke: the API refuses the token from its next request on. */
-export async function tokenRevoke(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const name = i.options.getString('name', true);
-  const record = await audited(
-    i,
-    ctx,
-    'token-revoke',
-    name,
-    () => ctx.tokens.revoke(name, actorOf(i)),
-    described,
-  );
-  await ctx.limits.recordChange(i.user.id);
-  const embed = new EmbedBuilder()
-    .setColor(COLOR.ok)
-    .setTitle(`Token ${safe(record.name, 100)} revoked`)
-    .setDescription('Requests with it are refused from now on. Its name is free for a new token.')
-    .addFields(summaryFields(record));
-  await editReply(i, { embeds: [embed] });
 }
 
 /** `name` of revoke: active token names; `scope` of create: global, each environment, this server. */
@@ -128,7 +48,8 @@ export async function tokenAutocomplete(i: AutocompleteInteraction, ctx: Command
   await choices(i, found);
 }
 
-function summaryFields(t: ApiToken) {
+/** What a token may do, as fields. */
+export function summaryFields(t: ApiToken) {
   return [
     { name: 'Access', value: t.access, inline: true },
     { name: 'Scope', value: scopeText(t), inline: true },
@@ -137,15 +58,18 @@ function summaryFields(t: ApiToken) {
   ];
 }
 
-const expiryText = (t: ApiToken) =>
+/** When a token expires, or expired. */
+export const expiryText = (t: ApiToken) =>
   t.expiresAt && isExpired(t) ? `Expired ${when(t.expiresAt)}` : `Expires ${when(t.expiresAt)}`;
 
-const scopeText = (t: ApiToken) => (t.scope ? safe(t.scope, 100) : 'every scope');
-const sensitiveText = (t: ApiToken) =>
+/** The scope a token is confined to. */
+export const scopeText = (t: ApiToken) => (t.scope ? safe(t.scope, 100) : 'every scope');
+/** Whether a token reads sensitive values in clear. */
+export const sensitiveText = (t: ApiToken) =>
   t.sensitive ? 'sensitive values in clear' : 'sensitive values masked';
 
 /** What the audit row records of a token: what it may do, never its text or hash. */
-const described = (t: ApiToken) => ({
+export const described = (t: ApiToken) => ({
   id: t.id,
   access: t.access,
   sensitive: t.sensitive,
@@ -157,7 +81,7 @@ const described = (t: ApiToken) => ({
  * Runs a token operation and audits it under `token:<name>`: success, or failed with the reason
  * (the database being unreachable included, which is shown as such).
  */
-async function audited<T>(
+export async function audited<T>(
   i: ChatInputCommandInteraction,
   ctx: CommandContext,
   action: AuditAction,

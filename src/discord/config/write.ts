@@ -1,40 +1,22 @@
-import { answerExpired, confirmRow } from '../confirm-ui.js';
-import {
+import type {
+  ButtonInteraction,
+  ChatInputCommandInteraction,
   EmbedBuilder,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-  type ModalSubmitInteraction,
+  ModalSubmitInteraction,
 } from 'discord.js';
-import { UserError } from '../../errors.js';
 import { present } from '../../config/present.js';
 import { parseAt, parseFor } from '../../config/when.js';
 import type { WriteSuccess } from '../../config/types.js';
 import { actorOf, contextOf } from '../access.js';
-import type { PendingAction } from '../confirmations.js';
-import { editReply, update } from '../reply.js';
+import { editReply } from '../reply.js';
 import { appliedLine } from './applied.js';
-import { addImpact, dryRunEmbed, impactFor } from './impact.js';
-import { openEditor } from './modal.js';
-import { COLOR, previewEmbed, scheduledEmbed, writeEmbed } from '../render.js';
+import { dryRunEmbed, impactFor } from './impact.js';
+import { scheduledEmbed, writeEmbed } from './render.js';
 import type { CommandContext } from '../types.js';
 
-// Access, the acknowledgement (these are deferred: the database can take longer than Discord's
-// 3 seconds) and the attempt limit are enforced before these run: see `requires` in commands/config.ts.
-
-/** `/config set`: a typed value, or, for a JSON object or a text without one, the editor (modal.ts). */
-export async function set(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const value = i.options.getString('value');
-  if (value === null) return openEditor(i, ctx);
-  await setValue(i, ctx, {
-    setting: i.options.getString('setting', true),
-    value,
-    reason: i.options.getString('reason') ?? undefined,
-    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
-    forText: i.options.getString('for'),
-    atText: i.options.getString('at'),
-    dryRun: i.options.getBoolean('dry-run') === true,
-  });
-}
+// The one set path of Discord (a typed value and the editor's alike), and the answer to any
+// committed /config write. Access, the acknowledgement and the attempt limit are enforced before
+// the subcommands run (their `requires`).
 
 /** What a set asks for, typed as options or submitted from the editor. */
 export interface SetRequest {
@@ -50,7 +32,7 @@ export interface SetRequest {
   dryRun?: boolean;
 }
 
-/** The one set path of Discord, for typed values and the editor's (modal-submit.ts) alike. */
+/** The one set path of Discord, for typed values and those of the editor of /config set alike. */
 export async function setValue(
   i: ChatInputCommandInteraction | ModalSubmitInteraction,
   ctx: CommandContext,
@@ -89,122 +71,11 @@ export async function setValue(
   await answerWrite(i, ctx, result);
 }
 
-export async function rollback(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const setting = i.options.getString('setting', true);
-  const toVersion = i.options.getInteger('version', true);
-  const reason = i.options.getString('reason') ?? undefined;
-  const preview = await ctx.config.previewRollback(setting, toVersion, actorOf(i), reason, contextOf(i), {
-    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
-  });
-  const embed = addImpact(
-    previewEmbed('rollback', preview, ctx.confirmations.timeoutMs),
-    await impactFor(ctx, preview),
-  );
-  await ask(i, ctx, preview.key, 'rollback', embed, {
-    toVersion,
-    scope: preview.scope,
-    expectedVersion: preview.currentVersion,
-  });
-}
-
-export async function reset(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
-  const setting = i.options.getString('setting', true);
-  const reason = i.options.getString('reason') ?? undefined;
-  const preview = await ctx.config.previewReset(setting, actorOf(i), reason, contextOf(i), {
-    scope: i.options.getString('scope') ?? ctx.access.ownScope(i),
-  });
-  const embed = addImpact(
-    previewEmbed('reset', preview, ctx.confirmations.timeoutMs),
-    await impactFor(ctx, preview),
-  );
-  await ask(i, ctx, preview.key, 'reset', embed, {
-    scope: preview.scope,
-    expectedVersion: preview.currentVersion,
-  });
-}
-
-/** Shows what will change with Confirm and Cancel buttons that expire. */
-async function ask(
-  i: ChatInputCommandInteraction,
-  ctx: CommandContext,
-  key: string,
-  action: PendingAction['action'],
-  embed: EmbedBuilder,
-  extra: { toVersion?: number; scope: string; expectedVersion: number },
-): Promise<void> {
-  const reason = i.options.getString('reason') ?? undefined;
-  const seconds = Math.round(ctx.confirmations.timeoutMs / 1000);
-  const id = ctx.confirmations.create({ userId: i.user.id, action, key, reason, ...extra }, async () => {
-    await editReply(i, {
-      embeds: [
-        new EmbedBuilder()
-          .setColor(COLOR.muted)
-          .setTitle(`Expired: ${action} of ${key}`)
-          .setDescription(`Not confirmed within ${seconds} seconds; nothing was changed.`),
-      ],
-      components: [],
-    });
-  });
-  const row = confirmRow(`config:confirm:${id}`, `config:cancel:${id}`);
-  await editReply(i, { embeds: [embed], components: [row] });
-}
-
-/** Confirm and Cancel of a pending rollback or reset: custom id `config:confirm:<id>` / `config:cancel:<id>`. */
-export async function confirmationButton(
-  i: ButtonInteraction,
-  ctx: CommandContext,
-  confirmed: boolean,
-  id: string,
-): Promise<void> {
-  const pending = ctx.confirmations.peekFor(id);
-  if (!pending) {
-    await answerExpired(i);
-    return;
-  }
-  if (pending.userId !== i.user.id) {
-    throw new UserError(
-      'PERMISSION_DENIED',
-      `Only the admin who asked for this ${pending.action} can confirm or cancel it.`,
-      { key: pending.key, action: pending.action },
-      `confirmation of ${pending.userId} pressed by ${i.user.id}`,
-    );
-  }
-  ctx.confirmations.takeFor(id);
-  if (!confirmed) {
-    await update(i, {
-      embeds: [
-        new EmbedBuilder()
-          .setColor(COLOR.muted)
-          .setTitle(`Cancelled: ${pending.action} of ${pending.key}`)
-          .setDescription('Nothing was changed.'),
-      ],
-      components: [],
-    });
-    return;
-  }
-  await i.deferUpdate();
-  // The service refuses (and audits) the write if the key moved since the preview.
-  const actor = actorOf(i);
-  const guard = { expectedVersion: pending.expectedVersion, scope: pending.scope };
-  const result =
-    pending.action === 'rollback'
-      ? await ctx.config.rollback(
-          pending.key,
-          pending.toVersion ?? 0,
-          actor,
-          pending.reason,
-          contextOf(i),
-          guard,
-        )
-      : await ctx.config.reset(pending.key, actor, pending.reason, contextOf(i), guard);
-  await answerWrite(i, ctx, result, { components: [] });
-}
-
 /**
  * Answers a committed write, then edits the answer to say which live processes applied it (within
  * a few seconds; see appliedLine).
  */
-async function answerWrite(
+export async function answerWrite(
   i: ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction,
   ctx: CommandContext,
   result: WriteSuccess,

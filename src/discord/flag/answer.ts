@@ -1,5 +1,5 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, EmbedBuilder } from 'discord.js';
-import type { FlagWrite } from '../../flags/store/types.js';
+import type { FlagWrite } from '../../flags/types.js';
 import { appliedLine } from '../config/applied.js';
 import { editReply } from '../reply.js';
 import type { CommandContext } from '../types.js';

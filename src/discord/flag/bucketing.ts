@@ -1,5 +1,5 @@
-import { UserError } from '../../errors.js';
-import type { FlagDefinition } from '../../flags/model.js';
+import { UserError } from '../../base/errors.js';
+import type { FlagDefinition } from '@config-bot/client/flags';
 import { CLEAR, type Edit } from './edits.js';
 
 /**

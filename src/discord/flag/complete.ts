@@ -1,5 +1,5 @@
 import type { ApplicationCommandOptionChoiceData, AutocompleteInteraction } from 'discord.js';
-import { isUserError } from '../../errors.js';
+import { isUserError } from '../../base/errors.js';
 import { truncate } from '../render.js';
 import { choices } from '../reply.js';
 import type { CommandContext } from '../types.js';

@@ -1,7 +1,7 @@
-import { UserError } from '../../errors.js';
-import { conditionText } from '../../flags/store/diff.js';
-import type { FlagDefinition, FlagInput, Operator } from '../../flags/model.js';
-import { preview } from '../../text.js';
+import { UserError } from '../../base/errors.js';
+import { conditionText } from '../../flags/diff.js';
+import type { FlagDefinition, FlagInput, Operator } from '@config-bot/client/flags';
+import { preview } from '../../base/text.js';
 
 /** A proposed definition and what the admin should know about it. */
 export interface Edit {

@@ -1,5 +1,10 @@
-import type { ChatInputCommandInteraction } from 'discord.js';
-import { slotOfFlag } from '../../flags/store/types.js';
+import type {
+  ChatInputCommandInteraction,
+  SlashCommandStringOption,
+  SlashCommandSubcommandBuilder,
+} from 'discord.js';
+import { MAX_REASON_LENGTH } from '../../config/validate.js';
+import { slotOfFlag } from '../../flags/types.js';
 import { customIdPart } from '../preconditions.js';
 import type { Invocation } from '../types.js';
 
@@ -23,3 +28,24 @@ export function flagAttempt(i: Invocation): { key: string } {
   const typed = i.isChatInputCommand() ? i.options.getString('name') : customIdPart(i, 2);
   return { key: slotOfFlag(typed ? normalName(typed) : '*') };
 }
+
+// Options the /flag subcommands share, so each says the same thing the same way.
+
+export const nameOption = (o: SlashCommandStringOption) =>
+  o.setName('name').setDescription('The flag').setRequired(true).setMaxLength(64).setAutocomplete(true);
+
+export const reasonOption = (o: SlashCommandStringOption) =>
+  o.setName('reason').setDescription('Why (kept in the history)').setMaxLength(MAX_REASON_LENGTH);
+
+export const envOption = (what: string) => (o: SlashCommandStringOption) =>
+  o.setName('env').setDescription(what).setMaxLength(32).setAutocomplete(true);
+
+export const addOrRemove = (o: SlashCommandStringOption) =>
+  o
+    .setName('action')
+    .setDescription('add (default) or remove')
+    .addChoices({ name: 'add', value: 'add' }, { name: 'remove', value: 'remove' });
+
+/** A subcommand acting on one flag: `name` first, `reason` last (required options come first). */
+export const onFlag = (s: SlashCommandSubcommandBuilder, name: string, description: string) =>
+  s.setName(name).setDescription(description).addStringOption(nameOption);

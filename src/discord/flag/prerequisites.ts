@@ -1,6 +1,6 @@
-import { UserError } from '../../errors.js';
-import type { FlagDefinition } from '../../flags/model.js';
-import type { FlagStore } from '../../flags/store/flags.js';
+import { UserError } from '../../base/errors.js';
+import type { FlagDefinition } from '@config-bot/client/flags';
+import type { FlagStore } from '../../flags/flags.js';
 import type { Edit } from './edits.js';
 
 /**

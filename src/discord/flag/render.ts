@@ -1,11 +1,10 @@
 import { EmbedBuilder, type APIEmbedField } from 'discord.js';
-import { conditionText, thresholdText } from '../../flags/store/diff.js';
-import type { Staleness } from '../../flags/store/lifecycle.js';
-import type { ReasonCounts } from '../../flags/store/usage.js';
-import type { FlagVersion, FlagWrite, StoredFlag } from '../../flags/store/types.js';
-import type { FlagDefinition } from '../../flags/model.js';
-import { isOn, REASONS } from '../../flags/reasons.js';
-import { preview } from '../../text.js';
+import { conditionText, thresholdText } from '../../flags/diff.js';
+import type { Staleness } from '../../flags/lifecycle.js';
+import type { ReasonCounts } from '../../flags/usage.js';
+import type { FlagVersion, FlagWrite, StoredFlag } from '../../flags/types.js';
+import { isOn, REASONS, type FlagDefinition } from '@config-bot/client/flags';
+import { preview } from '../../base/text.js';
 import { COLOR, LIMITS, code, safe, truncate, when, who } from '../render.js';
 
 // Flag names, environments, ids and operators are validated to plain characters; descriptions,

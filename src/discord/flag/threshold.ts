@@ -1,7 +1,7 @@
 import { duration } from '../../config/kinds.js';
-import { UserError } from '../../errors.js';
-import type { FlagDefinition } from '../../flags/model.js';
-import { preview } from '../../text.js';
+import { UserError } from '../../base/errors.js';
+import type { FlagDefinition } from '@config-bot/client/flags';
+import { preview } from '../../base/text.js';
 import type { Edit } from './edits.js';
 
 /** The window errors are counted over: 1 s to 24 h, as the model allows. */

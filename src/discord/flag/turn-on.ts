@@ -1,5 +1,5 @@
 import type { ButtonInteraction } from 'discord.js';
-import { isUserError } from '../../errors.js';
+import { isUserError } from '../../base/errors.js';
 import { actorOf, contextOf } from '../access.js';
 import { editReply, followUp } from '../reply.js';
 import { errorEmbed } from '../render.js';

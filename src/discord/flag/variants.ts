@@ -1,11 +1,11 @@
-import { UserError } from '../../errors.js';
+import { UserError } from '../../base/errors.js';
 import {
   VARIANT_WEIGHT_TOTAL,
   type FlagDefinition,
   type Variant,
   type VariantPayload,
-} from '../../flags/model.js';
-import { preview } from '../../text.js';
+} from '@config-bot/client/flags';
+import { preview } from '../../base/text.js';
 import type { Edit } from './edits.js';
 
 const unchanged = (message: string) => new UserError('UNCHANGED', `${message} Nothing was changed.`);

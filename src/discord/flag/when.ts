@@ -1,7 +1,7 @@
 import { readTime } from '../../config/when.js';
-import { UserError } from '../../errors.js';
-import { parseDate } from '../../flags/model.js';
-import { preview } from '../../text.js';
+import { UserError } from '../../base/errors.js';
+import { parseDate } from '@config-bot/client/flags';
+import { preview } from '../../base/text.js';
 import { CLEAR } from './edits.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { APIEmbed } from 'discord.js';
-import type { ChangeRequest } from '../../config/requests.js';
+import type { ChangeRequest } from '../../approvals/requests.js';
 import { COLOR, LIMITS, safe, truncate } from '../render.js';
 import { approvalsText, changeLine, statusLine } from './render.js';
 

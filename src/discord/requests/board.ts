@@ -1,5 +1,5 @@
-import type { ChangeRequest, ChangeRequests } from '../../config/requests.js';
-import type { Notifier } from '../notifier.js';
+import type { ChangeRequest, ChangeRequests } from '../../approvals/requests.js';
+import type { Notifier } from '../../jobs/notifier.js';
 import { requestMessage } from './render.js';
 
 /**

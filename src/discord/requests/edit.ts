@@ -1,8 +1,8 @@
 import { MASK, present, sameValue } from '../../config/present.js';
 import { parseTyped } from '../../config/proposals.js';
-import type { ChangeRequest, RequestChange } from '../../config/requests.js';
+import type { ChangeRequest, RequestChange } from '../../approvals/requests.js';
 import type { ConfigService } from '../../config/service.js';
-import { UserError } from '../../errors.js';
+import { UserError } from '../../base/errors.js';
 
 /**
  * The change of a single-key set request with the value `text` instead, parsed and checked by the

@@ -6,8 +6,8 @@ import {
   type APIEmbed,
   type APIEmbedField,
 } from 'discord.js';
-import type { ChangeRequest, RequestChange, RequestStatus } from '../../config/requests.js';
-import type { ChannelMessage } from '../notifier.js';
+import type { ChangeRequest, RequestChange, RequestStatus } from '../../approvals/requests.js';
+import type { ChannelMessage } from '../../jobs/notifier.js';
 import { code, COLOR, LIMITS, safe, truncate, who } from '../render.js';
 
 // How a change request looks in Discord: the post in the approval channel, the private details,
@@ -15,7 +15,7 @@ import { code, COLOR, LIMITS, safe, truncate, who } from '../render.js';
 
 type Row = APIActionRowComponent<APIComponentInMessageActionRow>;
 
-/** Custom ids of the post's buttons (routed by commands/config.ts). */
+/** Custom ids of the post's buttons (declared in commands/config/request/*.ts). */
 export const requestButtonId = {
   approve: (id: string) => `config:rq-approve:${id}`,
   reject: (id: string) => `config:rq-reject:${id}`,

@@ -1,0 +1,76 @@
+import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { OPERATORS, type Operator } from '@config-bot/client/flags';
+import { UserError } from '../../src/base/errors.js';
+import { autocomplete } from '../../src/discord/flag/complete.js';
+import { change } from '../../src/discord/flag/change.js';
+import { editConditions, splitValues, type ConditionChange } from '../../src/discord/flag/edits.js';
+import { flagAttempt, onFlag, reasonOption } from '../../src/discord/flag/options.js';
+import type { CommandContext, Requirement } from '../../src/discord/types.js';
+
+export const data = onFlag(
+  new SlashCommandSubcommandBuilder(),
+  'condition',
+  'Add a condition (all must hold), or remove one, or clear them',
+)
+  .addStringOption((o) =>
+    o.setName('attribute').setDescription('Context attribute (plan, app.version, userId)').setMaxLength(64),
+  )
+  .addStringOption((o) =>
+    o
+      .setName('operator')
+      .setDescription('How to compare')
+      .addChoices(...OPERATORS.map((op) => ({ name: op, value: op }))),
+  )
+  .addStringOption((o) =>
+    o.setName('values').setDescription('Comma-separated values (pro, team)').setMaxLength(2000),
+  )
+  .addIntegerOption((o) =>
+    o
+      .setName('remove')
+      .setDescription('Remove the condition with this number (see /flag view)')
+      .setMinValue(1)
+      .setMaxValue(50),
+  )
+  .addBooleanOption((o) => o.setName('clear').setDescription('Remove every condition'))
+  .addStringOption(reasonOption);
+
+export const requires = {
+  access: 'write',
+  audit: 'set',
+  defer: true,
+  rateLimited: true,
+  attempt: flagAttempt,
+} as const satisfies Requirement;
+
+export { autocomplete };
+
+export async function execute(i: ChatInputCommandInteraction, ctx: CommandContext): Promise<void> {
+  await change(i, ctx, 'Conditions of', (f) => editConditions(f, conditionChange(i)));
+}
+
+/** Exactly one of: attribute + operator + values (add), remove:<number>, clear:true. */
+function conditionChange(i: ChatInputCommandInteraction): ConditionChange {
+  const attribute = i.options.getString('attribute');
+  const operator = i.options.getString('operator');
+  const values = i.options.getString('values');
+  const remove = i.options.getInteger('remove');
+  const clear = i.options.getBoolean('clear') === true;
+  const adding = attribute !== null || operator !== null || values !== null;
+  if (Number(adding) + Number(remove !== null) + Number(clear) !== 1)
+    throw new UserError(
+      'INVALID_VALUE',
+      'Give either attribute, operator and values (to add a condition), or remove:<number> (as /flag view numbers them), or clear:true.',
+    );
+  if (remove !== null) return { remove };
+  if (clear) return { clear: true };
+  if (attribute === null || operator === null || values === null)
+    throw new UserError(
+      'INVALID_VALUE',
+      'A condition needs attribute, operator and values (comma-separated).',
+    );
+  if (!(OPERATORS as readonly string[]).includes(operator))
+    throw new UserError('INVALID_VALUE', `operator must be one of ${OPERATORS.join(', ')}.`);
+  return {
+    add: { attribute: attribute.trim(), operator: operator as Operator, values: splitValues(values) },
+  };
+}

@@ -1,0 +1,50 @@
+import { StartupError } from '../base/errors.js';
+import { logger } from '../base/logger.js';
+import { buildApi, type ApiOptions } from '../api/server.js';
+import type { FastifyInstance } from 'fastify';
+import { localFiles } from './config.js';
+import type { Env } from './env.js';
+import type { Runtime } from './runtime.js';
+
+export interface RunningApi {
+  url: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Starts the API on HTTP_HOST:port; a port in use or not allowed is one plain line (StartupError by the caller). */
+export async function startApi(
+  runtime: Runtime,
+  env: Env,
+  port: number,
+  extra: Partial<ApiOptions> = {},
+): Promise<RunningApi> {
+  const { app } = await buildApi(runtime, {
+    perTokenPerMinute: env.API_RATE_LIMIT_PER_MIN,
+    failuresPerMinute: env.API_AUTH_FAILURES_PER_MIN,
+    flagStaleDays: env.FLAG_STALE_DAYS,
+    tokenCopyFile: localFiles(env, runtime.db.name).apiTokens,
+    writeTimeoutMs: env.DB_TIMEOUT_MS,
+    ...extra,
+  });
+  let address: string;
+  try {
+    address = await app.listen({ port, host: env.HTTP_HOST });
+  } catch (err) {
+    await app.close();
+    const code = (err as { code?: string }).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? `port ${port} is already in use`
+        : code === 'EACCES'
+          ? `port ${port} needs privileges this process does not have`
+          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+            ? `${env.HTTP_HOST} is not an address of this machine`
+            : String((err as Error).message);
+    throw new StartupError(
+      `Cannot start the HTTP API on ${env.HTTP_HOST}:${port}: ${why}. Change HTTP_PORT or HTTP_HOST.`,
+    );
+  }
+  logger.info(`HTTP API listening on ${address} (routes: ${address}/v1/openapi.json)`);
+  return { url: address, app, close: () => app.close() };
+}

@@ -1,0 +1,226 @@
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { atExit } from './cli.js';
+import { DecryptError } from '../storage/codec.js';
+import { createConfigService, localFiles } from './config.js';
+import { followLogLevel } from './log-level.js';
+import type { ConfigService } from '../config/service.js';
+import { ScheduleRunner } from '../timed/schedule-runner.js';
+import { ConfigSync } from '../changes/sync.js';
+import { ChangeFeed } from '../changes/feed.js';
+import { FlagStore, slotOfFlag } from '../flags/flags.js';
+import type { ChangeRequest } from '../approvals/requests.js';
+import { UsageFlusher } from '../flags/usage.js';
+import { KillAlerts } from '../discord/kill-alerts.js';
+import { RequestBoard } from '../discord/requests/board.js';
+import { RequestKeeper } from '../approvals/request-keeper.js';
+import { InstanceReporter, InstanceStore, type InstanceKind } from '../changes/instances.js';
+import { isUnavailableError } from '../storage/connection.js';
+import { DatabaseHealth } from '../storage/health.js';
+import { openDatabase, type Database } from '../storage/database.js';
+import type { Notifier } from '../jobs/notifier.js';
+import { databaseOptions, type Env } from './env.js';
+import { StartupError } from '../base/errors.js';
+import { createJobs } from '../jobs/index.js';
+import { exportDeps } from './jobs.js';
+import { errorDetail, logger } from '../base/logger.js';
+import { JobRuns } from '../storage/job-runs.js';
+import { Scheduler } from '../jobs/scheduler.js';
+
+/** What /config status reports about this process. */
+export interface RuntimeInfo {
+  instanceId: string;
+  startedAt: Date;
+  database: string;
+  scheduler?: Scheduler;
+  sync?: ConfigSync;
+  /** Which processes follow the configuration and what each applied. */
+  instances?: InstanceStore;
+  /** This process's place in the change log. */
+  feed?: ChangeFeed;
+}
+
+export interface Runtime extends RuntimeInfo {
+  db: Database;
+  config: ConfigService;
+  feed: ChangeFeed;
+  instances: InstanceStore;
+  /** Feature flags: held in memory, followed through the change feed. */
+  flags: FlagStore;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  jobs: boolean;
+  notifier?: Notifier;
+  /** Report this process as following the configuration (bot and API processes; not one-off scripts). */
+  report?: InstanceKind;
+}
+
+export function newInstanceId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * Database, configuration, cross-process sync and (optionally) the scheduler, started in order
+ * and stopped in reverse. The bot runs all of it; the console and scripts leave jobs out.
+ *
+ * When the database cannot be reached, the process starts from the last-known-good copy in
+ * DATA_DIR (reads and jobs work, writes are refused), keeps trying to connect, and catches up
+ * once it answers; with no copy either, it refuses to start with one line saying so.
+ */
+export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runtime> {
+  const instanceId = newInstanceId();
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  const health = new DatabaseHealth();
+  const db = await openDatabase(databaseOptions(env), health);
+  const config = createConfigService(db.conn, env, { health, database: db.name });
+  const sync = new ConfigSync(config, db.conn, {
+    intervalMs: env.CONFIG_POLL_INTERVAL_MS,
+    fullRefreshMs: env.CONFIG_CACHE_TTL_MS,
+  });
+  const flags = new FlagStore(config);
+  const feed = new ChangeFeed(config, {
+    intervalMs: Math.max(env.CONFIG_POLL_INTERVAL_MS, 1000),
+    followers: [flags],
+  });
+  const instances = new InstanceStore(db.conn, env.INSTANCE_GONE_MS);
+  config.useImpactSources({ instances });
+  const reporter = opts.report
+    ? new InstanceReporter(instances, feed, { id: instanceId, kind: opts.report }, env.INSTANCE_REPORT_MS)
+    : undefined;
+  // Evaluations made in this process (the API's evaluate route), shared with every other process.
+  const usage = new UsageFlusher(flags.usage, () => flags.set.counts(), 10_000);
+  let alerts: KillAlerts | undefined;
+  let scheduler: Scheduler | undefined;
+  let changes: ScheduleRunner | undefined;
+  let keeper: RequestKeeper | undefined;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await reporter?.stop();
+      await alerts?.stop();
+      await keeper?.stop();
+      await usage.stop();
+      feed.stop();
+      await changes?.stop();
+      await scheduler?.stop();
+      await sync.stop();
+      await config.close();
+      await db.close();
+    } catch (err) {
+      logger.error('Error while stopping', errorDetail(err));
+    }
+  };
+  // Every way out of an entry point (a signal included) stops what this started, the embedded
+  // database first of all, which would otherwise outlive the process.
+  atExit(stop);
+
+  try {
+    let unreachable = db.connected ? undefined : (db.connectError ?? 'no connection');
+    if (!unreachable) {
+      try {
+        await feed.prime();
+        await config.init();
+        await flags.load();
+        await sync.start();
+      } catch (err) {
+        if (!isUnavailableError(err)) throw err;
+        unreachable = errorDetail(err).error as string;
+      }
+    }
+    if (unreachable)
+      await startWithoutDatabase(config, db, env, unreachable, async () => {
+        await flags.load();
+        await sync.start();
+      });
+    // Stopped with the service, which drops its listeners on close.
+    followLogLevel(config);
+    await feed.start();
+    reporter?.start();
+    usage.start();
+    if (opts.jobs && opts.notifier && env.ALERT_CHANNEL_ID) {
+      // Automatic kills of flags, posted once across bot processes with a button to undo.
+      alerts = new KillAlerts(db.conn, flags, opts.notifier, env.ALERT_CHANNEL_ID, instanceId);
+      alerts.start();
+    }
+    if (opts.jobs) {
+      const { notifier } = opts;
+      const alerts =
+        notifier && env.ALERT_CHANNEL_ID
+          ? { alert: (text: string) => notifier.post(env.ALERT_CHANNEL_ID ?? '', text) }
+          : {};
+      scheduler = new Scheduler({
+        config,
+        runs: new JobRuns(db.conn, { ttlMs: env.LEASE_TTL_MS }),
+        instanceId,
+        jobs: createJobs(
+          exportDeps({ config, conn: db.conn, env, instanceId, ...(notifier ? { notifier } : {}) }),
+        ),
+        ...alerts,
+      });
+      await scheduler.start();
+      config.useImpactSources({ scheduler, instances });
+      // Expiries of temporary values and scheduled changes, once across every bot process.
+      changes = new ScheduleRunner(config, db.conn, {
+        holder: instanceId,
+        leaseTtlMs: env.LEASE_TTL_MS,
+        ...alerts,
+      });
+      await changes.start();
+      // Change requests: expiry, interrupted applies, approvals cleared when a key moves; shown
+      // in the approval channel by bot processes (any one of them posts each request once).
+      const board =
+        notifier && env.APPROVAL_CHANNEL_ID
+          ? new RequestBoard(config.requests, notifier, env.APPROVAL_CHANNEL_ID)
+          : undefined;
+      keeper = new RequestKeeper(config, {
+        ...(board ? { show: (r: ChangeRequest) => board.show(r) } : {}),
+        // A request computed against a version of a flag loses its approvals when the flag moves.
+        slotChanges: (fn) => flags.subscribe((c) => fn(slotOfFlag(c.name))),
+      });
+      keeper.start();
+    }
+  } catch (err) {
+    await stop();
+    if (err instanceof DecryptError) throw new StartupError(err.message);
+    throw err;
+  }
+  return {
+    instanceId,
+    startedAt: new Date(),
+    database: db.embedded ? `embedded ${db.embedded.kind}` : 'MONGODB_URI',
+    db,
+    config,
+    sync,
+    scheduler,
+    feed,
+    instances,
+    flags,
+    stop,
+  };
+}
+
+async function startWithoutDatabase(
+  config: ConfigService,
+  db: Database,
+  env: Env,
+  reason: string,
+  afterAttach: () => Promise<void>,
+): Promise<void> {
+  const copy = await config.lastKnownCopy();
+  if (!copy) {
+    const file = localFiles(env, db.name).lastKnownGood;
+    throw new StartupError(
+      `Cannot start: ${db.where} cannot be reached (${reason}), and there is no last-known-good copy (${file}) to start from. Start the database or fix MONGODB_URI, then try again.`,
+    );
+  }
+  await config.startFromCopy(copy, reason);
+  db.keepConnecting(async () => {
+    await config.attach();
+    await afterAttach();
+  });
+}
