@@ -1,7 +1,7 @@
 /**
  * Benchmarks against the same real database the tests use (MONGODB_URI, else an embedded server
  * in a temp dir), in the database the URI names (which must be empty: it is dropped at the end),
- * else one of its own. Prints a table, or with --json one JSON object of numbers. Targets in README.
+ * else one of its own. Prints a table, or with --json one JSON object of numbers. Figures and targets in docs/benchmarks.md.
  *
  *   npm run bench [-- --json] [-- --quick]
  */
@@ -26,6 +26,7 @@ import { env } from '../src/app/env.js';
 import { setLogLevel } from '../src/base/logger.js';
 import { runScript } from './lib/run.js';
 import { openBenchDatabase } from './lib/bench-db.js';
+import { roundTripsPerPut } from './lib/round-trips.js';
 import { benchFlags } from './lib/bench-flags.js';
 import { FlagStore } from '../src/flags/flags.js';
 import { followSse } from './lib/sse.js';
@@ -311,6 +312,9 @@ async function main(): Promise<void> {
   const after = config.stats().cache;
   result.cache_hit_rate =
     (after.hits - before.hits) / (after.hits - before.hits + after.misses - before.misses);
+
+  say('database round trips per write of a process that follows the log ...');
+  result.db_round_trips_per_put = await roundTripsPerPut(uri, `${dbName}_trips`, quick ? 20 : 50);
 
   say('sequential set() ...');
   const setMs: number[] = [];

@@ -4,8 +4,8 @@ import { UserError } from '../../src/base/errors.js';
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change } from '../../src/discord/flag/change.js';
 import { editConditions, splitValues, type ConditionChange } from '../../src/discord/flag/edits.js';
-import { flagAttempt, onFlag, reasonOption } from '../../src/discord/flag/options.js';
-import type { CommandContext, Requirement } from '../../src/discord/types.js';
+import { onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
+import type { CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -34,13 +34,8 @@ export const data = onFlag(
   .addBooleanOption((o) => o.setName('clear').setDescription('Remove every condition'))
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

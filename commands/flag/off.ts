@@ -3,8 +3,8 @@ import { autocomplete } from '../../src/discord/flag/complete.js';
 import { askOff } from '../../src/discord/flag/ask.js';
 import { change, envOf } from '../../src/discord/flag/change.js';
 import { offInProduction, turnOff } from '../../src/discord/flag/edits.js';
-import { envOption, flagAttempt, nameOf, onFlag, reasonOption } from '../../src/discord/flag/options.js';
-import type { CommandContext, Requirement } from '../../src/discord/types.js';
+import { envOption, nameOf, onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
+import type { CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -14,13 +14,8 @@ export const data = onFlag(
   .addStringOption(envOption('Only remove this environment (default: the kill switch, everywhere)'))
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

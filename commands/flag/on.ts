@@ -2,9 +2,9 @@ import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change, envOf } from '../../src/discord/flag/change.js';
 import { turnOn } from '../../src/discord/flag/edits.js';
-import { envOption, flagAttempt, onFlag, reasonOption } from '../../src/discord/flag/options.js';
+import { envOption, flagAttempt, onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import { turnOnButton } from '../../src/discord/flag/turn-on.js';
-import type { Buttons, CommandContext, Requirement } from '../../src/discord/types.js';
+import type { Buttons, CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -14,13 +14,8 @@ export const data = onFlag(
   .addStringOption(envOption('Only add this environment (default: the kill switch)'))
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

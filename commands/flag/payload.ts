@@ -3,9 +3,9 @@ import { PAYLOAD_TYPES, type VariantPayload } from '@config-bot/client/flags';
 import { UserError } from '../../src/base/errors.js';
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change, oneOf } from '../../src/discord/flag/change.js';
-import { flagAttempt, onFlag, reasonOption } from '../../src/discord/flag/options.js';
+import { onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import { editPayload } from '../../src/discord/flag/variants.js';
-import type { CommandContext, Requirement } from '../../src/discord/types.js';
+import type { CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -32,13 +32,8 @@ export const data = onFlag(
   .addBooleanOption((o) => o.setName('remove').setDescription('Remove the payload'))
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

@@ -1,15 +1,9 @@
 import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change } from '../../src/discord/flag/change.js';
-import {
-  addOrRemove,
-  flagAttempt,
-  normalName,
-  onFlag,
-  reasonOption,
-} from '../../src/discord/flag/options.js';
+import { addOrRemove, normalName, onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import { editPrerequisites } from '../../src/discord/flag/prerequisites.js';
-import type { CommandContext, Requirement } from '../../src/discord/types.js';
+import type { CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -27,13 +21,8 @@ export const data = onFlag(
   .addStringOption(addOrRemove)
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

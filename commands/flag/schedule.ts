@@ -2,9 +2,9 @@ import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change } from '../../src/discord/flag/change.js';
 import { editSchedule } from '../../src/discord/flag/edits.js';
-import { flagAttempt, onFlag, reasonOption } from '../../src/discord/flag/options.js';
+import { onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import { scheduleBound } from '../../src/discord/flag/when.js';
-import type { CommandContext, Requirement } from '../../src/discord/types.js';
+import type { CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -25,13 +25,8 @@ export const data = onFlag(
   )
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

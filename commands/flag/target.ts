@@ -2,8 +2,8 @@ import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change } from '../../src/discord/flag/change.js';
 import { editTarget, idOf, type Side, type TargetKind } from '../../src/discord/flag/edits.js';
-import { addOrRemove, flagAttempt, onFlag, reasonOption } from '../../src/discord/flag/options.js';
-import type { CommandContext, Requirement } from '../../src/discord/types.js';
+import { addOrRemove, onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
+import type { CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -38,13 +38,8 @@ export const data = onFlag(
   .addStringOption(addOrRemove)
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

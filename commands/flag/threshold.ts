@@ -1,9 +1,9 @@
 import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change, oneOf } from '../../src/discord/flag/change.js';
-import { flagAttempt, onFlag, reasonOption } from '../../src/discord/flag/options.js';
+import { onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import { editThreshold, parseWindow } from '../../src/discord/flag/threshold.js';
-import type { CommandContext, Requirement } from '../../src/discord/types.js';
+import type { CommandContext } from '../../src/discord/types.js';
 
 export const data = onFlag(
   new SlashCommandSubcommandBuilder(),
@@ -23,13 +23,8 @@ export const data = onFlag(
   .addBooleanOption((o) => o.setName('clear').setDescription('Never switch it off automatically'))
   .addStringOption(reasonOption);
 
-export const requires = {
-  access: 'write',
-  audit: 'set',
-  defer: true,
-  rateLimited: true,
-  attempt: flagAttempt,
-} as const satisfies Requirement;
+// A change of one flag: admins, deferred, within the write limits, audited as a set.
+export const requires = FLAG_EDIT;
 
 export { autocomplete };
 

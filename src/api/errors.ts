@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApprovalRequired } from '../approvals/gate.js';
 import { UserError, type UserErrorCode } from '../base/errors.js';
 import { approvalBody } from './approval.js';
+import { errorText } from './next-step.js';
 import { errorDetail, logger } from '../base/logger.js';
 
 /** The HTTP status of each user error; the text is the one Discord shows. */
@@ -57,7 +58,7 @@ export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply
   }
   if (err instanceof UserError) {
     const status = STATUS[err.code];
-    return reply.code(status === 200 ? 409 : status).send(body(err.code, err.message));
+    return reply.code(status === 200 ? 409 : status).send(body(err.code, errorText(err)));
   }
   const fe = err as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fe)) {

@@ -33,7 +33,7 @@ export interface ApiOptions {
   flagStaleDays?: number;
   /** The last-known copy of the active tokens (hashes only), to check tokens through an outage at start. */
   tokenCopyFile?: string;
-  /** How often the active tokens are read again (revocations reach open streams within it). Default 2 s. */
+  /** How often the active tokens are read again (revocations reach open streams within it). Default 1 s. */
   tokenRefreshMs?: number;
   /** How long a write waits for the database before it is answered 503 (DB_TIMEOUT_MS). Default 3 s. */
   writeTimeoutMs?: number;

@@ -1,4 +1,4 @@
-import { UserError } from '../base/errors.js';
+import { UserError, type NextStep } from '../base/errors.js';
 import { errorDetail, logger } from '../base/logger.js';
 import type { Actor } from '../storage/config-models.js';
 import type { DbConnection } from '../storage/connection.js';
@@ -67,10 +67,10 @@ export class RequestBook {
     if (!doc)
       throw new UserError(
         'UNKNOWN_KEY',
-        `No change request ${input.slice(0, 20)}. /config requests lists them.`,
-        {
-          key: `request:${id.slice(0, 20)}`,
-        },
+        `No change request ${input.slice(0, 20)}.`,
+        { key: `request:${id.slice(0, 20)}` },
+        undefined,
+        { to: 'list-requests' },
       );
     return this.open(doc);
   }
@@ -150,6 +150,7 @@ export class RequestBook {
     ctx: RequestContext,
     code: RefusalCode,
     message: string,
+    next?: NextStep,
   ): Promise<never> {
     await this.audited(
       req,
@@ -161,7 +162,7 @@ export class RequestBook {
       message,
     );
     // `audited`: the refusal has its row already (the dispatcher writes none of its own).
-    throw new UserError(code, message, { key: `request:${req.id}`, action, audited: true });
+    throw new UserError(code, message, { key: `request:${req.id}`, action, audited: true }, undefined, next);
   }
 
   async audited(

@@ -161,7 +161,8 @@ export class ChangeRequests {
         'request-approve',
         ctx,
         'CONFLICT',
-        `${moved}: its approvals were cleared. Review ${req.id} again (/config request view id:${req.id}) and approve it if it is still right.`,
+        `${moved}: its approvals were cleared. Look at ${req.id} again and approve it if it is still right.`,
+        { to: 'view-request', id: req.id },
       );
     const at = new Date();
     // Two approvals at the same moment are both counted; one admin's twice is refused.

@@ -1,6 +1,21 @@
 /**
+ * What the user can do next, as data: each surface says it its own way (a slash command in
+ * Discord, a route on the HTTP API), so no domain error names one surface's commands.
+ */
+export type NextStep =
+  | { to: 'list-keys' }
+  | { to: 'reset'; key: string; scope: string }
+  | { to: 'view-request'; id: string }
+  | { to: 'list-requests' }
+  | { to: 'list-snapshots' }
+  | { to: 'list-flags' }
+  | { to: 'view-flag'; name: string }
+  | { to: 'flag-history'; name: string };
+
+/**
  * Errors a user can act on. `code` is stable (tests and callers switch on it), `message` is the
- * text shown to the user, `detail` is for the log only and never reaches Discord.
+ * plain text of what happened (no markup, no surface's commands), `next` what to do about it
+ * (rendered by the surface that shows the error), `detail` is for the log only.
  */
 export type UserErrorCode =
   | 'INVALID_KEY'
@@ -23,6 +38,7 @@ export class UserError extends Error {
     message: string,
     readonly context: Record<string, unknown> = {},
     readonly detail?: string,
+    readonly next?: NextStep,
   ) {
     super(message);
     this.name = 'UserError';

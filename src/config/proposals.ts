@@ -131,8 +131,10 @@ export async function rollbackTarget(
   if (target.action === 'unset') {
     throw new UserError(
       'INVALID_VALUE',
-      `Version ${toVersion} of ${named} removed the override; to remove it again use /config reset with scope ${scope}.`,
+      `Version ${toVersion} of ${named} removed the override: there is no value to roll back to.`,
       { key: def.key, toVersion },
+      undefined,
+      { to: 'reset', key: def.key, scope },
     );
   }
   if (target.value instanceof Undecryptable) {

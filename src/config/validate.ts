@@ -17,10 +17,18 @@ export function resolveKey(registry: Registry, input: string): RegisteredKey {
   const def = registry.get(name);
   if (!def) {
     const suggestions = suggestKeys(registry, name);
-    const hint = suggestions.length
-      ? ` Did you mean ${suggestions.join(' or ')}?`
-      : ' Use /config list to see every key.';
-    throw new UserError('UNKNOWN_KEY', `Unknown setting ${name}.${hint}`, { key: name, suggestions });
+    if (suggestions.length)
+      throw new UserError(
+        'UNKNOWN_KEY',
+        `Unknown setting ${name}. Did you mean ${suggestions.join(' or ')}?`,
+        {
+          key: name,
+          suggestions,
+        },
+      );
+    throw new UserError('UNKNOWN_KEY', `Unknown setting ${name}.`, { key: name, suggestions }, undefined, {
+      to: 'list-keys',
+    });
   }
   return def;
 }

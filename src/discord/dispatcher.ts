@@ -13,6 +13,7 @@ import type { AuditAction } from '../storage/config-models.js';
 import { errorDetail, logger } from '../base/logger.js';
 import { actorOf, contextOf } from './access.js';
 import { enforce, subcommandOf, type AfterAnswer } from './preconditions.js';
+import { errorText } from './next-step.js';
 import { errorEmbed, internalErrorEmbed } from './render.js';
 import { approvalNeededEmbed } from './requests/render.js';
 import { choices, respond } from './reply.js';
@@ -136,7 +137,7 @@ async function replyWithError(interaction: Repliable, err: unknown, ctx: Command
     });
   } else if (isUserError(err)) {
     embed = errorEmbed(
-      err.message,
+      errorText(err),
       err.code === 'PERMISSION_DENIED'
         ? 'Not allowed'
         : err.code === 'RATE_LIMITED'

@@ -152,8 +152,10 @@ export class HeldFlags {
     const near = this.nearest(name);
     return new UserError(
       'UNKNOWN_KEY',
-      `No flag is named ${preview(typed)}.${near.length ? ` Did you mean ${near.join(', ')}?` : ' /flag list shows them.'}`,
+      `No flag is named ${preview(typed)}.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`,
       { key: slotOfFlag(preview(name)) },
+      undefined,
+      near.length ? undefined : { to: 'list-flags' },
     );
   }
 

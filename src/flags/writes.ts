@@ -35,8 +35,10 @@ export class FlagWrites {
             'CONFLICT',
             cur.archived
               ? `A flag named ${name} existed and is archived; names are not reused. Pick another name.`
-              : `A flag named ${name} already exists (/flag view ${name}).`,
+              : `A flag named ${name} already exists.`,
             { key: slotOfFlag(name) },
+            undefined,
+            cur.archived ? undefined : { to: 'view-flag', name },
           );
         return { ...input, name };
       },
@@ -178,8 +180,10 @@ export class FlagWrites {
     if (cur.archived)
       throw new UserError(
         'INVALID_VALUE',
-        `${name} is archived. Roll it back to a version before the archive to use it again (/flag history ${name}).`,
+        `${name} is archived. Roll it back to a version before the archive to use it again.`,
         { key: slotOfFlag(name) },
+        undefined,
+        { to: 'flag-history', name },
       );
     return cur;
   }

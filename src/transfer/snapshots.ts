@@ -147,8 +147,10 @@ export class Snapshots {
     if (!doc)
       throw new UserError(
         'UNKNOWN_KEY',
-        `There is no snapshot named ${name}. /config snapshot list shows them.`,
+        `There is no snapshot named ${name}.`,
         { key: snapshotKey(name) },
+        undefined,
+        { to: 'list-snapshots' },
       );
     return doc;
   }

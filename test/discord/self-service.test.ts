@@ -6,7 +6,7 @@ import { openService, openTestDb } from '../helpers/db.js';
 import { as, displayed, HOME_GUILD, OTHER_GUILD, startBot } from '../helpers/discord.js';
 import { onTestFinished } from 'vitest';
 
-/** The shipped registry with AI_CONFIDENCE_THRESHOLD opened to self-service, as the README says. */
+/** The shipped registry with AI_CONFIDENCE_THRESHOLD opened to self-service, as docs/keys.md says. */
 function selfServiceRegistry() {
   const defs: Record<string, KeyDefinition> = Object.fromEntries(registry);
   defs.AI_CONFIDENCE_THRESHOLD = { ...defs.AI_CONFIDENCE_THRESHOLD, guildSelfService: true } as KeyDefinition;

@@ -6,7 +6,7 @@ import type {
 import { MAX_REASON_LENGTH } from '../../config/validate.js';
 import { slotOfFlag } from '../../flags/types.js';
 import { customIdPart } from '../preconditions.js';
-import type { Invocation } from '../types.js';
+import type { Invocation, Requirement } from '../types.js';
 
 /** A flag name as typed, as flags are named: trimmed, lower case. */
 export const normalName = (typed: string): string => typed.trim().toLowerCase();
@@ -28,6 +28,15 @@ export function flagAttempt(i: Invocation): { key: string } {
   const typed = i.isChatInputCommand() ? i.options.getString('name') : customIdPart(i, 2);
   return { key: slotOfFlag(typed ? normalName(typed) : '*') };
 }
+
+/** What every subcommand that changes one flag requires (declared by each as its `requires`). */
+export const FLAG_EDIT = {
+  access: 'write',
+  audit: 'set',
+  defer: true,
+  rateLimited: true,
+  attempt: flagAttempt,
+} as const satisfies Requirement;
 
 // Options the /flag subcommands share, so each says the same thing the same way.
 
