@@ -1,12 +1,8 @@
 import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { actorOf, contextOf } from '../../src/discord/access.js';
-import { confirmation } from '../../src/discord/confirm.js';
 import { autocomplete } from '../../src/discord/config/complete.js';
-import { addImpact, impactFor } from '../../src/discord/config/impact.js';
+import { confirmWrite } from '../../src/discord/config/confirm-write.js';
 import { reasonOption, scopeOption, settingOption } from '../../src/discord/config/options.js';
-import { previewEmbed } from '../../src/discord/config/render.js';
-import { answerWrite } from '../../src/discord/config/write.js';
-import { editReply } from '../../src/discord/reply.js';
 import type { CommandContext, Requirement } from '../../src/discord/types.js';
 
 export const data = new SlashCommandSubcommandBuilder()
@@ -46,21 +42,7 @@ export async function execute(i: ChatInputCommandInteraction, ctx: CommandContex
     contextOf(i),
     { scope: i.options.getString('scope') ?? ctx.access.ownScope(i) },
   );
-  const embed = addImpact(
-    previewEmbed('rollback', preview, ctx.confirmations.timeoutMs),
-    await impactFor(ctx, preview),
+  await confirmWrite(i, ctx, 'rollback', preview, (b, guard) =>
+    ctx.config.rollback(preview.key, toVersion, actorOf(b), reason, contextOf(b), guard),
   );
-  const { key, scope } = preview;
-  const buttons = confirmation(i, ctx, {
-    what: `rollback of ${key}`,
-    asked: 'rollback',
-    attempt: { key, action: 'rollback', scope },
-    // The service refuses (and audits) the write if the key moved since the preview.
-    async confirm(b) {
-      const guard = { expectedVersion: preview.currentVersion, scope };
-      const result = await ctx.config.rollback(key, toVersion, actorOf(b), reason, contextOf(b), guard);
-      await answerWrite(b, ctx, result, { components: [] });
-    },
-  });
-  await editReply(i, { embeds: [embed], components: [buttons] });
 }

@@ -23,23 +23,14 @@ import type { Notifier } from '../jobs/notifier.js';
 import { databaseOptions, type Env } from './env.js';
 import { StartupError } from '../base/errors.js';
 import { createJobs } from '../jobs/index.js';
+import type { ProcessInfo } from '../discord/types.js';
 import { exportDeps } from './jobs.js';
 import { errorDetail, logger } from '../base/logger.js';
 import { JobRuns } from '../storage/job-runs.js';
 import { Scheduler } from '../jobs/scheduler.js';
 
-/** What /config status reports about this process. */
-export interface RuntimeInfo {
-  instanceId: string;
-  startedAt: Date;
-  database: string;
-  scheduler?: Scheduler;
-  sync?: ConfigSync;
-  /** Which processes follow the configuration and what each applied. */
-  instances?: InstanceStore;
-  /** This process's place in the change log. */
-  feed?: ChangeFeed;
-}
+/** What /config status reports about this process (the commands' ProcessInfo). */
+export type RuntimeInfo = ProcessInfo;
 
 export interface Runtime extends RuntimeInfo {
   db: Database;
