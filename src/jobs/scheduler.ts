@@ -1,10 +1,10 @@
-import { CronExpressionParser } from 'cron-parser';
-import cron, { type ScheduledTask } from 'node-cron';
 import type { ConfigChange } from '../config/events.js';
 import type { ConfigService } from '../config/service.js';
 import { errorDetail, logger } from '../base/logger.js';
 import type { Lease } from '../storage/lease.js';
 import type { JobRunFields, JobRuns } from '../storage/job-runs.js';
+import { systemClock, type Clock } from './clock.js';
+import { CronSchedule } from './cron-schedule.js';
 import type { ConfigReader, JobDefinition, JobStatus, RunRecord, ScheduleForecast } from './types.js';
 
 export interface SchedulerOptions {
@@ -15,13 +15,16 @@ export interface SchedulerOptions {
   instanceId: string;
   /** Posts a failure alert (ALERT_CHANNEL_ID); its own failure is logged and ignored. */
   alert?: (text: string) => Promise<void>;
+  /** The system clock unless a test passes its own. */
+  clock?: Clock;
 }
 
 interface JobState {
   def: JobDefinition;
-  task: ScheduledTask | undefined;
-  cron: string;
-  timezone: string;
+  schedule: CronSchedule | undefined;
+  /** The run the timer is armed for, and how to cancel it. */
+  next: Date | undefined;
+  cancel: (() => void) | undefined;
   running: Promise<void> | undefined;
   rescheduleAfterRun: boolean;
   lastRun: RunRecord | undefined;
@@ -32,27 +35,33 @@ interface JobState {
 
 const TIMEZONE_KEY = 'SCHEDULE_TIMEZONE';
 const MAINTENANCE_KEY = 'MAINTENANCE_MODE';
+/** A long wait is taken in steps, so that it follows a system clock set right in the meantime. */
+const MAX_WAIT_MS = 3_600_000;
 
 /**
- * Runs configuration-driven jobs with node-cron. A change of a job's schedule keys (or of
+ * Runs configuration-driven jobs, each at the runs its CronSchedule gives (the rule for
+ * daylight-saving days is there; node-cron's own timer cannot keep it, see CronSchedule), with
+ * one timer per job armed for its next run. A change of a job's schedule keys (or of
  * SCHEDULE_TIMEZONE) reschedules it at once, or right after its current run; runs never overlap;
  * MAINTENANCE_MODE pauses every job; each scheduled run is leased in the database so exactly one
  * process runs it. A failing run is logged, recorded and alerted, and the scheduler carries on.
  */
 export class Scheduler {
   private readonly states = new Map<string, JobState>();
+  private readonly clock: Clock;
   private unsubscribe: (() => void) | undefined;
   private stopped = true;
   private runsReady = false;
 
   constructor(private readonly opts: SchedulerOptions) {
+    this.clock = opts.clock ?? systemClock;
     for (const def of opts.jobs) {
       if (this.states.has(def.name)) throw new Error(`Two jobs are named ${def.name}`);
       this.states.set(def.name, {
         def,
-        task: undefined,
-        cron: '',
-        timezone: '',
+        schedule: undefined,
+        next: undefined,
+        cancel: undefined,
         running: undefined,
         rescheduleAfterRun: false,
         lastRun: undefined,
@@ -89,15 +98,16 @@ export class Scheduler {
     }
   }
 
-  /** Stops every task and listener, then waits (up to `graceMs`) for runs in progress. */
+  /** Stops every timer and listener, then waits (up to `graceMs`) for runs in progress. */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     const running: Promise<void>[] = [];
     for (const state of this.states.values()) {
-      await state.task?.destroy();
-      state.task = undefined;
+      state.cancel?.();
+      state.cancel = undefined;
+      state.next = undefined;
       if (state.running) running.push(state.running);
     }
     if (running.length) {
@@ -112,7 +122,7 @@ export class Scheduler {
    * zone): its cron expression, zone and next `count` runs, before and after. Computed from the
    * job definitions, not the running tasks, so it changes nothing.
    */
-  forecast(key: string, value: unknown, count = 3, from = new Date()): ScheduleForecast[] {
+  forecast(key: string, value: unknown, count = 3, from = new Date(this.clock.now())): ScheduleForecast[] {
     const now: ConfigReader = { get: (k) => this.opts.config.get(k) };
     const then: ConfigReader = { get: (k) => (k === key ? value : this.opts.config.get(k)) };
     return this.opts.jobs
@@ -135,9 +145,9 @@ export class Scheduler {
     return [...this.states.values()].map((s) => ({
       name: s.def.name,
       description: s.def.description,
-      cron: s.cron,
-      timezone: s.timezone,
-      nextRun: s.task?.getNextRun() ?? undefined,
+      cron: s.schedule?.expression ?? '',
+      timezone: s.schedule?.timezone ?? '',
+      nextRun: s.next,
       running: Boolean(s.running),
       paused,
       lastRun: s.lastRun,
@@ -174,15 +184,18 @@ export class Scheduler {
     this.schedule(state);
   }
 
-  /** (Re)creates the job's cron task from the current configuration, if it changed. */
+  /** Re-arms the job's timer from the current configuration, if its schedule changed. */
   private schedule(state: JobState): void {
     if (this.stopped) return;
     state.rescheduleAfterRun = false;
-    let expression: string;
     const timezone = String(this.opts.config.get(TIMEZONE_KEY));
+    let schedule: CronSchedule;
     try {
-      expression = state.def.cron(this.opts.config);
-      if (!cron.validate(expression)) throw new Error(`invalid cron expression "${expression}"`);
+      const expression = state.def.cron(this.opts.config);
+      const current = state.schedule;
+      if (state.cancel && current?.expression === expression && current.timezone === timezone) return;
+      schedule = new CronSchedule(expression, timezone);
+      schedule.next(new Date(this.clock.now()));
     } catch (err) {
       logger.error(
         `Job ${state.def.name} keeps its previous schedule: its new one is invalid`,
@@ -190,19 +203,44 @@ export class Scheduler {
       );
       return;
     }
-    if (state.task && expression === state.cron && timezone === state.timezone) return;
-    void state.task?.destroy();
-    const task = cron.createTask(expression, (ctx) => this.tick(state, ctx.date), {
-      timezone,
-      name: state.def.name,
-    });
-    void task.start();
-    state.task = task;
-    state.cron = expression;
-    state.timezone = timezone;
+    state.cancel?.();
+    state.schedule = schedule;
+    this.arm(state, this.clock.now());
     logger.info(
-      `Job ${state.def.name} scheduled: "${expression}" (${timezone}), next run ${task.getNextRun()?.toISOString() ?? 'never'}`,
+      `Job ${state.def.name} scheduled: "${schedule.expression}" (${timezone}), next run ${state.next?.toISOString() ?? 'never'}`,
     );
+  }
+
+  /** Arms the job's timer for its first run after `from`. */
+  private arm(state: JobState, from: number): void {
+    state.cancel = undefined;
+    state.next = undefined;
+    if (this.stopped || !state.schedule) return;
+    try {
+      state.next = state.schedule.next(new Date(from))[0];
+    } catch (err) {
+      logger.error(`Job ${state.def.name} has no next run`, errorDetail(err));
+    }
+    if (state.next) this.wait(state, state.next);
+  }
+
+  private wait(state: JobState, next: Date): void {
+    const delay = Math.min(Math.max(next.getTime() - this.clock.now(), 0), MAX_WAIT_MS);
+    state.cancel = this.clock.after(delay, () => {
+      const now = this.clock.now();
+      if (now < next.getTime()) {
+        this.wait(state, next);
+        return;
+      }
+      // Late by more than a period (a suspended machine): the runs in between are not made up.
+      const following = state.schedule?.next(next)[0];
+      const missed = following !== undefined && following.getTime() < now;
+      if (missed) logger.warn(`Job ${state.def.name} missed its runs from ${following.toISOString()} to now`);
+      this.arm(state, missed ? now : next.getTime());
+      this.tick(state, next).catch((err: unknown) =>
+        logger.error(`Job ${state.def.name} could not run`, errorDetail(err)),
+      );
+    });
   }
 
   private async tick(state: JobState, scheduled: Date): Promise<void> {
@@ -278,13 +316,12 @@ export class Scheduler {
   }
 }
 
-/** The next `count` runs of a cron expression in a time zone, from `from` (cron-parser, as node-cron reads them). */
+/** The next `count` runs of a cron expression in a time zone, from `from`: the runs the scheduler makes. */
 function runsOf(
   cron: string,
   timezone: string,
   count: number,
   from: Date,
 ): { cron: string; timezone: string; next: Date[] } {
-  const it = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from });
-  return { cron, timezone, next: it.take(count).map((d) => d.toDate()) };
+  return { cron, timezone, next: new CronSchedule(cron, timezone).next(from, count) };
 }

@@ -1,3 +1,5 @@
+import { instantOfWallTime } from './cron-schedule.js';
+
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
 export function localDate(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', {
@@ -8,38 +10,11 @@ export function localDate(at: Date, timeZone: string): string {
   }).format(at);
 }
 
-function wallClock(at: Date, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<string, number>;
-  return Date.UTC(
-    parts.year ?? 0,
-    (parts.month ?? 1) - 1,
-    parts.day ?? 1,
-    parts.hour ?? 0,
-    parts.minute ?? 0,
-    parts.second ?? 0,
-  );
-}
-
-/** The instant at which the wall clock of `timeZone` shows `date` `hh:mm`. */
+/**
+ * The instant at which the wall clock of `timeZone` shows `date` `hh:mm`, by the scheduler's
+ * rule (CronSchedule) so that a date's export time is the instant its job runs: a time the clock
+ * jumps over is right after the jump, a time it shows twice is its first occurrence.
+ */
 export function zonedInstant(date: string, hhmm: string, timeZone: string): Date {
-  const [y, mo, d] = date.split('-').map(Number);
-  const [h, mi] = hhmm.split(':').map(Number);
-  const wanted = Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0);
-  let t = wanted;
-  // Two passes settle the zone offset, including across a DST change.
-  for (let i = 0; i < 2; i++) t += wanted - wallClock(new Date(t), timeZone);
-  return new Date(t);
+  return instantOfWallTime(date, hhmm, timeZone);
 }

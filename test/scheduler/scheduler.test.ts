@@ -10,7 +10,7 @@ import { captureLogs } from '../helpers/logs.js';
 import { registryWithTestCron } from '../helpers/registry.js';
 import { outcome } from '../helpers/outcome.js';
 
-// Real timers and real node-cron throughout: schedules use the seconds field (every second).
+// Real timers throughout: schedules use node-cron's seconds field (every second).
 let db: TestDb;
 let svc: ConfigService;
 let scheduler: Scheduler | undefined;
