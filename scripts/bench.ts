@@ -25,14 +25,17 @@ import { ADMIN_PERMISSIONS } from '../src/offline/simulated.js';
 import { env } from '../src/app/env.js';
 import { setLogLevel } from '../src/base/logger.js';
 import { runScript } from './lib/run.js';
+import { ArgsError } from './lib/args.js';
+import { BENCH_USAGE, benchArgs } from './lib/bench-args.js';
 import { openBenchDatabase } from './lib/bench-db.js';
 import { roundTripsPerPut } from './lib/round-trips.js';
 import { benchFlags } from './lib/bench-flags.js';
 import { FlagStore } from '../src/flags/flags.js';
 import { followSse } from './lib/sse.js';
 
-const json = process.argv.includes('--json');
-const quick = process.argv.includes('--quick');
+// Set from the arguments before anything runs (main).
+let json = false;
+let quick = false;
 const say = (s: string) => {
   if (!json) process.stderr.write(`${s}\n`);
 };
@@ -239,7 +242,20 @@ async function apiFigures(o: {
   return out;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number | void> {
+  let args: ReturnType<typeof benchArgs>;
+  try {
+    args = benchArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof ArgsError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  if (args === 'help') {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  ({ json, quick } = args);
   setLogLevel('warn');
   const e = env();
   let server: EmbeddedServer | undefined;

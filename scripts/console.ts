@@ -35,20 +35,11 @@ import {
   type Exchange,
   type Output,
 } from './lib/console-exchange.js';
+import { ArgsError } from './lib/args.js';
+import { consoleArgs, USAGE, type ConsoleArgs } from './lib/console-args.js';
 import { quietOnClosedPipes } from './lib/pipes.js';
 import { runScript } from './lib/run.js';
 import { SavedFiles } from './lib/saved-files.js';
-
-const USAGE = `usage: npm run -s console -- [--json] [--yes] [--as admin|member|USER_ID] [--roles ID,ID] [--guild ID | --dm] [--out DIR] [--attach FILE] ["/config view setting:MAX_BATCH_SIZE"]
-  --yes     with a command that asks for confirmation (a rollback, a reset, /flag off in production): press Confirm and print the result
-  --out     the folder where files of replies (an export, a history chart) are saved (default: DATA_DIR/console-files)
-  --attach  picks a local file for the command's file option (or write file:@PATH in the command)
-Commands: /config (settings, tokens) and /flag (feature flags), as typed in Discord:
-  /config list, /config set setting:MAX_BATCH_SIZE value:200
-  /flag list, /flag create name:new-checkout description:"New checkout" type:release, /flag on name:new-checkout,
-  /flag rollout name:new-checkout percent:25, /flag evaluate name:new-checkout member:<@USER_ID> attributes:plan=pro
-  /config export, /config import file:@./config-export.json dry-run:true
-Interactive lines: a command, press LABEL_OR_ID, submit field:"text" (the open form), complete "/config view setting:MAX" or complete "/flag view name:new", help, quit`;
 
 /** Said instead of buttons nobody can press once a one-shot run has exited. */
 const NOT_CONFIRMED =
@@ -58,55 +49,6 @@ const DEAD_BUTTONS =
 
 /** Lines of interactive history kept across sessions, in DATA_DIR. */
 const HISTORY_SIZE = 500;
-
-interface Args {
-  json: boolean;
-  yes: boolean;
-  as: string;
-  roles: string[];
-  guildId?: string | null;
-  out?: string;
-  attach: string[];
-  line?: string;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, yes: false, as: 'admin', roles: [], attach: [] };
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new ConsoleInputError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--json') args.json = true;
-    else if (a === '--yes' || a === '-y') args.yes = true;
-    else if (a === '--as') args.as = value();
-    else if (a === '--roles')
-      args.roles = value()
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean);
-    else if (a === '--guild') args.guildId = value();
-    else if (a === '--dm') args.guildId = null;
-    else if (a === '--out') args.out = value();
-    else if (a === '--attach') args.attach.push(value());
-    else if (a === '--help' || a === '-h') throw new ConsoleInputError(USAGE);
-    else if (a.startsWith('--')) throw new ConsoleInputError(`Unknown option ${a}\n${USAGE}`);
-    else rest.push(a);
-  }
-  if (!/^(admin|member|\d{15,21})$/.test(args.as))
-    throw new ConsoleInputError('--as takes admin, member or a user id (15-21 digits)');
-  if (args.guildId && !/^\d{15,21}$/.test(args.guildId))
-    throw new ConsoleInputError('--guild takes a guild id (15-21 digits)');
-  if (rest.length) args.line = rest.join(' ');
-  if (args.yes && !args.line)
-    throw new ConsoleInputError(
-      '--yes applies to a command given on the command line; interactively, type `press Confirm`',
-    );
-  return args;
-}
 
 /** Stops reading lines once nobody reads the output (`| head -1`); set by the interactive loop. */
 let stopReading: () => void = () => undefined;
@@ -170,7 +112,11 @@ async function runLine(session: ConsoleSession, line: string, o: Output): Promis
  * a rollback, a reset or a /flag off in production is confirmed with --yes, or the reply says
  * that nothing was changed.
  */
-async function runOnce(session: ConsoleSession, args: Args & { line: string }, o: Output): Promise<boolean> {
+async function runOnce(
+  session: ConsoleSession,
+  args: ConsoleArgs & { line: string },
+  o: Output,
+): Promise<boolean> {
   if (splitVerb(args.line).verb !== 'run') return runLine(session, args.line, o);
   const from = session.discord.violations.length;
   try {
@@ -340,12 +286,17 @@ async function interactive(
 }
 
 async function main(e: Env): Promise<number> {
-  let args: Args;
+  let args: ConsoleArgs | 'help';
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = consoleArgs(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
+    if (!(err instanceof ArgsError)) throw err;
+    process.stderr.write(`${err.message}\n`);
     return 2;
+  }
+  if (args === 'help') {
+    out(USAGE);
+    return 0;
   }
   // The console runs no jobs: those belong to the bot processes.
   const runtime = await startRuntime(e, { jobs: false });

@@ -11,18 +11,32 @@ import { runEntryPoint } from '../src/app/cli.js';
 import { applicationIdFromToken } from '../src/discord/context.js';
 import { loadCommands } from '../src/discord/loader.js';
 import { DEFAULT_API, describeDiscordFailure } from '../src/discord/rest-errors.js';
+import { ArgsError, readArgs } from './lib/args.js';
 
 const USAGE = 'usage: npm run deploy-commands -- [--global] [--dry-run]';
 
 runEntryPoint(async (e) => {
-  const flags = new Set(process.argv.slice(2));
-  const unknown = [...flags].filter((f) => !['--global', '--dry-run'].includes(f));
-  if (unknown.length) {
-    process.stderr.write(`Unknown option ${unknown.join(', ')}\n${USAGE}\n`);
+  let flags: { global: boolean; 'dry-run': boolean; help: boolean };
+  try {
+    flags = readArgs({
+      args: process.argv.slice(2),
+      options: {
+        global: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    if (!(err instanceof ArgsError)) throw err;
+    process.stderr.write(`${err.message}\n`);
     return 2;
   }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const body = [...(await loadCommands()).values()].map((c) => c.data.toJSON());
-  if (flags.has('--dry-run')) {
+  if (flags['dry-run']) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
   }
@@ -37,7 +51,7 @@ runEntryPoint(async (e) => {
     process.stderr.write('DISCORD_CLIENT_ID is not set and could not be read from the token.\n');
     return 1;
   }
-  const global = flags.has('--global');
+  const { global } = flags;
   if (!global && !e.DISCORD_GUILD_ID) {
     process.stderr.write('DISCORD_GUILD_ID is not set: give the server to register in, or use --global.\n');
     return 1;

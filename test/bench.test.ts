@@ -2,9 +2,12 @@ import { ConnectionString } from 'mongodb-connection-string-url';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { TokenStore } from '../src/tokens/tokens.js';
 import { connect } from '../src/storage/connection.js';
+import { ArgsError } from '../scripts/lib/args.js';
+import { benchArgs } from '../scripts/lib/bench-args.js';
 import { openBenchDatabase } from '../scripts/lib/bench-db.js';
 import { actor, uniqueDbName } from './helpers/db.js';
 import { spawnTs } from './helpers/process.js';
+import { runScript } from './helpers/scripts.js';
 
 /** The shared test server's URI, naming `name` as its database. */
 function naming(name: string): string {
@@ -64,5 +67,20 @@ describe('npm run bench, its database', () => {
       new RegExp(`MONGODB_URI names the database ${name}, which holds 1 collection`),
     );
     expect(await other.collection('system_configs').countDocuments()).toBe(1);
+  });
+});
+
+describe('npm run bench, its arguments', () => {
+  it('takes --json and --quick, and refuses a misspelt option before running anything (exit 2)', async () => {
+    expect(benchArgs(['--json', '--quick'])).toEqual({ json: true, quick: true });
+    expect(benchArgs([])).toEqual({ json: false, quick: false });
+    expect(() => benchArgs(['--json=yes'])).toThrow(ArgsError);
+    // A real run takes minutes: a bench that ignored the option would still be running at the timeout.
+    const r = await runScript('scripts/bench.ts', ['--jsno'], { timeoutMs: 30_000 });
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: 'Unknown option --jsno. Known options: --json, --quick, --help (-h).\n',
+      stdout: '',
+    });
   });
 });

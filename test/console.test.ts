@@ -27,7 +27,7 @@ describe('npm run console, one command', { timeout: CONSOLE_TEST_TIMEOUT_MS }, (
     const bad = await consoleRun(env, ['/config set setting:MAX_BATCH_SIZE value:5000']);
     expect(bad.code).toBe(0);
     expect(bad.stdout).toMatch(/== Not done ==\nInvalid value for MAX_BATCH_SIZE: Must be at most 1000/);
-    const member = await consoleRun(env, ['--as', 'member', '/config set setting:MAX_BATCH_SIZE value:300']);
+    const member = await consoleRun(env, ['--as=member', '/config set setting:MAX_BATCH_SIZE value:300']);
     expect(member.code).toBe(0);
     expect(member.stdout).toMatch(/Not allowed/);
   });
@@ -41,6 +41,12 @@ describe('npm run console, one command', { timeout: CONSOLE_TEST_TIMEOUT_MS }, (
     expect(tooMany.code).not.toBe(0);
     expect(tooMany.stderr).toMatch(/limit: 1000 is more than 25, the most this option allows/);
     expect((await consoleRun(env, ['--as', 'nobody', '/config list'])).code).not.toBe(0);
+    const unknown = await consoleRun(env, ['--jsno', '/config list']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^Unknown option --jsno\. Known options: --json, --yes \(-y\), --as VALUE, .*\.\n$/,
+    );
+    expect(unknown.stdout).toBe('');
   });
 
   it('shows numbers as Discord displays them, without markdown escapes', async () => {

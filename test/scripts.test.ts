@@ -79,6 +79,13 @@ describe('npm run deploy-commands', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
     ]);
   });
 
+  it('refuses an unknown option in one line naming the known ones (exit 2)', async () => {
+    const r = await run('scripts/deploy-commands.ts', ['--dryrun']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('Unknown option --dryrun. Known options: --global, --dry-run, --help (-h).\n');
+    expect(r.stdout).toBe('');
+  });
+
   it('without a token says how to get one', async () => {
     const r = await run('scripts/deploy-commands.ts', []);
     expect(r.code).toBe(1);

@@ -5,6 +5,7 @@ import { ApiError } from './errors.js';
 import type { ActiveTokens } from './active-tokens.js';
 import type { ApiToken } from '../tokens/tokens.js';
 import { WindowCounter } from './window.js';
+import type { TokenWriteLimit } from './write-limit.js';
 
 /** What a route needs, declared in its `config.access` and enforced once by the auth hook. */
 export type RouteAccess = 'public' | 'read' | 'write';
@@ -36,6 +37,8 @@ export interface AuthOptions {
   perToken: number;
   /** Requests with a bad or missing token one address may make per minute. */
   failuresPerAddress: number;
+  /** Write requests one token may make per minute, across processes (API_WRITES_PER_MIN). */
+  writes?: TokenWriteLimit;
   /** Called when a token is refused a write route (audited by the caller). */
   onDenied?: (req: FastifyRequest, token: ApiToken, message: string) => void;
 }
@@ -43,9 +46,9 @@ export interface AuthOptions {
 /**
  * The onRequest hook: public routes pass; others need a live token (401, the same answer for
  * missing, malformed, unknown, revoked and expired ones), the write access when the route writes
- * (403), and to be within the token's rate (429). Failures are limited per address (429 once past
- * the limit), but a valid token is never refused for its address: one misconfigured client behind
- * a proxy must not lock out every other client behind it.
+ * (403), and to be within the token's rate and, for a write, its write limit (429). Failures are
+ * limited per address (429 once past the limit), but a valid token is never refused for its
+ * address: one misconfigured client behind a proxy must not lock out every other client behind it.
  */
 export function authenticator(opts: AuthOptions) {
   const failures = new WindowCounter(opts.failuresPerAddress);
@@ -83,6 +86,15 @@ export function authenticator(opts: AuthOptions) {
       const message = `Token ${token.name} can only read; changes need a write token.`;
       opts.onDenied?.(req, token, message);
       throw new ApiError(403, 'FORBIDDEN', message);
+    }
+    if (access === 'write' && opts.writes) {
+      try {
+        await opts.writes.count(token);
+      } catch (err) {
+        // A refused write is audited like any other refusal of one.
+        if (err instanceof ApiError) opts.onDenied?.(req, token, err.message);
+        throw err;
+      }
     }
     opts.tokens.touch(token.id);
     req.token = token;

@@ -3,12 +3,15 @@ import type { ChangeFeed } from '../changes/feed.js';
 import type { ConfigService } from '../config/service.js';
 import type { FlagStore } from '../flags/flags.js';
 import type { Scheduler } from '../jobs/scheduler.js';
+import { addProcessMetrics } from './process-metrics.js';
 
 export interface MetricsSources {
   config: ConfigService;
   feed: ChangeFeed;
   scheduler?: Scheduler | undefined;
   flags?: FlagStore | undefined;
+  /** What this process is (bot, api), the `role` label of the process and Node.js metrics. */
+  role: string;
 }
 
 /** The `flag` label of evaluations of names that are no flag: one series, whatever applications typed. */
@@ -16,8 +19,9 @@ export const UNKNOWN_FLAG_LABEL = '*';
 
 /**
  * What /metrics exposes, in a registry of its own (not prom-client's global one, so several
- * servers can live in one process). Counters the API moves itself (reads, writes, streams) plus
- * gauges read from the service, feed and scheduler when scraped.
+ * servers can live in one process). Counters the API moves itself (reads, writes, streams),
+ * counters and gauges read from the service, feed and scheduler when scraped, and the process's
+ * own metrics.
  */
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -96,35 +100,28 @@ export class ApiMetrics {
       detachFlags();
     };
     const { config } = src;
-    new Gauge({
-      name: 'config_cache_hits',
-      help: 'Reads served from this process’s memory since start',
+    // Counts kept by their source since this process started, read when scraped (one source of truth).
+    sourced(registers, 'config_cache_hits_total', 'Reads served from this process’s memory', [], () => [
+      [{}, config.stats().cache.hits],
+    ]);
+    sourced(
       registers,
-      collect() {
-        this.set(config.stats().cache.hits);
-      },
-    });
-    new Gauge({
-      name: 'config_cache_misses',
-      help: 'Reads since start that found no value in memory (served the default)',
+      'config_cache_misses_total',
+      'Reads that found no value in memory (served the default)',
+      [],
+      () => [[{}, config.stats().cache.misses]],
+    );
+    sourced(
       registers,
-      collect() {
-        this.set(config.stats().cache.misses);
-      },
-    });
-    new Gauge({
-      name: 'config_writes_refused',
-      help: 'Refused write attempts since start, by action and reason',
-      labelNames: ['action', 'reason'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [what, n] of config.refusals) {
+      'config_writes_refused_total',
+      'Refused write attempts, by action and reason',
+      ['action', 'reason'],
+      () =>
+        [...config.refusals].map(([what, n]) => {
           const [action = '', reason = ''] = what.split(':');
-          this.set({ action, reason }, n);
-        }
-      },
-    });
+          return [{ action, reason }, n];
+        }),
+    );
     new Gauge({
       name: 'config_database_up',
       help: '1 when the database answers, 0 while this process serves its last-known values',
@@ -154,19 +151,18 @@ export class ApiMetrics {
         this.set(src.feed.position);
       },
     });
-    new Gauge({
-      name: 'config_job_runs',
-      help: 'Job runs by this process since start, by job and outcome',
-      labelNames: ['job', 'outcome'],
+    sourced(
       registers,
-      collect() {
-        this.reset();
-        for (const j of src.scheduler?.status() ?? []) {
-          this.set({ job: j.name, outcome: 'completed' }, j.completed);
-          this.set({ job: j.name, outcome: 'failed' }, j.failed);
-        }
-      },
-    });
+      'config_job_runs_total',
+      'Job runs by this process, by job and outcome',
+      ['job', 'outcome'],
+      () =>
+        (src.scheduler?.status() ?? []).flatMap((j) => [
+          [{ job: j.name, outcome: 'completed' }, j.completed],
+          [{ job: j.name, outcome: 'failed' }, j.failed],
+        ]),
+    );
+    addProcessMetrics(this.registry, src.role);
   }
 
   /** Counts a snapshot served. */
@@ -217,4 +213,24 @@ export class ApiMetrics {
   close(): void {
     this.detach();
   }
+}
+
+/** A counter whose values are counts kept by their source since start, read when scraped. */
+function sourced<L extends string>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  labelNames: L[],
+  read: () => [Partial<Record<L, string>>, number][],
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const [labels, n] of read()) this.inc(labels, n);
+    },
+  });
 }

@@ -21,10 +21,14 @@ import { flagRoutes } from './routes/flags.js';
 import { instanceRoutes } from './routes/instances.js';
 import { opsRoutes } from './routes/ops.js';
 import { TokenStore } from '../tokens/tokens.js';
+import { RateRecords } from '../storage/rate-limits.js';
+import { TokenWriteLimit } from './write-limit.js';
 
 export interface ApiOptions {
   /** Requests one token may make per minute (API_RATE_LIMIT_PER_MIN). */
   perTokenPerMinute: number;
+  /** Write requests one token may make per minute, across processes (API_WRITES_PER_MIN). Default 60. */
+  writesPerTokenPerMinute?: number;
   /** Bad-token requests one address may make per minute (API_AUTH_FAILURES_PER_MIN). */
   failuresPerMinute: number;
   /** Comment lines on idle event streams. Default 15 s. */
@@ -46,6 +50,8 @@ export interface ApiParts {
   instances: InstanceStore;
   flags: FlagStore;
   scheduler?: Scheduler | undefined;
+  /** What the process is (bot, api), a label of its process metrics; default api. */
+  role?: string | undefined;
 }
 
 /** The API over a running runtime: routes declare their access, one hook enforces it, one handler answers errors. */
@@ -64,7 +70,13 @@ export async function buildApi(
     ...(opts.writeTimeoutMs ? { lookupTimeoutMs: opts.writeTimeoutMs } : {}),
   });
   await tokens.start();
-  const metrics = new ApiMetrics({ config, feed, scheduler: runtime.scheduler, flags });
+  const metrics = new ApiMetrics({
+    config,
+    feed,
+    scheduler: runtime.scheduler,
+    flags,
+    role: runtime.role ?? 'api',
+  });
   // Closing ends idle keep-alive connections too (event streams are ended first, see events.ts):
   // a client that connected and sent nothing must not hold a shutdown forever.
   const app = Fastify({
@@ -101,6 +113,11 @@ export async function buildApi(
       tokens,
       perToken: opts.perTokenPerMinute,
       failuresPerAddress: opts.failuresPerMinute,
+      writes: new TokenWriteLimit(
+        new RateRecords(config.conn),
+        config.health,
+        opts.writesPerTokenPerMinute ?? 60,
+      ),
       onDenied: (req, token, error) =>
         recordDenied(config, token, {
           key: deniedKey(req.params as { key?: string; name?: string }, req.body),

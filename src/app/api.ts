@@ -21,6 +21,7 @@ export async function startApi(
 ): Promise<RunningApi> {
   const { app } = await buildApi(runtime, {
     perTokenPerMinute: env.API_RATE_LIMIT_PER_MIN,
+    writesPerTokenPerMinute: env.API_WRITES_PER_MIN,
     failuresPerMinute: env.API_AUTH_FAILURES_PER_MIN,
     flagStaleDays: env.FLAG_STALE_DAYS,
     tokenCopyFile: localFiles(env, runtime.db.name).apiTokens,

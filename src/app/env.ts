@@ -242,6 +242,11 @@ const envSchema = z
     HTTP_HOST: withDefault(anyText, '127.0.0.1'),
     /** API requests one token may make per minute. */
     API_RATE_LIMIT_PER_MIN: withDefault(wholeNumber(1, 1_000_000, 'requests per minute'), 6000),
+    /**
+     * Write requests one API token may make per minute, refused ones included, across every API
+     * process: apart from API_RATE_LIMIT_PER_MIN, as Discord users have WRITE_ATTEMPTS_PER_MIN.
+     */
+    API_WRITES_PER_MIN: withDefault(wholeNumber(1, 1_000_000, 'writes per minute'), 60),
     /** Requests with a bad or missing token one address may make per minute before it gets 429. */
     API_AUTH_FAILURES_PER_MIN: withDefault(wholeNumber(1, 100_000, 'requests per minute'), 30),
     /** How often each process reports which change it has applied (it also reports at once after one). */

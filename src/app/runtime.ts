@@ -39,6 +39,8 @@ export interface Runtime extends RuntimeInfo {
   instances: InstanceStore;
   /** Feature flags: held in memory, followed through the change feed. */
   flags: FlagStore;
+  /** What this process reports itself as (bot, api); none for one-off scripts. */
+  role?: InstanceKind | undefined;
   stop(): Promise<void>;
 }
 
@@ -191,6 +193,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     feed,
     instances,
     flags,
+    role: opts.report,
     stop,
   };
 }

@@ -15,8 +15,8 @@ export type AfterAnswer = () => Promise<void>;
  * Runs the checks a requirement declares; throws the UserError the dispatcher turns into a reply.
  * Nothing here waits on the database before the interaction is acknowledged: access is checked
  * from memory, the rate limit comes after the deferral (or gets FIRST_RESPONSE_READ_MS when the
- * handler answers first itself), and the audit row of a self-service read is returned, to be
- * written after the answer.
+ * handler answers first itself), and what is left for after the answer is returned: the audit row
+ * of a self-service read, the settling of the change a rate-limited attempt reserved.
  */
 export async function enforce(
   req: Requirement,
@@ -55,11 +55,17 @@ export async function enforce(
   }
   if (holds(req.rateLimited, interaction)) {
     const acknowledged = interaction.deferred || interaction.replied;
-    await ctx.limits.checkAttempt(
+    const ticket = await ctx.limits.checkAttempt(
       interaction.user.id,
       attempt,
       acknowledged ? undefined : FIRST_RESPONSE_READ_MS,
     );
+    // The change the attempt reserved is given back once answered, unless the handler made it.
+    const audit = afterAnswer;
+    afterAnswer = async () => {
+      await ticket.settle();
+      await audit?.();
+    };
   }
   return afterAnswer;
 }

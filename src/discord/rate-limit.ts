@@ -1,7 +1,8 @@
+import { errorDetail, logger } from '../base/logger.js';
 import { isUnavailableError } from '../storage/connection.js';
 import type { DatabaseHealth } from '../storage/health.js';
-import type { RateRecord, RateRecords } from '../storage/rate-limits.js';
-import { UserError } from '../base/errors.js';
+import type { RateRecords, Taken } from '../storage/rate-limits.js';
+import { isUserError, UserError } from '../base/errors.js';
 import { within } from './budget.js';
 
 export interface RateLimits {
@@ -18,15 +19,33 @@ export interface Attempt {
   action: string;
 }
 
+/** What a counted attempt holds until it is answered: the change it may make. */
+export interface Ticket {
+  /** Frees the change the attempt held unless one was recorded; never throws. */
+  settle(): Promise<void>;
+}
+
+/** One user's attempts in this process that hold a change, and the changes recorded for them. */
+interface Held {
+  open: number;
+  recorded: number;
+}
+
 /**
- * Per-user limits on writes, counted in the database so they hold across every bot process.
+ * Per-user limits on writes, counted in the database (RateRecords, atomic on MongoDB and
+ * FerretDB alike) so they hold across every bot process and under parallel attempts of one user.
  * Two limits: committed changes (what the admin thinks of as "changes"), and attempts, refused
- * ones included, a higher limit that stops floods of typos or probing. Concurrent attempts of one
- * user in several processes may overshoot a little. While the database is unreachable nothing can
- * be written anyway, so the check lets the attempt through to be refused (and audited) as such.
+ * ones included, a higher limit that stops floods of typos or probing.
+ *
+ * A change is committed after its attempt was let through, so parallel attempts could each pass
+ * a check of changes made so far: instead each attempt reserves a change, and gives it back once
+ * it is answered without having made one (a typo, a refusal, a preview waiting for Confirm).
+ * While the database is unreachable nothing can be written anyway, so the check lets the
+ * attempt through to be refused (and audited) as such.
  */
 export class WriteRateLimiter {
   private readonly windowMs: number;
+  private readonly held = new Map<string, Held>();
 
   constructor(
     private readonly records: RateRecords,
@@ -37,61 +56,67 @@ export class WriteRateLimiter {
   }
 
   /**
-   * Counts an attempt; throws RATE_LIMITED (nothing recorded) when either limit is reached. With
-   * `waitMs` (an interaction not acknowledged yet, whose handler must answer within Discord's
-   * 3 s), a database slower than that lets the attempt through, as an unreachable one does; it is
-   * still counted when the database answers.
+   * Counts an attempt and reserves it a change; throws RATE_LIMITED (nothing counted) when either
+   * limit is reached. Settle the ticket once the attempt is answered. With `waitMs` (an
+   * interaction not acknowledged yet, whose handler must answer within Discord's 3 s), a
+   * database slower than that lets the attempt through, as an unreachable one does; it is still
+   * counted when the database answers.
    */
-  async checkAttempt(actorId: string, attempt: Attempt, waitMs?: number): Promise<void> {
-    const check = this.check(actorId, attempt);
-    if (waitMs === undefined) return check;
-    await within(check, undefined, waitMs);
+  async checkAttempt(actorId: string, attempt: Attempt, waitMs?: number): Promise<Ticket> {
+    const reserved = this.reserve(actorId, attempt);
+    const ticket = { settle: () => this.settle(actorId, reserved) };
+    if (waitMs === undefined) await reserved;
+    else await within(reserved, undefined, waitMs);
+    return ticket;
   }
 
-  private async check(actorId: string, attempt: Attempt): Promise<void> {
-    const record = await this.read(actorId);
-    if (!record) return;
-    const now = Date.now();
-    const refuse = (text: string, list: Date[], limit: number) => {
-      const oldest = Math.min(...list.map((t) => t.getTime()));
-      const wait = Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000));
-      throw new UserError(
-        'RATE_LIMITED',
-        `${text} Nothing was changed; try again in ${wait} s.`,
-        { ...attempt },
-        `rate limited: ${list.length} in ${this.windowMs / 1000} s (limit ${limit})`,
-      );
-    };
-    if (record.changes.length >= this.limits.changes)
-      refuse(
-        `You made ${record.changes.length} changes in the last minute, and the limit is ${this.limits.changes}.`,
-        record.changes,
-        this.limits.changes,
-      );
-    if (record.attempts.length >= this.limits.attempts)
-      refuse(
-        `Too many attempts: ${record.attempts.length} in the last minute (refused ones count too), and the limit is ${this.limits.attempts}.`,
-        record.attempts,
-        this.limits.attempts,
-      );
-    await this.write(actorId, { ...record, attempts: [...record.attempts, new Date(now)] });
-  }
-
-  /** Counts a committed change (after the write succeeded). */
+  /**
+   * Counts a committed change (after the write succeeded): the one an attempt of this user
+   * reserved, or a new one when none is open (the attempt was let through uncounted).
+   */
   async recordChange(actorId: string): Promise<void> {
-    const record = await this.read(actorId);
-    if (record) await this.write(actorId, { ...record, changes: [...record.changes, new Date()] });
+    const held = this.held.get(actorId);
+    if (held && held.open > held.recorded) {
+      // Reserved places are alike: whichever attempt settles next keeps one for this change.
+      held.recorded += 1;
+      return;
+    }
+    if (!this.health.available) return;
+    try {
+      await this.records.add(changesOf(actorId));
+    } catch (err) {
+      if (!isUnavailableError(err)) throw err;
+      this.health.noteFailure('rate limit', err);
+    }
   }
 
-  /** The user's record within the window, or undefined when the database cannot be reached. */
-  private async read(actorId: string): Promise<RateRecord | undefined> {
+  /** The change entry reserved for the attempt; undefined when the database could not count it. */
+  private async reserve(actorId: string, attempt: Attempt): Promise<string | undefined> {
     if (!this.health.available) return undefined;
+    const window = (limit: number) => ({ limit, windowMs: this.windowMs });
     try {
-      const { attempts, changes } = await this.records.read(actorId);
-      const since = Date.now() - this.windowMs;
-      const recent = (list: Date[]) =>
-        list.filter((t) => new Date(t).getTime() > since).map((t) => new Date(t));
-      return { attempts: recent(attempts), changes: recent(changes) };
+      const change = await this.records.take(changesOf(actorId), window(this.limits.changes));
+      if (!change.taken)
+        throw this.refusal(
+          `You made ${change.count} changes in the last minute, and the limit is ${this.limits.changes}.`,
+          change,
+          this.limits.changes,
+          attempt,
+        );
+      const tried = await this.records.take(`attempts:${actorId}`, window(this.limits.attempts));
+      if (!tried.taken) {
+        await this.records.release(change.entry);
+        throw this.refusal(
+          `Too many attempts: ${tried.count} in the last minute (refused ones count too), and the limit is ${this.limits.attempts}.`,
+          tried,
+          this.limits.attempts,
+          attempt,
+        );
+      }
+      const held = this.held.get(actorId) ?? { open: 0, recorded: 0 };
+      held.open += 1;
+      this.held.set(actorId, held);
+      return change.entry;
     } catch (err) {
       if (!isUnavailableError(err)) throw err;
       this.health.noteFailure('rate limit', err);
@@ -99,12 +124,39 @@ export class WriteRateLimiter {
     }
   }
 
-  private async write(actorId: string, record: RateRecord): Promise<void> {
+  private async settle(actorId: string, reserved: Promise<string | undefined>): Promise<void> {
+    let entry: string | undefined;
     try {
-      await this.records.save(actorId, record);
+      entry = await reserved;
     } catch (err) {
-      if (!isUnavailableError(err)) throw err;
+      // Thrown to the dispatcher already, unless it came after the attempt was let through.
+      if (!isUserError(err)) logger.error('Counting a write attempt failed', errorDetail(err));
+      return;
+    }
+    const held = this.held.get(actorId);
+    if (!entry || !held) return;
+    held.open -= 1;
+    const kept = held.recorded > 0;
+    if (kept) held.recorded -= 1;
+    if (held.open === 0) this.held.delete(actorId);
+    if (kept) return;
+    try {
+      await this.records.release(entry);
+    } catch (err) {
+      // Not freed: the reserved change counts until it leaves the window.
       this.health.noteFailure('rate limit', err);
     }
   }
+
+  private refusal(text: string, full: Extract<Taken, { taken: false }>, limit: number, attempt: Attempt) {
+    const wait = Math.max(1, Math.ceil((full.oldest.getTime() + this.windowMs - Date.now()) / 1000));
+    return new UserError(
+      'RATE_LIMITED',
+      `${text} Nothing was changed; try again in ${wait} s.`,
+      { ...attempt },
+      `rate limited: ${full.count} in ${this.windowMs / 1000} s (limit ${limit})`,
+    );
+  }
 }
+
+const changesOf = (actorId: string): string => `changes:${actorId}`;

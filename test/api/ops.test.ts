@@ -71,7 +71,7 @@ describe('/metrics', () => {
     });
     expect(refused.status).toBe(400);
     const after = await metrics(api);
-    expect(sample(after, 'config_writes_refused{action="set",reason="INVALID_VALUE"}')).toBe(1);
+    expect(sample(after, 'config_writes_refused_total{action="set",reason="INVALID_VALUE"}')).toBe(1);
     expect(sample(after, 'config_api_writes_total{key="MAX_BATCH_SIZE",action="set"}')).toBe(1);
   });
 });

@@ -51,4 +51,25 @@ describe('per-user write rate limit', () => {
     );
     await bot.close();
   });
+  it('lets exactly the limit of parallel sets by one admin through, and typos give their change back', async () => {
+    const { svc, bot } = await limitedBot({ changesPerMinute: 3, attemptsPerMinute: 50 });
+    const admin = bot.session(as.admin());
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => admin.run(`/config set setting:MAX_BATCH_SIZE value:${201 + i}`)),
+    );
+    // Replies of parallel runs interleave in the harness; the audit says what became of each.
+    const audited = await svc.auditLog({ actorId: as.admin().user.id });
+    expect(audited.filter((a) => a.status === 'success')).toHaveLength(3);
+    const denied = audited.filter((a) => a.status === 'denied');
+    expect(denied).toHaveLength(7);
+    for (const d of denied) expect(d.error).toMatch(/rate limited: 3 in 60 s \(limit 3\)/);
+    expect((await svc.history('MAX_BATCH_SIZE')).length).toBe(4);
+    // A refused attempt made no change: the limit still counts the three.
+    await admin.run('/config set setting:MAX_BATCH_SIZE value:oops');
+    const [, refused] = await admin.run('/config set setting:MAX_BATCH_SIZE value:300');
+    expect(refused?.embeds[0]?.description).toMatch(
+      /^You made 3 changes in the last minute, and the limit is 3\./,
+    );
+    await bot.close();
+  });
 });
