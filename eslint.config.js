@@ -14,7 +14,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts', 'commands/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}', 'commands/**/*.ts'],
     rules: { 'no-console': 'error' },
+  },
+  {
+    // The panel's own script runs in the browser.
+    files: ['src/panel/static/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly' } },
   },
 );

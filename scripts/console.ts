@@ -26,6 +26,7 @@ import type { OfflineDiscord } from '../src/offline/harness.js';
 import { startOffline } from '../src/offline/offline.js';
 import { env, type Env } from '../src/app/env.js';
 import { errorDetail, logger } from '../src/base/logger.js';
+import { panelLogins, panelUrl } from '../src/app/panel.js';
 import { startRuntime } from '../src/app/runtime.js';
 import {
   exchange,
@@ -305,6 +306,7 @@ async function main(e: Env): Promise<number> {
     e,
     { as: args.as, roles: args.roles, guildId: args.guildId },
     runtime,
+    { logins: panelLogins(runtime, e), url: panelUrl(e, e.HTTP_PORT ?? 8080) },
   );
   const o: Output = {
     json: args.json,

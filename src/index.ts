@@ -14,19 +14,38 @@ import { DEFAULT_API, describeDiscordFailure } from './discord/rest-errors.js';
 import { StartupError } from './base/errors.js';
 import { errorDetail, logger } from './base/logger.js';
 import { startRuntime } from './app/runtime.js';
+import type { Env } from './app/env.js';
 
-const NO_TOKEN = `DISCORD_TOKEN is not set, so the bot cannot log in to Discord.
-  1. Create an application at https://discord.com/developers/applications, add a Bot, and copy its token.
-  2. Put DISCORD_TOKEN=... and DISCORD_GUILD_ID=<your server id> in .env (see .env.example).
-  3. npm run deploy-commands, then npm start.
-To try every command without Discord: npm run console`;
+const NO_TOKEN = `Discord is not connected (DISCORD_TOKEN is not set): serving the API and the web panel only.
+  To connect it: 1. create an application at https://discord.com/developers/applications, add a Bot, copy its token;
+  2. put DISCORD_TOKEN=... and DISCORD_GUILD_ID=<your server id> in .env (see .env.example);
+  3. npm run deploy-commands, then npm start again.`;
+
+/** Who logs in to the panel while Discord is not connected: one local admin, audited as such. */
+const LOCAL_ADMIN = { id: 'local-admin', tag: 'local-admin' };
+
+/**
+ * The first run, without Discord: the API and the web panel on the embedded database, and a
+ * one-time link that logs the local admin in, so the product can be seen in a browser at once.
+ */
+async function withoutDiscord(e: Env): Promise<never> {
+  const runtime = await startRuntime(e, { jobs: true, report: 'api' });
+  const http = await startApi(runtime, e, e.HTTP_PORT ?? 8080, {}, { localAdmin: true });
+  atExit(() => http.close());
+  const link = await http.logins.createLink(
+    { user: LOCAL_ADMIN, guildId: null, access: 'write', ownScope: null, via: 'local' },
+    http.panelUrl,
+  );
+  process.stderr.write(`${NO_TOKEN}\n`);
+  process.stdout.write(
+    `Open the web panel: ${link.url}\n  (logs in the local admin once, within 5 minutes; for another link: npm run console -- "/config panel")\n`,
+  );
+  return new Promise<never>(() => undefined);
+}
 
 runEntryPoint(
   async (e) => {
-    if (!e.DISCORD_TOKEN) {
-      process.stderr.write(`${NO_TOKEN}\n`);
-      return 1;
-    }
+    if (!e.DISCORD_TOKEN) return withoutDiscord(e);
     const settings = discordSettings(e);
     if (settings.allowedGuildIds.length === 0) {
       logger.warn('Neither DISCORD_GUILD_ID nor ALLOWED_GUILD_IDS is set: every server will be refused.');
@@ -36,11 +55,10 @@ runEntryPoint(
     // Slash commands arrive without any privileged intent; Guilds keeps guild and channel caches.
     const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api } });
     const runtime = await startRuntime(e, { jobs: true, notifier: restNotifier(client.rest), report: 'bot' });
-    if (e.HTTP_PORT) {
-      const http = await startApi(runtime, e, e.HTTP_PORT);
-      atExit(() => http.close());
-    }
-    const ctx = createCommandContext(runtime.config, settings, runtime, runtime.flags);
+    const http = e.HTTP_PORT ? await startApi(runtime, e, e.HTTP_PORT) : undefined;
+    if (http) atExit(() => http.close());
+    const panel = http ? { logins: http.logins, url: http.panelUrl } : undefined;
+    const ctx = createCommandContext(runtime.config, settings, runtime, runtime.flags, panel);
     atExit(async () => {
       ctx.confirmations.clear();
       await client.destroy();

@@ -28,7 +28,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/changes'],
   ['src/flags', 'src/transfer', 'src/tokens', 'src/charts'],
   ['src/jobs'],
-  ['src/api', 'src/discord'],
+  ['src/api', 'src/discord', 'src/panel'],
   ['commands'],
   ['src/offline'],
   ['src/app'],
@@ -43,7 +43,7 @@ function sources(dir: string): string[] {
   for (const name of readdirSync(path.join(ROOT, dir))) {
     const rel = path.join(dir, name);
     if (statSync(path.join(ROOT, rel)).isDirectory()) out.push(...sources(rel));
-    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel);
+    else if (/\.tsx?$/.test(name) && !name.endsWith('.d.ts')) out.push(rel);
   }
   return out;
 }
@@ -63,7 +63,9 @@ function importsOf(file: string): string[] {
       continue;
     }
     const base = path.normalize(path.join(path.dirname(file), spec)).replace(/\.js$/, '');
-    found.push(text.has(`${base}.ts`) ? `${base}.ts` : path.join(base, 'index.ts'));
+    found.push(
+      [`${base}.ts`, `${base}.tsx`].find((f) => text.has(f)) ?? path.join(base, 'index.ts'),
+    );
   }
   return found;
 }

@@ -6,6 +6,7 @@ import * as exportConfig from './export.js';
 import * as history from './history.js';
 import * as importConfig from './import.js';
 import * as list from './list.js';
+import * as panel from './panel.js';
 import * as pending from './pending.js';
 import * as requestApprove from './request/approve.js';
 import * as requestEdit from './request/edit.js';
@@ -46,6 +47,7 @@ export const { data, requires, execute, autocomplete, button, buttonRequires, mo
       rollback,
       reset,
       status,
+      panel,
       pending,
       export: exportConfig,
       import: importConfig,

@@ -31,7 +31,9 @@ export function followSse(
       opened();
       const parser = createParser({ onEvent });
       const decoder = new TextDecoder();
-      for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+      // Node's web stream is async-iterable (the DOM lib's type, loaded by preact's JSX types, is not).
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+        parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
     } catch (err) {
       if (!abort.signal.aborted) failed(err as Error);
     }

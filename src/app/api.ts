@@ -5,9 +5,15 @@ import type { FastifyInstance } from 'fastify';
 import { localFiles } from './config.js';
 import type { Env } from './env.js';
 import type { Runtime } from './runtime.js';
+import { panelLogins, panelSurface, panelUrl } from './panel.js';
+import type { PanelLogins } from '../tokens/panel-logins.js';
 
 export interface RunningApi {
   url: string;
+  /** The web panel's address (PANEL_URL, else this server's). */
+  panelUrl: string;
+  /** Login links of the panel (the first run prints one for the local admin). */
+  logins: PanelLogins;
   app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -18,8 +24,12 @@ export async function startApi(
   env: Env,
   port: number,
   extra: Partial<ApiOptions> = {},
+  panel: { localAdmin?: boolean } = {},
 ): Promise<RunningApi> {
+  let publicUrl = panelUrl(env, port);
+  const logins = panelLogins(runtime, env);
   const { app } = await buildApi(runtime, {
+    surfaces: [panelSurface(runtime, env, logins, () => publicUrl, panel.localAdmin === true)],
     perTokenPerMinute: env.API_RATE_LIMIT_PER_MIN,
     writesPerTokenPerMinute: env.API_WRITES_PER_MIN,
     failuresPerMinute: env.API_AUTH_FAILURES_PER_MIN,
@@ -46,6 +56,10 @@ export async function startApi(
       `Cannot start the HTTP API on ${env.HTTP_HOST}:${port}: ${why}. Change HTTP_PORT or HTTP_HOST.`,
     );
   }
-  logger.info(`HTTP API listening on ${address} (routes: ${address}/v1/openapi.json)`);
-  return { url: address, app, close: () => app.close() };
+  // Port 0 (tests) is known only now.
+  if (!env.PANEL_URL) publicUrl = address;
+  logger.info(
+    `HTTP API listening on ${address} (routes: ${address}/v1/openapi.json; web panel: ${publicUrl}/panel)`,
+  );
+  return { url: address, panelUrl: publicUrl, logins, app, close: () => app.close() };
 }

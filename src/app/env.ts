@@ -247,6 +247,24 @@ const envSchema = z
      * process: apart from API_RATE_LIMIT_PER_MIN, as Discord users have WRITE_ATTEMPTS_PER_MIN.
      */
     API_WRITES_PER_MIN: withDefault(wholeNumber(1, 1_000_000, 'writes per minute'), 60),
+    /**
+     * The web panel's address as browsers reach it (its login links point there, and a change is
+     * accepted only from that origin); default http://HTTP_HOST:HTTP_PORT. https:// makes its
+     * session cookie Secure.
+     */
+    PANEL_URL: variable((s, ctx) => {
+      try {
+        const u = new URL(s);
+        if (u.protocol === 'http:' || u.protocol === 'https:') return u.origin;
+      } catch {
+        // said below
+      }
+      return problem(ctx, `${quote(s)} is not an http:// or https:// address`);
+    }),
+    /** A panel session unused for this many minutes ends. */
+    PANEL_SESSION_IDLE_MIN: withDefault(wholeNumber(1, 10_080, 'minutes'), 30),
+    /** A panel session ends this many hours after login, however it is used. */
+    PANEL_SESSION_MAX_HOURS: withDefault(wholeNumber(1, 720, 'hours'), 12),
     /** Requests with a bad or missing token one address may make per minute before it gets 429. */
     API_AUTH_FAILURES_PER_MIN: withDefault(wholeNumber(1, 100_000, 'requests per minute'), 30),
     /** How often each process reports which change it has applied (it also reports at once after one). */

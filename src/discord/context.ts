@@ -59,6 +59,7 @@ export function createCommandContext(
   settings: DiscordSettings,
   runtime?: ProcessInfo,
   flags: FlagStore = new FlagStore(config),
+  panel?: CommandContext['panel'],
 ): CommandContext {
   return {
     config,
@@ -73,6 +74,7 @@ export function createCommandContext(
     suggestions: new Suggestions(config.health),
     flagStaleDays: settings.flagStaleDays ?? 30,
     ...(runtime ? { runtime } : {}),
+    ...(panel ? { panel } : {}),
     ...(settings.approvalChannelId ? { approvalChannelId: settings.approvalChannelId } : {}),
   };
 }

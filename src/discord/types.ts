@@ -6,6 +6,7 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
   SlashCommandSubcommandBuilder,
 } from 'discord.js';
+import type { PanelLogins } from '../tokens/panel-logins.js';
 import type { WriteRateLimiter } from './rate-limit.js';
 import type { ConfigService } from '../config/service.js';
 import type { ChangeFeed } from '../changes/feed.js';
@@ -53,6 +54,8 @@ export interface CommandContext {
   flagStaleDays: number;
   /** This process: jobs, sync, instance (for /config status). */
   runtime?: ProcessInfo;
+  /** The web panel's login links and address, when this process can make links (/config panel). */
+  panel?: { logins: PanelLogins; url: string };
   /** APPROVAL_CHANNEL_ID: where change requests are posted (named in the "Approval needed" reply). */
   approvalChannelId?: string;
 }

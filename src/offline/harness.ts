@@ -8,6 +8,7 @@ import {
   type APIMessage,
   type BaseInteraction,
   type GatewayInteractionCreateDispatch,
+  type ResponseLike,
 } from 'discord.js';
 import { createInteractionHandler } from '../discord/dispatcher.js';
 import type { Command, CommandContext } from '../discord/types.js';
@@ -48,7 +49,11 @@ export class OfflineDiscord {
     );
     this.client = new Client({
       intents: [],
-      rest: { makeRequest: (url, init) => this.rest.handle(url, init) },
+      // The cast: preact's JSX types load the DOM lib, whose Response types its body as the DOM's
+      // ReadableStream; at run time it is Node's, which discord.js reads.
+      rest: {
+        makeRequest: async (url, init) => (await this.rest.handle(url, init)) as unknown as ResponseLike,
+      },
     });
     // Requests that need the bot token (channel posts) get a dummy one: nothing leaves the process.
     this.client.rest.setToken('offline-console');

@@ -4,7 +4,7 @@ import { ConsoleSession } from './console-session.js';
 import { createCommandContext, discordSettings, type DiscordEnv } from '../discord/context.js';
 import { OfflineDiscord } from './harness.js';
 import { loadCommands } from '../discord/loader.js';
-import type { ProcessInfo } from '../discord/types.js';
+import type { CommandContext, ProcessInfo } from '../discord/types.js';
 import { ADMIN_PERMISSIONS, MEMBER_PERMISSIONS, type Simulated } from './simulated.js';
 
 /** Ids the offline console uses when the environment names none. */
@@ -31,9 +31,11 @@ export async function startOffline(
   opts: OfflineOptions,
   /** The process's runtime; its loaded `flags` serve /flag. */
   runtime?: ProcessInfo & { flags?: FlagStore },
+  /** Where /config panel makes its login links (the panel itself is served by `npm run api` or `npm start`). */
+  panel?: CommandContext['panel'],
 ) {
   const settings = discordSettings(env, OFFLINE_IDS.guild);
-  const ctx = createCommandContext(config, settings, runtime, runtime?.flags);
+  const ctx = createCommandContext(config, settings, runtime, runtime?.flags, panel);
   const applicationId = env.DISCORD_CLIENT_ID ?? OFFLINE_IDS.application;
   const discord = new OfflineDiscord(await loadCommands(), ctx, applicationId);
   const home = env.DISCORD_GUILD_ID ?? OFFLINE_IDS.guild;

@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'token-create',
   'token-revoke',
   'token-list',
+  // A one-time login link to the web panel (/config panel).
+  'panel-login',
   'flag-evaluate',
   'flag-error',
   'flag-turn-on',

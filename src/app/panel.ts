@@ -1,0 +1,52 @@
+import { RateRecords } from '../storage/rate-limits.js';
+import { WriteRateLimiter } from '../discord/rate-limit.js';
+import { panelPlugin } from '../panel/plugin.js';
+import { PanelLogins } from '../tokens/panel-logins.js';
+import type { FastifyInstance } from 'fastify';
+import type { Env } from './env.js';
+import type { Runtime } from './runtime.js';
+
+/** The panel's address as browsers reach it: PANEL_URL, else this host and port. */
+export function panelUrl(env: Env, port: number): string {
+  return env.PANEL_URL ?? `http://${env.HTTP_HOST}:${port}`;
+}
+
+/** The panel's logins (links and sessions) over the runtime's database, with the env's session times. */
+export function panelLogins(runtime: Runtime, env: Env): PanelLogins {
+  return new PanelLogins(runtime.config.conn, {
+    idleMs: env.PANEL_SESSION_IDLE_MIN * 60_000,
+    maxMs: env.PANEL_SESSION_MAX_HOURS * 3_600_000,
+  });
+}
+
+/**
+ * The web panel as a surface of the API's server: the runtime's service and stores, the bot's
+ * own write limits (counted with Discord's, per user), and its public address once it is known.
+ */
+export function panelSurface(
+  runtime: Runtime,
+  env: Env,
+  logins: PanelLogins,
+  baseUrl: () => string,
+  localAdmin: boolean,
+): (app: FastifyInstance) => Promise<void> {
+  const { config } = runtime;
+  const limits = new WriteRateLimiter(new RateRecords(config.conn), config.health, {
+    changes: env.WRITE_RATE_LIMIT_PER_MIN,
+    attempts: env.WRITE_ATTEMPTS_PER_MIN,
+  });
+  return async (app) => {
+    await logins.ensureIndexes().catch(() => undefined);
+    await panelPlugin(app, {
+      config,
+      feed: runtime.feed,
+      instances: runtime.instances,
+      flags: runtime.flags,
+      scheduler: runtime.scheduler,
+      logins,
+      limits,
+      baseUrl,
+      localAdmin,
+    });
+  };
+}
