@@ -9,6 +9,7 @@ import { atExit, runEntryPoint } from './app/cli.js';
 import { createCommandContext, discordSettings } from './discord/context.js';
 import { createInteractionHandler } from './discord/dispatcher.js';
 import { loadCommands } from './discord/loader.js';
+import { memberAccess } from './discord/member-access.js';
 import { restNotifier } from './discord/notifier.js';
 import { DEFAULT_API, describeDiscordFailure } from './discord/rest-errors.js';
 import { StartupError } from './base/errors.js';
@@ -55,7 +56,9 @@ runEntryPoint(
     // Slash commands arrive without any privileged intent; Guilds keeps guild and channel caches.
     const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api } });
     const runtime = await startRuntime(e, { jobs: true, notifier: restNotifier(client.rest), report: 'bot' });
-    const http = e.HTTP_PORT ? await startApi(runtime, e, e.HTTP_PORT) : undefined;
+    const http = e.HTTP_PORT
+      ? await startApi(runtime, e, e.HTTP_PORT, {}, { recheck: memberAccess(client, settings) })
+      : undefined;
     if (http) atExit(() => http.close());
     const panel = http ? { logins: http.logins, url: http.panelUrl } : undefined;
     const ctx = createCommandContext(runtime.config, settings, runtime, runtime.flags, panel);

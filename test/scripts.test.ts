@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { registry } from '../src/config/registry.js';
 import { ConfigService } from '../src/config/service.js';
 import { localDate } from '../src/jobs/time.js';
 import { actor, openTestDb, type TestDb } from './helpers/db.js';
+import { spawnTs } from './helpers/process.js';
 import { looksLikeStackTrace, runScript, type ScriptRun } from './helpers/scripts.js';
 import { CONSOLE_TEST_TIMEOUT_MS } from './helpers/console.js';
 
@@ -69,6 +71,7 @@ describe('npm run deploy-commands', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
       'rollback',
       'reset',
       'status',
+      'panel',
       'pending',
       'export',
       'import',
@@ -93,11 +96,62 @@ describe('npm run deploy-commands', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
   });
 });
 
+/** A TCP port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 describe('npm start', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
-  it('without a token exits 1 saying how to get one and pointing to the console', async () => {
-    const r = await run('src/index.ts', []);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/DISCORD_TOKEN is not set[\s\S]*developers[\s\S]*npm run console/);
+  it('without a token serves the API and the panel, says Discord is not connected, and prints a login link', async () => {
+    const port = await freePort();
+    const ownData = mkdtempSync(path.join(tmpdir(), 'config-bot-start-data-'));
+    // A database of its own: the process seeds it and runs its jobs there.
+    const ownDb = await openTestDb('scripts_start');
+    const child = spawnTs('src/index.ts', [], {
+      MONGODB_URI: ownDb.uri,
+      MONGODB_DB_NAME: ownDb.dbName,
+      DATA_DIR: ownData,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      PANEL_URL: '',
+      DISCORD_TOKEN: '',
+      DISCORD_GUILD_ID: '',
+    });
+    onTestFinished(async () => {
+      child.proc.kill('SIGTERM');
+      await child.closed();
+      await ownDb.drop();
+      rmSync(ownData, { recursive: true, force: true });
+    });
+    let line = '';
+    while (!line.startsWith('Open the web panel: '))
+      line = await child.nextLine(CONSOLE_TEST_TIMEOUT_MS / 2, 'the login link');
+    const link = line.slice('Open the web panel: '.length);
+    expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/panel/login/[A-Za-z0-9_-]{43}$`));
+    expect(await child.nextLine(5000, 'the line after the link')).toMatch(
+      /logs in the local admin once, within 5 minutes; for another link: npm run console -- "\/config panel"/,
+    );
+    expect(child.stderr()).toMatch(
+      /Discord is not connected \(DISCORD_TOKEN is not set\)[\s\S]*1\. create an application at https:\/\/discord\.com\/developers\/applications[\s\S]*2\. put DISCORD_TOKEN=[\s\S]*3\. npm run deploy-commands, then npm start again/,
+    );
+    expect(looksLikeStackTrace(child.stderr())).toBe(false);
+
+    // The link logs the local admin in, once.
+    const origin = `http://127.0.0.1:${port}`;
+    const login = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin } });
+    expect(login.status).toBe(303);
+    const cookie = /^panel_session=([^;]+)/.exec(login.headers.getSetCookie()[0] ?? '')?.[1];
+    expect(cookie).toBeTruthy();
+    const page = await fetch(`${origin}/panel`, { headers: { cookie: `panel_session=${cookie}` } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/local-admin <small>\(admin\)<\/small>/);
+    expect((await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin } })).status).toBe(410);
+    // The API answers beside it.
+    expect((await fetch(`${origin}/healthz`)).status).toBe(200);
   });
 });
 

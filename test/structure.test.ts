@@ -63,9 +63,7 @@ function importsOf(file: string): string[] {
       continue;
     }
     const base = path.normalize(path.join(path.dirname(file), spec)).replace(/\.js$/, '');
-    found.push(
-      [`${base}.ts`, `${base}.tsx`].find((f) => text.has(f)) ?? path.join(base, 'index.ts'),
-    );
+    found.push([`${base}.ts`, `${base}.tsx`].find((f) => text.has(f)) ?? path.join(base, 'index.ts'));
   }
   return found;
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { localFiles } from './config.js';
 import type { Env } from './env.js';
 import type { Runtime } from './runtime.js';
-import { panelLogins, panelSurface, panelUrl } from './panel.js';
+import { panelLogins, panelSurface, panelUrl, type PanelOptions } from './panel.js';
 import type { PanelLogins } from '../tokens/panel-logins.js';
 
 export interface RunningApi {
@@ -24,12 +24,12 @@ export async function startApi(
   env: Env,
   port: number,
   extra: Partial<ApiOptions> = {},
-  panel: { localAdmin?: boolean } = {},
+  panel: PanelOptions = {},
 ): Promise<RunningApi> {
   let publicUrl = panelUrl(env, port);
   const logins = panelLogins(runtime, env);
   const { app } = await buildApi(runtime, {
-    surfaces: [panelSurface(runtime, env, logins, () => publicUrl, panel.localAdmin === true)],
+    surfaces: [panelSurface(runtime, env, logins, () => publicUrl, panel)],
     perTokenPerMinute: env.API_RATE_LIMIT_PER_MIN,
     writesPerTokenPerMinute: env.API_WRITES_PER_MIN,
     failuresPerMinute: env.API_AUTH_FAILURES_PER_MIN,

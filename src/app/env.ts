@@ -202,6 +202,16 @@ const envSchema = z
      * (nirn-proxy, twilight-http-proxy), e.g. http://localhost:8080/api. Unset: Discord itself.
      */
     DISCORD_API_URL: variable(httpUrl),
+    /**
+     * The application's OAuth2 secret (Developer Portal > your application > OAuth2): with
+     * DISCORD_CLIENT_ID, the web panel offers "Log in with Discord". Add PANEL_URL/panel/oauth/callback
+     * to the application's redirects.
+     */
+    DISCORD_CLIENT_SECRET: variable((s, ctx) =>
+      /^[A-Za-z0-9_-]{16,64}$/.test(s) ? s : problem(ctx, 'does not look like an OAuth2 client secret'),
+    ),
+    /** Discord's web address for OAuth2 (a Discord-shaped server in tests). */
+    DISCORD_OAUTH_URL: withDefault(httpUrl, 'https://discord.com'),
     /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
     CONFIRM_TIMEOUT_MS: withDefault(wholeNumber(1000, 600_000, 'milliseconds'), 60_000),
     /** How often each process checks for changes made by other processes (when change streams are unavailable). */
@@ -232,7 +242,10 @@ const envSchema = z
      * process takes the lease over: a holder that died never blocks a job for longer.
      */
     LEASE_TTL_MS: withDefault(wholeNumber(1000, 3_600_000, 'milliseconds'), 60_000),
-    /** Port of the HTTP API (see docs/api.md). Unset: the bot serves no API (`npm run api` defaults to 8080). */
+    /**
+     * Port of the HTTP API and the web panel (docs/api.md, docs/panel.md). Unset: a bot connected to
+     * Discord serves neither (`npm run api`, and `npm start` without DISCORD_TOKEN, use 8080).
+     */
     HTTP_PORT: variable((s, ctx) =>
       /^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65_535
         ? Number(s)

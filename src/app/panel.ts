@@ -1,10 +1,20 @@
 import { RateRecords } from '../storage/rate-limits.js';
 import { WriteRateLimiter } from '../discord/rate-limit.js';
+import { discordSettings } from '../discord/context.js';
 import { panelPlugin } from '../panel/plugin.js';
+import type { PanelDeps } from '../panel/types.js';
 import { PanelLogins } from '../tokens/panel-logins.js';
 import type { FastifyInstance } from 'fastify';
 import type { Env } from './env.js';
 import type { Runtime } from './runtime.js';
+
+/** How this process serves the panel. */
+export interface PanelOptions {
+  /** Whether the local admin may log in: only while Discord is not connected (the first run). */
+  localAdmin?: boolean;
+  /** The bot's access rule asked of Discord again on every write (bot processes). */
+  recheck?: PanelDeps['recheck'];
+}
 
 /** The panel's address as browsers reach it: PANEL_URL, else this host and port. */
 export function panelUrl(env: Env, port: number): string {
@@ -28,7 +38,7 @@ export function panelSurface(
   env: Env,
   logins: PanelLogins,
   baseUrl: () => string,
-  localAdmin: boolean,
+  opts: PanelOptions,
 ): (app: FastifyInstance) => Promise<void> {
   const { config } = runtime;
   const limits = new WriteRateLimiter(new RateRecords(config.conn), config.health, {
@@ -46,7 +56,19 @@ export function panelSurface(
       logins,
       limits,
       baseUrl,
-      localAdmin,
+      localAdmin: opts.localAdmin === true,
+      flagStaleDays: env.FLAG_STALE_DAYS,
+      recheck: opts.recheck,
+      ...(env.DISCORD_CLIENT_ID && env.DISCORD_CLIENT_SECRET
+        ? {
+            oauth: {
+              clientId: env.DISCORD_CLIENT_ID,
+              clientSecret: env.DISCORD_CLIENT_SECRET,
+              discordUrl: env.DISCORD_OAUTH_URL,
+              allowedGuildIds: discordSettings(env).allowedGuildIds,
+            },
+          }
+        : {}),
     });
   };
 }

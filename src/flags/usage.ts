@@ -3,8 +3,11 @@ import type { FlagUsageRecords } from '../storage/flag-usage.js';
 import { REASONS, type FlagCountsSnapshot, type Reason } from '@config-bot/client/flags';
 
 const HOUR_MS = 3600_000;
-/** Hourly buckets are kept this long; "last 24 h" reads the last 24 of them plus the current one. */
-const KEEP_MS = 48 * HOUR_MS;
+/**
+ * Hourly buckets are kept this long: the dashboards show 7 days; "last 24 h" reads the last 24
+ * of them plus the current one.
+ */
+const KEEP_MS = 8 * 24 * HOUR_MS;
 
 export type ReasonCounts = Partial<Record<Reason, number>>;
 
@@ -53,6 +56,22 @@ export class FlagUsage {
       out.set(d.name, row);
     }
     return out;
+  }
+
+  /**
+   * Evaluations of every flag per reason in each hour from the hour of `since` on, oldest first
+   * (hours with none are absent).
+   */
+  async byHour(since: Date): Promise<{ hour: Date; counts: ReasonCounts }[]> {
+    const from = new Date(Math.floor(since.getTime() / HOUR_MS) * HOUR_MS);
+    const out = new Map<number, ReasonCounts>();
+    for (const d of await this.records.since(from)) {
+      const row = out.get(d.hour.getTime()) ?? {};
+      for (const [reason, n] of Object.entries(d.counts) as [Reason, number][])
+        row[reason] = (row[reason] ?? 0) + n;
+      out.set(d.hour.getTime(), row);
+    }
+    return [...out].sort(([a], [b]) => a - b).map(([t, counts]) => ({ hour: new Date(t), counts }));
   }
 
   /** When each name was last evaluated anywhere (names never evaluated are absent). */

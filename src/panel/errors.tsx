@@ -7,7 +7,7 @@ import { PanelRefusal } from './guard.js';
 import { sendHtml, wantsFragment } from './render.js';
 
 /** The HTTP status of a user error on a panel page. */
-function statusOf(err: UserError): number {
+export function statusOf(err: UserError): number {
   switch (err.code) {
     case 'UNKNOWN_KEY':
     case 'VERSION_NOT_FOUND':

@@ -11,6 +11,8 @@ export class PanelRefusal extends Error {
   constructor(
     readonly status: 401 | 403,
     message: string,
+    /** Set when a logged-in user lacked the access: the refusal is audited as denied, as in Discord. */
+    readonly deniedTo?: PanelSessionDoc,
   ) {
     super(message);
     this.name = 'PanelRefusal';
@@ -28,7 +30,12 @@ export async function guard(
   req: FastifyRequest,
   required: PanelRequirement,
   logins: PanelLogins,
-  opts: { origin: string; localAdmin: boolean },
+  opts: {
+    origin: string;
+    localAdmin: boolean;
+    recheck?:
+      ((guildId: string, userId: string) => Promise<'none' | 'read' | 'write' | undefined>) | undefined;
+  },
 ): Promise<PanelSessionDoc | undefined> {
   const changesState = !SAFE_METHODS.has(req.method);
   if (changesState) checkOrigin(req, opts.origin);
@@ -39,7 +46,19 @@ export async function guard(
   if (!session) throw new PanelRefusal(401, 'You are not logged in, or your session ended.');
   if (changesState) checkFormToken(req, session);
   if (required === 'write' && session.access !== 'write')
-    throw new PanelRefusal(403, 'Your account may look at the configuration but not change it.');
+    throw new PanelRefusal(403, 'Your account may look at the configuration but not change it.', session);
+  // Access is the bot's rule as it is now: checked again with Discord on every write.
+  if (required === 'write' && session.guildId && opts.recheck) {
+    const now = await opts.recheck(session.guildId, session.user.id);
+    if (now === 'none' || now === 'read')
+      throw new PanelRefusal(
+        403,
+        now === 'none'
+          ? 'You are no longer a member of an allowed server, so you cannot change anything here.'
+          : 'You no longer have an admin role or the Administrator permission, so you cannot change anything here.',
+        session,
+      );
+  }
   return session;
 }
 

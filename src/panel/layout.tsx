@@ -4,7 +4,10 @@ import type { PanelSessionDoc } from '../tokens/panel-logins.js';
 /** The pages of the main navigation, in order. */
 const NAV: readonly { href: string; label: string }[] = [
   { href: '/panel', label: 'Settings' },
+  { href: '/panel/flags', label: 'Flags' },
   { href: '/panel/audit', label: 'Audit' },
+  { href: '/panel/requests', label: 'Requests' },
+  { href: '/panel/dashboards', label: 'Dashboards' },
 ];
 
 // htmx reads its settings from this tag: no inline style it would inject (the CSP forbids it),

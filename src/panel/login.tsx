@@ -91,7 +91,23 @@ export function loginRoutes(app: FastifyInstance, deps: PanelDeps): void {
       reply,
       <Page title="Logged out">
         <p>You are logged out. Ask for a new login link to come back.</p>
+        <LoginHelp />
       </Page>,
     );
   });
+
+  // Any other address under /panel: a page of the panel saying so, not the API's JSON (after the
+  // login check, so it tells nothing to someone not logged in).
+  app.get('/panel/*', { config: { access: 'public', panel: 'read' } }, async (req, reply) =>
+    sendHtml(
+      reply,
+      <Page title="Not found" session={req.panelSession}>
+        <p>
+          The panel has no page at <code>{req.url.split('?')[0]}</code>.{' '}
+          <a href="/panel">Go to the settings</a>.
+        </p>
+      </Page>,
+      { status: 404 },
+    ),
+  );
 }

@@ -18,18 +18,36 @@ function NextStepLink({ next }: { next: NextStep }) {
       );
     case 'view-request':
       return (
-        <span>Review change request {next.id} before approving it (/config request view in Discord).</span>
+        <span>
+          Review <a href={`/panel/requests/${next.id}`}>change request {next.id}</a> before approving it.
+        </span>
       );
     case 'list-requests':
-      return <span>Change requests are listed in Discord (/config requests).</span>;
+      return (
+        <span>
+          The <a href="/panel/requests">change requests page</a> lists them.
+        </span>
+      );
     case 'list-snapshots':
       return <span>Snapshots are listed in Discord (/config snapshot list).</span>;
     case 'list-flags':
-      return <span>Flags are listed in Discord (/flag list).</span>;
+      return (
+        <span>
+          The <a href="/panel/flags">flags page</a> lists every flag.
+        </span>
+      );
     case 'view-flag':
-      return <span>Discord shows it: /flag view name:{next.name}.</span>;
+      return (
+        <span>
+          See <a href={`/panel/flags/${next.name}`}>{next.name}</a>.
+        </span>
+      );
     case 'flag-history':
-      return <span>Its versions are listed in Discord (/flag history name:{next.name}).</span>;
+      return (
+        <span>
+          Its versions are on <a href={`/panel/flags/${next.name}#versions`}>its page</a>.
+        </span>
+      );
   }
 }
 

@@ -1,11 +1,20 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PanelSessionDoc } from '../tokens/panel-logins.js';
+import { auditRoutes } from './audit.js';
 import { errorPage } from './errors.js';
-import { guard } from './guard.js';
+import { dashboardRoutes } from './dashboards.js';
+import { guard, PanelRefusal } from './guard.js';
+import { historyRoutes } from './history.js';
+import { historyWriteRoutes } from './history-write.js';
+import { liveRoutes } from './live.js';
 import { loginRoutes } from './login.js';
+import { oauthRoutes } from './oauth.js';
+import { requestRoutes } from './requests.js';
 import { settingsRoutes } from './settings.js';
+import { flagRoutes } from './flags.js';
 import { staticRoutes } from './static.js';
 import type { PanelDeps } from './types.js';
 
@@ -45,18 +54,54 @@ export async function panelPlugin(app: FastifyInstance, deps: PanelDeps): Promis
     panel.addHook('onRoute', (route) => {
       if (!route.config?.panel)
         throw new Error(`Panel route ${String(route.method)} ${route.url} declares no panel access`);
+      // Pages are not part of the API: kept out of its OpenAPI document.
+      route.schema = { ...route.schema, hide: true };
     });
-    panel.addHook('preHandler', async (req) => {
+    // Before validation, so a request without a session learns nothing of a route's inputs.
+    panel.addHook('preValidation', async (req) => {
       const required = req.routeOptions.config.panel ?? 'write';
       const session = await guard(req, required, deps.logins, {
         origin: new URL(deps.baseUrl()).origin,
         localAdmin: deps.localAdmin,
+        recheck: deps.recheck,
+      }).catch(async (err: unknown) => {
+        if (err instanceof PanelRefusal && err.deniedTo)
+          await auditDenied(deps, req, err.deniedTo, err.message);
+        throw err;
       });
       if (session) req.panelSession = session;
     });
     panel.setErrorHandler((err, req, reply) => errorPage(err, req, reply));
     staticRoutes(panel);
     loginRoutes(panel, deps);
+    oauthRoutes(panel, deps);
     settingsRoutes(panel, deps);
+    flagRoutes(panel, deps);
+    historyRoutes(panel, deps);
+    historyWriteRoutes(panel, deps);
+    auditRoutes(panel, deps);
+    requestRoutes(panel, deps);
+    liveRoutes(panel, deps);
+    dashboardRoutes(panel, deps);
+  });
+}
+
+/** A write refused for the user's access, audited as Discord audits one (channel `panel`). */
+async function auditDenied(deps: PanelDeps, req: FastifyRequest, session: PanelSessionDoc, error: string) {
+  const params = req.params as { key?: unknown; name?: unknown; id?: unknown };
+  const key =
+    typeof params.key === 'string'
+      ? params.key
+      : typeof params.name === 'string'
+        ? `flag:${params.name}`
+        : '*';
+  await deps.config.audit.record({
+    key,
+    action: req.routeOptions.config.panelAction ?? 'set',
+    actor: session.user,
+    guildId: session.guildId ?? undefined,
+    channelId: 'panel',
+    status: 'denied',
+    error,
   });
 }

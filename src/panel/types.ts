@@ -1,4 +1,6 @@
 import type { ConfigService } from '../config/service.js';
+import type { AuditAction } from '../storage/config-models.js';
+import type { OAuthSettings } from './discord-oauth.js';
 import type { ChangeFeed } from '../changes/feed.js';
 import type { InstanceStore } from '../changes/instances.js';
 import type { FlagStore } from '../flags/flags.js';
@@ -15,8 +17,18 @@ export interface PanelDeps {
   logins: PanelLogins;
   /** The panel's public address (PANEL_URL): the only origin a state-changing request may come from. */
   baseUrl(): string;
+  /**
+   * The bot's access rule asked again for a Discord user (the bot's Discord client, when it runs
+   * one): `none` or `read` refuses a write; undefined (Discord unreachable, or no client) keeps the
+   * session's level.
+   */
+  recheck?: ((guildId: string, userId: string) => Promise<'none' | 'read' | 'write' | undefined>) | undefined;
+  /** Logging in with Discord (OAuth2), when DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET are set. */
+  oauth?: OAuthSettings | undefined;
   /** Whether the local admin may log in (only while Discord is not connected: the first run). */
   localAdmin: boolean;
+  /** FLAG_STALE_DAYS: a release flag fully on or off and unchanged this long is marked stale. Default 30. */
+  flagStaleDays?: number;
   /** Counts a user's write attempts and changes with the bot's own limits (shared with Discord). */
   limits: PanelLimits;
 }
@@ -39,6 +51,8 @@ export type PanelRequirement = 'none' | PanelAccess;
 declare module 'fastify' {
   interface FastifyContextConfig {
     panel?: PanelRequirement;
+    /** What a refused write of this route is audited as (default `set`). */
+    panelAction?: AuditAction;
   }
   interface FastifyRequest {
     /** The panel session of the request, set by the panel's hook. */

@@ -7,11 +7,28 @@ import { GLOBAL, slotId, splitSlot, type Scope } from './slots.js';
 export interface AuditFilter {
   key?: string;
   actorId?: string;
+  /** Rows of an actor named by id or by tag. */
+  actor?: string;
   status?: ConfigAuditDoc['status'];
   action?: ConfigAuditDoc['action'];
+  /** Where the attempt came from: a Discord channel id, `api`, `panel`. */
+  channelId?: string;
+  /** The scope of the attempt; `global` matches rows without one. */
+  scope?: string;
   since?: Date;
   until?: Date;
+  /**
+   * The page after one already shown: rows written at or before `at`, past the first `skip` of
+   * those written exactly at `at` (see AuditRows.nextPage).
+   */
+  after?: AuditPage;
   limit?: number;
+}
+
+/** Where the next page of a newest-first audit view starts. */
+export interface AuditPage {
+  at: Date;
+  skip: number;
 }
 
 /**
@@ -151,21 +168,44 @@ export class AuditRows {
     );
   }
 
+  /**
+   * Rows matching a filter, newest first. Rows written in the same millisecond are ordered by id,
+   * so a page that starts after them (`after`) neither repeats nor skips one.
+   */
   async view(f: AuditFilter): Promise<ConfigAuditDoc[]> {
     const query: Record<string, unknown> = {};
     if (f.key) query.key = f.key;
     if (f.actorId) query['actor.id'] = f.actorId;
+    if (f.actor) query.$or = [{ 'actor.id': f.actor }, { 'actor.tag': f.actor }];
     if (f.status) query.status = f.status;
     if (f.action) query.action = f.action;
-    if (f.since || f.until)
-      query.createdAt = { ...(f.since && { $gte: f.since }), ...(f.until && { $lt: f.until }) };
+    if (f.channelId) query.channelId = f.channelId;
+    if (f.scope) query.scope = f.scope === GLOBAL ? { $in: [null, GLOBAL] } : f.scope;
+    // A page after `at` keeps the rows written at `at` itself, past the first `skip` of them.
+    const paged = f.after !== undefined && (!f.until || f.after.at < f.until);
+    const range = {
+      ...(f.since && { $gte: f.since }),
+      ...(paged && f.after ? { $lte: f.after.at } : f.until ? { $lt: f.until } : {}),
+    };
+    if (Object.keys(range).length) query.createdAt = range;
+    const skip = paged && f.after ? f.after.skip : 0;
     const rows = await this.model
       .find(query, { _id: 0 })
-      .sort({ createdAt: -1 })
+      .sort({ createdAt: -1, _id: -1 })
+      .skip(skip)
       .limit(Math.min(Math.max(f.limit ?? 50, 1), 1000))
       .lean<ConfigAuditDoc[]>()
       .exec();
     return rows.map((r) => this.openAudit(r));
+  }
+
+  /** Where the page after `rows` (a page of view) starts; `after` is where that page started. */
+  static nextPage(rows: readonly ConfigAuditDoc[], after?: AuditPage): AuditPage | undefined {
+    const last = rows.at(-1);
+    if (!last) return undefined;
+    const at = last.createdAt.getTime();
+    const same = rows.filter((r) => r.createdAt.getTime() === at).length;
+    return { at: last.createdAt, skip: same + (after && after.at.getTime() === at ? after.skip : 0) };
   }
 }
 

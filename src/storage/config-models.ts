@@ -189,8 +189,14 @@ const auditSchema = new Schema<ConfigAuditDoc>(
   },
   { ...common, collection: 'config_audit_logs', minimize: false },
 );
-auditSchema.index({ createdAt: -1 });
-auditSchema.index({ key: 1, createdAt: -1 });
+// The audit view's filters, each in the view's order (newest first, ties by id) so a page is
+// read from the index rather than sorted in memory; exports read the first by time.
+auditSchema.index({ createdAt: -1, _id: -1 });
+auditSchema.index({ key: 1, createdAt: -1, _id: -1 });
+auditSchema.index({ 'actor.id': 1, createdAt: -1, _id: -1 });
+auditSchema.index({ 'actor.tag': 1, createdAt: -1, _id: -1 });
+auditSchema.index({ status: 1, createdAt: -1, _id: -1 });
+auditSchema.index({ channelId: 1, createdAt: -1, _id: -1 });
 
 /**
  * One entry of the change log: the order in which committed versions of every slot happened,

@@ -68,12 +68,17 @@ export class PanelLogins {
   async redeem(text: string): Promise<{ id: string; session: PanelSessionDoc } | LinkRefusal> {
     const checked = await this.checkLink(text);
     if (typeof checked === 'string') return checked;
+    if (!(await this.records.useLink(sha256(text), new Date()))) return 'used';
+    return this.open(checked);
+  }
+
+  /** A new session for someone whose identity was checked another way (Discord OAuth2). */
+  async open(identity: PanelIdentity): Promise<{ id: string; session: PanelSessionDoc }> {
     const now = new Date();
-    if (!(await this.records.useLink(sha256(text), now))) return 'used';
     const id = secret();
     const session: PanelSessionDoc = {
       _id: sha256(id),
-      ...checked,
+      ...identityOf(identity),
       csrf: secret(),
       createdAt: now,
       seenAt: now,
@@ -83,8 +88,14 @@ export class PanelLogins {
     return { id, session };
   }
 
-  /** The live session a cookie names, or undefined (unknown, idle too long, past its end). */
-  async session(id: string | undefined): Promise<PanelSessionDoc | undefined> {
+  /**
+   * The live session a cookie names, or undefined (unknown, idle too long, past its end).
+   * `touch: false` checks without counting as use (an open live stream must not keep it alive).
+   */
+  async session(
+    id: string | undefined,
+    { touch = true }: { touch?: boolean } = {},
+  ): Promise<PanelSessionDoc | undefined> {
     if (!id || !SECRET.test(id)) return undefined;
     const hash = sha256(id);
     const session = await this.records.findSession(hash);
@@ -94,7 +105,7 @@ export class PanelLogins {
       await this.records.deleteSession(hash);
       return undefined;
     }
-    if (now - session.seenAt.getTime() >= TOUCH_EVERY_MS)
+    if (touch && now - session.seenAt.getTime() >= TOUCH_EVERY_MS)
       await this.records.touchSession(hash, new Date(now));
     return session;
   }

@@ -64,6 +64,8 @@ export async function startBot(
   config: ConfigService,
   overrides: Partial<DiscordSettings> = {},
   runtime?: RuntimeInfo & { flags?: FlagStore },
+  /** Where /config panel makes its links (a running panel's logins and address); default none. */
+  panel?: CommandContext['panel'],
 ): Promise<Bot> {
   // The runtime's flags when there is one; otherwise a store of this service's own, loaded when
   // the database answers (a bot started during an outage has no flags until then, as in production).
@@ -82,6 +84,7 @@ export async function startBot(
     },
     runtime,
     flags,
+    panel,
   );
   const discord = new OfflineDiscord(await loadCommands(), ctx, APP_ID);
   return {

@@ -1,8 +1,5 @@
 import { EmbedBuilder } from 'discord.js';
-// microdiff rather than jsondiffpatch: it returns a flat list of {type, path, value, oldValue},
-// which is exactly the added/removed/changed list shown here, with no delta format to decode.
-// It has no dependencies, no install scripts, ships its own types, and is a few hundred lines.
-import microdiff from 'microdiff';
+import { fieldChanges, type FieldChange } from '../../config/field-changes.js';
 import type { ConfigVersionDoc } from '../../storage/config-models.js';
 import { present } from '../../config/present.js';
 import type { RegisteredKey } from '../../config/registry.js';
@@ -11,40 +8,8 @@ import { UserError } from '../../base/errors.js';
 import { code, COLOR, LIMITS, truncate, when, who } from '../render.js';
 import type { CommandContext } from '../types.js';
 
-/** One field of a JSON object that differs between two versions. */
-export interface FieldChange {
-  kind: 'added' | 'removed' | 'changed';
-  /** `limits.daily`, `hosts[2]`. */
-  path: string;
-  before?: unknown;
-  after?: unknown;
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The fields of two JSON objects that differ, as paths with their old and new values. */
-export function fieldChanges(before: Record<string, unknown>, after: Record<string, unknown>): FieldChange[] {
-  return microdiff(before, after).map((d) => {
-    const path = pathText(d.path);
-    if (d.type === 'CREATE') return { kind: 'added', path, after: d.value as unknown };
-    if (d.type === 'REMOVE') return { kind: 'removed', path, before: d.oldValue as unknown };
-    return { kind: 'changed', path, before: d.oldValue as unknown, after: d.value as unknown };
-  });
-}
-
-/** `a.b[0]`; a name that is not a plain identifier is quoted: `a["x.y"]`. */
-function pathText(path: readonly (string | number)[]): string {
-  return path
-    .map((p, i) =>
-      typeof p === 'number'
-        ? `[${p}]`
-        : /^[A-Za-z_$][\w$]*$/.test(p)
-          ? `${i ? '.' : ''}${p}`
-          : `[${JSON.stringify(p)}]`,
-    )
-    .join('');
-}
 
 /** Whether both values are JSON objects of a JSON-object key, compared field by field. */
 const comparesFields = (def: RegisteredKey, a: unknown, b: unknown): a is Record<string, unknown> =>

@@ -1,38 +1,15 @@
-import { MASK, present, sameValue } from '../../config/present.js';
-import { parseTyped } from '../../config/proposals.js';
 import type { ChangeRequest, RequestChange } from '../../approvals/requests.js';
+import { editedChange as edited } from '../../approvals/request-edit.js';
 import type { ConfigService } from '../../config/service.js';
-import { UserError } from '../../base/errors.js';
 
 /**
- * The change of a single-key set request with the value `text` instead, parsed and checked by the
- * key's rules as a typed set is (cross-key rules are checked again when it applies). Refuses
- * other requests and a value the request already proposes.
+ * The change of a single-key set request with the value `text` instead (see
+ * src/approvals/request-edit.ts, shared with the panel).
  */
 export function editedChange(
   config: ConfigService,
   r: ChangeRequest,
   text: string,
 ): { changes: RequestChange[]; warnings: string[] } {
-  const c = r.changes[0];
-  const context = { key: `request:${r.id}`, action: 'request-edit' };
-  if (r.kind !== 'set' || r.changes.length !== 1 || !c)
-    throw new UserError(
-      'INVALID_VALUE',
-      `${r.id} is a ${r.kind} of ${r.changes.length} change(s): only a set of one key can be edited. Withdraw it (/config request withdraw id:${r.id}) and make a new one.`,
-      context,
-    );
-  const def = config.definition(c.key);
-  const parsed = parseTyped(def, c.scope, text);
-  if (sameValue(def, parsed.value, c.value))
-    throw new UserError(
-      'UNCHANGED',
-      `${r.id} already proposes ${present(def, parsed.value)} for ${def.key}. Nothing was changed.`,
-      context,
-    );
-  const after = def.sensitive ? MASK : present(def, parsed.value);
-  // The new value's warnings replace the old one's.
-  const { warnings: _old, ...rest } = c;
-  const warnings = parsed.warnings.length ? { warnings: parsed.warnings } : {};
-  return { changes: [{ ...rest, value: parsed.value, after, ...warnings }], warnings: parsed.warnings };
+  return edited((key) => config.definition(key), r, text);
 }
