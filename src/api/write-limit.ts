@@ -40,13 +40,15 @@ export class TokenWriteLimit {
     try {
       result = await Promise.race([counted, sleep(this.waitMs, 'late' as const, { ref: false })]);
     } catch (err) {
+      // Let through uncounted: the write itself finds the database out and says so (its deadline,
+      // its 503). Marking the database down from here would answer the write for it, sooner and
+      // differently depending on which of the two timed out first.
       if (!isUnavailableError(err)) throw err;
-      this.health.noteFailure('API write limit', err);
       return;
     }
     if (result === 'late') {
       // Let through uncounted; the count still lands when the database answers.
-      counted.catch((err: unknown) => this.health.noteFailure('API write limit', err));
+      counted.catch(() => undefined);
       return;
     }
     if (!result.taken) throw this.refusal(token, result);

@@ -154,6 +154,10 @@ export class ChangeRequests {
         `You approved ${req.id} already.`,
       );
     const moved = await rebaseIfMoved(this.book, req, actor);
+    // What moved the key may be this very request, applied meanwhile by another admin's approval:
+    // then that is the answer, not "approvals cleared".
+    if (moved && (await this.get(req.id)).status !== 'pending')
+      return pendingOrRefuse(this.book, req.id, actor, 'request-approve', ctx);
     if (moved)
       return this.book.refuse(
         req,

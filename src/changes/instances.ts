@@ -27,6 +27,8 @@ export interface Instance {
   version: string | undefined;
   applied: number;
   appliedAt: Date | undefined;
+  /** When it first reported itself (its start). */
+  startedAt: Date;
   lastSeen: Date;
   state: InstanceState;
 }
@@ -121,6 +123,7 @@ export class InstanceStore {
       version: d.version,
       applied: d.applied,
       appliedAt: d.recent.at(-1)?.at,
+      startedAt: d.startedAt,
       lastSeen: d.lastSeen,
       state,
     };

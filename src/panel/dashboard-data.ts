@@ -216,11 +216,14 @@ export function topChangers(
     .slice(0, limit);
 }
 
-/** The latest changes in the log, newest first, and which live processes applied each, how fast. */
-async function propagationOf(deps: DashboardSources): Promise<Propagation[]> {
+/** The latest `count` changes in the log, newest first, and which live processes applied each, how fast. */
+export async function propagationOf(
+  deps: Pick<DashboardSources, 'config' | 'instances'>,
+  count = PROPAGATION_CHANGES,
+): Promise<Propagation[]> {
   const { config, instances } = deps;
   const head = await config.changes.head();
-  const entries = await config.changes.after(Math.max(0, head - PROPAGATION_CHANGES), PROPAGATION_CHANGES);
+  const entries = await config.changes.after(Math.max(0, head - count), count);
   const docs = await config.storedVersions(entries.map((e) => ({ slot: e.key, version: e.version })));
   const out: Propagation[] = [];
   for (const e of entries.reverse()) {

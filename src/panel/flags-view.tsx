@@ -246,7 +246,8 @@ export function FlagPage(p: FlagPageProps) {
         <a href="/panel/flags">← All flags</a>
       </p>
       <OutcomeNotice outcome={p.outcome} />
-      <div class="card fl-summary">
+      {/* No fragment to fetch (every form holds the version): a change elsewhere offers a reload. */}
+      <div class="card fl-summary" data-live-key={`flag:${f.name}`} data-live-version={String(held.version)}>
         <p>{f.description}</p>
         <p>
           <span class="fl-tag">{f.type}</span> <span class="fl-tag">impact {f.impact}</span> owner {f.owner} ·

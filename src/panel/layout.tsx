@@ -2,12 +2,17 @@ import type { ComponentChildren } from 'preact';
 import type { PanelSessionDoc } from '../tokens/panel-logins.js';
 
 /** The pages of the main navigation, in order. */
-const NAV: readonly { href: string; label: string }[] = [
+/** `admin`: shown only to sessions that may use it (the bot's admins, not self-service). */
+const NAV: readonly { href: string; label: string; admin?: boolean }[] = [
   { href: '/panel', label: 'Settings' },
   { href: '/panel/flags', label: 'Flags' },
   { href: '/panel/audit', label: 'Audit' },
   { href: '/panel/requests', label: 'Requests' },
   { href: '/panel/dashboards', label: 'Dashboards' },
+  { href: '/panel/snapshots', label: 'Snapshots' },
+  { href: '/panel/export', label: 'Export' },
+  { href: '/panel/processes', label: 'Processes' },
+  { href: '/panel/tokens', label: 'Tokens', admin: true },
 ];
 
 // htmx reads its settings from this tag: no inline style it would inject (the CSP forbids it),
@@ -43,7 +48,10 @@ export function Page({ title, session, current, children }: PageProps) {
         <script src="/panel/static/sse.js" defer />
         <script src="/panel/static/panel.js" defer />
       </head>
-      <body hx-headers={session ? JSON.stringify({ 'x-csrf-token': session.csrf }) : undefined}>
+      <body
+        hx-headers={session ? JSON.stringify({ 'x-csrf-token': session.csrf }) : undefined}
+        data-user-id={session?.user.id}
+      >
         <a class="skip" href="#main">
           Skip to content
         </a>
@@ -54,7 +62,7 @@ export function Page({ title, session, current, children }: PageProps) {
           {session && (
             <nav aria-label="Main">
               <ul>
-                {NAV.map((n) => (
+                {NAV.filter((n) => !n.admin || (session.access === 'write' && !session.ownScope)).map((n) => (
                   <li>
                     <a href={n.href} aria-current={n.href === current ? 'page' : undefined}>
                       {n.label}

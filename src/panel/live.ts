@@ -27,7 +27,9 @@ export interface LiveChange {
   scope: string;
   version: number;
   action: string;
+  /** Who made it: the tag to show, and the id the page compares with its viewer's (data-user-id). */
   by: string;
+  byId: string;
 }
 
 /** What the page is told of a flag change. */
@@ -36,6 +38,7 @@ export interface LiveFlag {
   version: number;
   action: string;
   by: string;
+  byId: string;
 }
 
 /**
@@ -153,7 +156,13 @@ class LiveStream {
   private send(c: FeedChange): void {
     const name = flagOfSlot(c.key);
     if (name !== undefined) {
-      const data: LiveFlag = { name, version: c.version, action: c.action, by: c.actor.tag };
+      const data: LiveFlag = {
+        name,
+        version: c.version,
+        action: c.action,
+        by: c.actor.tag,
+        byId: c.actor.id,
+      };
       return this.event('flag', data);
     }
     if (!this.concerns(c.scope)) return;
@@ -163,6 +172,7 @@ class LiveStream {
       version: c.version,
       action: c.action,
       by: c.actor.tag,
+      byId: c.actor.id,
     };
     this.event('change', data);
   }

@@ -29,7 +29,11 @@ function NextStepLink({ next }: { next: NextStep }) {
         </span>
       );
     case 'list-snapshots':
-      return <span>Snapshots are listed in Discord (/config snapshot list).</span>;
+      return (
+        <span>
+          The <a href="/panel/snapshots">snapshots page</a> lists them.
+        </span>
+      );
     case 'list-flags':
       return (
         <span>

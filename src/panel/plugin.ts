@@ -15,7 +15,11 @@ import { oauthRoutes } from './oauth.js';
 import { requestRoutes } from './requests.js';
 import { settingsRoutes } from './settings.js';
 import { flagRoutes } from './flags.js';
+import { snapshotRoutes } from './snapshots.js';
+import { transferRoutes } from './transfer.js';
 import { staticRoutes } from './static.js';
+import { tokenRoutes } from './tokens.js';
+import { processRoutes } from './processes.js';
 import type { PanelDeps } from './types.js';
 
 /**
@@ -83,6 +87,10 @@ export async function panelPlugin(app: FastifyInstance, deps: PanelDeps): Promis
     requestRoutes(panel, deps);
     liveRoutes(panel, deps);
     dashboardRoutes(panel, deps);
+    snapshotRoutes(panel, deps);
+    transferRoutes(panel, deps);
+    tokenRoutes(panel, deps);
+    processRoutes(panel, deps);
   });
 }
 

@@ -59,6 +59,18 @@ export function isExpired(token: Pick<ApiToken, 'expiresAt'>, now = Date.now()):
   return token.expiresAt !== undefined && token.expiresAt.getTime() <= now;
 }
 
+/** What the audit log knows a token by: its name, never its text or hash. */
+export const tokenAuditKey = (name: string | null | undefined): string => `token:${name || '*'}`.slice(0, 64);
+
+/** What an audit row records of a token: what it may do, never its text or hash. */
+export const describeToken = (t: ApiToken) => ({
+  id: t.id,
+  access: t.access,
+  sensitive: t.sensitive,
+  scope: t.scope ?? 'global',
+  ...(t.expiresAt ? { expiresAt: t.expiresAt.toISOString() } : {}),
+});
+
 /** lastUsedAt is written at most this often per token. */
 const TOUCH_INTERVAL_MS = 60_000;
 

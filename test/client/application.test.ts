@@ -142,7 +142,9 @@ describe('an application following the configuration from its own process', () =
       expect(await admin('/config set setting:MAX_BATCH_SIZE value:300')).toMatch(/Processes|Updated/);
       apiA = await startApiProcess(portA);
       expect(
-        await lineMatching(worker, /^MAX_BATCH_SIZE:/, 'the change made while the API was down'),
+        // The client reconnects with a growing backoff, and the API process starts meanwhile: a
+        // loaded machine needs more than the usual 15 s for both.
+        await lineMatching(worker, /^MAX_BATCH_SIZE:/, 'the change made while the API was down', 40_000),
       ).toMatch(/^MAX_BATCH_SIZE: 250 -> 300 \(version 3/);
 
       // With the API down, a new worker starts from the file the first one kept (no secret in it).

@@ -43,7 +43,14 @@ describe('GET /panel/events', () => {
       'the other process’s change',
       3000,
     );
-    expect(there.data).toEqual({ key: KEY, scope: 'global', version: 3, action: 'set', by: OTHER.tag });
+    expect(there.data).toEqual({
+      key: KEY,
+      scope: 'global',
+      version: 3,
+      action: 'set',
+      by: OTHER.tag,
+      byId: OTHER.id,
+    });
     // Nothing of the value itself: the row fetches what the session may see.
     expect(JSON.stringify(stream.events)).not.toContain('130');
   });

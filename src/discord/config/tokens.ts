@@ -3,7 +3,7 @@ import type {
   AutocompleteInteraction,
   ChatInputCommandInteraction,
 } from 'discord.js';
-import { isExpired, type ApiToken } from '../../tokens/tokens.js';
+import { describeToken, isExpired, tokenAuditKey, type ApiToken } from '../../tokens/tokens.js';
 import type { AuditAction } from '../../storage/config-models.js';
 import { isUserError } from '../../base/errors.js';
 import { actorOf, contextOf } from '../access.js';
@@ -15,7 +15,7 @@ import type { CommandContext, Invocation } from '../types.js';
 // the audit of each operation.
 
 /** What the audit log knows a token by: its name, never its text or hash. */
-export const tokenKey = (name: string | null | undefined): string => `token:${name || '*'}`.slice(0, 64);
+export const tokenKey = tokenAuditKey;
 
 /** The attempt a /config token command stands for, for the audit row of a refusal. */
 export function tokenAttempt(i: Invocation): { key: string } {
@@ -69,13 +69,7 @@ export const sensitiveText = (t: ApiToken) =>
   t.sensitive ? 'sensitive values in clear' : 'sensitive values masked';
 
 /** What the audit row records of a token: what it may do, never its text or hash. */
-export const described = (t: ApiToken) => ({
-  id: t.id,
-  access: t.access,
-  sensitive: t.sensitive,
-  scope: t.scope ?? 'global',
-  ...(t.expiresAt ? { expiresAt: t.expiresAt.toISOString() } : {}),
-});
+export const described = describeToken;
 
 /**
  * Runs a token operation and audits it under `token:<name>`: success, or failed with the reason
