@@ -8,7 +8,14 @@ export const data = new SlashCommandSubcommandBuilder()
   .setName('panel')
   .setDescription('A private link that logs you in to the web panel, once, within 5 minutes');
 
-export const requires = { access: 'read', audit: 'panel-login', defer: true } as const satisfies Requirement;
+// An Administrator of a server outside the allowlist gets a link too when some key is self-service:
+// the panel then confines every write to that server's own scope, as Discord does.
+export const requires = {
+  access: 'read',
+  audit: 'panel-login',
+  defer: true,
+  selfService: 'any',
+} as const satisfies Requirement;
 
 /**
  * A one-time login link, answered privately. The panel gives the access this user has here:
@@ -22,15 +29,18 @@ export async function execute(i: ChatInputCommandInteraction, ctx: CommandContex
       'This bot serves no web panel: its HTTP_PORT is not set. Set it (and PANEL_URL when browsers reach the bot under another address), then restart the bot.',
       { key: '*' },
     );
-  const admin = ctx.access.isAdmin(i);
+  const ownScope = ctx.access.ownScope(i);
+  const admin = ownScope !== null || ctx.access.isAdmin(i);
   const row = { key: '*', action: 'panel-login' as const, actor: actorOf(i), ...contextOf(i) };
   const link = await ctx.config.health.guard('panel login link', () =>
     panel.logins.createLink(
-      { user: actorOf(i), guildId: i.guildId, access: admin ? 'write' : 'read', ownScope: null, via: 'link' },
+      { user: actorOf(i), guildId: i.guildId, access: admin ? 'write' : 'read', ownScope, via: 'link' },
       panel.url,
     ),
   );
-  await ctx.config.audit.record({ ...row, status: 'success', newValue: admin ? 'write' : 'read' });
+  // A self-service attempt is audited by the dispatcher already (with the server's scope).
+  if (!ownScope)
+    await ctx.config.audit.record({ ...row, status: 'success', newValue: admin ? 'write' : 'read' });
   await editReply(i, {
     content:
       `Your login link to the web panel (${admin ? 'admin' : 'read only'}): ${link.url}\n` +

@@ -36,7 +36,11 @@ export async function enforce(
   if (req.selfService && ctx.access.ownScope(interaction)) {
     const scope =
       named?.scope ?? (interaction.isChatInputCommand() ? interaction.options.getString('scope') : null);
-    ctx.access.checkSelfService(interaction, { ...attempt, scope }, isSelfService(ctx, attempt.key));
+    const allowed =
+      req.selfService === 'any'
+        ? ctx.config.keys().some((k) => isSelfService(ctx, k))
+        : isSelfService(ctx, attempt.key);
+    ctx.access.checkSelfService(interaction, { ...attempt, scope }, allowed);
     // Every self-service attempt is audited with where it came from; writes audit themselves.
     if (req.access === 'read')
       afterAnswer = () =>

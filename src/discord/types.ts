@@ -125,9 +125,10 @@ export interface Requirement {
   ) => { key: string; action?: AuditAction; scope?: string } | null;
   /**
    * May also be run by an Administrator of a server outside ALLOWED_GUILD_IDS, for a key declared
-   * `guildSelfService`, at that server's own scope only (audited, reads included).
+   * `guildSelfService`, at that server's own scope only (audited, reads included). `any`: for
+   * something not about one key (the panel's login link), allowed when any key is self-service.
    */
-  selfService?: boolean;
+  selfService?: boolean | 'any';
 }
 
 /** Requirements by subcommand name (or button or modal kind). */

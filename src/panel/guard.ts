@@ -34,7 +34,12 @@ export async function guard(
     origin: string;
     localAdmin: boolean;
     recheck?:
-      ((guildId: string, userId: string) => Promise<'none' | 'read' | 'write' | undefined>) | undefined;
+      | ((
+          guildId: string,
+          userId: string,
+          selfService: boolean,
+        ) => Promise<'none' | 'read' | 'write' | undefined>)
+      | undefined;
   },
 ): Promise<PanelSessionDoc | undefined> {
   const changesState = !SAFE_METHODS.has(req.method);
@@ -49,7 +54,7 @@ export async function guard(
     throw new PanelRefusal(403, 'Your account may look at the configuration but not change it.', session);
   // Access is the bot's rule as it is now: checked again with Discord on every write.
   if (required === 'write' && session.guildId && opts.recheck) {
-    const now = await opts.recheck(session.guildId, session.user.id);
+    const now = await opts.recheck(session.guildId, session.user.id, session.ownScope !== null);
     if (now === 'none' || now === 'read')
       throw new PanelRefusal(
         403,

@@ -8,7 +8,8 @@ import { MAX_REASON_LENGTH } from '../config/validate.js';
 import type { AuditAction } from '../storage/config-models.js';
 import type { PanelSessionDoc } from '../tokens/panel-logins.js';
 import { historyHref, pageScope } from './history.js';
-import { CsrfField, Page, Time } from './layout.js';
+import { CsrfField, Page } from './layout.js';
+import { ImpactList } from './impact.js';
 import { sendHtml } from './render.js';
 import type { PanelDeps } from './types.js';
 
@@ -89,81 +90,6 @@ async function attempt<T>(
   }
 }
 
-function ImpactList({ impact }: { impact: Impact }) {
-  return (
-    <dl class="hd-impact">
-      <dt>Per environment</dt>
-      <dd>
-        <ul>
-          {impact.environments.map((e) => (
-            <li>
-              {e.environment}: <code>{e.before}</code>
-              {e.before !== e.after && (
-                <>
-                  {' → '}
-                  <code>{e.after}</code>
-                </>
-              )}
-              {e.note && <span class="hint"> ({e.note})</span>}
-            </li>
-          ))}
-          {impact.serverOverrides > 0 && (
-            <li>
-              {impact.serverOverrides} server override{impact.serverOverrides === 1 ? '' : 's'} keep their own
-              value
-            </li>
-          )}
-        </ul>
-      </dd>
-      {impact.jobs.map((j) => (
-        <>
-          <dt>Job {j.job}: next runs</dt>
-          <dd>
-            Now <code>{j.before.cron}</code> {j.before.timezone}:{' '}
-            {j.before.next.map((d) => (
-              <>
-                <Time at={d} />{' '}
-              </>
-            ))}
-            <br />
-            Then{' '}
-            {'error' in j.after ? (
-              <span class="error">invalid: {j.after.error}</span>
-            ) : (
-              <>
-                <code>{j.after.cron}</code> {j.after.timezone}:{' '}
-                {j.after.next.map((d) => (
-                  <>
-                    <Time at={d} />{' '}
-                  </>
-                ))}
-              </>
-            )}
-          </dd>
-        </>
-      ))}
-      {impact.restart && (
-        <>
-          <dt>Restart</dt>
-          <dd class="warn">Takes effect after each process restarts.</dd>
-        </>
-      )}
-      <dt>Picked up by</dt>
-      <dd>
-        {impact.processes.live
-          ? `${impact.processes.live} live process${impact.processes.live === 1 ? '' : 'es'}: ${impact.processes.names.join(', ')}`
-          : 'No process reports itself (each one still applies it).'}
-      </dd>
-      <dt>Approvals</dt>
-      <dd>
-        {impact.approvals.needed
-          ? `${impact.approvals.level} impact: needs ${impact.approvals.needed} approval${impact.approvals.needed === 1 ? '' : 's'} (becomes a change request)`
-          : `${impact.approvals.level} impact: applies at once`}
-      </dd>
-    </dl>
-  );
-}
-
 /** The confirmation page of a rollback or reset: what changes, its impact, then Confirm. */
 function ConfirmPage({
   session,
@@ -203,7 +129,7 @@ function ConfirmPage({
         {preview.warnings.map((w) => (
           <p class="warn">Warning: {w}</p>
         ))}
-        <ImpactList impact={impact} />
+        <ImpactList impact={impact} wayBack={false} />
         <p class="hint">Way back: {wayBack}</p>
       </section>
       <p>Nothing has changed yet.</p>

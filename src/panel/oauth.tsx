@@ -132,7 +132,7 @@ export function oauthRoutes(app: FastifyInstance, deps: PanelDeps): void {
 /** The bot's rule for a Discord login: the first allowed server the user is in decides. */
 async function identityOf(login: Awaited<ReturnType<typeof completeLogin>>, deps: PanelDeps) {
   for (const g of login.guilds) {
-    const asked = g.administrator ? 'write' : await deps.recheck?.(g.id, login.user.id);
+    const asked = g.administrator ? 'write' : await deps.recheck?.(g.id, login.user.id, false);
     if (asked === 'none') continue;
     return {
       user: login.user,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Instance } from '../changes/instances.js';
+import type { JobStatus } from '../jobs/types.js';
 import type { PanelSessionDoc } from '../tokens/panel-logins.js';
 import { propagationOf, type Propagation } from './dashboard-data.js';
 import { duration, PropagationTable } from './dashboard-tables.js';
@@ -17,6 +18,8 @@ export interface ProcessesData {
   instances: Instance[];
   propagation: Propagation[];
   pendingRestart: string[];
+  /** This process's scheduled jobs (none in a process that runs no jobs). */
+  jobs: JobStatus[];
 }
 
 /**
@@ -38,6 +41,7 @@ export function processRoutes(app: FastifyInstance, deps: PanelDeps): void {
       instances,
       propagation,
       pendingRestart: deps.config.pendingRestart(),
+      jobs: deps.scheduler?.status() ?? [],
     };
     if (wantsFragment(req.headers)) return sendHtml(reply, <ProcessesLive data={data} />, { fragment: true });
     const session = req.panelSession as PanelSessionDoc;
@@ -82,6 +86,10 @@ export function ProcessesLive({ data }: { data: ProcessesData }) {
             </ul>
           </>
         )}
+      </section>
+      <section class="card" aria-labelledby="pr-jobs-h">
+        <h2 id="pr-jobs-h">Scheduled jobs of this process</h2>
+        <JobTable jobs={data.jobs} />
       </section>
       <section class="card" aria-labelledby="pr-prop-h">
         <h2 id="pr-prop-h">Recent changes: who applied them, how fast</h2>
@@ -147,6 +155,56 @@ function ProcessTable({ data }: { data: ProcessesData }) {
               </tr>
             );
           })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The jobs as /config status shows them: schedule, next run, last run, and runs since start. */
+export function JobTable({ jobs }: { jobs: JobStatus[] }) {
+  if (jobs.length === 0) return <p>This process runs no scheduled jobs (the bot and `npm run api` do).</p>;
+  return (
+    <div class="scroll">
+      <table class="pr-jobs">
+        <thead>
+          <tr>
+            <th scope="col">Job</th>
+            <th scope="col">Schedule</th>
+            <th scope="col">Next run</th>
+            <th scope="col">Last run</th>
+            <th scope="col">Since start</th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((j) => (
+            <tr>
+              <th scope="row">
+                {j.name}
+                <p class="hint">{j.description}</p>
+              </th>
+              <td data-label="Schedule">
+                <code>{j.cron}</code> <span class="hint">({j.timezone})</span>
+              </td>
+              <td data-label="Next run">
+                {j.paused ? 'paused (MAINTENANCE_MODE)' : j.running ? 'running now' : <Time at={j.nextRun} />}
+              </td>
+              <td data-label="Last run">
+                {j.lastRun ? (
+                  <>
+                    {j.lastRun.status}, <Time at={j.lastRun.startedAt} />
+                    {j.lastRun.error && <p class="error">{j.lastRun.error}</p>}
+                    {j.lastRun.summary && <p class="hint">{j.lastRun.summary}</p>}
+                  </>
+                ) : (
+                  'none since this process started'
+                )}
+              </td>
+              <td data-label="Since start">
+                {j.completed} completed, {j.failed} failed, {j.ranElsewhere} run by another process
+              </td>
+            </tr>
+          ))}
         </tbody>
       </table>
     </div>

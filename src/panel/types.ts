@@ -22,7 +22,13 @@ export interface PanelDeps {
    * one): `none` or `read` refuses a write; undefined (Discord unreachable, or no client) keeps the
    * session's level.
    */
-  recheck?: ((guildId: string, userId: string) => Promise<'none' | 'read' | 'write' | undefined>) | undefined;
+  recheck?:
+    | ((
+        guildId: string,
+        userId: string,
+        selfService: boolean,
+      ) => Promise<'none' | 'read' | 'write' | undefined>)
+    | undefined;
   /** Logging in with Discord (OAuth2), when DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET are set. */
   oauth?: OAuthSettings | undefined;
   /** Whether the local admin may log in (only while Discord is not connected: the first run). */

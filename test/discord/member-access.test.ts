@@ -85,9 +85,13 @@ describe("the panel's access, asked of Discord again (memberAccess)", () => {
     expect(await access(GUILD, '400000000000000009')).toBe('none');
   });
 
-  it('gives none for a server that is no longer allowed, without asking Discord', async () => {
+  it('gives none for a server outside the allowlist, unless a self-service session of its Administrator', async () => {
     const access = memberAccess(client, { allowedGuildIds: [], adminRoleIds: [ADMIN_ROLE] });
     expect(await access(GUILD, '400000000000000001')).toBe('none');
+    expect(await access(GUILD, '400000000000000003')).toBe('none');
+    // Self-service: the server's Administrator keeps writing its own scope; an admin role is not enough.
+    expect(await access(GUILD, '400000000000000003', true)).toBe('write');
+    expect(await access(GUILD, '400000000000000001', true)).toBe('none');
   });
 
   it('keeps the session’s level (undefined) while Discord does not answer', async () => {

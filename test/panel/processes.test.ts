@@ -60,6 +60,21 @@ describe('/panel/processes', () => {
           position: 9,
           pendingRestart: ['WORKER_THREADS'],
           propagation: [],
+          jobs: [
+            {
+              name: 'daily-export',
+              description: 'Writes the daily export',
+              cron: '30 2 * * *',
+              timezone: 'Europe/Paris',
+              nextRun: new Date('2026-03-29T01:00:00Z'),
+              running: false,
+              paused: false,
+              lastRun: { slot: now, startedAt: now, status: 'failed', error: 'disk full' },
+              ranElsewhere: 1,
+              completed: 3,
+              failed: 1,
+            },
+          ],
           instances: [
             {
               id: 'host-1-abc',
@@ -81,6 +96,12 @@ describe('/panel/processes', () => {
     expect(section(html, 'pr-restart-h')).toContain('WORKER_THREADS');
     expect(section(html, 'pr-list-h')).toContain('2 changes behind');
     expect(section(html, 'pr-list-h')).toContain('up 1 h');
+    // The jobs as /config status shows them: schedule, next run, the last run's error, counts.
+    const jobs = section(html, 'pr-jobs-h');
+    expect(jobs).toContain('30 2 * * *');
+    expect(jobs).toContain('2026-03-29 01:00 UTC');
+    expect(jobs).toContain('disk full');
+    expect(jobs).toContain('3 completed, 1 failed, 1 run by another process');
   });
 
   it('refuses a visitor without a session', async () => {
