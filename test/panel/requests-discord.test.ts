@@ -5,6 +5,8 @@ import { restNotifier } from '../../src/discord/notifier.js';
 import { RequestBoard } from '../../src/discord/requests/board.js';
 import { startTestApi } from '../helpers/api.js';
 import { as, startBot } from '../helpers/discord.js';
+import { SESSION_COOKIE } from '../../src/panel/guard.js';
+import { checkAxe, noBrowser, openPage, screenshot, useBrowser } from '../helpers/browser.js';
 import { loginPanel, panelIdentity } from '../helpers/panel.js';
 import { answerOf, APPROVALS, HIGH, labels, text } from '../discord/requests-bot.js';
 
@@ -67,5 +69,29 @@ describe('change requests in the panel and in Discord', () => {
     expect(page).toContain('Applied as v2.');
     expect(page).toContain('1 of 1: other_admin');
     expect(page).not.toContain('>Approve</button>');
+  });
+});
+
+describe.skipIf(noBrowser)('a request made in Discord, approved in the panel in a browser', () => {
+  const held = useBrowser('panel requests');
+
+  it('is applied by another admin pressing Approve, and its Discord post follows', async () => {
+    const { api, post, request } = await botAndPanel('panel_rq_browser');
+    const id = await request('0.92');
+    const b = await loginPanel(api, B);
+    const { context, page, errors } = await openPage(held.browser);
+    await context.addCookies([{ name: SESSION_COOKIE, value: b.cookie, url: api.url }]);
+    await page.goto(`${api.url}/panel/requests`);
+    const card = page.locator('article, section, div').filter({ hasText: id }).last();
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => api.runtime.config.get(HIGH), { timeout: 10_000 }).toBe(0.92);
+    await expect
+      .poll(async () => (await page.content()).includes('Applied as v2.'), { timeout: 10_000 })
+      .toBe(true);
+    expect(text(await post(id))).toContain('applied (approved by other_admin)');
+    await checkAxe(page);
+    await screenshot(page, 'request-approved');
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });
