@@ -172,6 +172,15 @@ export class ApiMetrics {
     this.reads.inc({ key });
   }
 
+  /** The keys this API served most since it started, with their reads, most first (from the counter). */
+  async mostRead(limit = 10): Promise<{ key: string; reads: number }[]> {
+    const { values } = await this.reads.get();
+    return values
+      .map((v) => ({ key: String(v.labels.key), reads: v.value }))
+      .sort((a, b) => b.reads - a.reads || a.key.localeCompare(b.key))
+      .slice(0, limit);
+  }
+
   write(key: string, action: string): void {
     this.writes.inc({ key, action });
   }

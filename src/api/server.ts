@@ -32,7 +32,7 @@ export interface ApiOptions {
   /** Bad-token requests one address may make per minute (API_AUTH_FAILURES_PER_MIN). */
   failuresPerMinute: number;
   /** Other surfaces served by the same server (the web panel), registered before it starts. */
-  surfaces?: ((app: FastifyInstance) => Promise<void>)[];
+  surfaces?: ((app: FastifyInstance, api: { metrics: ApiMetrics }) => Promise<void>)[];
   /** Comment lines on idle event streams. Default 15 s. */
   heartbeatMs?: number;
   /** Days before an unchanged, fully on or off release flag is stale (FLAG_STALE_DAYS). Default 30. */
@@ -174,7 +174,7 @@ export async function buildApi(
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
-  for (const surface of opts.surfaces ?? []) await surface(app);
+  for (const surface of opts.surfaces ?? []) await surface(app, { metrics });
   await app.ready();
   return { app, metrics };
 }

@@ -1,4 +1,6 @@
 import { RateRecords } from '../storage/rate-limits.js';
+import type { ApiMetrics } from '../api/metrics.js';
+import { errorDetail, logger } from '../base/logger.js';
 import { WriteRateLimiter } from '../discord/rate-limit.js';
 import { discordSettings } from '../discord/context.js';
 import { panelPlugin } from '../panel/plugin.js';
@@ -39,14 +41,18 @@ export function panelSurface(
   logins: PanelLogins,
   baseUrl: () => string,
   opts: PanelOptions,
-): (app: FastifyInstance) => Promise<void> {
+): (app: FastifyInstance, api?: { metrics: ApiMetrics }) => Promise<void> {
   const { config } = runtime;
   const limits = new WriteRateLimiter(new RateRecords(config.conn), config.health, {
     changes: env.WRITE_RATE_LIMIT_PER_MIN,
     attempts: env.WRITE_ATTEMPTS_PER_MIN,
   });
-  return async (app) => {
-    await logins.ensureIndexes().catch(() => undefined);
+  return async (app, api) => {
+    // Not awaited: a start from the last-known-good copy must not wait on the database for them;
+    // they only let MongoDB drop expired links and sessions (expiry is checked on every read).
+    logins
+      .ensureIndexes()
+      .catch((err: unknown) => logger.debug('Panel session indexes not created yet', errorDetail(err)));
     await panelPlugin(app, {
       config,
       feed: runtime.feed,
@@ -57,6 +63,7 @@ export function panelSurface(
       limits,
       baseUrl,
       localAdmin: opts.localAdmin === true,
+      mostRead: api ? (limit) => api.metrics.mostRead(limit) : undefined,
       flagStaleDays: env.FLAG_STALE_DAYS,
       recheck: opts.recheck,
       ...(env.DISCORD_CLIENT_ID && env.DISCORD_CLIENT_SECRET

@@ -60,12 +60,6 @@ export class ConfigReader {
   /** APP_ENVIRONMENT: the environment this process reads values for. */
   readonly environment: string;
   readonly health: DatabaseHealth;
-  /**
-   * Reads per key through the API since start, for the dashboard's most-read keys. Not counted in
-   * get(): it is the hot path of every in-process read (13 ns, the cost of a Map.get), and a
-   * second map update would double it.
-   */
-  private readonly reads = new Map<string, number>();
 
   constructor(parts: ReaderParts) {
     this.registry = parts.registry;
@@ -91,19 +85,6 @@ export class ConfigReader {
     const value = this.raw(key, at);
     // A secret this process cannot decrypt reads as unset here (it is served masked elsewhere).
     return value instanceof Undecryptable ? undefined : value;
-  }
-
-  /** Counts a read of `key` served to an application (the API's reads), for mostRead(). */
-  countRead(key: string): void {
-    this.reads.set(key, (this.reads.get(key) ?? 0) + 1);
-  }
-
-  /** The keys applications read most through this process since it started, with their reads, most first. */
-  mostRead(limit = 10): { key: string; reads: number }[] {
-    return [...this.reads]
-      .map(([key, reads]) => ({ key, reads }))
-      .sort((a, b) => b.reads - a.reads || a.key.localeCompare(b.key))
-      .slice(0, limit);
   }
 
   /** get() before undecryptable values are hidden. */

@@ -17,7 +17,7 @@ const AUDIT_CAP = 1000;
 const PROPAGATION_CHANGES = 8;
 
 /** What the figures are read from: the process's service, feed, process list and flags. */
-export type DashboardSources = Pick<PanelDeps, 'config' | 'feed' | 'instances' | 'flags'>;
+export type DashboardSources = Pick<PanelDeps, 'config' | 'feed' | 'instances' | 'flags' | 'mostRead'>;
 
 /** Bars of one chart: a label per bar, and each series' value per bar. */
 export interface Series {
@@ -122,7 +122,7 @@ export async function dashboardData(deps: DashboardSources, now = new Date()): P
     pendingRestart: config.pendingRestart(),
     propagation: figure(propagation, (p) => p),
     requests: figure(requests, (r) => r),
-    reads: config.mostRead(10),
+    reads: (await deps.mostRead?.(10)) ?? [],
     cache: stats.cache,
     flagsDay: figure(usage, (u) => flagHours(u, now)),
     flagsWeek: figure(usage, (u) => flagDays(u, now)),

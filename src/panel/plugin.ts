@@ -29,6 +29,9 @@ import type { PanelDeps } from './types.js';
  * they are.
  */
 export async function panelPlugin(app: FastifyInstance, deps: PanelDeps): Promise<void> {
+  // The static files are the same for everyone: served outside the pages' scope, so fetching
+  // them reads no session from the database.
+  await app.register(async (assets) => staticRoutes(assets));
   await app.register(async (panel) => {
     await panel.register(fastifyCookie);
     await panel.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
@@ -76,7 +79,6 @@ export async function panelPlugin(app: FastifyInstance, deps: PanelDeps): Promis
       if (session) req.panelSession = session;
     });
     panel.setErrorHandler((err, req, reply) => errorPage(err, req, reply));
-    staticRoutes(panel);
     loginRoutes(panel, deps);
     oauthRoutes(panel, deps);
     settingsRoutes(panel, deps);

@@ -145,13 +145,20 @@ export function RequestCard({
   const what = first
     ? `${first.key}${r.changes.length > 1 ? ` and ${r.changes.length - 1} more` : ''}`
     : 'no change';
+  const src = `/panel/requests/${r.id}/card${open ? '?open=1' : ''}`;
+  // While a request is being applied, its card asks again in a second: the end of an application
+  // is no change of a key, so the live stream (which refreshes the card when its key changes,
+  // possibly mid-application) does not bring it.
+  const settling =
+    r.status === 'applying' ? { 'hx-get': src, 'hx-trigger': 'load delay:1s', 'hx-swap': 'outerHTML' } : {};
   return (
     <article
       class="card rq"
       id={r.id}
       aria-labelledby={`${r.id}-title`}
       data-live-key={first?.key}
-      data-live-src={`/panel/requests/${r.id}/card${open ? '?open=1' : ''}`}
+      data-live-src={src}
+      {...settling}
     >
       <header class="rq-head">
         <h2 id={`${r.id}-title`}>

@@ -39,11 +39,16 @@ export function staticRoutes(app: FastifyInstance): void {
   const served = files();
   app.get<{ Params: { name: string } }>(
     '/panel/static/:name',
-    { config: { access: 'public', panel: 'none' } },
+    // Not part of the API: kept out of its OpenAPI document.
+    { config: { access: 'public', panel: 'none' }, schema: { hide: true } },
     async (req, reply) => {
       const file = served.get(req.params.name);
       if (!file) return reply.code(404).type('text/plain').send('Not found');
-      return reply.type(file.type).header('cache-control', 'no-cache').send(file.body);
+      return reply
+        .type(file.type)
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .send(file.body);
     },
   );
 }

@@ -31,6 +31,8 @@ export interface PanelDeps {
     | undefined;
   /** Logging in with Discord (OAuth2), when DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET are set. */
   oauth?: OAuthSettings | undefined;
+  /** The keys the API of this process served most since it started (its read counter), most first. */
+  mostRead?: ((limit: number) => Promise<{ key: string; reads: number }[]>) | undefined;
   /** Whether the local admin may log in (only while Discord is not connected: the first run). */
   localAdmin: boolean;
   /** FLAG_STALE_DAYS: a release flag fully on or off and unchanged this long is marked stale. Default 30. */

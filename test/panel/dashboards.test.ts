@@ -87,7 +87,8 @@ describe('GET /panel/dashboards', () => {
     expect(requests).toContain('AI_CONFIDENCE_THRESHOLD 0 of 1');
     expect(requests).toMatch(/ (\d+ s|1 min) since /);
     // The reads the new process's API served (its counts start with it).
-    const reads = again.runtime.config.mostRead().find((r) => r.key === 'LOG_LEVEL')?.reads ?? 0;
+    const metrics = await (await fetch(`${again.url}/metrics`)).text();
+    const reads = Number(/^config_api_reads_total\{key="LOG_LEVEL"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
     expect(reads).toBeGreaterThanOrEqual(3);
     expect(section(html, 'reads')).toContain(
       `Most-read keys: reads served by this process's API since it started LOG_LEVEL ${reads}`,

@@ -82,6 +82,9 @@ describe.skipIf(noBrowser)('a request made in Discord, approved in the panel in 
     const { context, page, errors } = await openPage(held.browser);
     await context.addCookies([{ name: SESSION_COOKIE, value: b.cookie, url: api.url }]);
     await page.goto(`${api.url}/panel/requests`);
+    // The scripts load deferred: pressed before htmx is there, the form posts as a plain form and
+    // the list it returns to shows open requests only.
+    await page.waitForFunction('typeof window.htmx === "object"');
     const card = page.locator('article, section, div').filter({ hasText: id }).last();
     await card.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => api.runtime.config.get(HIGH), { timeout: 10_000 }).toBe(0.92);

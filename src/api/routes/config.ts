@@ -169,7 +169,6 @@ export function configRoutes(app: FastifyInstance, deps: ConfigRoutesDeps): void
       const at = where(token, req.query);
       const r = config.resolve(req.params.key, { environment: at.environment, guildId: at.guildId ?? null });
       metrics.read(r.def.key);
-      config.countRead(r.def.key);
       return {
         key: r.def.key,
         ...valueView(r, token),
