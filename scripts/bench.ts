@@ -25,6 +25,7 @@ import { ADMIN_PERMISSIONS } from '../src/offline/simulated.js';
 import { env } from '../src/app/env.js';
 import { setLogLevel } from '../src/base/logger.js';
 import { runScript } from './lib/run.js';
+import { benchAudit } from './lib/bench-audit.js';
 import { ArgsError } from './lib/args.js';
 import { BENCH_USAGE, benchArgs } from './lib/bench-args.js';
 import { openBenchDatabase } from './lib/bench-db.js';
@@ -457,6 +458,10 @@ async function main(): Promise<number | void> {
   }
   result.history_page_ms_p99 = pct(pageMs, 99);
   result.history_versions = versions;
+
+  const chained = quick ? 10_000 : 100_000;
+  say(`audit log: appends, and a verify of a ${chained}-row chain ...`);
+  Object.assign(result, await benchAudit(config, conn, chained));
 
   // The start-up figure needs an empty database: the same one, emptied (a URI may allow no other).
   await config.close();

@@ -20,6 +20,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['src/base'],
   ['src/storage'],
+  ['src/audit'],
   ['src/changes/bus.ts'],
   ['src/config'],
   ['src/approvals'],

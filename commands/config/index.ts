@@ -1,6 +1,7 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { confirmationButtons } from '../../src/discord/confirm.js';
 import { defineCommand, group } from '../../src/discord/loader.js';
+import * as auditVerify from './audit/verify.js';
 import * as diff from './diff.js';
 import * as exportConfig from './export.js';
 import * as history from './history.js';
@@ -64,6 +65,7 @@ export const { data, requires, execute, autocomplete, button, buttonRequires, mo
         list: tokenList,
         revoke: tokenRevoke,
       }),
+      audit: group('The audit log: check that it was not altered', { verify: auditVerify }),
       snapshot: group(
         'Named snapshots of every value in every scope: compare, restore, apply as a template',
         {

@@ -23,7 +23,9 @@ export async function execute(i: ChatInputCommandInteraction, ctx: CommandContex
         () => ['(the list of processes cannot be read while the database is unavailable)'],
       )
     : undefined;
+  const audit = await ctx.config.trail.state().catch(() => undefined);
   const embed = statusEmbed({
+    ...(audit ? { audit } : {}),
     ...(processes ? { processes } : {}),
     instanceId: rt?.instanceId ?? 'unknown',
     uptimeMs: rt ? Date.now() - rt.startedAt.getTime() : 0,

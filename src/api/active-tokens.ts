@@ -1,8 +1,10 @@
 import { chmod, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { isUnavailableError } from '../storage/connection.js';
 import { DatabaseUnavailableError } from '../base/errors.js';
 import { errorDetail, logger } from '../base/logger.js';
+import { dataDirFix } from '../base/local-files.js';
 import {
   isExpired,
   parseTokenText,
@@ -272,7 +274,10 @@ export class ActiveTokens {
         await chmod(file, 0o600);
       })
       .catch((err: unknown) => {
-        logger.warn(`Could not save the last-known copy of the API tokens (${file})`, errorDetail(err));
+        logger.warn(
+          `Could not save the last-known copy of the API tokens (${file}): ${dataDirFix(err, path.dirname(file))}`,
+        );
+        logger.debug('API token copy write failure', errorDetail(err));
       });
   }
 }

@@ -19,6 +19,7 @@ import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
 import { flagRoutes } from './routes/flags.js';
 import { instanceRoutes } from './routes/instances.js';
+import { auditRoutes } from './routes/audit.js';
 import { opsRoutes } from './routes/ops.js';
 import { TokenStore } from '../tokens/tokens.js';
 import { RateRecords } from '../storage/rate-limits.js';
@@ -171,6 +172,7 @@ export async function buildApi(
   });
   instanceRoutes(app, { instances, config, flags, position });
   opsRoutes(app, { config, metrics, tokens, loaded: () => config.stats().cache.keys > 0 });
+  auditRoutes(app, { config });
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

@@ -38,5 +38,9 @@ export function createConfigService(
     environment: env.APP_ENVIRONMENT,
     approvals: env.APPROVALS_REQUIRED,
     approvalTtlMs: env.APPROVAL_TTL,
+    auditKeys: {
+      ...(env.AUDIT_SIGNING_KEY ? { signing: env.AUDIT_SIGNING_KEY } : {}),
+      trusted: env.AUDIT_TRUSTED_KEYS,
+    },
   });
 }

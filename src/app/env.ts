@@ -1,8 +1,8 @@
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { z } from 'zod';
+import { KeyFormatError, parsePublicKeys, parseSigningKey, type TrustedKey } from '../audit/signing.js';
 import { parseEncryptionKey } from '../storage/codec.js';
 import { redactUri } from '../storage/connection.js';
-import type { DatabaseOptions } from '../storage/database.js';
 import { parseOverrides, type EnvOverride } from '../config/env-overrides.js';
 import { IMPACT_LEVELS, registry, type ImpactLevel } from '../config/registry.js';
 import { ENVIRONMENT_NAME, nearestEnvironment } from '../config/scopes.js';
@@ -81,6 +81,25 @@ const discordIds = (s: string, ctx: Ctx): string[] => {
 };
 
 const anyText = (s: string) => s;
+
+/** A key from its text (src/audit/signing.ts); the secret is never repeated in a problem line. */
+const keyText =
+  <T>(parse: (text: string) => T) =>
+  (s: string, ctx: Ctx): T => {
+    try {
+      return parse(s);
+    } catch (err) {
+      return problem(ctx, err instanceof KeyFormatError ? err.message : 'is not a usable Ed25519 key');
+    }
+  };
+
+/** Minutes between audit checkpoints: a divisor of 60, so they fall at the same minutes each hour. */
+const checkpointMinutes = (s: string, ctx: Ctx): number => {
+  const n = Number(s);
+  return /^\d+$/.test(s) && n >= 1 && n <= 60 && 60 % n === 0
+    ? n
+    : problem(ctx, `${quote(s)} is not a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60 minutes)`);
+};
 
 /** `high:1,critical:2`: approvals each impact level needs (levels not named need none); `none`: no approvals. */
 const approvalCounts = (s: string, ctx: Ctx): Partial<Record<ImpactLevel, number>> => {
@@ -231,6 +250,17 @@ const envSchema = z
     CONFIG_ENCRYPTION_KEYS: variable(encryptionKeys),
     /** The one-key form of CONFIG_ENCRYPTION_KEYS (kept for existing deployments). */
     CONFIG_ENCRYPTION_KEY: variable(encryptionKeys),
+    /**
+     * Signs the audit chain's checkpoints (Ed25519: the base64 of a 32-byte seed, or a PEM private
+     * key); `npm run audit:verify -- --new-key` makes one. Its public half is printed at start and
+     * shown in /config status. Unset: the chain still shows edits, deletions and insertions, but
+     * not a rewrite of the whole chain.
+     */
+    AUDIT_SIGNING_KEY: variable(keyText(parseSigningKey)),
+    /** Public keys (base64, comma-separated) of earlier signing keys, whose checkpoints stay trusted. */
+    AUDIT_TRUSTED_KEYS: withDefault(keyText(parsePublicKeys), [] as TrustedKey[]),
+    /** Minutes between signed audit checkpoints (a divisor of 60). */
+    AUDIT_CHECKPOINT_MINUTES: withDefault(checkpointMinutes, 15),
     /** Changes (committed set, rollback, reset) one Discord user may make per minute, across every bot process. */
     WRITE_RATE_LIMIT_PER_MIN: withDefault(wholeNumber(1, 10_000, 'changes a minute'), 10),
     /** Write attempts, refused ones included, one Discord user may make per minute (stops floods of typos or probes). */
@@ -365,19 +395,4 @@ let cached: Env | undefined;
 export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
-}
-
-/** Where the database is, as the storage layer takes it (it reads no environment itself). */
-export function databaseOptions(e: Env): DatabaseOptions {
-  return {
-    uri: e.MONGODB_URI,
-    defaultName: e.MONGODB_DB_NAME,
-    timeoutMs: e.DB_TIMEOUT_MS,
-    embedded: {
-      dataDir: e.DATA_DIR,
-      prefer: e.EMBEDDED_DB,
-      ferretdbPath: e.FERRETDB_PATH,
-      searchPath: e.PATH,
-    },
-  };
 }

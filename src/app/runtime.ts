@@ -18,15 +18,16 @@ import { RequestKeeper } from '../approvals/request-keeper.js';
 import { InstanceReporter, InstanceStore, type InstanceKind } from '../changes/instances.js';
 import { isUnavailableError } from '../storage/connection.js';
 import { DatabaseHealth } from '../storage/health.js';
-import { openDatabase, type Database } from '../storage/database.js';
+import { openDatabase, type Database, type DatabaseOptions } from '../storage/database.js';
 import type { Notifier } from '../jobs/notifier.js';
-import { databaseOptions, type Env } from './env.js';
+import type { Env } from './env.js';
 import { StartupError } from '../base/errors.js';
 import { createJobs } from '../jobs/index.js';
 import type { ProcessInfo } from '../discord/types.js';
 import { exportDeps } from './jobs.js';
 import { errorDetail, logger } from '../base/logger.js';
 import { JobRuns } from '../storage/job-runs.js';
+import { auditCheckpointJob } from '../jobs/audit-checkpoint.js';
 import { Scheduler } from '../jobs/scheduler.js';
 
 /** What /config status reports about this process (the commands' ProcessInfo). */
@@ -51,6 +52,34 @@ export interface RuntimeOptions {
   report?: InstanceKind;
 }
 
+/** The start-up line about the audit log's signing key: its public half is what verifiers need. */
+function logSigningKey(env: Env): void {
+  const key = env.AUDIT_SIGNING_KEY;
+  if (key)
+    logger.info(
+      `Audit checkpoints signed every ${env.AUDIT_CHECKPOINT_MINUTES} min by key ${key.id}; public key: ${key.publicText}`,
+    );
+  else
+    logger.info(
+      'Audit checkpoints are off: set AUDIT_SIGNING_KEY (npm run audit:verify -- --new-key) so a rewrite of the whole audit log shows',
+    );
+}
+
+/** Where the database is, as the storage layer takes it (it reads no environment itself). */
+export function databaseOptions(e: Env): DatabaseOptions {
+  return {
+    uri: e.MONGODB_URI,
+    defaultName: e.MONGODB_DB_NAME,
+    timeoutMs: e.DB_TIMEOUT_MS,
+    embedded: {
+      dataDir: e.DATA_DIR,
+      prefer: e.EMBEDDED_DB,
+      ferretdbPath: e.FERRETDB_PATH,
+      searchPath: e.PATH,
+    },
+  };
+}
+
 export function newInstanceId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
 }
@@ -65,7 +94,13 @@ export function newInstanceId(): string {
  */
 export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runtime> {
   const instanceId = newInstanceId();
-  mkdirSync(env.DATA_DIR, { recursive: true });
+  try {
+    mkdirSync(env.DATA_DIR, { recursive: true });
+  } catch (err) {
+    throw new StartupError(
+      `Cannot start: DATA_DIR (${env.DATA_DIR}) cannot be created (${(err as NodeJS.ErrnoException).code ?? String(err)}): create it, or point DATA_DIR at a writable directory.`,
+    );
+  }
   const health = new DatabaseHealth();
   const db = await openDatabase(databaseOptions(env), health);
   const config = createConfigService(db.conn, env, { health, database: db.name });
@@ -90,10 +125,24 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
   let changes: ScheduleRunner | undefined;
   let keeper: RequestKeeper | undefined;
   let stopped = false;
+  let beginning: Promise<void> = Promise.resolve();
+  // Begins the audit chain on a database that has none yet (sealing older rows can take a while).
+  const beginTrail = () => {
+    beginning = config.trail.begin().then(
+      () => undefined,
+      (err: unknown) => {
+        logger.error(
+          'Could not begin the audit chain; it is tried again at the next start',
+          errorDetail(err),
+        );
+      },
+    );
+  };
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     try {
+      await beginning;
       await reporter?.stop();
       await alerts?.stop();
       await keeper?.stop();
@@ -118,6 +167,7 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
       try {
         await feed.prime();
         await config.init();
+        beginTrail();
         await flags.load();
         await sync.start();
       } catch (err) {
@@ -127,11 +177,13 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
     }
     if (unreachable)
       await startWithoutDatabase(config, db, env, unreachable, async () => {
+        beginTrail();
         await flags.load();
         await sync.start();
       });
     // Stopped with the service, which drops its listeners on close.
     followLogLevel(config);
+    if (opts.report) logSigningKey(env);
     await feed.start();
     reporter?.start();
     usage.start();
@@ -150,9 +202,21 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
         config,
         runs: new JobRuns(db.conn, { ttlMs: env.LEASE_TTL_MS }),
         instanceId,
-        jobs: createJobs(
-          exportDeps({ config, conn: db.conn, env, instanceId, ...(notifier ? { notifier } : {}) }),
-        ),
+        jobs: [
+          ...createJobs(
+            exportDeps({ config, conn: db.conn, env, instanceId, ...(notifier ? { notifier } : {}) }),
+          ),
+          // Only with a key: an unsigned checkpoint proves nothing.
+          ...(env.AUDIT_SIGNING_KEY
+            ? [
+                auditCheckpointJob({
+                  config,
+                  minutes: env.AUDIT_CHECKPOINT_MINUTES,
+                  ...(alerts.alert ? { post: alerts.alert } : {}),
+                }),
+              ]
+            : []),
+        ],
         ...alerts,
       });
       await scheduler.start();

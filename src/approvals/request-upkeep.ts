@@ -1,6 +1,6 @@
 import { errorDetail, logger } from '../base/logger.js';
 import { SYSTEM_ACTOR } from '../storage/config-models.js';
-import { applyClaimed, rebaseIfMoved } from './request-apply.js';
+import { applyClaimed, applyNow, rebaseIfMoved } from './request-apply.js';
 import type { ChangeRequest, RequestBook } from './request-book.js';
 import type { Scope } from '../config/scopes.js';
 import type { RequestContext } from '../config/types.js';
@@ -43,9 +43,23 @@ export async function expireDue(book: RequestBook, now: Date): Promise<ChangeReq
   return closed;
 }
 
-/** Finishes requests whose applying process stopped (a crash between two of their changes). */
+/**
+ * Finishes requests whose applying process stopped (a crash between two of their changes), and
+ * applies those whose approving process stopped between recording the approval that completed
+ * the quorum and claiming the request for applying: nobody else would (the approver's second try
+ * is refused as "already approved"). Both only once left alone for STALE_APPLYING_MS.
+ */
 export async function resumeStuck(book: RequestBook, now: Date): Promise<void> {
-  for (const doc of await book.records.applyingSince(new Date(now.getTime() - STALE_APPLYING_MS))) {
+  const stale = now.getTime() - STALE_APPLYING_MS;
+  for (const doc of await book.records.pending()) {
+    // Approvals and the status as their records decide them (the document may lag them).
+    const req = await book.get(doc._id);
+    if (req.status !== 'pending') continue;
+    const last = Math.max(0, ...req.approvals.map((a) => new Date(a.at).getTime()));
+    if (req.approvals.length >= req.required && last < stale && req.expiresAt.getTime() > now.getTime())
+      await applyNow(book, req);
+  }
+  for (const doc of await book.records.applyingSince(new Date(stale))) {
     // The document may lag its closure record: only a request still applying is taken over.
     const req = await book.get(doc._id);
     if (req.status !== 'applying') continue;

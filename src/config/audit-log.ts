@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { dataDirFix } from '../base/local-files.js';
 import writeFileAtomic from 'write-file-atomic';
 import { isUnavailableError } from '../storage/connection.js';
 import type { DatabaseHealth } from '../storage/health.js';
@@ -180,7 +182,10 @@ export class AuditLog {
     this.saving = this.saving
       .then(() => writeFileAtomic(file, snapshot))
       .catch((err: unknown) => {
-        logger.error(`Could not save queued audit rows to ${file}`, errorDetail(err));
+        logger.error(
+          `Could not save queued audit rows to ${file}: ${dataDirFix(err, path.dirname(file))}; they are kept in memory until the database is back`,
+          errorDetail(err),
+        );
       });
   }
 }

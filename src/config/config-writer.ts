@@ -24,7 +24,7 @@ import { refuseTimedSensitive, TimedChanges } from '../timed/timed.js';
 import type { RequestContext, WriteOptions, WriteSuccess } from './types.js';
 import { checkReason, resolveKey } from './validate.js';
 import { unchangedError } from './proposals.js';
-import type { Proposal, VersionWriter } from './writer.js';
+import type { Proposal, Repaired, VersionWriter } from './writer.js';
 
 export interface WriterParts {
   /** Where this process's commits are announced with their log position. */
@@ -314,6 +314,18 @@ export class ConfigWriter {
         version: change.baseVersion,
         outcome: `scheduled for ${planned.runAt.toISOString()} (id ${planned.id})`,
       };
+    }
+    // An apply cut short (its process died) may have written this change already: it was written
+    // from its base version, so as the next one, recorded with this request. Resumed, it is
+    // completed (current value, audit row) and reported applied, not refused as moved since.
+    const slot = slotId(change.key, change.scope);
+    const written =
+      change.forMs === undefined ? await this.p.store.version(slot, change.baseVersion + 1) : null;
+    if (written?.request === request.id) {
+      const repaired: Repaired[] = [];
+      await this.p.versions.repairKey(slot, repaired);
+      this.p.values.applyAll(repaired);
+      return { version: written.version };
     }
     const result = await this.write(
       change.action === 'unset' ? 'reset' : change.action,

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { DebouncedFile } from '@config-bot/client/debounced-file';
 import { errorDetail, logger } from '../base/logger.js';
+import { dataDirFix } from '../base/local-files.js';
 import type { CacheEntry } from './cache.js';
 import type { ValueCodec } from '../storage/codec.js';
 
@@ -44,7 +46,13 @@ export class LastKnownGood {
   ) {
     this.writer = new DebouncedFile(file, {
       debounceMs: DEBOUNCE_MS,
-      onError: (err) => logger.error(`Could not write the last-known-good copy ${file}`, errorDetail(err)),
+      // The previous copy stays whole (each write is atomic); the next change tries again.
+      onError: (err) => {
+        logger.error(
+          `Could not write the last-known-good copy ${file}: ${dataDirFix(err, path.dirname(file))}; the previous copy is kept`,
+        );
+        logger.debug('Last-known-good write failure', errorDetail(err));
+      },
     });
   }
 

@@ -1,3 +1,6 @@
+import type { SigningKey, TrustedKey } from '../audit/signing.js';
+import { AuditTrail } from '../audit/trail.js';
+import { AuditLog } from './audit-log.js';
 import { ChangeBus } from '../changes/bus.js';
 import { encryptingCodec, type ValueCodec } from '../storage/codec.js';
 import { bindModels } from '../storage/config-models.js';
@@ -36,11 +39,15 @@ export interface ConfigServiceOptions {
   approvalTtlMs?: number;
   /** The process's change bus (one is made when omitted). */
   bus?: ChangeBus;
+  /** AUDIT_SIGNING_KEY and AUDIT_TRUSTED_KEYS: who signs the audit chain's checkpoints, and whose are trusted. */
+  auditKeys?: { signing?: SigningKey; trusted?: readonly TrustedKey[] };
 }
 
 /** What a service is made of, built once before the reader it is (see ConfigService). */
 export interface Parts {
   bus: ChangeBus;
+  audit: AuditLog;
+  trail: AuditTrail;
   registry: Registry;
   health: DatabaseHealth;
   codec: ValueCodec;
@@ -58,16 +65,24 @@ export function partsOf(opts: ConfigServiceOptions): Parts {
   const environment = opts.environment ?? environments[0] ?? 'production';
   const sensitive = new Set([...opts.registry.values()].filter((d) => d.sensitive).map((d) => d.key));
   const codec = encryptingCodec(sensitive, opts.encryptionKeys ?? []);
-  const store = new ConfigStore(bindModels(opts.conn), codec);
+  const store = new ConfigStore(bindModels(opts.conn), codec, (key) => sensitive.has(key));
   const copy = opts.files
     ? new LastKnownGood(opts.files.lastKnownGood, opts.files.database, codec)
     : undefined;
   const bus = opts.bus ?? new ChangeBus();
+  const health = opts.health ?? new DatabaseHealth();
   const values = new LiveValues(opts.registry, store, copy, bus);
   return {
     bus,
     registry: opts.registry,
-    health: opts.health ?? new DatabaseHealth(),
+    health,
+    audit: new AuditLog(
+      store.audits,
+      opts.registry,
+      health,
+      opts.files ? { queueFile: opts.files.auditQueue } : {},
+    ),
+    trail: new AuditTrail(store.audits, store.checkpoints, opts.auditKeys?.signing, opts.auditKeys?.trusted),
     codec,
     store,
     copy,

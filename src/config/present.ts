@@ -3,8 +3,9 @@ import type { RegisteredKey } from './registry.js';
 import type { Scope } from './scopes.js';
 import type { ConfigEntry, Layer, SnapshotEntry } from './types.js';
 
-/** What users see instead of a sensitive value. */
-export const MASK = '••••••';
+import { MASK } from '../base/text.js';
+
+export { MASK };
 /** What users see for a key that has no value (an optional key's default). */
 export const UNSET = '(not set)';
 

@@ -15,11 +15,13 @@ export interface RotationResult {
   repaired: number;
   /** Whether this run wrote the audit row (the first run that finds everything on the current key). */
   audited: boolean;
+  /** Values of sensitive keys found in clear in audit rows (audited before the key was sensitive), replaced by their digest. */
+  redacted: number;
 }
 
 /**
- * Re-encrypts every stored value of a sensitive key (current values, versions, audit rows) with
- * the first of CONFIG_ENCRYPTION_KEYS, in place, so older keys can then be dropped. Safe to run
+ * Re-encrypts every stored value of a sensitive key (current values and versions; audit rows
+ * hold none, and one audited before its key was sensitive is redacted) with the first of CONFIG_ENCRYPTION_KEYS, in place, so older keys can then be dropped. Safe to run
  * again at any point (a value already on the current key is left alone) and while bots run: each
  * value is replaced only if it is still the one read. Audited once per key: one row, whose id is
  * derived from the key id, however many runs it took.
@@ -31,7 +33,7 @@ export async function rotateEncryption(
   currentKeyId: string,
   actor: Actor,
 ): Promise<RotationResult> {
-  const result: RotationResult = { resealed: 0, skipped: 0, repaired: 0, audited: false };
+  const result: RotationResult = { resealed: 0, skipped: 0, repaired: 0, audited: false, redacted: 0 };
   for await (const doc of store.sealedDocuments()) {
     if (!registry.get(doc.key)?.sensitive) continue;
     const next = codec.reseal(doc.key, doc.stored);
@@ -40,6 +42,8 @@ export async function rotateEncryption(
     else result.skipped++;
   }
   result.repaired = await verifyCurrent(store, registry);
+  // Audit rows hold no sensitive value, but those audited before their key was declared sensitive.
+  result.redacted = await store.audits.redactSensitive();
   result.audited = await store.audits.insertOnce(`rotate-key@${currentKeyId}`, {
     key: '*',
     action: 'rotate-key',
@@ -49,7 +53,7 @@ export async function rotateEncryption(
     createdAt: new Date(),
   });
   logger.info(
-    `Key rotation to ${currentKeyId}: ${result.resealed} values re-encrypted, ${result.skipped} changed meanwhile, ${result.repaired} current values repaired`,
+    `Key rotation to ${currentKeyId}: ${result.resealed} values re-encrypted, ${result.skipped} changed meanwhile, ${result.repaired} current values repaired, ${result.redacted} audited values redacted`,
   );
   return result;
 }

@@ -6,7 +6,8 @@ import { bindModels, ensureIndexes, type Actor } from '../storage/config-models.
 import { ConfigStore } from '../storage/config-store.js';
 import type { DbConnection } from '../storage/connection.js';
 import { ScheduleStore } from '../storage/schedules.js';
-import { AuditLog } from './audit-log.js';
+import type { AuditTrail } from '../audit/trail.js';
+import type { AuditLog } from './audit-log.js';
 import { ConfigWriter } from './config-writer.js';
 import { partsOf, type ConfigServiceOptions } from './parts.js';
 import type { ChangeBus } from '../changes/bus.js';
@@ -47,6 +48,8 @@ export class ConfigService extends ConfigReader {
    */
   readonly events: ChangeBus;
   readonly audit: AuditLog;
+  /** The audit rows' hash chain: its beginning, signed checkpoints and verification. */
+  readonly trail: AuditTrail;
   readonly conn: DbConnection;
   /** Temporary values' expiries and scheduled changes (see ScheduleRunner). */
   readonly schedules: ScheduleStore;
@@ -119,12 +122,8 @@ export class ConfigService extends ConfigReader {
     this.approvals = opts.approvals ?? {};
     this.approvalTtlMs = opts.approvalTtlMs ?? 86_400_000;
     this.schedules = new ScheduleStore(opts.conn);
-    this.audit = new AuditLog(
-      store.audits,
-      registry,
-      health,
-      opts.files ? { queueFile: opts.files.auditQueue } : {},
-    );
+    this.audit = parts.audit;
+    this.trail = parts.trail;
     this.versions = new VersionWriter(store, registry, { retries: opts.writeRetries ?? 8 });
     this.slots = new VersionedSlots(store, this.versions, health, () => this.attached);
     this.records = new ConfigRecords({ registry, store, values, audit: this.audit, health, reader: this });

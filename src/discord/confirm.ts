@@ -10,7 +10,7 @@ import { UserError } from '../base/errors.js';
 import type { Confirmation } from './confirmations.js';
 import { customIdPart } from './preconditions.js';
 import { COLOR } from './render.js';
-import { editReply, update } from './reply.js';
+import { editReply, firstResponse, update } from './reply.js';
 import type { Buttons, CommandContext, Invocation, Requirement } from './types.js';
 
 // The one Confirm/Cancel flow of every command: a subcommand shows what would change with the
@@ -97,7 +97,7 @@ async function press(i: ButtonInteraction, ctx: CommandContext, id: string, conf
     });
     return;
   }
-  await i.deferUpdate();
+  await firstResponse(i, () => i.deferUpdate(), 'deferred');
   await pending.confirm(i);
 }
 

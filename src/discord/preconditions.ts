@@ -2,7 +2,7 @@ import type { ChatInputCommandInteraction } from 'discord.js';
 import type { RegisteredKey } from '../config/registry.js';
 import { actorOf, contextOf } from './access.js';
 import { FIRST_RESPONSE_READ_MS } from './budget.js';
-import { REPLY_DEFAULTS } from './reply.js';
+import { firstResponse, REPLY_DEFAULTS } from './reply.js';
 import type { CommandContext, Condition, Invocation, Requirement } from './types.js';
 
 // What a subcommand, button or modal requires is declared in its subcommand's file (see
@@ -54,8 +54,15 @@ export async function enforce(
         });
   } else ctx.access.check(interaction, req.access, attempt);
   if (holds(req.defer, interaction)) {
-    if (interaction.isButton() && !req.privateAnswer) await interaction.deferUpdate();
-    else await interaction.deferReply({ flags: REPLY_DEFAULTS.flags });
+    if (interaction.isButton() && !req.privateAnswer)
+      await firstResponse(interaction, () => interaction.deferUpdate(), 'deferred');
+    else
+      await firstResponse(
+        interaction,
+        () => interaction.deferReply({ flags: REPLY_DEFAULTS.flags }),
+        'deferred',
+        true,
+      );
   }
   if (holds(req.rateLimited, interaction)) {
     const acknowledged = interaction.deferred || interaction.replied;

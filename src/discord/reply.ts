@@ -1,5 +1,7 @@
 import {
+  DiscordAPIError,
   MessageFlags,
+  RESTJSONErrorCodes,
   type APIActionRowComponent,
   type APIApplicationCommandOptionChoice,
   type APIComponentInMessageActionRow,
@@ -10,6 +12,7 @@ import {
   type JSONEncodable,
   type ModalSubmitInteraction,
 } from 'discord.js';
+import { logger } from '../base/logger.js';
 import { fitMessage } from './fit.js';
 
 /** Every reply is private to the admin who asked, and pings no one whatever it quotes. */
@@ -42,8 +45,36 @@ export function fitted(m: Reply): { content?: string; embeds?: APIEmbed[]; compo
   });
 }
 
+/**
+ * Sends an interaction's first response (a reply, a deferral, an update). Discord answering
+ * 40060 "already acknowledged" means an earlier try of this same call reached it and only its
+ * answer was lost: discord.js sends a request again after its timeout or a dropped connection,
+ * and nothing else answers this interaction. The interaction is then marked as answered the way
+ * it was asked to be, and the handler carries on (its next step edits that answer) instead of
+ * leaving the user with "thinking…".
+ */
+export async function firstResponse(
+  i: Repliable,
+  send: () => Promise<unknown>,
+  as: 'deferred' | 'replied',
+  ephemeral?: boolean,
+): Promise<void> {
+  try {
+    await send();
+  } catch (err) {
+    if (!(
+      err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged
+    ))
+      throw err;
+    logger.warn(`Discord had acknowledged interaction ${i.id} already (an earlier try's answer was lost)`);
+    if (as === 'deferred') i.deferred = true;
+    else i.replied = true;
+    if (ephemeral !== undefined) i.ephemeral = ephemeral;
+  }
+}
+
 export async function reply(i: Repliable, m: Reply): Promise<void> {
-  await i.reply({ ...fitted(m), ...REPLY_DEFAULTS });
+  await firstResponse(i, () => i.reply({ ...fitted(m), ...REPLY_DEFAULTS }), 'replied', true);
 }
 
 export async function editReply(i: Repliable, m: Reply): Promise<void> {
@@ -56,7 +87,11 @@ export async function followUp(i: Repliable, m: Reply): Promise<void> {
 
 /** Replaces the message a button is on. */
 export async function update(i: ButtonInteraction, m: Reply): Promise<void> {
-  await i.update({ ...fitted(m), allowedMentions: REPLY_DEFAULTS.allowedMentions });
+  await firstResponse(
+    i,
+    () => i.update({ ...fitted(m), allowedMentions: REPLY_DEFAULTS.allowedMentions }),
+    'replied',
+  );
 }
 
 /** Sends a reply the right way for the interaction's state: reply, editReply or followUp. */

@@ -23,6 +23,14 @@ function networkCode(err: unknown): string | undefined {
 }
 
 /**
+ * Whether a failed call may succeed if sent again later: Discord answered 5xx, or did not answer
+ * (a timeout, a dropped or refused connection). A 4xx is Discord's refusal and stays one.
+ */
+export function isTransientDiscordError(err: unknown): boolean {
+  return (err instanceof HTTPError && err.status >= 500) || networkCode(err) !== undefined;
+}
+
+/**
  * One plain line for an operator about a failed call to Discord's API (deploying commands,
  * logging in): what went wrong and what to fix. `what` names the call, `api` where it went.
  */

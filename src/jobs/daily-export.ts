@@ -8,6 +8,7 @@ import type { Lease } from '../storage/lease.js';
 import type { Attachment, Notifier } from './notifier.js';
 import { errorDetail, logger } from '../base/logger.js';
 import type { JobDefinition } from './types.js';
+import { checkpointLine } from '../audit/checkpoints.js';
 import { writeExportFolder } from './export-files.js';
 import type { ExportFields, ExportLog, ExportRecord, ExportWindow } from '../storage/export-log.js';
 import { CoveredError, windowFor } from './export-window.js';
@@ -72,7 +73,19 @@ export class ExportRequestError extends Error {
  * died is taken over.
  */
 export async function runDailyExport(deps: ExportDeps, req: ExportRequest): Promise<ExportResult> {
-  const settle = req.slot.getTime() + deps.settleMs - Date.now();
+  // By the database's clock, which every process shares: a process whose own clock runs ahead
+  // must not export a date before its time, leaving out the rows the others stamp until then.
+  // A scheduled run waits for it; a manual one is refused rather than kept waiting.
+  const now = (await deps.log.now()).getTime();
+  const early = req.slot.getTime() - now;
+  if (req.trigger === 'manual' && early > deps.settleMs) {
+    const ahead = Math.round((Date.now() - now) / 1000);
+    return skipped(
+      req.date,
+      `${req.date} cannot be exported yet: its export time is ${Math.ceil(early / 1000)} s away by the database's clock${ahead > 0 ? ` (this machine's clock is ${ahead} s ahead of it)` : ''}`,
+    );
+  }
+  const settle = early + deps.settleMs;
   if (settle > 0) await sleep(settle);
   await deps.log.ensureIndexes();
   const chain = await takeChain(deps, req.date);
@@ -154,6 +167,11 @@ async function exportUnderLease(
     const written = await writeExportFolder(deps.exportDir, req.date, deps.instanceId, {
       snapshot,
       batches: config.audit.batches(window.start, window.end, batchSize),
+      checkpoints: async (from, to) => {
+        // Signed now if the newest checkpoint is older than the export's last row.
+        await config.trail.checkpoint();
+        return (await config.trail.covering(from, to)).filter((c) => c.signature).map(checkpointLine);
+      },
     });
     const webhook = await notifyWebhook(deps, req, window, written);
     await lease.finish('completed', {

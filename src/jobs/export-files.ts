@@ -19,6 +19,10 @@ const CSV_COLUMNS = [
   'newValue',
   'reason',
   'error',
+  // The row's place in the audit log's hash chain, and its links (see audit-checkpoints.txt).
+  'seq',
+  'hash',
+  'prevHash',
 ] as const;
 
 function csvRecord(r: ConfigAuditDoc): Record<(typeof CSV_COLUMNS)[number], unknown> {
@@ -39,6 +43,9 @@ function csvRecord(r: ConfigAuditDoc): Record<(typeof CSV_COLUMNS)[number], unkn
     newValue: r.newValue,
     reason: r.reason,
     error: r.error,
+    seq: r.seq,
+    hash: r.hash,
+    prevHash: r.prevHash,
   };
 }
 
@@ -64,6 +71,11 @@ export interface ExportContent {
   snapshot: object;
   /** Audit rows, oldest first, one CSV file per batch. */
   batches: AsyncIterable<readonly ConfigAuditDoc[]>;
+  /**
+   * The audit log's checkpoints covering the chain's rows from..to (the export's first and last
+   * place), as lines for audit-checkpoints.txt.
+   */
+  checkpoints?: (from: number, to: number) => Promise<string[]>;
 }
 
 export interface WrittenExport {
@@ -96,11 +108,26 @@ export async function writeExportFolder(
     const files = ['config-snapshot.json'];
     await writeFile(path.join(partial, files[0] ?? ''), `${JSON.stringify(content.snapshot, null, 2)}\n`);
     let auditRows = 0;
+    let from = Infinity;
+    let to = 0;
     for await (const batch of content.batches) {
       const name = `audit-${String(files.length).padStart(3, '0')}.csv`;
       await writeFile(path.join(partial, name), auditCsv(batch));
       files.push(name);
       auditRows += batch.length;
+      for (const r of batch)
+        if (r.seq !== undefined) {
+          from = Math.min(from, r.seq);
+          to = Math.max(to, r.seq);
+        }
+    }
+    if (content.checkpoints && to > 0) {
+      const lines = await content.checkpoints(from, to);
+      const note = lines.length
+        ? `# Checkpoints of the audit log covering rows ${from}-${to} of this export (npm run audit:verify -- --checkpoints FILE).`
+        : `# No signed checkpoint covers rows ${from}-${to} yet: set AUDIT_SIGNING_KEY to have them signed.`;
+      await writeFile(path.join(partial, 'audit-checkpoints.txt'), `${[note, ...lines].join('\n')}\n`);
+      files.push('audit-checkpoints.txt');
     }
     const dir = path.join(root, date);
     await moveIntoPlace(partial, dir, root, date);

@@ -19,6 +19,14 @@ import { LoopbackUploads } from './uploads.js';
 export interface HarnessOptions {
   /** Discord's window for the first response (FIRST_RESPONSE_WINDOW_MS). */
   firstResponseWindowMs?: number;
+  /**
+   * Sends the REST calls over HTTP to a Discord-shaped server at this base URL (discord.js's
+   * `api` option, as DISCORD_API_URL sets it) instead of answering them in the process: the fault
+   * suite's loopback Discord (scripts/chaos/discord-rest-server.ts), which serves a
+   * FakeDiscordRest of its own. `calls`, `messages` and `violations` are then that server's, and
+   * stay empty here.
+   */
+  api?: { url: string; timeoutMs?: number; retries?: number };
 }
 
 /**
@@ -51,11 +59,18 @@ export class OfflineDiscord {
       intents: [],
       // The cast: preact's JSX types load the DOM lib, whose Response types its body as the DOM's
       // ReadableStream; at run time it is Node's, which discord.js reads.
-      rest: {
-        makeRequest: async (url, init) => (await this.rest.handle(url, init)) as unknown as ResponseLike,
-      },
+      rest: options.api
+        ? {
+            api: options.api.url,
+            ...(options.api.timeoutMs !== undefined ? { timeout: options.api.timeoutMs } : {}),
+            ...(options.api.retries !== undefined ? { retries: options.api.retries } : {}),
+          }
+        : {
+            makeRequest: async (url, init) => (await this.rest.handle(url, init)) as unknown as ResponseLike,
+          },
     });
-    // Requests that need the bot token (channel posts) get a dummy one: nothing leaves the process.
+    // Requests that need the bot token (channel posts) get a dummy one: nothing goes further than
+    // this process, or the loopback server that `api` names.
     this.client.rest.setToken('offline-console');
     const handler = createInteractionHandler(commands, ctx);
     this.client.on(Events.InteractionCreate, (interaction: BaseInteraction) => {

@@ -90,6 +90,8 @@ export class FakeDiscordRest {
   private readonly arrived = new Map<string, number>();
   /** Tokens whose window passed without a first response: Discord no longer knows them. */
   private readonly expired = new Set<string>();
+  /** Channel posts sent with enforce_nonce, by `<channel>:<nonce>`: the message each created. */
+  private readonly nonces = new Map<string, string>();
   /** Called for calls made outside any dispatch (timers such as a confirmation expiring). */
   onBackgroundCall: ((call: CapturedCall) => void) | undefined;
 
@@ -232,10 +234,20 @@ export class FakeDiscordRest {
     channelId: string,
   ): Response {
     const sent = (req.body ?? {}) as MessageBody;
+    const nonce = kind === 'channelMessage' ? req.body?.nonce : undefined;
+    if (typeof nonce === 'string' && nonce.length > 25)
+      return this.refuse(req, 50035, 'Invalid Form Body', ['nonce: Must be 25 or fewer in length.']);
+    // Discord's enforce_nonce: the same nonce again in the channel returns the message it created.
+    const once =
+      req.body?.enforce_nonce === true && nonce !== undefined ? `${channelId}:${String(nonce)}` : '';
+    const earlier = once ? this.messages.byId.get(this.nonces.get(once) ?? '') : undefined;
+    if (earlier) return json(200, earlier);
     const refused = this.refuseBadBody(req, sent, [], () => isEmptyMessage(sent, req.files?.length));
     if (refused) return refused;
     this.record(req, kind, token);
-    return json(200, this.messages.add(sent as Partial<APIMessage>, channelId));
+    const message = this.messages.add(sent as Partial<APIMessage>, channelId);
+    if (once) this.nonces.set(once, message.id);
+    return json(200, message);
   }
 
   /** A channel message edited (a change request's post, an alert). */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { UserError } from '../base/errors.js';
 import type { ConfigService } from '../config/service.js';
 import { AuditRows, type AuditFilter, type AuditPage } from '../storage/audit-rows.js';
+import { VerifyForm } from './audit-verify.js';
 import {
   AUDIT_ACTIONS,
   AUDIT_STATUSES,
@@ -153,6 +154,8 @@ export function AuditPageView({
         Every attempt across keys and flags, newest first: changes, refusals and failures.
         {session.ownScope && ` Only ${session.ownScope} is shown: your access covers that server.`}
       </p>
+      {/* The chain holds every server's rows: its check is not for a session confined to one. */}
+      {!session.ownScope && <VerifyForm q={{ from: '', to: '' }} />}
       <form class="filters hd-filters" method="get" action="/panel/audit" role="search">
         {input('key', 'Key', 'MAX_BATCH_SIZE or flag:name', 'audit-keys')}
         <datalist id="audit-keys">

@@ -4,6 +4,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PanelSessionDoc } from '../tokens/panel-logins.js';
 import { auditRoutes } from './audit.js';
+import { auditVerifyRoutes } from './audit-verify.js';
 import { errorPage } from './errors.js';
 import { dashboardRoutes } from './dashboards.js';
 import { guard, PanelRefusal } from './guard.js';
@@ -86,6 +87,7 @@ export async function panelPlugin(app: FastifyInstance, deps: PanelDeps): Promis
     historyRoutes(panel, deps);
     historyWriteRoutes(panel, deps);
     auditRoutes(panel, deps);
+    auditVerifyRoutes(panel, deps);
     requestRoutes(panel, deps);
     liveRoutes(panel, deps);
     dashboardRoutes(panel, deps);

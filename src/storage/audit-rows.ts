@@ -1,8 +1,12 @@
 import mongoose from 'mongoose';
-import { insertIfAbsent, isDuplicateKeyError } from './insert-once.js';
+import { logger } from '../base/logger.js';
+import { MASK } from '../base/text.js';
+import { AuditChain } from './audit-chain.js';
+import { isRedacted, redacted } from './audit-hash.js';
 import { openLeniently, type ValueCodec } from './codec.js';
 import type { ConfigAuditDoc, ConfigVersionDoc } from './config-models.js';
-import { GLOBAL, slotId, splitSlot, type Scope } from './slots.js';
+import { serverClock, type ServerClock } from './server-clock.js';
+import { GLOBAL, keyOfSlot, slotId, splitSlot, type Scope } from './slots.js';
 
 export interface AuditFilter {
   key?: string;
@@ -33,13 +37,26 @@ export interface AuditPage {
 
 /**
  * The audit rows (config_audit_logs): one per attempt, written once (an id chosen by the attempt,
- * or derived from the version it records), values of sensitive keys sealed at rest.
+ * or derived from the version it records), each appended to the hash chain (audit-chain.ts).
+ *
+ * Values of sensitive keys are not stored in audit rows at all (MASK instead; the versions keep
+ * them, encrypted): every view masked them anyway, and a chained row cannot be re-encrypted by a
+ * key rotation without breaking its hash.
  */
 export class AuditRows {
+  /** The chain every row is appended to. */
+  readonly chain: AuditChain;
+  private readonly clock: ServerClock;
+
   constructor(
     private readonly model: mongoose.Model<ConfigAuditDoc>,
     private readonly codec: ValueCodec,
-  ) {}
+    /** Whether a key's values are sensitive (kept out of audit rows). */
+    private readonly sensitive: (key: string) => boolean = () => false,
+  ) {
+    this.chain = new AuditChain(model.collection);
+    this.clock = serverClock(model.db);
+  }
 
   /** A new row's id, chosen before its first attempt so that a retry cannot write it twice. */
   static newId(): string {
@@ -94,24 +111,21 @@ export class AuditRows {
       createdAt: new Date(),
     };
     // Absent only: the writer's own row, if it got there first, is the better record.
-    await insertIfAbsent(this.model.collection, {
-      _id: committedId(v.key, v.version),
-      ...this.seal(row),
-    });
+    await this.chain.append({ _id: committedId(v.key, v.version), ...(await this.stored(row)) });
   }
 
-  /** The success row of a committed version, written by its writer (see ensureAudited). */
+  /**
+   * The success row of a committed version, written by its writer (see ensureAudited). A chained
+   * row is never rewritten, so when a repairer recorded the version first (the writer stalled
+   * between its version and this row), the repairer's row stands and the writer's details are
+   * logged instead.
+   */
   async upsertCommitted(doc: ConfigAuditDoc & { version: number }): Promise<void> {
-    const filter = {
-      _id: committedId(slotId(doc.key, (doc.scope ?? GLOBAL) as Scope), doc.version) as never,
-    };
-    try {
-      await this.model.collection.replaceOne(filter, this.seal(doc), { upsert: true });
-    } catch (err) {
-      // A repairer inserted the row between our upsert's lookup and its insert: replace it now.
-      if (!isDuplicateKeyError(err)) throw err;
-      await this.model.collection.replaceOne(filter, this.seal(doc));
-    }
+    const id = committedId(slotId(doc.key, (doc.scope ?? GLOBAL) as Scope), doc.version);
+    if (await this.chain.append({ _id: id, ...(await this.stored(doc)) })) return;
+    logger.warn(
+      `${id} was recorded by a repair before its writer's row: ${doc.action} by ${doc.actor.tag} (${doc.actor.id})${doc.channelId ? ` in ${doc.channelId}` : ''}${doc.reason ? `, reason: ${doc.reason}` : ''}`,
+    );
   }
 
   /** The earliest audit row's time (where the first export starts), if there is any row. */
@@ -124,20 +138,32 @@ export class AuditRows {
     return doc?.createdAt;
   }
 
-  /** An audit row as stored: values of sensitive keys encrypted. */
+  /**
+   * An audit row as stored: values of sensitive keys replaced by MASK (unset ones kept, so a row
+   * still says whether a value was set). Applying it again changes nothing; a value encrypted by an
+   * older release (a queued row, a row sealed into the chain late) is masked too.
+   */
   seal(doc: ConfigAuditDoc): ConfigAuditDoc {
     const out = { ...doc };
-    if (doc.oldValue !== undefined) out.oldValue = this.codec.encode(doc.key, doc.oldValue);
-    if (doc.newValue !== undefined) out.newValue = this.codec.encode(doc.key, doc.newValue);
+    const secret = this.sensitive(keyOfSlot(doc.key));
+    const stored = (v: unknown) => (secret && v !== null ? MASK : this.codec.encode(doc.key, v));
+    if (doc.oldValue !== undefined) out.oldValue = stored(doc.oldValue);
+    if (doc.newValue !== undefined) out.newValue = stored(doc.newValue);
     return out;
+  }
+
+  /**
+   * A row as written: sealed, and stamped with the time it is written by the database server's
+   * clock (ServerClock), which exports go by: a process whose clock is behind must not stamp a
+   * row into the span of an export that already ran.
+   */
+  private async stored(doc: ConfigAuditDoc): Promise<ConfigAuditDoc> {
+    return { ...this.seal(doc), createdAt: await this.clock.sync() };
   }
 
   /** Writes an audit row under `id` (chosen by the caller, so a retry of it cannot write it twice). */
   async insert(doc: ConfigAuditDoc, id: string): Promise<void> {
-    await this.model.collection.insertOne({
-      _id: new mongoose.Types.ObjectId(id) as never,
-      ...this.seal(doc),
-    });
+    await this.chain.append({ _id: new mongoose.Types.ObjectId(id), ...(await this.stored(doc)) });
   }
 
   /**
@@ -145,27 +171,56 @@ export class AuditRows {
    * exists already (an event that happened once however many runs reached it).
    */
   async insertOnce(id: string, doc: ConfigAuditDoc): Promise<boolean> {
-    return insertIfAbsent(this.model.collection, { _id: id, ...this.seal(doc) });
+    return this.chain.append({ _id: id, ...(await this.stored(doc)) });
   }
 
   /**
    * Writes a row sealed earlier (a row queued during an outage), once: a row whose first attempt
-   * reached the database after all (a paused server that resumed) is not written again.
+   * reached the database after all (a paused server that resumed) is not written again. It joins
+   * the chain where it is written, in the order rows were queued.
    */
   async insertSealed(doc: ConfigAuditDoc, id: string | undefined): Promise<void> {
-    if (!id || !mongoose.isValidObjectId(id)) {
-      await this.model.collection.insertOne({ ...doc });
-      return;
-    }
-    await insertIfAbsent(this.model.collection, { _id: new mongoose.Types.ObjectId(id), ...doc });
+    const _id =
+      id && mongoose.isValidObjectId(id) ? new mongoose.Types.ObjectId(id) : new mongoose.Types.ObjectId();
+    await this.chain.append({ _id, ...(await this.stored(doc)) });
   }
 
   /** Success rows of seeded versions (ids derived from key and version, like auditCommitted). */
   async insertSeeded(docs: (ConfigAuditDoc & { version: number })[]): Promise<void> {
-    await insertManyTolerant(
-      this.model.collection,
-      docs.map((d) => ({ _id: committedId(d.key, d.version), ...this.seal(d) })),
-    );
+    for (const d of docs)
+      await this.chain.append({ _id: committedId(d.key, d.version), ...(await this.stored(d)) });
+  }
+
+  /**
+   * Replaces every value of a sensitive key still held in an audit row (written in clear before
+   * the key was declared sensitive) by its digest, leaving the row's hash valid (see
+   * audit-hash.ts); part of key rotation. Each value is replaced only if still the one read.
+   * Returns how many values it redacted.
+   */
+  async redactSensitive(): Promise<number> {
+    let done = 0;
+    const cursor = this.model.collection.find({}, { projection: { key: 1, oldValue: 1, newValue: 1 } });
+    for await (const row of cursor) {
+      if (!this.sensitive(keyOfSlot(String(row.key)))) continue;
+      for (const field of ['oldValue', 'newValue'] as const) {
+        const v: unknown = row[field];
+        if (v === undefined || v === null || v === MASK || isRedacted(v)) continue;
+        const res = await this.model.collection.updateOne(
+          { _id: row._id, [field]: v },
+          { $set: { [field]: redacted(v) } },
+        );
+        done += res.modifiedCount;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Chains the rows written before the chain existed (see AuditChain.sealUnchained), their
+   * sensitive values masked as they are sealed. Returns how many this call sealed.
+   */
+  sealUnchained(): Promise<number> {
+    return this.chain.sealUnchained((row) => this.seal(row as unknown as ConfigAuditDoc) as never);
   }
 
   /**

@@ -32,6 +32,8 @@ export const AUDIT_ACTIONS = [
   // A dry run of an import, or one with nothing to change: what was checked, nothing written.
   'import-check',
   'rotate-key',
+  // A check of the audit log's hash chain (/config audit verify).
+  'audit-verify',
   'token-create',
   'token-revoke',
   'token-list',
@@ -119,6 +121,13 @@ export interface ConfigAuditDoc {
    * time, and its row was queued and written when the database was back (at createdAt).
    */
   attemptedAt?: Date;
+  /** The row's place in the hash chain, its links and hash (see audit-chain.ts). */
+  seq?: number;
+  prevHash?: string;
+  prevId?: string | null;
+  hash?: string;
+  /** Written before the chain existed and sealed into it late. */
+  legacy?: boolean;
 }
 
 const actorSchema = new Schema<Actor>(

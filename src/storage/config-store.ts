@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AuditCheckpoints } from './audit-checkpoints.js';
 import { AuditRows, insertManyTolerant } from './audit-rows.js';
 import { insertIfAbsent } from './insert-once.js';
 import { ChangeLog } from './change-log.js';
@@ -7,10 +8,10 @@ import type { ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './config-m
 
 /** A stored value found by key rotation, and where it lives. */
 export interface SealedDocument {
-  collection: 'system_configs' | 'config_versions' | 'config_audit_logs';
+  collection: 'system_configs' | 'config_versions';
   id: unknown;
   key: string;
-  field: 'value' | 'oldValue' | 'newValue';
+  field: 'value';
   stored: unknown;
 }
 
@@ -24,14 +25,19 @@ export class ConfigStore {
   readonly changes: ChangeLog;
   /** The audit rows (config_audit_logs). */
   readonly audits: AuditRows;
+  /** The signed checkpoints of the audit rows' chain (config_audit_checkpoints). */
+  readonly checkpoints: AuditCheckpoints;
 
   constructor(
     private readonly m: ConfigModels,
     /** Encrypts sensitive values on the way in and decrypts them on the way out. */
     private readonly codec: ValueCodec = plainCodec,
+    /** Whether a key's values are sensitive: kept out of audit rows (see AuditRows). */
+    sensitive: (key: string) => boolean = () => false,
   ) {
     this.changes = new ChangeLog(m.ConfigChange);
-    this.audits = new AuditRows(m.ConfigAudit, codec);
+    this.audits = new AuditRows(m.ConfigAudit, codec, sensitive);
+    this.checkpoints = AuditCheckpoints.of(m.ConfigAudit.db);
   }
 
   // Leniently: a value this process cannot decrypt reads as an Undecryptable (served masked),
@@ -253,12 +259,15 @@ export class ConfigStore {
     return after !== undefined && before === undefined ? rows.reverse() : rows;
   }
 
-  /** Every stored document holding a value of `key` that `reseal` wants rewritten (key rotation). */
+  /**
+   * Every stored document holding a value of `key` that `reseal` wants rewritten (key rotation).
+   * Audit rows are not among them: they hold no sensitive value (see AuditRows), and a chained row
+   * is never rewritten.
+   */
   async *sealedDocuments(): AsyncGenerator<SealedDocument> {
     const collections = [
       { name: 'system_configs', c: this.m.SystemConfig.collection, fields: ['value'] },
       { name: 'config_versions', c: this.m.ConfigVersion.collection, fields: ['value'] },
-      { name: 'config_audit_logs', c: this.m.ConfigAudit.collection, fields: ['oldValue', 'newValue'] },
     ] as const;
     for (const { name, c, fields } of collections) {
       for await (const doc of c.find(

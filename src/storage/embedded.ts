@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -124,6 +124,65 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 20_000
 
 const RESTART_BACKOFF_MAX_MS = 30_000;
 
+/** A running FerretDB's record, next to its files: named by its pid, holding the pid of the process that owns it. */
+const ownerFile = (dir: string, pid: number) => path.join(dir, `ferretdb-${pid}.owner`);
+
+/** The command line of a process, or '' when there is none (or it cannot be read here). */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    try {
+      return execFileSync('ps', ['-p', String(pid), '-o', 'command='], { encoding: 'utf8' });
+    } catch {
+      return '';
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Ends each FerretDB that a process killed without notice (SIGKILL, an OOM kill) left serving
+ * these files: it would otherwise outlive it for good, one more after every such restart, next to
+ * the new server on the same files. A server whose owner still runs (a script next to the bot on
+ * one DATA_DIR) is left alone, and so is a pid now used by another program.
+ */
+async function endLeftovers(dir: string): Promise<void> {
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/^ferretdb-(\d+)\.owner$/.exec(name)?.[1]);
+    if (!pid) continue;
+    const owner = Number(readFileSync(path.join(dir, name), 'utf8').trim());
+    const serving = () => commandOf(pid).includes(`--sqlite-url=file:${dir}/`);
+    if (serving() && owner && isRunning(owner)) continue;
+    if (serving()) {
+      logger.warn(
+        `Stopping the FerretDB (pid ${pid}) left on ${dir} by a process that ended without stopping it`,
+      );
+      for (const [signal, waitMs] of [
+        ['SIGTERM', 5000],
+        ['SIGKILL', 2000],
+      ] as const) {
+        if (!serving()) break;
+        try {
+          process.kill(pid, signal);
+        } catch {
+          break; // it ended meanwhile
+        }
+        for (const until = Date.now() + waitMs; Date.now() < until && serving();) await sleep(50);
+      }
+    }
+    rmSync(path.join(dir, name), { force: true });
+  }
+}
+
 /**
  * Starts FerretDB on SQLite files in `dataDir` and supervises it: if it exits without being asked
  * to (a crash, an OOM kill), it is started again on the same port and files, backing off up to
@@ -141,6 +200,7 @@ export async function startFerretdb(bin: string, dataDir: string, port?: number)
 
   const start = async () => {
     clearTimeout(restartTimer);
+    await endLeftovers(dir);
     const proc = spawn(
       bin,
       [
@@ -160,6 +220,7 @@ export async function startFerretdb(bin: string, dataDir: string, port?: number)
     process.removeListener('exit', killOnExit);
     process.once('exit', killOnExit);
     await waitForPort(listenPort, proc);
+    if (proc.pid) writeFileSync(ownerFile(dir, proc.pid), `${process.pid}\n`);
     // Watched only once it serves: a failure to start is the caller's to handle.
     proc.once('exit', (code, signal) => {
       if (proc !== child) return; // stopped or killed on purpose
@@ -196,6 +257,7 @@ export async function startFerretdb(bin: string, dataDir: string, port?: number)
     const proc = child;
     child = undefined;
     process.removeListener('exit', killOnExit);
+    if (proc?.pid) rmSync(ownerFile(dir, proc.pid), { force: true });
     if (!proc || hasExited(proc)) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill(signal);

@@ -42,6 +42,11 @@ export class ExportLog {
     this.chain = new LeaseTable<{ purpose: string }>(conn, 'leases', { ttlMs, what: 'lease' });
   }
 
+  /** The time by the database server's clock, which every exporting process shares. */
+  now(): Promise<Date> {
+    return this.dates.clock.sync();
+  }
+
   async ensureIndexes(): Promise<void> {
     await this.dates.ensureIndexes();
     await this.chain.ensureIndexes();

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { errorDetail, logger } from '../base/logger.js';
 import { insertIfAbsent } from './insert-once.js';
+import { serverClock, type ServerClock } from './server-clock.js';
 
 export type LeaseStatus = 'running' | 'completed' | 'failed' | 'abandoned';
 
@@ -44,9 +45,12 @@ const attemptId = (lease: string, attempt: number) => (attempt === 1 ? lease : `
  * Leases with a holder and a heartbeat, in one collection: the daily export's dates, the
  * scheduler's runs, and the export chain. A lease whose holder stopped heart-beating (killed,
  * frozen, cut off) is taken over by the next process that asks, and the take-over is logged.
+ * Heartbeats are stamped and judged by the database server's clock (ServerClock), so a process
+ * whose own clock is minutes off does not take a live lease over, nor keep a dead one.
  */
 export class LeaseTable<F extends object> {
   readonly model: Model<LeaseRecord<F>>;
+  readonly clock: ServerClock;
 
   constructor(
     conn: Connection,
@@ -55,6 +59,7 @@ export class LeaseTable<F extends object> {
     /** Indexes on the extra fields this table is queried by. */
     extraIndexes: Record<string, 1 | -1>[] = [],
   ) {
+    this.clock = serverClock(conn);
     const name = `Lease:${collection}`;
     const existing = conn.models[name] as Model<LeaseRecord<F>> | undefined;
     if (existing) {
@@ -85,7 +90,7 @@ export class LeaseTable<F extends object> {
     return doc ? { ...doc, lease, attempt: doc.attempt ?? 1 } : undefined;
   }
 
-  isStale(record: Pick<LeaseBase, 'heartbeatAt' | 'startedAt'>, now = Date.now()): boolean {
+  isStale(record: Pick<LeaseBase, 'heartbeatAt' | 'startedAt'>, now = this.clock.now().getTime()): boolean {
     const beat = record.heartbeatAt ?? record.startedAt;
     return !beat || now - beat.getTime() > this.opts.ttlMs;
   }
@@ -98,15 +103,15 @@ export class LeaseTable<F extends object> {
     // Each lost insert means another process took the next attempt; it then holds the lease.
     for (let tries = 0; tries < 5; tries++) {
       const latest = await this.latest(lease);
+      const now = await this.clock.sync();
       let tookOver: LeaseRecord<F> | undefined;
       if (latest?.status === 'running') {
-        if (!this.isStale(latest)) return { kind: 'held', current: latest };
+        if (!this.isStale(latest, now.getTime())) return { kind: 'held', current: latest };
         tookOver = latest;
       } else if (latest?.status === 'completed' && !again) {
         return { kind: 'completed', current: latest };
       }
       const attempt = (latest?.attempt ?? 0) + 1;
-      const now = new Date();
       const record = {
         ...fields,
         _id: attemptId(lease, attempt),
@@ -130,7 +135,7 @@ export class LeaseTable<F extends object> {
 
   /** Marks every running attempt whose holder stopped heart-beating as abandoned; returns how many. */
   async abandonStale(): Promise<number> {
-    const before = new Date(Date.now() - this.opts.ttlMs);
+    const before = new Date((await this.clock.sync()).getTime() - this.opts.ttlMs);
     const stale = await this.model
       .find({
         status: 'running',
@@ -154,7 +159,7 @@ export class LeaseTable<F extends object> {
     await this.model.collection
       .updateOne(
         { _id: record._id as never, status: 'running', holder: record.holder },
-        { $set: { status: 'abandoned', finishedAt: new Date(), ...(by ? { takenOverBy: by } : {}) } },
+        { $set: { status: 'abandoned', finishedAt: this.clock.now(), ...(by ? { takenOverBy: by } : {}) } },
       )
       .catch((err: unknown) => logger.warn(`Could not mark ${record._id} abandoned`, errorDetail(err)));
   }
@@ -192,7 +197,7 @@ export class Lease<F> {
     Object.assign(this.record, fields, { status });
     await this.table.model.collection.updateOne(
       { _id: this.record._id as never },
-      { $set: { ...fields, status, finishedAt: new Date() } },
+      { $set: { ...fields, status, finishedAt: this.table.clock.now() } },
     );
   }
 
@@ -208,7 +213,7 @@ export class Lease<F> {
     try {
       const r = await this.table.model.collection.updateOne(
         { _id: this.record._id as never, holder: this.record.holder, status: 'running' },
-        { $set: { heartbeatAt: new Date() } },
+        { $set: { heartbeatAt: await this.table.clock.sync() } },
       );
       const newer = await this.table.model.exists({
         lease: this.record.lease,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bindModels } from '../../src/storage/config-models.js';
 import { actor, skipWithoutOwnServer, useOwnServer } from '../helpers/db.js';
 import { captureLogs } from '../helpers/logs.js';
-import { startBot } from '../helpers/discord.js';
+import { CHANNEL, startBot } from '../helpers/discord.js';
 import { outcome, type Outcome } from '../helpers/outcome.js';
 
 const f = useOwnServer('outage');
@@ -16,7 +16,9 @@ describe('database outage', () => {
     async (ctx) => {
       const server = skipWithoutOwnServer(f, ctx, 'outage test');
       const { db, svc } = f;
+      await svc.trail.begin();
       expect((await outcome(svc.set('MAX_BATCH_SIZE', '500', dave))).ok).toBe(true);
+      const lastBefore = (await svc.trail.state()).headSeq;
 
       await server.stop();
       const logs = captureLogs();
@@ -57,7 +59,24 @@ describe('database outage', () => {
       expect(warnings).toHaveLength(1);
       logs.stop();
 
+      const queued = svc.stats().auditQueued;
+      expect(queued).toBe(4);
+
       await server.restart();
+      // Rows queued during the outage are written once it ends (the connection says it is back),
+      // oldest first, each joining the hash chain at the next place.
+      await expect.poll(() => svc.stats().auditQueued, { timeout: 30_000 }).toBe(0);
+      const late = await bindModels(db.conn)
+        .ConfigAudit.find({ attemptedAt: { $exists: true } })
+        .sort({ seq: 1 })
+        .lean();
+      // Right after the last row written before the outage, without gaps, in the order queued: the
+      // service's three refused writes, then the Discord one made after them.
+      expect(late.map((r) => r.seq)).toEqual(Array.from({ length: queued }, (_, i) => lastBefore + 1 + i));
+      const actions = late.map((r) => r.action);
+      expect(actions.slice(0, 3).sort()).toEqual(['reset', 'rollback', 'set']);
+      expect(late.slice(3)).toMatchObject([{ action: 'set', status: 'failed', channelId: CHANNEL }]);
+      expect(await svc.trail.verify()).toMatchObject({ intact: true, rowsChecked: lastBefore + queued });
       let after: Outcome | undefined;
       for (let i = 0; i < 60 && !after?.ok; i++) {
         after = await outcome(svc.set('MAX_BATCH_SIZE', '700', dave));

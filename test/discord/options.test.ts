@@ -36,7 +36,7 @@ describe('/config options are checked as Discord checks them', () => {
     ['/config status verbose:true', 'Unknown option verbose; /config status takes no options'],
     [
       '/config explode',
-      '/config has no subcommand explode; it has: view, set, list, history, diff, rollback, reset, status, panel, pending, export, import, requests, request, token, snapshot',
+      '/config has no subcommand explode; it has: view, set, list, history, diff, rollback, reset, status, panel, pending, export, import, requests, request, token, audit, snapshot',
     ],
     ['/config', '/config needs a subcommand: view, set'],
     ['/config rollback setting:LOG_LEVEL', 'Missing required option: version'],

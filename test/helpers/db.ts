@@ -1,3 +1,4 @@
+import type { SigningKey, TrustedKey } from '../../src/audit/signing.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,8 @@ export interface TestServiceOptions {
   /** APPROVALS_REQUIRED (default: none, so writes apply at once) and APPROVAL_TTL. */
   approvals?: Partial<Record<ImpactLevel, number>>;
   approvalTtlMs?: number;
+  /** AUDIT_SIGNING_KEY and AUDIT_TRUSTED_KEYS. */
+  auditKeys?: { signing?: SigningKey; trusted?: TrustedKey[] };
 }
 
 export async function openService(db: TestDb, opts: TestServiceOptions = {}): Promise<ConfigService> {
@@ -61,6 +64,7 @@ export async function openService(db: TestDb, opts: TestServiceOptions = {}): Pr
     ...(opts.rules ? { rules: opts.rules } : {}),
     ...(opts.approvals ? { approvals: opts.approvals } : {}),
     ...(opts.approvalTtlMs ? { approvalTtlMs: opts.approvalTtlMs } : {}),
+    ...(opts.auditKeys ? { auditKeys: opts.auditKeys } : {}),
   });
   await service.init();
   return service;

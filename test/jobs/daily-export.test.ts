@@ -113,6 +113,7 @@ describe('daily export files', () => {
     expect(r.files).toEqual([
       'config-snapshot.json',
       ...Array.from({ length: Math.ceil(total / 4) }, (_, i) => `audit-00${i + 1}.csv`),
+      'audit-checkpoints.txt',
     ]);
     expect(readdirSync(r.dir).sort()).toEqual([...r.files].sort());
     expect(readdirSync(deps.exportDir)).toEqual(['2026-01-02']); // no partial folder left

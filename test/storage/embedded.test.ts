@@ -6,7 +6,8 @@ import { ConfigService } from '../../src/config/service.js';
 import { registry } from '../../src/config/registry.js';
 import { DatabaseHealth } from '../../src/storage/health.js';
 import { openDatabase } from '../../src/storage/database.js';
-import { databaseOptions, env, parseEnv } from '../../src/app/env.js';
+import { env, parseEnv } from '../../src/app/env.js';
+import { databaseOptions } from '../../src/app/runtime.js';
 import { captureLogs } from '../helpers/logs.js';
 import { outcome } from '../helpers/outcome.js';
 

@@ -1,4 +1,5 @@
 import { EmbedBuilder } from 'discord.js';
+import type { TrailState } from '../../audit/trail.js';
 import { code, COLOR, LIMITS, safe, truncate, when } from '../render.js';
 
 export interface StatusInput {
@@ -33,6 +34,8 @@ export interface StatusInput {
   schedulerHere: boolean;
   /** Every process following the configuration, one line each (see processLines). */
   processes?: string[];
+  /** The audit log's chain (absent when the database could not be read). */
+  audit?: TrailState;
 }
 
 function duration(ms: number): string {
@@ -47,6 +50,20 @@ function duration(ms: number): string {
 export function heldText(h: { keys: number; overrides: number; flags: number }): string {
   const n = (count: number, one: string) => `${count} ${one}${count === 1 ? '' : 's'}`;
   return `${n(h.keys, 'key')}, ${n(h.overrides, 'override')} · ${n(h.flags, 'feature flag')}`;
+}
+
+/** The chain's length, its newest checkpoint and the key that signs them (public half, to give verifiers). */
+function auditText(a: TrailState): string {
+  const checkpoint = a.latest?.signature
+    ? `last signed checkpoint at row ${a.latest.seq}, ${when(a.latest.at)}`
+    : 'no signed checkpoint yet';
+  return [
+    `${a.headSeq} rows in the hash chain${a.genesis ? '' : ' (not begun yet)'} · ${checkpoint}`,
+    a.publicKey
+      ? `Checkpoints signed by key ${code(a.publicKey.id)}; public key ${code(a.publicKey.text)}`
+      : 'AUDIT_SIGNING_KEY is not set: no signed checkpoints (`npm run audit:verify -- --new-key` makes a key).',
+    'Check it with `/config audit verify`.',
+  ].join('\n');
 }
 
 export function statusEmbed(s: StatusInput): EmbedBuilder {
@@ -103,6 +120,7 @@ export function statusEmbed(s: StatusInput): EmbedBuilder {
         LIMITS.fieldValue,
       ),
     });
+  if (s.audit) embed.addFields({ name: 'Audit log', value: truncate(auditText(s.audit), LIMITS.fieldValue) });
   if (s.processes)
     embed.addFields({
       name: 'Processes following the configuration',

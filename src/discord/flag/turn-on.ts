@@ -1,7 +1,7 @@
 import type { ButtonInteraction } from 'discord.js';
 import { isUserError } from '../../base/errors.js';
 import { actorOf, contextOf } from '../access.js';
-import { editReply, followUp } from '../reply.js';
+import { editReply, firstResponse, followUp } from '../reply.js';
 import { errorEmbed } from '../render.js';
 import type { CommandContext } from '../types.js';
 import { summary, writeEmbed } from './render.js';
@@ -21,7 +21,7 @@ export async function turnOnButton(
 ): Promise<void> {
   // The alert is a channel message, not an ephemeral prompt: acknowledge by updating it, answer
   // the presser privately.
-  await i.deferUpdate();
+  await firstResponse(i, () => i.deferUpdate(), 'deferred');
   const alert = i.message.content;
   try {
     const result = await ctx.flags.update(
