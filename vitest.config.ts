@@ -14,7 +14,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/database.ts'],
+    // The database server, and one transpile of the sources for the OS processes tests start.
+    globalSetup: ['test/setup/database.ts', 'test/setup/script-build.ts'],
     // Each test's log lines and process warnings are shown only when it fails (test/setup/quiet-logs.ts).
     setupFiles: ['test/setup/quiet-logs.ts'],
     // Node would print every process warning to stderr itself; the setup file keeps them instead.

@@ -13,7 +13,6 @@ import writeFileAtomic from 'write-file-atomic';
 import { runEntryPoint } from '../src/app/cli.js';
 import { buildExport } from '../src/transfer/export-file.js';
 import { UserError } from '../src/base/errors.js';
-import { startRuntime } from '../src/app/runtime.js';
 
 const USAGE =
   'usage: npm run -s config:export -- [--scope global|env:<name>|guild:<id>] [--secrets] [--out FILE]';
@@ -47,6 +46,8 @@ runEntryPoint(async (e) => {
     process.stderr.write(`${args}\n`);
     return args === USAGE ? 0 : 2;
   }
+  // Loaded once the request holds: a wrong one is answered at once.
+  const { startRuntime } = await import('../src/app/runtime.js');
   const runtime = await startRuntime(e, { jobs: false });
   const actor = { id: 'cli', tag: `${userInfo().username}@${hostname()}` };
   const row = { key: '*', action: 'export' as const, actor, ...(args.scope ? { scope: args.scope } : {}) };

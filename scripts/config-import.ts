@@ -25,7 +25,6 @@ import {
   type ImportPlan,
 } from '../src/transfer/import-plan.js';
 import { UserError } from '../src/base/errors.js';
-import { startRuntime } from '../src/app/runtime.js';
 
 const USAGE = 'usage: npm run -s config:import -- FILE [--dry-run] [--yes] [--reason TEXT]';
 
@@ -116,6 +115,8 @@ runEntryPoint(async (e) => {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
+  // Loaded once the request and the file hold: a wrong one is answered at once.
+  const { startRuntime } = await import('../src/app/runtime.js');
   const runtime = await startRuntime(e, { jobs: false });
   try {
     if (runtime.config.stats().startedFrom !== 'database') {

@@ -6,11 +6,8 @@
  *   npm run deploy-commands -- [--global] [--dry-run]
  *   npm run -s deploy-commands -- --dry-run > commands.json   (-s keeps npm's banner off stdout)
  */
-import { REST, Routes, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
+import type { RESTPutAPIApplicationCommandsResult } from 'discord.js';
 import { runEntryPoint } from '../src/app/cli.js';
-import { applicationIdFromToken } from '../src/discord/context.js';
-import { loadCommands } from '../src/discord/loader.js';
-import { DEFAULT_API, describeDiscordFailure } from '../src/discord/rest-errors.js';
 import { ArgsError, readArgs } from './lib/args.js';
 
 const USAGE = 'usage: npm run deploy-commands -- [--global] [--dry-run]';
@@ -35,6 +32,18 @@ runEntryPoint(async (e) => {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  // Loaded once the arguments hold: a mistyped option is answered at once.
+  const [
+    { REST, Routes },
+    { applicationIdFromToken },
+    { loadCommands },
+    { DEFAULT_API, describeDiscordFailure },
+  ] = await Promise.all([
+    import('discord.js'),
+    import('../src/discord/context.js'),
+    import('../src/discord/loader.js'),
+    import('../src/discord/rest-errors.js'),
+  ]);
   const body = [...(await loadCommands()).values()].map((c) => c.data.toJSON());
   if (flags['dry-run']) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);

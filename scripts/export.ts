@@ -8,17 +8,13 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { REST } from 'discord.js';
 import { runEntryPoint } from '../src/app/cli.js';
-import { restNotifier } from '../src/discord/notifier.js';
 import {
   checkCalendarDate,
   ExportRequestError,
   manualExportDate,
   runDailyExport,
 } from '../src/jobs/daily-export.js';
-import { exportDeps } from '../src/app/jobs.js';
-import { startRuntime } from '../src/app/runtime.js';
 
 const USAGE = 'usage: npm run export -- [--date YYYY-MM-DD] [--force]';
 
@@ -50,6 +46,13 @@ runEntryPoint(async (e) => {
     process.stderr.write(`${args}\n`);
     return args === USAGE ? 0 : 2;
   }
+  // Loaded once the request holds: a wrong one is answered at once.
+  const [{ startRuntime }, { exportDeps }, { REST }, { restNotifier }] = await Promise.all([
+    import('../src/app/runtime.js'),
+    import('../src/app/jobs.js'),
+    import('discord.js'),
+    import('../src/discord/notifier.js'),
+  ]);
   const runtime = await startRuntime(e, { jobs: false });
   try {
     if (runtime.config.stats().startedFrom !== 'database') {

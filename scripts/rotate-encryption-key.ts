@@ -1,5 +1,5 @@
 /**
- * Re-encrypts every stored sensitive value (current values, versions, audit rows) with the first
+ * Re-encrypts every stored sensitive value (current values, versions; audit rows keep none) with the first
  * key of CONFIG_ENCRYPTION_KEYS, so the older keys listed after it can be removed. Safe to run
  * again, and while bots run; audited once per key.
  *
@@ -9,8 +9,6 @@
  */
 import { userInfo, hostname } from 'node:os';
 import { runEntryPoint } from '../src/app/cli.js';
-import { startRuntime } from '../src/app/runtime.js';
-import { SnapshotStore } from '../src/storage/snapshots.js';
 
 runEntryPoint(async (e) => {
   if (process.argv.length > 2) {
@@ -23,6 +21,11 @@ runEntryPoint(async (e) => {
     );
     return 2;
   }
+  // Loaded once the request holds: a wrong one is answered at once.
+  const [{ startRuntime }, { SnapshotStore }] = await Promise.all([
+    import('../src/app/runtime.js'),
+    import('../src/storage/snapshots.js'),
+  ]);
   const runtime = await startRuntime(e, { jobs: false });
   try {
     const actor = { id: 'cli', tag: `${userInfo().username}@${hostname()}` };

@@ -5,9 +5,10 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { bindModels } from '../src/storage/config-models.js';
 import { parseEnv } from '../src/app/env.js';
 import { startRuntime } from '../src/app/runtime.js';
-import type { TestDb } from './helpers/db.js';
-import { looksLikeStackTrace } from './helpers/scripts.js';
-import { CONSOLE_TEST_TIMEOUT_MS, consoleRun, ownDb, ROOT } from './helpers/console.js';
+import { buildExport } from '../src/transfer/export-file.js';
+import { openService, type TestDb } from './helpers/db.js';
+import { looksLikeStackTrace, nodeArgs } from './helpers/scripts.js';
+import { CONSOLE_TEST_TIMEOUT_MS, consoleRun, ownDb, ROOT, storeValue } from './helpers/console.js';
 
 const current = async (db: TestDb, key: string) => bindModels(db.conn).SystemConfig.findOne({ key }).lean();
 
@@ -35,7 +36,7 @@ describe('npm run console, a write seen by other processes', { timeout: CONSOLE_
 
 describe('npm run console, files', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('saves the file of an export and the chart of a history in --out (default: DATA_DIR/console-files), printing each path', async () => {
-    const { env } = await ownDb('console_files');
+    const { db, env } = await ownDb('console_files');
     const out = path.join(env.DATA_DIR ?? '', 'mine');
     const r = await consoleRun(env, ['--out', out, '/config export']);
     expect(r.code).toBe(0);
@@ -46,7 +47,7 @@ describe('npm run console, files', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
       keys: { MAX_BATCH_SIZE: { values: { global: { value: 100 } } } },
     });
 
-    await consoleRun(env, ['/config set setting:MAX_BATCH_SIZE value:300']);
+    await storeValue(db, 'MAX_BATCH_SIZE', '300');
     const chart = await consoleRun(env, ['--json', '/config history setting:MAX_BATCH_SIZE']);
     const saved = (JSON.parse(chart.stdout) as { files: { name: string; path: string; bytes: number }[] })
       .files;
@@ -63,11 +64,12 @@ describe('npm run console, files', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   });
 
   it('attaches a local file with file:@PATH or --attach, and refuses one it cannot read', async () => {
-    const { env } = await ownDb('console_attach');
+    const { db, env } = await ownDb('console_attach');
     const file = path.join(env.DATA_DIR ?? '', 'wanted.json');
-    const exported = await consoleRun(env, ['--json', '/config export']);
-    const from = (JSON.parse(exported.stdout) as { files: { path: string }[] }).files[0]?.path ?? '';
-    const content = JSON.parse(readFileSync(from, 'utf8')) as {
+    // The file /config export gives (the export is tested above), built in this process.
+    const svc = await openService(db);
+    const exported = await buildExport(svc).finally(() => svc.close());
+    const content = JSON.parse(exported.text) as {
       keys: Record<string, { values: Record<string, { value: unknown }> }>;
     };
     const global = content.keys.MAX_BATCH_SIZE?.values.global;
@@ -91,7 +93,7 @@ describe(
   () => {
     it('exits quietly when the reader goes away (| head -1), running no further line', async () => {
       const { db, env } = await ownDb('console_epipe');
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/console.ts'], {
+      const child = spawn(process.execPath, nodeArgs('scripts/console.ts', 'build'), {
         cwd: ROOT,
         env: { ...process.env, ...env },
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { bindModels } from '../src/storage/config-models.js';
 import type { TestDb } from './helpers/db.js';
-import { CONSOLE_TEST_TIMEOUT_MS, consoleRun, ownDb, ROOT, shell } from './helpers/console.js';
+import { CONSOLE_TEST_TIMEOUT_MS, consoleRun, ownDb, ROOT, shell, storeValue } from './helpers/console.js';
 
 const current = async (db: TestDb, key: string) => bindModels(db.conn).SystemConfig.findOne({ key }).lean();
 
@@ -63,7 +63,7 @@ describe(
   () => {
     it('without --yes changes nothing, shows no dead buttons, says how to confirm, and exits at once', async () => {
       const { db, env } = await ownDb('console_no_yes');
-      await consoleRun(env, ['/config set setting:MAX_BATCH_SIZE value:300']);
+      await storeValue(db, 'MAX_BATCH_SIZE', '300');
       // A confirmation timer of ten minutes must not keep the process alive.
       const r = await consoleRun({ ...env, CONFIRM_TIMEOUT_MS: '600000' }, [
         '/config rollback setting:MAX_BATCH_SIZE version:1',
@@ -76,15 +76,15 @@ describe(
     });
 
     it('with --json and without --yes says "not confirmed; add --yes"', async () => {
-      const { env } = await ownDb('console_json_no_yes');
-      await consoleRun(env, ['/config set setting:LOG_LEVEL value:debug']);
+      const { db, env } = await ownDb('console_json_no_yes');
+      await storeValue(db, 'LOG_LEVEL', 'debug');
       const r = await consoleRun(env, ['--json', '/config reset setting:LOG_LEVEL']);
       expect(JSON.parse(r.stdout)).toMatchObject({ confirmation: 'not confirmed; add --yes' });
     });
 
     it('with --yes presses Confirm and prints the result', async () => {
       const { db, env } = await ownDb('console_yes');
-      await consoleRun(env, ['/config set setting:MAX_BATCH_SIZE value:300']);
+      await storeValue(db, 'MAX_BATCH_SIZE', '300');
       const r = await consoleRun(env, ['--yes', '/config rollback setting:MAX_BATCH_SIZE version:1']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/\(--yes: pressed Confirm\)[\s\S]*== Rolled back MAX_BATCH_SIZE ==/);

@@ -16,6 +16,7 @@ import { actor, uniqueDbName } from './helpers/db.js';
 import { captureLogs } from './helpers/logs.js';
 import { outcome } from './helpers/outcome.js';
 import { CONSOLE_TEST_TIMEOUT_MS } from './helpers/console.js';
+import { nodeArgs } from './helpers/scripts.js';
 
 const alice = actor();
 
@@ -161,9 +162,11 @@ describe('the embedded database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
       ctx.skip();
       return;
     }
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    // Each signal with a console and a FerretDB of its own, side by side; every run is awaited
+    // before the test ends, and the first failure is the test's.
+    const runs = (['SIGTERM', 'SIGINT', 'SIGHUP'] as const).map(async (signal) => {
       const dataDir = tempDir('orphan');
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/console.ts'], {
+      const child = spawn(process.execPath, nodeArgs('scripts/console.ts', 'build'), {
         env: {
           ...process.env,
           MONGODB_URI: '',
@@ -187,6 +190,7 @@ describe('the embedded database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
       child.kill(signal);
       expect(await exited).not.toBeNull();
       await until(() => pids.every((p) => !alive(p)), 10_000, `FerretDB to stop after ${signal}`);
-    }
+    });
+    for (const r of await Promise.allSettled(runs)) if (r.status === 'rejected') throw r.reason;
   });
 });

@@ -11,7 +11,7 @@ import { ConfigService } from '../src/config/service.js';
 import { localDate } from '../src/jobs/time.js';
 import { actor, openTestDb, type TestDb } from './helpers/db.js';
 import { spawnTs } from './helpers/process.js';
-import { looksLikeStackTrace, runScript, type ScriptRun } from './helpers/scripts.js';
+import { looksLikeStackTrace, runScript, type ScriptRun, type Via } from './helpers/scripts.js';
 import { CONSOLE_TEST_TIMEOUT_MS } from './helpers/console.js';
 
 let db: TestDb;
@@ -28,13 +28,18 @@ afterAll(async () => {
   rmSync(exportDir, { recursive: true, force: true });
 });
 
-/** Runs a script as a user would (a separate node process), against this file's database and folders. */
+/**
+ * Runs a script as a user would (a separate node process), against this file's database and
+ * folders: from this run's build, or through tsx as `npm run` starts it (`via: 'tsx'`, at least
+ * one full run of each script here).
+ */
 function run(
   script: string,
   args: string[],
-  opts: { env?: Record<string, string> } = {},
+  opts: { env?: Record<string, string>; via?: Via } = {},
 ): Promise<ScriptRun> {
   return runScript(script, args, {
+    via: opts.via ?? 'build',
     env: {
       MONGODB_URI: db.uri,
       MONGODB_DB_NAME: db.dbName,
@@ -51,7 +56,7 @@ function run(
 
 describe('npm run deploy-commands', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it('--dry-run prints the commands JSON without a token or network', async () => {
-    const r = await run('scripts/deploy-commands.ts', ['--dry-run']);
+    const r = await run('scripts/deploy-commands.ts', ['--dry-run'], { via: 'tsx' });
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout) as {
       name: string;
@@ -78,6 +83,7 @@ describe('npm run deploy-commands', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
       'requests',
       'request',
       'token',
+      'audit',
       'snapshot',
     ]);
   });
@@ -111,6 +117,7 @@ describe('npm start', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
     const ownData = mkdtempSync(path.join(tmpdir(), 'config-bot-start-data-'));
     // A database of its own: the process seeds it and runs its jobs there.
     const ownDb = await openTestDb('scripts_start');
+    // Through tsx (spawnTs's default for an entry point), as `npm run dev` starts it.
     const child = spawnTs('src/index.ts', [], {
       MONGODB_URI: ownDb.uri,
       MONGODB_DB_NAME: ownDb.dbName,
@@ -175,7 +182,7 @@ describe('npm run export', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
 
   it('exports a past date once, says so the second time (exit 1), and again with --force', async () => {
     const yesterday = localDate(new Date(Date.now() - 86_400_000), 'UTC');
-    const first = await run('scripts/export.ts', ['--date', yesterday]);
+    const first = await run('scripts/export.ts', ['--date', yesterday], { via: 'tsx' });
     expect(first.code, first.stderr).toBe(0);
     expect(looksLikeStackTrace(first.stderr)).toBe(false);
     expect(first.stdout).toMatch(
@@ -245,7 +252,10 @@ describe('npm run config:export and config:import', { timeout: CONSOLE_TEST_TIME
     await from.svc.set('LOG_LEVEL', 'debug', actor(), undefined, {}, { scope: 'env:staging' });
     await from.svc.set('EXPORT_WEBHOOK_URL', SECRET, actor());
     const out = path.join(dataDir, 'export.json');
-    const exported = await run('scripts/config-export.ts', ['--secrets', '--out', out], { env: from.vars });
+    const exported = await run('scripts/config-export.ts', ['--secrets', '--out', out], {
+      env: from.vars,
+      via: 'tsx',
+    });
     expect(exported.code, exported.stderr).toBe(0);
     expect(said(exported.stderr).join('\n')).toMatch(
       /^Exported \d+ values \(sensitive ones encrypted with key [0-9a-f]{8}\) to /,
@@ -263,7 +273,7 @@ describe('npm run config:export and config:import', { timeout: CONSOLE_TEST_TIME
     expect(unconfirmed.stdout).toMatch(/Apply 5 changes\? \[y\/N\] \nNothing was changed \(not confirmed/);
     expect(await to.imports()).toBe(0);
 
-    const applied = await run('scripts/config-import.ts', [out, '--yes'], { env: to.vars });
+    const applied = await run('scripts/config-import.ts', [out, '--yes'], { env: to.vars, via: 'tsx' });
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toMatch(/Imported 5 of 5 changes\./);
     expect(looksLikeStackTrace(applied.stderr + applied.stdout)).toBe(false);

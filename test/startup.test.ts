@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { bindModels } from '../src/storage/config-models.js';
 import { freePort } from '../src/storage/embedded.js';
-import { openTestDb, uniqueDbName, type TestDb } from './helpers/db.js';
+import { parseEnv } from '../src/app/env.js';
+import { startRuntime } from '../src/app/runtime.js';
+import { actor, openTestDb, uniqueDbName, type TestDb } from './helpers/db.js';
 import { looksLikeStackTrace, runScript } from './helpers/scripts.js';
 import { CONSOLE_TEST_TIMEOUT_MS } from './helpers/console.js';
 
@@ -47,7 +49,8 @@ describe('a bad environment', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   it.each(ENTRY_POINTS)(
     '%s prints one plain line per problem, no stack, and exits non-zero',
     async (script) => {
-      const r = await runScript(script, [], { env: BAD });
+      // Through tsx, as `npm run` starts each: the other tests here run them from the build.
+      const r = await runScript(script, [], { env: BAD, via: 'tsx' });
       expect(r.code).toBe(2);
       expect(looksLikeStackTrace(r.stderr)).toBe(false);
       const lines = r.stderr.trim().split('\n');
@@ -67,6 +70,7 @@ describe('an unreachable database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
     const dir = tempDataDir();
     const port = await closedPort();
     const r = await runScript('scripts/console.ts', ['/config list'], {
+      via: 'build',
       env: { MONGODB_URI: `mongodb://127.0.0.1:${port}/cfg`, DB_TIMEOUT_MS: '500', DATA_DIR: dir },
     });
     expect(r.code).toBe(1);
@@ -82,10 +86,10 @@ describe('an unreachable database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
   it('with a last-known-good copy: the console starts from it, reads work, writes are refused and audited later', async () => {
     const dir = tempDataDir();
     const env = { MONGODB_URI: db.uri, MONGODB_DB_NAME: db.dbName, DATA_DIR: dir };
-    const first = await runScript('scripts/console.ts', ['/config set setting:MAX_BATCH_SIZE value:321'], {
-      env,
-    });
-    expect(first.code).toBe(0);
+    // A process that ran against the database (here, this one) left its last-known-good copy.
+    const first = await startRuntime(parseEnv(env), { jobs: false });
+    await first.config.set('MAX_BATCH_SIZE', '321', actor());
+    await first.stop();
 
     const port = await closedPort();
     const down = {
@@ -95,6 +99,7 @@ describe('an unreachable database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
       DATA_DIR: dir,
     };
     const r = await runScript('scripts/console.ts', ['--as', 'admin'], {
+      via: 'build',
       env: down,
       stdin:
         '/config view setting:MAX_BATCH_SIZE\n/config set setting:MAX_BATCH_SIZE value:400\n/config status\n',
@@ -107,7 +112,10 @@ describe('an unreachable database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => 
     expect(looksLikeStackTrace(r.stderr)).toBe(false);
 
     // The refused write's audit row waited on disk, and is written (marked late) once the database answers.
-    const again = await runScript('scripts/console.ts', ['/config view setting:MAX_BATCH_SIZE'], { env });
+    const again = await runScript('scripts/console.ts', ['/config view setting:MAX_BATCH_SIZE'], {
+      env,
+      via: 'build',
+    });
     expect(again.code).toBe(0);
     const late = await bindModels(db.conn)
       .ConfigAudit.find({ key: 'MAX_BATCH_SIZE', status: 'failed', attemptedAt: { $exists: true } })
@@ -123,6 +131,7 @@ describe('an environment override (CONFIG_OVERRIDE_<KEY>)', { timeout: CONSOLE_T
     const env = { MONGODB_URI: db.uri, MONGODB_DB_NAME: db.dbName, DATA_DIR: tempDataDir() };
     const forced = { ...env, CONFIG_OVERRIDE_MAX_BATCH_SIZE: '250' };
     const r = await runScript('scripts/console.ts', ['--as', 'admin'], {
+      via: 'build',
       env: forced,
       stdin:
         '/config view setting:MAX_BATCH_SIZE\n/config set setting:MAX_BATCH_SIZE value:300\n/config status\n',
@@ -140,7 +149,10 @@ describe('an environment override (CONFIG_OVERRIDE_<KEY>)', { timeout: CONSOLE_T
       /Environment overrides \(this process only\): MAX_BATCH_SIZE \(CONFIG_OVERRIDE_MAX_BATCH_SIZE\)/,
     );
     // A process without the variable serves what is stored.
-    const plain = await runScript('scripts/console.ts', ['/config view setting:MAX_BATCH_SIZE'], { env });
+    const plain = await runScript('scripts/console.ts', ['/config view setting:MAX_BATCH_SIZE'], {
+      env,
+      via: 'build',
+    });
     expect(plain.stdout).toMatch(/Value: 300/);
     expect(plain.stdout).not.toMatch(/CONFIG_OVERRIDE/);
   });
@@ -152,6 +164,7 @@ describe('MONGODB_URI naming a database', { timeout: CONSOLE_TEST_TIMEOUT_MS }, 
     const other = db.conn.useDb(name);
     onTestFinished(async () => void (await other.dropDatabase()));
     const r = await runScript('scripts/console.ts', ['/config set setting:MAX_BATCH_SIZE value:222'], {
+      via: 'build',
       env: {
         MONGODB_URI: `${db.uri.replace(/\/?$/, '/')}${name}`,
         MONGODB_DB_NAME: '',
@@ -193,6 +206,7 @@ describe('Discord cannot be reached', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () =
 
   it('deploy-commands without network: one clear line, nothing registered', async () => {
     const r = await runScript('scripts/deploy-commands.ts', [], {
+      via: 'build',
       env: discordEnv(`http://127.0.0.1:${await closedPort()}/api`),
     });
     expect(r.code).toBe(1);
@@ -203,6 +217,7 @@ describe('Discord cannot be reached', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () =
 
   it('deploy-commands with a refused token says to copy a new one', async () => {
     const r = await runScript('scripts/deploy-commands.ts', [], {
+      via: 'build',
       env: discordEnv(`http://127.0.0.1:${port}/api`),
     });
     expect(r.code).toBe(1);
@@ -214,6 +229,7 @@ describe('Discord cannot be reached', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () =
 
   it('the bot without network: one clear line about logging in, no stack', async () => {
     const r = await runScript('src/index.ts', [], {
+      via: 'build',
       env: discordEnv(`http://127.0.0.1:${await closedPort()}/api`),
     });
     expect(r.code).toBe(1);

@@ -3,7 +3,6 @@ import type { ApiMetrics } from '../api/metrics.js';
 import { errorDetail, logger } from '../base/logger.js';
 import { WriteRateLimiter } from '../discord/rate-limit.js';
 import { discordSettings } from '../discord/context.js';
-import { panelPlugin } from '../panel/plugin.js';
 import type { PanelDeps } from '../panel/types.js';
 import { PanelLogins } from '../tokens/panel-logins.js';
 import type { FastifyInstance } from 'fastify';
@@ -53,6 +52,9 @@ export function panelSurface(
     logins
       .ensureIndexes()
       .catch((err: unknown) => logger.debug('Panel session indexes not created yet', errorDetail(err)));
+    // Loaded only by a process that serves the panel: the console, which imports this module for
+    // the login links, does not load the panel's pages (about 50 modules) at start-up.
+    const { panelPlugin } = await import('../panel/plugin.js');
     await panelPlugin(app, {
       config,
       feed: runtime.feed,

@@ -1,4 +1,6 @@
-import * as chrono from 'chrono-node';
+// English only, as `chrono-node`'s own `parse` is: its root also loads 15 other locales (about
+// 240 modules), which every process would load at start-up for nothing.
+import * as chrono from 'chrono-node/en';
 import { DateTime } from 'luxon';
 import { UserError } from '../base/errors.js';
 import { preview } from '../base/text.js';

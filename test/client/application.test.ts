@@ -10,6 +10,7 @@ import { startRuntime, type Runtime } from '../../src/app/runtime.js';
 import { actor, openTestDb, type TestDb } from '../helpers/db.js';
 import { startBot, type Bot } from '../helpers/discord.js';
 import { spawnTs, type Child } from '../helpers/process.js';
+import type { Via } from '../helpers/scripts.js';
 
 /**
  * The application side end to end, every part a real OS process: two processes serving the API
@@ -39,19 +40,25 @@ const vars = (port: number) => ({
   APPROVALS_REQUIRED: 'none',
 });
 
-async function startApiProcess(port: number): Promise<Child> {
-  const child = spawnTs('scripts/api.ts', [], vars(port));
+/** `npm run api`: through tsx as npm starts it, or from this run's build (test/helpers/scripts.ts). */
+async function startApiProcess(port: number, via: Via = 'build'): Promise<Child> {
+  const child = spawnTs('scripts/api.ts', [], vars(port), { via });
   children.add(child);
   await untilReady(`http://127.0.0.1:${port}`, child);
   return child;
 }
 
-function startWorker(url: string): Child {
-  const child = spawnTs('examples/worker.ts', [], {
-    CONFIG_API_URL: url,
-    CONFIG_API_TOKEN: token,
-    CONFIG_CACHE_FILE: path.join(dir, 'worker-config.json'),
-  });
+function startWorker(url: string, via: Via = 'build'): Child {
+  const child = spawnTs(
+    'examples/worker.ts',
+    [],
+    {
+      CONFIG_API_URL: url,
+      CONFIG_API_TOKEN: token,
+      CONFIG_CACHE_FILE: path.join(dir, 'worker-config.json'),
+    },
+    { via },
+  );
   children.add(child);
   return child;
 }
@@ -111,9 +118,12 @@ describe('an application following the configuration from its own process', () =
     { timeout: 180_000 },
     async () => {
       const [portA, portB] = ports;
-      let apiA = await startApiProcess(portA);
-      const apiB = await startApiProcess(portB);
-      const worker = startWorker(`http://127.0.0.1:${portA}`);
+      // Two processes, started side by side; the first one, and the worker, through tsx as
+      // `npm run api` and examples/README.md start them.
+      const started = await Promise.all([startApiProcess(portA, 'tsx'), startApiProcess(portB)]);
+      let apiA = started[0];
+      const apiB = started[1];
+      const worker = startWorker(`http://127.0.0.1:${portA}`, 'tsx');
       expect(await lineMatching(worker, /^Started from/, 'the worker starting')).toBe(
         'Started from the API: MAX_BATCH_SIZE=100 AI_CONFIDENCE_THRESHOLD=0.85',
       );
@@ -180,6 +190,6 @@ async function untilReady(url: string, child: Child): Promise<void> {
     );
     if (ok) return;
     if (Date.now() > until) throw new Error(`the API at ${url} did not become ready: ${child.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

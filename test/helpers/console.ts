@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
-import { openTestDb, type TestDb } from './db.js';
+import { actor, openService, openTestDb, type TestDb } from './db.js';
 import { runScript, type ScriptRun } from './scripts.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,8 +34,27 @@ export async function ownDb(label: string): Promise<{ db: TestDb; env: Record<st
   return { db, env };
 }
 
+/**
+ * Stores a value through a ConfigService in this process (the write path the console's handlers
+ * call), for a test whose subject is what a console process then does with it: one OS process
+ * fewer to start than `consoleRun(env, ['/config set ...'])`.
+ */
+export async function storeValue(db: TestDb, key: string, value: string): Promise<void> {
+  const svc = await openService(db);
+  try {
+    await svc.set(key, value, actor());
+  } finally {
+    await svc.close();
+  }
+}
+
+/**
+ * Runs the console as a separate process, from this run's build (test/helpers/scripts.ts): the
+ * console as `npm run console` starts it (through tsx) is run by the tests that type into a
+ * terminal and run the README's command lines.
+ */
 export const consoleRun = (env: Record<string, string>, args: string[], stdin?: string) =>
-  runScript('scripts/console.ts', args, { env, ...(stdin !== undefined ? { stdin } : {}) });
+  runScript('scripts/console.ts', args, { env, via: 'build', ...(stdin !== undefined ? { stdin } : {}) });
 
 /** Runs a shell command line from the project root, as a user would type it. */
 export function shell(line: string, env: Record<string, string>): Promise<ScriptRun> {

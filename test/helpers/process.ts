@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { keep } from '../setup/test-output.js';
+import { nodeArgs, type Via } from './scripts.js';
 
 /** How much of a child's stderr is kept for error messages. */
 const STDERR_KEPT = 64 * 1024;
@@ -28,11 +29,17 @@ interface Waiter {
 }
 
 /**
- * Runs a TypeScript file as a separate node process (through tsx), reading its stdout by lines.
- * What it prints on stderr is shown with the test's own output if the test fails.
+ * Runs a TypeScript file as a separate node process (through tsx, or from this run's build: see
+ * `nodeArgs` in scripts.ts), reading its stdout by lines. What it prints on stderr is shown with
+ * the test's own output if the test fails.
  */
-export function spawnTs(file: string, args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+export function spawnTs(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { via?: Via } = {},
+): Child {
+  const proc = spawn(process.execPath, [...nodeArgs(file, opts.via), ...args], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
