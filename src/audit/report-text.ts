@@ -58,7 +58,11 @@ export function reportLines(r: ChainReport): string[] {
         : `The chain began ${iso(r.genesis.at)} with no earlier rows.`,
     );
   else lines.push('The chain has not begun on this database yet (a bot or API process begins it at start).');
-  if (!r.checkpointsChecked)
+  if (r.uncheckedCheckpoints)
+    lines.push(
+      `${count(r.uncheckedCheckpoints, 'signed checkpoint')} not checked: no public key was given (set AUDIT_SIGNING_KEY or AUDIT_TRUSTED_KEYS, or pass --public-key).`,
+    );
+  else if (!r.checkpointsChecked)
     lines.push(
       'No signed checkpoint: a rewrite of the whole chain would not show. Set AUDIT_SIGNING_KEY (npm run audit:verify -- --new-key makes one).',
     );

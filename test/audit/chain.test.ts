@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import mongoose from 'mongoose';
 import { checkpointLine, parseCheckpointLines } from '../../src/audit/checkpoints.js';
-import { describeBreak } from '../../src/audit/report-text.js';
+import { describeBreak, reportLines } from '../../src/audit/report-text.js';
 import { newSigningKeyText, parsePublicKey, parseSigningKey, signText } from '../../src/audit/signing.js';
 import type { ChainReport } from '../../src/audit/verify.js';
 import type { ConfigService } from '../../src/config/service.js';
@@ -165,6 +165,18 @@ describe('the audit chain', () => {
     ]);
     // A trusted earlier key (AUDIT_TRUSTED_KEYS) makes that key's checkpoints count.
     expect(parsePublicKey(signing.publicText).id).toBe(signing.id);
+  });
+
+  it('checks no signature when given no public key at all, and says so rather than call them untrusted', async () => {
+    const { db, svc } = await setUp('chain-keyless', 2);
+    await svc.trail.checkpoint();
+    const keyless = await openService(db);
+    onTestFinished(() => keyless.close());
+    const report = await keyless.trail.verify();
+    expect(report).toMatchObject({ intact: true, checkpointsChecked: 0, uncheckedCheckpoints: 2 });
+    expect(reportLines(report).join('\n')).toContain(
+      '2 signed checkpoints not checked: no public key was given',
+    );
   });
 
   it('seals rows written before the chain existed, once, under the first checkpoint, secrets masked', async () => {

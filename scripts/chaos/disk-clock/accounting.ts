@@ -4,6 +4,7 @@
  */
 import type { Connection } from 'mongoose';
 import { chainIntact } from '../lib/accounting.js';
+import { blank } from '../lib/row.js';
 import type { FaultResult } from '../types.js';
 
 /** One write attempt through the API, tagged by its reason so its version and audit row can be found. */
@@ -91,20 +92,7 @@ export async function chainOf(uri: string, dbName: string, notes: string[]): Pro
   return intact;
 }
 
-/** A row with nothing counted yet. */
-export const blank = (fault: string): FaultResult => ({
-  fault,
-  attempted: 0,
-  succeeded: 0,
-  refused: 0,
-  versionsLost: 0,
-  duplicated: 0,
-  auditMissing: 0,
-  chainIntact: null,
-  recoverMs: null,
-  stackTraces: 0,
-  notes: [],
-});
+export { blank };
 
 /** A row for a fault this machine cannot produce: nothing measured, the reason stated. */
 export function notMeasured(fault: string, reason: string): FaultResult {

@@ -83,23 +83,25 @@ export async function faultRow(r: RowInput): Promise<FaultResult> {
   };
 }
 
+/** A row with nothing counted yet. */
+export const blank = (fault: string): FaultResult => ({
+  fault,
+  attempted: 0,
+  succeeded: 0,
+  refused: 0,
+  versionsLost: 0,
+  duplicated: 0,
+  auditMissing: 0,
+  chainIntact: null,
+  recoverMs: null,
+  stackTraces: 0,
+  notes: [],
+});
+
 /** A row for a fault that could not be run to the end (the scenario failed): counted as a failure. */
 export function failedRow(fault: string, err: unknown): FaultResult {
   const message = err instanceof Error ? err.message : String(err);
-  return {
-    fault,
-    attempted: 0,
-    succeeded: 0,
-    refused: 0,
-    versionsLost: 0,
-    duplicated: 0,
-    auditMissing: 0,
-    chainIntact: null,
-    recoverMs: null,
-    stackTraces: 0,
-    notes: [`did not run to the end: ${message.split('\n')[0]}`],
-    failed: true,
-  };
+  return { ...blank(fault), failed: true, notes: [`did not run to the end: ${message.split('\n')[0]}`] };
 }
 
 /** A fault of a scenario: its name (the row's) and how to run it. */

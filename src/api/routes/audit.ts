@@ -19,6 +19,9 @@ const report = z.object({
     .describe('Of the rows checked, those written before the chain began and sealed under it'),
   checkpointsChecked: z.number().describe('Checkpoints whose signature by a trusted key was checked'),
   unsignedCheckpoints: z.number(),
+  uncheckedCheckpoints: z
+    .number()
+    .describe('Signed checkpoints not checked: this server has no public key to check them with'),
   began: z.string().nullable().describe('When the chain began on this database'),
   breaks: z.array(
     z.object({
