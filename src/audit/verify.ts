@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { UserError } from '../base/errors.js';
 import type { AuditChain, ChainedRow } from '../storage/audit-chain.js';
 import type { AuditCheckpoints, CheckpointDoc } from '../storage/audit-checkpoints.js';
 import { CHAIN_START, rowHash } from '../storage/audit-hash.js';
@@ -37,6 +38,19 @@ export interface ChainBreak {
   id?: string;
   /** For checkpoint breaks: the checkpoint's time and where it came from. */
   checkpoint?: { at: Date; kind: CheckpointDoc['kind']; source: 'database' | 'file' };
+}
+
+/**
+ * The rows a check covers, as a surface read them (either end may be left open): refused with
+ * one sentence when `from` is after `to`, so every surface words it alike.
+ */
+export function verifyRange(
+  from: number | undefined,
+  to: number | undefined,
+): { from?: number; to?: number } {
+  if (from !== undefined && to !== undefined && from > to)
+    throw new UserError('INVALID_VALUE', `from (${from}) is after to (${to}): nothing was checked.`);
+  return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
 }
 
 export interface VerifyOptions {

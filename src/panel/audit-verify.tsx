@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ComponentChildren } from 'preact';
 import { describeBreak, outcomeText } from '../audit/report-text.js';
-import type { ChainReport } from '../audit/verify.js';
+import { verifyRange, type ChainReport } from '../audit/verify.js';
 import { UserError } from '../base/errors.js';
 import type { PanelSessionDoc } from '../tokens/panel-logins.js';
 import { PanelRefusal } from './guard.js';
@@ -175,11 +175,7 @@ export function auditVerifyRoutes(app: FastifyInstance, deps: PanelDeps): void {
       };
       let range: { from?: number; to?: number };
       try {
-        const from = placeOf(q.from, 'From row');
-        const to = placeOf(q.to, 'To row');
-        if (from !== undefined && to !== undefined && from > to)
-          throw new UserError('INVALID_VALUE', `from (${from}) is after to (${to}): nothing was checked.`);
-        range = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+        range = verifyRange(placeOf(q.from, 'From row'), placeOf(q.to, 'To row'));
       } catch (err) {
         if (err instanceof UserError)
           await config.audit.record({ ...row, status: 'failed', error: err.message });

@@ -1,5 +1,6 @@
 import { EmbedBuilder, SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { describeBreak, outcomeText, reportLines } from '../../../src/audit/report-text.js';
+import { verifyRange } from '../../../src/audit/verify.js';
 import { UserError } from '../../../src/base/errors.js';
 import { actorOf, contextOf } from '../../../src/discord/access.js';
 import { answer } from '../../../src/discord/config/snapshot.js';
@@ -29,15 +30,15 @@ export async function execute(i: ChatInputCommandInteraction, ctx: CommandContex
   const from = i.options.getInteger('from') ?? undefined;
   const to = i.options.getInteger('to') ?? undefined;
   const row = { key: '*', action: 'audit-verify' as const, actor: actorOf(i), ...contextOf(i) };
-  if (from !== undefined && to !== undefined && from > to) {
-    const err = new UserError('INVALID_VALUE', `from (${from}) is after to (${to}): nothing was checked.`);
-    await ctx.config.audit.record({ ...row, status: 'failed', error: err.message });
+  let range: ReturnType<typeof verifyRange>;
+  try {
+    range = verifyRange(from, to);
+  } catch (err) {
+    if (err instanceof UserError)
+      await ctx.config.audit.record({ ...row, status: 'failed', error: err.message });
     throw err;
   }
-  const report = await ctx.config.trail.verify({
-    ...(from !== undefined ? { from } : {}),
-    ...(to !== undefined ? { to } : {}),
-  });
+  const report = await ctx.config.trail.verify(range);
   const [summary = '', ...notes] = reportLines({ ...report, breaks: [], moreBreaks: 0 });
   await ctx.config.audit.record({
     ...row,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { describeBreak } from '../../audit/report-text.js';
-import { UserError } from '../../base/errors.js';
+import { verifyRange } from '../../audit/verify.js';
 import type { ConfigService } from '../../config/service.js';
 import { errorSchema } from './schemas.js';
 
@@ -57,13 +57,7 @@ export function auditRoutes(app: FastifyInstance, deps: { config: ConfigService 
       },
     },
     async (req) => {
-      const { from, to } = req.query;
-      if (from !== undefined && to !== undefined && from > to)
-        throw new UserError('INVALID_VALUE', `from (${from}) is after to (${to}): nothing was checked.`);
-      const r = await deps.config.trail.verify({
-        ...(from !== undefined ? { from } : {}),
-        ...(to !== undefined ? { to } : {}),
-      });
+      const r = await deps.config.trail.verify(verifyRange(req.query.from, req.query.to));
       return {
         ...r,
         began: r.genesis?.at.toISOString() ?? null,
