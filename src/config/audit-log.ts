@@ -13,6 +13,8 @@ import { AuditRows, type AuditFilter } from '../storage/audit-rows.js';
 export type AuditRow = Omit<ConfigAuditDoc, 'createdAt'>;
 
 const READ_UNAVAILABLE = 'Database unavailable; try again in a moment.';
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 export interface AuditLogOptions {
   /**
@@ -42,6 +44,9 @@ export class AuditLog {
   private flushing: Promise<number> | undefined;
   private saving = Promise.resolve();
   private readonly maxQueued: number;
+  /** A flush tried again after a failure that was not an outage (which ends with its own flush). */
+  private retry: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
 
   constructor(
     private readonly store: AuditRows,
@@ -161,17 +166,29 @@ export class AuditLog {
       try {
         await this.store.insertSealed({ ...rest, attemptedAt: new Date(row.createdAt), createdAt: now }, id);
       } catch (err) {
-        this.health.noteFailure('queued audit rows', err);
+        // An outage ends with a flush of its own; any other failure is tried again, backing off.
+        if (!this.health.noteFailure('queued audit rows', err)) this.retryLater();
         break;
       }
       this.queue.shift();
       written++;
     }
+    if (!this.queue.length) this.retryMs = RETRY_FIRST_MS;
     if (written) {
       logger.info(`Wrote ${written} audit rows queued during the outage (marked as written late)`);
       this.save();
     }
     return written;
+  }
+
+  private retryLater(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.flush();
+    }, this.retryMs);
+    this.retry.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
 
   /** Rewrites the queue file atomically; writes are chained so the newest state lands last. */

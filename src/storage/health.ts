@@ -5,6 +5,10 @@ import { isUnavailableError } from './connection.js';
 
 type Listener = () => void;
 
+/** A ping during an outage: first after this long, then twice as long each time, up to the max. */
+const PROBE_FIRST_MS = 1000;
+const PROBE_MAX_MS = 15_000;
+
 /**
  * Whether the database answers, as seen by this process. Every part that talks to the database
  * reports failures here; the first "cannot reach it" starts an outage, the first success after it
@@ -14,6 +18,9 @@ export class DatabaseHealth {
   private since: Date | undefined;
   private servingWarned = false;
   private readonly upListeners = new Set<Listener>();
+  /** Asks the followed connection whether the database answers again (see follow). */
+  private probe: (() => Promise<void>) | undefined;
+  private probing: NodeJS.Timeout | undefined;
 
   /** When the current outage started; undefined while the database answers. */
   get outageSince(): Date | undefined {
@@ -40,12 +47,15 @@ export class DatabaseHealth {
     this.since = new Date();
     this.servingWarned = false;
     logger.warn(`Database unavailable (${what}): ${reason}`);
+    this.scheduleProbe(PROBE_FIRST_MS);
   }
 
   /** Ends an outage, if there is one, and tells the listeners. */
   noteAvailable(): void {
     if (!this.since) return;
     this.since = undefined;
+    clearTimeout(this.probing);
+    this.probing = undefined;
     logger.info('Database reachable again');
     for (const fn of [...this.upListeners]) {
       try {
@@ -98,11 +108,39 @@ export class DatabaseHealth {
     conn.on('disconnected', down);
     conn.on('reconnected', up);
     conn.on('connected', up);
+    // The driver says "connected" once; an operation that failed after it (a pooled connection
+    // cut by the restart) starts an outage no event will end, so a ping ends it instead.
+    this.probe = async () => {
+      if (!ready() || !conn.db) return;
+      await conn.db.admin().ping();
+      this.noteAvailable();
+    };
+    if (this.since) this.scheduleProbe(PROBE_FIRST_MS);
     return () => {
+      this.probe = undefined;
+      clearTimeout(this.probing);
+      this.probing = undefined;
       conn.off('disconnected', down);
       conn.off('reconnected', up);
       conn.off('connected', up);
     };
+  }
+
+  /** Pings the followed connection during an outage, backing off to PROBE_MAX_MS, until it answers. */
+  private scheduleProbe(delayMs: number): void {
+    if (!this.probe || this.probing) return;
+    this.probing = setTimeout(() => {
+      this.probing = undefined;
+      const probe = this.probe;
+      if (!this.since || !probe) return;
+      probe().then(
+        () => {
+          if (this.since) this.scheduleProbe(Math.min(delayMs * 2, PROBE_MAX_MS));
+        },
+        () => this.scheduleProbe(Math.min(delayMs * 2, PROBE_MAX_MS)),
+      );
+    }, delayMs);
+    this.probing.unref();
   }
 
   /** Logs once per outage that reads are served from memory (called on the hot read path). */
