@@ -233,8 +233,10 @@ const envSchema = z
     DISCORD_OAUTH_URL: withDefault(httpUrl, 'https://discord.com'),
     /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
     CONFIRM_TIMEOUT_MS: withDefault(wholeNumber(1000, 600_000, 'milliseconds'), 60_000),
-    /** How often each process checks for changes made by other processes (when change streams are unavailable). */
-    CONFIG_POLL_INTERVAL_MS: withDefault(wholeNumber(50, 60_000, 'milliseconds'), 100),
+    /** How often each process reads what other processes committed, when no change stream says when. */
+    CONFIG_POLL_INTERVAL_MS: withDefault(wholeNumber(20, 60_000, 'milliseconds'), 55),
+    /** A change stream says when: `auto` where `hello` shows a replica set or cluster; `on` tries anyway. */
+    CONFIG_CHANGE_STREAM: withDefault(oneOf(['auto', 'on', 'off'] as const), 'auto'),
     /** Where the daily export writes its files (one folder per date). */
     EXPORT_DIR: withDefault(anyText, './exports'),
     /** Channel that receives the daily export summary with its files. Unset: no post. */

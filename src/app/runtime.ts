@@ -104,14 +104,13 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
   const health = new DatabaseHealth();
   const db = await openDatabase(databaseOptions(env), health);
   const config = createConfigService(db.conn, env, { health, database: db.name });
+  const flags = new FlagStore(config);
+  const feed = new ChangeFeed(config, { intervalMs: env.CONFIG_POLL_INTERVAL_MS, followers: [flags] });
   const sync = new ConfigSync(config, db.conn, {
     intervalMs: env.CONFIG_POLL_INTERVAL_MS,
     fullRefreshMs: env.CONFIG_CACHE_TTL_MS,
-  });
-  const flags = new FlagStore(config);
-  const feed = new ChangeFeed(config, {
-    intervalMs: Math.max(env.CONFIG_POLL_INTERVAL_MS, 1000),
-    followers: [flags],
+    feed,
+    changeStream: env.CONFIG_CHANGE_STREAM,
   });
   const instances = new InstanceStore(db.conn, env.INSTANCE_GONE_MS);
   config.useImpactSources({ instances });

@@ -1,51 +1,19 @@
 import { coalesced } from '../base/coalesce.js';
+import { changeOf, stateOf, type FeedChange, type FeedFollower, type FeedOptions } from './feed-change.js';
 import { errorDetail, logger } from '../base/logger.js';
-import type { Actor, VersionAction } from '../storage/config-models.js';
-import { slotId, splitSlot, type Scope } from '../config/scopes.js';
+import type { ConfigVersionDoc } from '../storage/config-models.js';
+import { TAIL_SIZE } from '../storage/change-tail.js';
+import { slotId, splitSlot } from '../config/scopes.js';
 import type { SlotState } from '../config/resolution.js';
 import type { Committed } from './bus.js';
 import type { ConfigService } from '../config/service.js';
 
-/** One committed version, at its position in the change log. */
-export interface FeedChange {
-  seq: number;
-  key: string;
-  scope: Scope;
-  version: number;
-  action: VersionAction;
-  actor: Actor;
-  at: Date;
-  /** The value this version holds at its scope (undefined when it unsets an override); may be Undecryptable. */
-  value: unknown;
-}
-
-/**
- * Something else kept in the configuration's slots (feature flags): the feed applies its entries
- * through it, in log order, like the service's own keys.
- */
-export interface FeedFollower {
-  /** Whether this slot is its. */
-  owns(slot: string): boolean;
-  /** The version of the slot this process holds. */
-  heldVersion(slot: string): number;
-  /** Applies every version of the slot newer than the one held. */
-  catchUp(slot: string): Promise<number>;
-  /** Reads everything again (the feed fell behind the retained log, or starts late). */
-  load(): Promise<void>;
-  /** Tells the feed of a change made in this process, so it does not wait for its timer. */
-  subscribe(listener: () => void): () => void;
-}
-
-export interface FeedOptions {
-  /** Slots that are not registry keys, and who applies them. */
-  followers?: readonly FeedFollower[];
-  /** How often the log's head is checked when nothing else said it moved. Default 1 s. */
-  intervalMs?: number;
-  /** Changes kept in memory for streams that fall behind (older ones are read from the log). */
-  recent?: number;
-}
+export type { FeedChange, FeedFollower, FeedOptions } from './feed-change.js';
 
 type Listener = (position: number) => void;
+
+/** How long an entry missing from the tail (while later ones are there) is waited for before the log is read. */
+const GAP_MS = 200;
 
 /**
  * This process's view of the change log: it follows the log in order, makes sure each change is
@@ -69,11 +37,19 @@ export class ChangeFeed {
   private stopped = true;
   /** A read of the log is under way: a commit of this process then waits for it (see committed). */
   private pulling = false;
+  /** Since when the next entry has been missing from the tail while later ones are there. */
+  private gapSince: number | undefined;
+  private intervalMs: number;
+  /** When a read of the tail last succeeded, and how many have failed since. */
+  lastPull: Date | undefined;
+  failures = 0;
 
   constructor(
     private readonly config: ConfigService,
     private readonly opts: FeedOptions = {},
-  ) {}
+  ) {
+    this.intervalMs = opts.intervalMs ?? 1000;
+  }
 
   /**
    * Takes the log's head before this process loads its values (ConfigService.init), so that the
@@ -106,20 +82,37 @@ export class ChangeFeed {
       // Versions applied here otherwise (caught up by the sync), flags included, and another
       // process's commit noticed: the log has moved.
       bus.on('value', (c) => {
-        // A commit of this process taken from the bus already: nothing to read.
-        if ((this.states.get(slotId(c.key, c.scope))?.version ?? 0) >= c.version) return;
+        // Applied by this feed itself, or a commit of this process taken from the bus already.
+        if (this.pulling || (this.states.get(slotId(c.key, c.scope))?.version ?? 0) >= c.version) return;
         this.wake(5);
       }),
-      bus.on('flag', () => this.wake(5)),
+      bus.on('flag', () => {
+        if (!this.pulling) this.wake(5);
+      }),
       bus.on('moved', () => void this.pull()),
       ...(this.opts.followers ?? []).map((f) => f.subscribe(() => this.wake(5))),
     ];
     this.detach = () => offs.forEach((off) => off());
-    const every = this.opts.intervalMs ?? 1000;
-    this.timer = setInterval(() => void this.pull(), every);
-    this.timer.unref();
+    this.every(this.intervalMs);
     // What was committed while the values loaded (the seeding of a first start included).
     await this.pull();
+  }
+
+  /**
+   * Reads the tail every `ms` from now on (polling; or, under a change stream that says when to
+   * read, a slower safety net). While the database is unreachable, once a second at most.
+   */
+  every(ms: number): void {
+    this.intervalMs = ms;
+    if (this.stopped) return;
+    clearInterval(this.timer);
+    let tried = 0;
+    this.timer = setInterval(() => {
+      if (!this.config.health.available && Date.now() - tried < 1000) return;
+      tried = Date.now();
+      void this.pull();
+    }, ms);
+    this.timer.unref();
   }
 
   stop(): void {
@@ -221,7 +214,7 @@ export class ChangeFeed {
     const changes: FeedChange[] = [];
     for (const e of known) {
       const doc = docs.get(`${e.key}@${e.version}`);
-      if (doc) changes.push(changeOf(e._id, e.key, doc, e.at));
+      if (doc) changes.push(changeOf(e._id, e.key, doc, doc.createdAt));
     }
     return { changes, through: entries.at(-1)?._id ?? position };
   }
@@ -248,7 +241,12 @@ export class ChangeFeed {
     this.primed = true;
   }
 
-  /** One page of the log; 'more' when the page was full. */
+  /**
+   * One read of the tail, whose entries carry their versions: each next one is applied as it is.
+   * When the next one is not there (this process fell further behind than the tail keeps, or its
+   * writer has not published it yet, or never will: it stopped), the log itself is read, at once
+   * or after GAP_MS. 'more' when there may be more to read at once.
+   */
   private async pullOnce(): Promise<'more' | 'done'> {
     try {
       if (!this.primed) {
@@ -256,41 +254,82 @@ export class ChangeFeed {
         this.advance();
         return 'done';
       }
-      const head = await this.config.changes.head();
-      if (head <= this.position) return 'done';
-      const entries = await this.config.changes.after(this.position);
-      for (const [i, e] of entries.entries()) {
+      const tail = await this.config.changes.tail.after(this.position);
+      this.lastPull = new Date();
+      // The database answers again: the outage ends here rather than at the next ping.
+      if (this.failures > 0) this.config.health.noteAvailable();
+      this.failures = 0;
+      const from = this.position;
+      for (const e of tail) {
         // Taken from this process's own commit meanwhile (see committed).
-        if (e._id <= this.position) continue;
-        if (e._id !== this.position + 1) {
-          // The log has no gaps (see ChangeLog) but is trimmed: a process that fell further
-          // behind than it keeps reloads every value and goes on from there.
-          if (i > 0 || e._id - 1 >= (await this.config.changes.oldest())) break;
-          logger.warn(`Change feed fell behind the retained log (at ${this.position}); reloading`);
-          await this.reload();
-          this.position = e._id - 1;
-        }
-        const { key, scope } = splitSlot(e.key);
-        const follower = this.followerOf(e.key);
-        // A key this release does not know (another release wrote it) only moves the position.
-        if (follower || this.config.isRegistered(key)) {
-          if (follower) {
-            if (follower.heldVersion(e.key) < e.version) await follower.catchUp(e.key);
-          } else if (this.config.cachedVersion(key, scope) < e.version) await this.config.catchUp(e.key);
-          const change = await this.describe(e._id, e.key, e.version, e.at);
-          if (change) {
-            this.remember(change);
-            if (!follower) this.states.set(e.key, stateOf(change));
-          }
-        }
-        this.position = e._id;
+        if (e.seq <= this.position) continue;
+        if (e.seq !== this.position + 1) break;
+        await this.take(e.seq, e.slot, e.version, e.doc);
       }
-      if (entries.length) this.advance();
-      return entries.length === 500 ? 'more' : 'done';
+      if (this.position > from) this.advance();
+      if ((tail.at(-1)?.seq ?? 0) <= this.position) {
+        this.gapSince = undefined;
+        return 'done';
+      }
+      // Entries after the next one are there: it was overwritten (the tail is full of newer
+      // ones), or is still being published, or its writer stopped before publishing it.
+      const now = Date.now();
+      this.gapSince ??= now;
+      if (tail.length < TAIL_SIZE && now - this.gapSince < GAP_MS) {
+        this.wakeIn(GAP_MS / 4);
+        return 'done';
+      }
+      this.gapSince = undefined;
+      return await this.pullLog();
     } catch (err) {
+      this.failures++;
       if (!this.stopped) this.config.health.noteFailure('change feed', err);
       return 'done';
     }
+  }
+
+  /** One page of the log itself; 'more' when the page was full. */
+  private async pullLog(): Promise<'more' | 'done'> {
+    const entries = await this.config.changes.after(this.position);
+    const from = this.position;
+    for (const [i, e] of entries.entries()) {
+      // Taken from this process's own commit meanwhile (see committed).
+      if (e._id <= this.position) continue;
+      if (e._id !== this.position + 1) {
+        // The log has no gaps (see ChangeLog) but is trimmed: a process that fell further
+        // behind than it keeps reloads every value and goes on from there.
+        if (i > 0 || e._id - 1 >= (await this.config.changes.oldest())) break;
+        logger.warn(`Change feed fell behind the retained log (at ${this.position}); reloading`);
+        await this.reload();
+        this.position = e._id - 1;
+      }
+      await this.take(e._id, e.key, e.version);
+    }
+    if (this.position > from) this.advance();
+    return entries.length === 500 ? 'more' : 'done';
+  }
+
+  /**
+   * Applies the entry at `seq` (the next position): its version, given or read, to whoever holds
+   * the slot (this process's values, or a follower such as the flags), then keeps it for streams.
+   * A key this release does not know (another release wrote it) only moves the position.
+   */
+  private async take(seq: number, slot: string, version: number, given?: ConfigVersionDoc) {
+    const follower = this.followerOf(slot);
+    if (follower || this.config.isRegistered(splitSlot(slot).key)) {
+      const doc = given ?? (await this.config.storedVersion(slot, version)) ?? undefined;
+      if (follower) {
+        if (follower.heldVersion(slot) < version && !(doc && follower.applyNext?.(doc)))
+          await follower.catchUp(slot);
+      } else if (!(doc && this.config.applyNext(doc))) await this.config.catchUp(slot);
+      if (doc) {
+        // Stamped with the version's own time, as this process's commits are (see committed).
+        const change = changeOf(seq, slot, doc, doc.createdAt);
+        this.remember(change);
+        if (!follower) this.states.set(slot, stateOf(change));
+      }
+    }
+    this.position = seq;
   }
 
   private followerOf(slot: string): FeedFollower | undefined {
@@ -321,14 +360,11 @@ export class ChangeFeed {
     });
   }
 
-  private async describe(
-    seq: number,
-    slot: string,
-    version: number,
-    at: Date,
-  ): Promise<FeedChange | undefined> {
-    const doc = await this.config.storedVersion(slot, version);
-    return doc && changeOf(seq, slot, doc, at);
+  /** Reads again in `ms` (an entry still being published). */
+  private wakeIn(ms: number): void {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.pull(), ms);
+    this.retry.unref();
   }
 
   private remember(change: FeedChange): void {
@@ -343,29 +379,3 @@ export class ChangeFeed {
   }
 }
 
-function stateOf(change: FeedChange): SlotState {
-  return {
-    version: change.version,
-    value: change.value,
-    ...(change.action === 'unset' ? { unset: true } : {}),
-  };
-}
-
-function changeOf(
-  seq: number,
-  slot: string,
-  doc: { version: number; action: VersionAction; actor: Actor; value?: unknown },
-  at: Date,
-): FeedChange {
-  const { key, scope } = splitSlot(slot);
-  return {
-    seq,
-    key,
-    scope,
-    version: doc.version,
-    action: doc.action,
-    actor: doc.actor,
-    at,
-    value: doc.action === 'unset' ? undefined : doc.value,
-  };
-}

@@ -140,6 +140,23 @@ export class LiveValues {
     return newer.length;
   }
 
+  /**
+   * Applies `version` of its slot given in full (another process's commit, carried by the change
+   * log's tail) when it is the next one this process needs. False when a version before it is
+   * missing here: the caller catches up from the database instead.
+   */
+  applyNext(version: ConfigVersionDoc): boolean {
+    const def = this.registry.get(keyOfSlot(version.key));
+    const cached = this.cache.peek(version.key);
+    // As in catchUp: a global value not loaded yet is loaded whole, never announced piecemeal.
+    if (!def || (!cached && splitSlot(version.key).scope === GLOBAL)) return true;
+    const held = cached?.version ?? 0;
+    if (held >= version.version) return true;
+    if (held !== version.version - 1) return false;
+    this.apply(def, version, cached && !cached.unset ? cached.value : undefined);
+    return true;
+  }
+
   /** Holds every value of a last-known-good copy (a start without the database). */
   loadCopy(copy: LastKnownCopy): void {
     for (const [key, entry] of copy.entries) {

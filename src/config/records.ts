@@ -139,9 +139,4 @@ export class ConfigRecords {
   get changes(): ChangeLog {
     return this.store.changes;
   }
-
-  /** The marker that moves on every committed write (see ConfigStore.changeMarker). */
-  changeMarker(): Promise<string | undefined> {
-    return this.store.changeMarker();
-  }
 }

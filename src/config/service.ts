@@ -79,7 +79,6 @@ export class ConfigService extends ConfigReader {
   readonly currentDocuments: ConfigRecords['currentDocuments'];
   readonly storedVersions: ConfigRecords['storedVersions'];
   readonly storedVersion: ConfigRecords['storedVersion'];
-  readonly changeMarker: ConfigRecords['changeMarker'];
   // Sensitive values as the store keeps them (sealed with the current key), and back (see codec.ts).
   readonly sealValue: ValueCodec['encode'];
   readonly openValue: ValueCodec['decode'];
@@ -88,6 +87,7 @@ export class ConfigService extends ConfigReader {
   readonly changes: ChangeLog;
   /** Applies, oldest first, every version of a slot newer than this process has seen. */
   readonly catchUp: LiveValues['catchUp'];
+  readonly applyNext: LiveValues['applyNext'];
   /** Calls a listener on every change of `keys` (every key when undefined); returns the unsubscribe. */
   readonly subscribe: ChangeBus['onValues'];
   private readonly store: ConfigStore;
@@ -212,12 +212,12 @@ export class ConfigService extends ConfigReader {
     this.currentDocuments = records.currentDocuments.bind(records);
     this.storedVersions = records.storedVersions.bind(records);
     this.storedVersion = records.storedVersion.bind(records);
-    this.changeMarker = records.changeMarker.bind(records);
     this.sealValue = codec.encode.bind(codec);
     this.openValue = codec.decode.bind(codec);
     this.resealValue = codec.reseal.bind(codec);
     this.changes = store.changes;
     this.catchUp = values.catchUp.bind(values);
+    this.applyNext = values.applyNext.bind(values);
     this.subscribe = this.events.onValues.bind(this.events);
     this.detach.push(health.onAvailable(() => this.recover()));
     this.detach.push(health.follow(this.conn, () => this.attached));

@@ -13,7 +13,7 @@ import { sameValue } from './present.js';
 import type { RegisteredKey, Registry } from './registry.js';
 import type { RequestContext } from './types.js';
 import { GLOBAL, keyOfSlot, slotId, type Scope } from './scopes.js';
-import type { ConfigStore } from '../storage/config-store.js';
+import type { ConfigStore, Publishable } from '../storage/config-store.js';
 
 /**
  * What the writer needs of what it writes: a registry key, or another kind of slot (a feature
@@ -119,7 +119,7 @@ export class VersionWriter {
     // Versions, then their audit rows, then current values: an interrupted start is completed by repair.
     const seeded = new Set(await this.store.seedVersions(docs));
     const written = docs.filter((d) => seeded.has(d.key));
-    await this.store.changes.appendMany(written);
+    const positions = await this.store.changes.appendMany(written);
     await this.store.audits.insertSeeded(
       written.map((d) => ({
         key: d.key,
@@ -135,7 +135,11 @@ export class VersionWriter {
     // Seeded by another process starting at the same moment: completed if need be, then loaded
     // like any key found at start (a key left out here would be served as its default).
     for (const d of docs) if (!seeded.has(d.key)) current.push(await this.repaired(d.key));
-    if (written.length) await this.announceToOthers('seeded keys');
+    if (written.length)
+      await this.announceToOthers(
+        'seeded keys',
+        written.map((doc, i) => ({ seq: positions[i] ?? 0, slot: doc.key, version: doc.version, doc })),
+      );
     if (written.length) logger.info(`Seeded ${written.length} keys with their defaults as version 1`);
     return current;
   }
@@ -265,7 +269,7 @@ export class VersionWriter {
           `Database became unavailable while saving ${def.key}${scope !== GLOBAL ? ` (${scope})` : ''}. Version ${doc.version} was recorded and will be applied automatically when the database is back.`,
         );
       }
-      await this.announceToOthers(slot);
+      await this.announceToOthers(slot, [{ seq, slot, version: doc.version, doc }]);
       return { status: 'committed', previous: cur, version: doc, warnings: proposal.warnings, repaired, seq };
     }
     throw new UserError('CONFLICT', `${def.key} was changed concurrently by someone else; try again.`, {
@@ -295,7 +299,10 @@ export class VersionWriter {
     const def = this.registry.get(keyOfSlot(key));
     const fixed = await this.store.repair(key);
     if (!fixed) return;
-    await this.announceToOthers(key);
+    await this.announceToOthers(
+      key,
+      fixed.logged.map((l) => (l.version === fixed.to.version ? { ...l, doc: fixed.to } : l)),
+    );
     logger.warn(`Completed an interrupted write: ${key} is now version ${fixed.to.version}`);
     // Slots that are not registry keys (flags) are applied by their own owner, through the feed.
     if (def) into.push({ def, version: fixed.to, oldValue: fixed.from?.value });
@@ -304,7 +311,7 @@ export class VersionWriter {
   private async seedOne(def: Writable, repaired: Repaired[]): Promise<void> {
     const doc = this.initVersion(def, new Date());
     if (await this.store.insertVersion(doc)) {
-      await this.store.changes.append(def.key, doc.version);
+      const seq = await this.store.changes.append(def.key, doc.version);
       await this.store.audits.insertSeeded([
         {
           key: def.key,
@@ -317,6 +324,7 @@ export class VersionWriter {
         },
       ]);
       await this.store.advance(def.key, null, doc);
+      await this.announceToOthers(def.key, [{ seq, slot: def.key, version: doc.version, doc }]);
     } else {
       await this.repairKey(def.key, repaired);
     }
@@ -326,9 +334,13 @@ export class VersionWriter {
     return { key: def.key, version: 1, value: def.default, action: 'init', actor: SYSTEM_ACTOR, createdAt };
   }
 
-  /** Moves the change marker other processes poll; a failure only delays them until their next refresh. */
-  private async announceToOthers(key: string): Promise<void> {
-    await this.store.touchChanges().catch((err: unknown) => {
+  /**
+   * Publishes committed versions to the change log's tail, which other processes poll. A failure
+   * only delays them: they find the entry in the log when the next one is published, or at their
+   * next full refresh.
+   */
+  private async announceToOthers(key: string, logged: readonly Publishable[]): Promise<void> {
+    await this.store.publish(logged).catch((err: unknown) => {
       logger.warn(`Could not signal the change of ${key} to other processes`, errorDetail(err));
     });
   }

@@ -32,6 +32,7 @@ export class FlagStore {
   readonly subscribe: HeldFlags['subscribe'];
   readonly owns: HeldFlags['owns'];
   readonly catchUp: HeldFlags['catchUp'];
+  readonly applyNext: HeldFlags['applyNext'];
   readonly heldVersion: HeldFlags['heldVersion'];
 
   readonly create: FlagWrites['create'];
@@ -66,6 +67,7 @@ export class FlagStore {
     this.subscribe = held.subscribe.bind(held);
     this.owns = held.owns.bind(held);
     this.catchUp = held.catchUp.bind(held);
+    this.applyNext = held.applyNext.bind(held);
     this.heldVersion = held.heldVersion.bind(held);
     this.create = writes.create.bind(writes);
     this.update = writes.update.bind(writes);

@@ -116,6 +116,20 @@ export class HeldFlags {
     return newer.length;
   }
 
+  /**
+   * Applies a flag version given in full (another process's commit, carried by the change log's
+   * tail) when it is the next one held; false when one before it is missing (catchUp reads them).
+   */
+  applyNext(doc: ConfigVersionDoc): boolean {
+    const name = flagOfSlot(doc.key);
+    if (!name) return true;
+    const held = this.flags.get(name)?.version ?? 0;
+    if (held >= doc.version) return true;
+    if (held !== doc.version - 1) return false;
+    this.apply(name, doc);
+    return true;
+  }
+
   /** The version this process holds of a flag, by name or slot (0 when none). */
   heldVersion(nameOrSlot: string): number {
     return this.flags.get(flagOfSlot(nameOrSlot) ?? nameOrSlot)?.version ?? 0;

@@ -1,6 +1,8 @@
 import type { Model } from 'mongoose';
 import { insertIfAbsent, isDuplicateKeyError } from './insert-once.js';
 import type { ConfigChangeDoc } from './config-models.js';
+import { ChangeTail } from './change-tail.js';
+import { plainCodec, type ValueCodec } from './codec.js';
 
 interface Pending {
   key: string;
@@ -28,15 +30,20 @@ export const DEFAULT_RETAINED_CHANGES = 10_000;
  * version of that slot can only be written after the current value has moved.
  */
 export class ChangeLog {
-  /** The highest position this process appended, for the head marker. */
+  /** The highest position this process appended. */
   appended = 0;
+  /** The newest entries, with their versions, which processes poll (see ChangeTail). */
+  readonly tail: ChangeTail;
   private readonly queue: Pending[] = [];
   private flushing = false;
 
   constructor(
     private readonly model: Model<ConfigChangeDoc>,
+    codec: ValueCodec = plainCodec,
     private readonly retained = DEFAULT_RETAINED_CHANGES,
-  ) {}
+  ) {
+    this.tail = new ChangeTail(model.db, codec);
+  }
 
   /**
    * Logs a committed version of a slot, once: resolves with its position, whether this call or an
@@ -51,9 +58,9 @@ export class ChangeLog {
     });
   }
 
-  /** Logs many versions at once (seeding a registry's keys). */
-  async appendMany(entries: readonly { key: string; version: number }[]): Promise<void> {
-    await Promise.all(entries.map((e) => this.append(e.key, e.version)));
+  /** Logs many versions at once (seeding a registry's keys); resolves with their positions. */
+  appendMany(entries: readonly { key: string; version: number }[]): Promise<number[]> {
+    return Promise.all(entries.map((e) => this.append(e.key, e.version)));
   }
 
   private async flush(): Promise<void> {
@@ -121,7 +128,7 @@ export class ChangeLog {
     }
   }
 
-  /** The head moves with the change marker the writer touches next (ConfigStore.touchChanges). */
+  /** The head moves when the writer publishes the entry to the tail (ConfigStore.publish). */
   private advanced(position: number): void {
     const before = this.appended;
     this.appended = Math.max(this.appended, position);
@@ -142,10 +149,13 @@ export class ChangeLog {
   }
 
   /**
-   * The newest position, as the head marker says (one read by _id). It may lag the log by an
-   * entry whose writer stopped before moving it; `after()` reads the log itself.
+   * The newest position, as the tail says (or, on a database no process of this release wrote to
+   * yet, the head marker earlier releases moved). It may lag the log by an entry whose writer
+   * stopped before publishing it; `after()` reads the log itself.
    */
   async head(): Promise<number> {
+    const published = await this.tail.head();
+    if (published) return published;
     const doc = await this.meta().findOne({ _id: 'changes' });
     return typeof doc?.seq === 'number' ? doc.seq : 0;
   }

@@ -1,10 +1,21 @@
-import { randomUUID } from 'node:crypto';
 import { AuditCheckpoints } from './audit-checkpoints.js';
 import { AuditRows, insertManyTolerant } from './audit-rows.js';
 import { insertIfAbsent } from './insert-once.js';
 import { ChangeLog } from './change-log.js';
 import { openLeniently, plainCodec, type ValueCodec } from './codec.js';
 import type { ConfigModels, ConfigVersionDoc, SystemConfigDoc } from './config-models.js';
+
+/** A version at its position in the change log. */
+export interface Logged {
+  seq: number;
+  slot: string;
+  version: number;
+}
+
+/** A version to publish at its position (see ConfigStore.publish); `doc` carried when known. */
+export interface Publishable extends Logged {
+  doc?: ConfigVersionDoc;
+}
 
 /** A stored value found by key rotation, and where it lives. */
 export interface SealedDocument {
@@ -35,7 +46,7 @@ export class ConfigStore {
     /** Whether a key's values are sensitive: kept out of audit rows (see AuditRows). */
     sensitive: (key: string) => boolean = () => false,
   ) {
-    this.changes = new ChangeLog(m.ConfigChange);
+    this.changes = new ChangeLog(m.ConfigChange, codec);
     this.audits = new AuditRows(m.ConfigAudit, codec, sensitive);
     this.checkpoints = AuditCheckpoints.of(m.ConfigAudit.db);
   }
@@ -105,28 +116,12 @@ export class ConfigStore {
   }
 
   /**
-   * A marker that changes on every committed write, in a one-document collection: other processes
-   * poll it (a read that costs the same however long the history grows, on any server) and only
-   * read the current values when it moved.
+   * Publishes committed versions at their positions in the change log to its tail, which other
+   * processes poll (see ChangeTail): with the version itself, so they need not read it back.
    */
-  async changeMarker(): Promise<string | undefined> {
-    const doc = await this.meta().findOne({ _id: 'changes' });
-    return doc?.marker;
-  }
-
-  /** Moves the change marker, and the change log's head to what this process appended. */
-  async touchChanges(): Promise<void> {
-    await this.meta().updateOne(
-      { _id: 'changes' },
-      { $set: { marker: randomUUID(), at: new Date() }, $max: { seq: this.changes.appended } },
-      { upsert: true },
-    );
-  }
-
-  private meta() {
-    return this.m.ConfigAudit.db.collection<{ _id: string; marker: string; at: Date; seq?: number }>(
-      'config_meta',
-    );
+  async publish(entries: readonly Publishable[]): Promise<void> {
+    const at = new Date();
+    await this.changes.tail.publish(entries.map((e) => ({ ...e, at })));
   }
 
   /**
@@ -174,14 +169,18 @@ export class ConfigStore {
    * Completes a write interrupted between its two steps: if the newest version is ahead of the
    * current document, the current document is moved to it. Returns what was applied, if anything.
    */
-  async repair(key: string): Promise<{ from: SystemConfigDoc | null; to: ConfigVersionDoc } | undefined> {
+  async repair(
+    key: string,
+  ): Promise<{ from: SystemConfigDoc | null; to: ConfigVersionDoc; logged: Logged[] } | undefined> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const [cur, latest] = await Promise.all([this.current(key), this.latest(key)]);
       if (!latest || (cur && cur.version >= latest.version)) return undefined;
       await this.audits.ensureAudited(latest, cur?.version === latest.version - 1 ? cur.value : undefined);
       // Logged before the current value moves, like a writer does (see ChangeLog).
-      for (let v = (cur?.version ?? 0) + 1; v <= latest.version; v++) await this.changes.append(key, v);
-      if (await this.advance(key, cur?.version ?? null, latest)) return { from: cur, to: latest };
+      const logged: Logged[] = [];
+      for (let v = (cur?.version ?? 0) + 1; v <= latest.version; v++)
+        logged.push({ seq: await this.changes.append(key, v), slot: key, version: v });
+      if (await this.advance(key, cur?.version ?? null, latest)) return { from: cur, to: latest, logged };
     }
     return undefined;
   }

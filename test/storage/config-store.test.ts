@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigStore, versionId } from '../../src/storage/config-store.js';
+import { TAIL_SIZE } from '../../src/storage/change-tail.js';
 import { bindModels, ensureIndexes, type ConfigVersionDoc } from '../../src/storage/config-models.js';
 import { actor, openTestDb, type TestDb } from '../helpers/db.js';
 
@@ -120,14 +121,30 @@ describe('the intent of a writer (ConfigStore.markPending)', () => {
   });
 });
 
-describe('the head of the change log (ConfigStore.touchChanges)', () => {
-  it('never moves back: a process that appended less leaves the head where another put it', async () => {
+describe('the tail of the change log (ConfigStore.publish)', () => {
+  it('never moves back: an entry published late leaves the newer one in its slot, and the head', async () => {
     const { db, store } = await freshStore('head_max');
     const other = new ConfigStore(bindModels(db.conn));
-    store.changes.appended = 7;
-    await store.touchChanges();
-    other.changes.appended = 5;
-    await other.touchChanges();
-    expect(await store.changes.head()).toBe(7);
+    await store.publish([{ seq: 7 + TAIL_SIZE, slot: 'K', version: 3 }]);
+    // A writer that stalled for TAIL_SIZE commits publishes into the same slot afterwards.
+    await other.publish([{ seq: 7, slot: 'K', version: 2 }]);
+    expect(await store.changes.head()).toBe(7 + TAIL_SIZE);
+    expect((await store.changes.tail.after(0)).map((e) => e.seq)).toEqual([7 + TAIL_SIZE]);
+  });
+
+  it('carries each version as stored, and of many only the newest TAIL_SIZE', async () => {
+    const { store } = await freshStore('tail_carry');
+    const at = new Date();
+    const many = Array.from({ length: TAIL_SIZE + 5 }, (_, i) => ({
+      seq: i + 1,
+      slot: `K${i}`,
+      version: 1,
+      doc: { key: `K${i}`, version: 1, value: i, action: 'init' as const, actor: actor(), createdAt: at },
+    }));
+    await store.publish(many);
+    const tail = await store.changes.tail.after(0);
+    expect(tail.map((e) => e.seq)).toEqual(many.slice(5).map((e) => e.seq));
+    expect(tail[0]).toMatchObject({ slot: 'K5', version: 1, doc: { key: 'K5', version: 1, value: 5, action: 'init' } });
+    expect(await store.changes.tail.after(TAIL_SIZE + 3)).toHaveLength(2);
   });
 });

@@ -48,42 +48,40 @@ const query = z.object({
     .describe('Send flag changes (event: flag); `keys` does not filter them out'),
 });
 
-/** Flag versions read for events, shared by every stream of this server (they never change). */
-class FlagVersions {
-  private readonly cache = new Map<string, Promise<WireFlag | undefined>>();
+/**
+ * The text of each recent event, by the change and what decides its content (the stream's
+ * environment, server and whether its token sees secrets), shared by every stream of this
+ * server: a change reaching a thousand streams is serialized once per kind of stream, not once
+ * per stream. Flag definitions are read from the change itself (the feed carries the version).
+ */
+class EventTexts {
+  private readonly texts = new Map<string, string | undefined>();
 
-  constructor(private readonly config: ConfigService) {}
-
-  /** The definition of a flag at a version; undefined when it is not stored or not valid for this release. */
-  get(slot: string, version: number): Promise<WireFlag | undefined> {
-    const id = `${slot}@${version}`;
-    let found = this.cache.get(id);
-    if (!found) {
-      found = this.read(slot, version);
-      // A failed read is not remembered: the stream tries again on the next change.
-      found.catch(() => this.cache.delete(id));
-      if (this.cache.size >= 500) this.cache.delete(this.cache.keys().next().value ?? '');
-      this.cache.set(id, found);
-    }
-    return found;
+  /** The text for `id`, made by `make` the first time (undefined: the event is not sent). */
+  get(id: string, make: () => string | undefined): string | undefined {
+    if (this.texts.has(id)) return this.texts.get(id);
+    const text = make();
+    // Streams follow the feed closely: the newest few hundred events cover every live stream.
+    if (this.texts.size >= 1000) this.texts.delete(this.texts.keys().next().value ?? '');
+    this.texts.set(id, text);
+    return text;
   }
+}
 
-  private async read(slot: string, version: number): Promise<WireFlag | undefined> {
-    const doc = await this.config.storedVersion(slot, version);
-    if (!doc) return undefined;
-    const parsed = parseFlag(doc.value);
-    if (!parsed.ok) {
-      logger.warn(`Flag ${slot} v${version} is not valid for this release; streams skip it`);
-      return undefined;
-    }
-    return wireFlag(parsed.flag, doc.version, doc.createdAt, doc.actor);
+/** A flag change's definition, as its version holds it; undefined when not valid for this release. */
+function flagOf(c: FeedChange): WireFlag | undefined {
+  const parsed = parseFlag(c.value);
+  if (!parsed.ok) {
+    logger.warn(`Flag ${c.key} v${c.version} is not valid for this release; streams skip it`);
+    return undefined;
   }
+  return wireFlag(parsed.flag, c.version, c.at, c.actor);
 }
 
 /** GET /v1/events: committed changes as Server-Sent Events, resumable from any retained position. */
 export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   const open = new Set<EventStream>();
-  const flagVersions = new FlagVersions(deps.config);
+  const texts = new EventTexts();
   // A server closing waits for its connections: streams are ended first.
   app.addHook('preClose', async () => {
     stopFollowingTokens();
@@ -147,7 +145,7 @@ export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
         raw.end();
         return;
       }
-      const stream = new EventStream(raw, deps, flagVersions, token, {
+      const stream = new EventStream(raw, deps, texts, token, {
         ...at,
         keys,
         flags: req.query.flags === 'true',
@@ -162,6 +160,10 @@ export function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
       stream.start(last !== undefined && last > head && last > feed.position ? -1 : last);
     },
   );
+}
+
+function eventText(type: string, id: number, data: unknown): string {
+  return `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** The scopes a key resolves through for an environment and a server, most specific first. */
@@ -186,7 +188,7 @@ class EventStream {
   constructor(
     private readonly raw: ServerResponse,
     private readonly deps: EventRoutesDeps,
-    private readonly flagVersions: FlagVersions,
+    private readonly texts: EventTexts,
     private readonly token: ApiToken,
     private readonly filter: {
       environment: string;
@@ -272,10 +274,10 @@ class EventStream {
       if (page.through <= this.sent) return;
       let lastSent = this.sent;
       for (const c of page.changes) {
-        const shown = await this.shown(c);
+        const shown = this.shown(c);
         if (this.closed) return;
-        if (!shown) continue;
-        this.event(shown.type, c.seq, shown.data);
+        if (shown === undefined) continue;
+        this.write(shown);
         // Moved per event: a page that fails halfway (a flag version unreadable in an outage)
         // goes on after the last event sent, not from its start again.
         this.sent = lastSent = c.seq;
@@ -286,17 +288,29 @@ class EventStream {
     }
   }
 
-  /** The event a change is on this stream, or undefined when the stream does not show it. */
-  private async shown(
-    c: FeedChange,
-  ): Promise<{ type: 'flag'; data: WireFlagEvent } | { type: 'change'; data: WireChange } | undefined> {
+  /** The event a change is on this stream, as sent, or undefined when the stream does not show it. */
+  private shown(c: FeedChange): string | undefined {
     const flag = flagOfSlot(c.key);
     if (flag !== undefined) {
       // Flags are global and not keys: `keys`, env and guild do not filter them, `flags=false` does.
-      const data = this.filter.flags ? await this.flagPayload(c, flag) : undefined;
-      return data && { type: 'flag', data };
+      if (!this.filter.flags) return undefined;
+      return this.texts.get(`${c.seq}|flag`, () => {
+        const def = flagOf(c);
+        return def && eventText('flag', c.seq, this.flagPayload(c, flag, def));
+      });
     }
-    return this.concerns(c) ? { type: 'change', data: this.payload(c) } : undefined;
+    if (!this.concerns(c)) return undefined;
+    // This stream's layers move with every change it shows, whoever made the text.
+    const layers = this.layers ?? new Map<string, SlotState>();
+    layers.set(slotId(c.key, c.scope), {
+      version: c.version,
+      value: c.value,
+      ...(c.action === 'unset' ? { unset: true } : {}),
+    });
+    const { environment, guildId } = this.filter;
+    return this.texts.get(`${c.seq}|${environment}|${guildId ?? ''}|${this.token.sensitive}`, () =>
+      eventText('change', c.seq, this.payload(c, layers)),
+    );
   }
 
   private concerns(c: FeedChange): boolean {
@@ -312,15 +326,9 @@ class EventStream {
    * applies (with the changes before it and none after), so a client applying events in order,
    * live or replayed, holds at each step what was in force then.
    */
-  private payload(c: FeedChange): WireChange {
+  private payload(c: FeedChange, layers: Map<string, SlotState>): WireChange {
     const { config } = this.deps;
     const def = config.definition(c.key);
-    const layers = this.layers ?? new Map<string, SlotState>();
-    layers.set(slotId(c.key, c.scope), {
-      version: c.version,
-      value: c.value,
-      ...(c.action === 'unset' ? { unset: true } : {}),
-    });
     const forced = config.processOverride(def.key);
     const chain = layerScopes(def, this.filter).map((scope) => ({
       scope,
@@ -345,9 +353,7 @@ class EventStream {
   }
 
   /** A flag change: the definition of the version it committed (the flags held may be further on). */
-  private async flagPayload(c: FeedChange, name: string): Promise<WireFlagEvent | undefined> {
-    const flag = await this.flagVersions.get(c.key, c.version);
-    if (!flag) return undefined;
+  private flagPayload(c: FeedChange, name: string, flag: WireFlag): WireFlagEvent {
     return {
       seq: c.seq,
       name,
@@ -365,7 +371,7 @@ class EventStream {
   }
 
   private event(type: string, id: number, data: unknown): void {
-    this.write(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.write(eventText(type, id, data));
   }
 
   private write(text: string): void {
