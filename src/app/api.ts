@@ -40,7 +40,10 @@ export async function startApi(
   });
   let address: string;
   try {
-    address = await app.listen({ port, host: env.HTTP_HOST });
+    // Node's default queue of 511 connections not yet accepted drops part of a burst (a fleet of
+    // event-stream clients reconnecting after a restart), and a dropped connect waits a second
+    // before it tries again. The kernel caps this at its own somaxconn.
+    address = await app.listen({ port, host: env.HTTP_HOST, backlog: 4096 });
   } catch (err) {
     await app.close();
     const code = (err as { code?: string }).code;

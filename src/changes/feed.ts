@@ -39,6 +39,8 @@ export class ChangeFeed {
   private pulling = false;
   /** Since when the next entry has been missing from the tail while later ones are there. */
   private gapSince: number | undefined;
+  /** The tail's marker when this feed last read the tail (undefined: read it next time). */
+  private seenMarker: string | undefined;
   private intervalMs: number;
   /** When a read of the tail last succeeded, and how many have failed since. */
   lastPull: Date | undefined;
@@ -254,11 +256,15 @@ export class ChangeFeed {
         this.advance();
         return 'done';
       }
-      const tail = await this.config.changes.tail.after(this.position);
+      // The marker moves with every publish: while it has not, the tail holds nothing new.
+      const marker = await this.config.changes.marker();
       this.lastPull = new Date();
       // The database answers again: the outage ends here rather than at the next ping.
       if (this.failures > 0) this.config.health.noteAvailable();
       this.failures = 0;
+      if (marker !== undefined && marker === this.seenMarker) return 'done';
+      const tail = await this.config.changes.tail.after(this.position);
+      this.seenMarker = marker;
       const from = this.position;
       for (const e of tail) {
         // Taken from this process's own commit meanwhile (see committed).
@@ -275,6 +281,8 @@ export class ChangeFeed {
       // ones), or is still being published, or its writer stopped before publishing it.
       const now = Date.now();
       this.gapSince ??= now;
+      // Read the tail again however the marker stands: the missing entry may already be there.
+      this.seenMarker = undefined;
       if (tail.length < TAIL_SIZE && now - this.gapSince < GAP_MS) {
         this.wakeIn(GAP_MS / 4);
         return 'done';
@@ -378,4 +386,3 @@ export class ChangeFeed {
     this.config.events.emit('advanced', this.position);
   }
 }
-

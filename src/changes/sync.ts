@@ -67,7 +67,9 @@ export class ConfigSync {
     this.fullRefresh.unref();
     const want = this.opts.changeStream ?? 'auto';
     const streaming =
-      want === 'on' || (want === 'auto' && (await supportsChangeStreams(this.conn))) ? this.openStream() : false;
+      want === 'on' || (want === 'auto' && (await supportsChangeStreams(this.conn)))
+        ? this.openStream()
+        : false;
     this.mode = streaming ? 'change-stream' : 'polling';
     if (!streaming)
       logger.info(`Following changes from other processes by polling every ${this.opts.intervalMs} ms`);

@@ -1,7 +1,8 @@
 import type { Model } from 'mongoose';
 import { insertIfAbsent, isDuplicateKeyError } from './insert-once.js';
 import type { ConfigChangeDoc } from './config-models.js';
-import { ChangeTail } from './change-tail.js';
+import { randomUUID } from 'node:crypto';
+import { ChangeTail, type TailEntry } from './change-tail.js';
 import { plainCodec, type ValueCodec } from './codec.js';
 
 interface Pending {
@@ -137,6 +138,29 @@ export class ChangeLog {
       void this.trim(this.appended).catch(() => undefined);
   }
 
+  /**
+   * Publishes logged entries to the tail, then moves the marker every process polls (one small
+   * document read by _id: the cheapest read there is on FerretDB, where even the tail's sixteen
+   * documents cost three times as much). Its `marker` changes on every publish, so a follower
+   * that saw it change reads the tail and finds every entry published before it moved, whatever
+   * order concurrent writers' updates landed in; `seq` is what processes of earlier releases read.
+   */
+  async publish(entries: readonly TailEntry[]): Promise<void> {
+    await this.tail.publish(entries);
+    const newest = Math.max(0, ...entries.map((e) => e.seq));
+    await this.meta().updateOne(
+      { _id: 'changes' },
+      { $set: { marker: randomUUID(), at: new Date() }, $max: { seq: Math.max(newest, this.appended) } },
+      { upsert: true },
+    );
+  }
+
+  /** The marker publish() moves (undefined before the first publish). */
+  async marker(): Promise<string | undefined> {
+    const doc = await this.meta().findOne({ _id: 'changes' });
+    return doc?.marker;
+  }
+
   /** Logs a version unless it is logged already (data written before the log existed). */
   async ensure(key: string, version: number): Promise<number> {
     return (await this.positionOf(key, version)) ?? this.append(key, version);
@@ -198,6 +222,6 @@ export class ChangeLog {
   }
 
   private meta() {
-    return this.model.db.collection<{ _id: string; seq?: number }>('config_meta');
+    return this.model.db.collection<{ _id: string; seq?: number; marker?: string; at?: Date }>('config_meta');
   }
 }

@@ -59,7 +59,9 @@ export class ChangeTail {
 
   /** Entries after `position`, oldest first (at most TAIL_SIZE). */
   async after(position: number): Promise<TailEntry[]> {
-    const docs = await this.collection().find({ seq: { $gt: position } }).toArray();
+    const docs = await this.collection()
+      .find({ seq: { $gt: position } })
+      .toArray();
     return docs
       .sort((a, b) => a.seq - b.seq)
       .map(({ seq, slot, version, at, carried }) => ({

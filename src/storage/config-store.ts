@@ -121,7 +121,7 @@ export class ConfigStore {
    */
   async publish(entries: readonly Publishable[]): Promise<void> {
     const at = new Date();
-    await this.changes.tail.publish(entries.map((e) => ({ ...e, at })));
+    await this.changes.publish(entries.map((e) => ({ ...e, at })));
   }
 
   /**

@@ -12,8 +12,7 @@ export interface TailWatch {
 export async function supportsChangeStreams(conn: Connection): Promise<boolean> {
   try {
     const hello = (await conn.db?.admin().command({ hello: 1 })) as
-      | { setName?: string; msg?: string }
-      | undefined;
+      { setName?: string; msg?: string } | undefined;
     return Boolean(hello?.setName) || hello?.msg === 'isdbgrid';
   } catch {
     return false;
