@@ -13,7 +13,6 @@ import { FlagStore, slotOfFlag } from '../flags/flags.js';
 import type { ChangeRequest } from '../approvals/requests.js';
 import { UsageFlusher } from '../flags/usage.js';
 import { KillAlerts } from '../discord/kill-alerts.js';
-import { RequestBoard } from '../discord/requests/board.js';
 import { RequestKeeper } from '../approvals/request-keeper.js';
 import { InstanceReporter, InstanceStore, type InstanceKind } from '../changes/instances.js';
 import { isUnavailableError } from '../storage/connection.js';
@@ -229,9 +228,15 @@ export async function startRuntime(env: Env, opts: RuntimeOptions): Promise<Runt
       await changes.start();
       // Change requests: expiry, interrupted applies, approvals cleared when a key moves; shown
       // in the approval channel by bot processes (any one of them posts each request once).
+      // Loaded here, by bot processes only: its Discord rendering would add discord.js (~30 MB)
+      // to every API process.
       const board =
         notifier && env.APPROVAL_CHANNEL_ID
-          ? new RequestBoard(config.requests, notifier, env.APPROVAL_CHANNEL_ID)
+          ? new (await import('../discord/requests/board.js')).RequestBoard(
+              config.requests,
+              notifier,
+              env.APPROVAL_CHANNEL_ID,
+            )
           : undefined;
       keeper = new RequestKeeper(config, {
         ...(board ? { show: (r: ChangeRequest) => board.show(r) } : {}),

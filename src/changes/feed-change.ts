@@ -72,3 +72,15 @@ export function changeOf(
     value: doc.action === 'unset' ? undefined : doc.value,
   };
 }
+
+/** The index of the first change after `position` in changes kept in seq order (length when none). */
+export function firstAfter(changes: readonly FeedChange[], position: number): number {
+  let lo = 0;
+  let hi = changes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((changes[mid]?.seq ?? Infinity) > position) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

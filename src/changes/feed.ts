@@ -1,5 +1,12 @@
 import { coalesced } from '../base/coalesce.js';
-import { changeOf, stateOf, type FeedChange, type FeedFollower, type FeedOptions } from './feed-change.js';
+import {
+  changeOf,
+  firstAfter,
+  stateOf,
+  type FeedChange,
+  type FeedFollower,
+  type FeedOptions,
+} from './feed-change.js';
 import { errorDetail, logger } from '../base/logger.js';
 import type { ConfigVersionDoc } from '../storage/config-models.js';
 import { TAIL_SIZE } from '../storage/change-tail.js';
@@ -204,7 +211,9 @@ export class ChangeFeed {
     if (position >= this.position) return { changes: [], through: position };
     const first = this.recent[0];
     if (first && first.seq <= position + 1) {
-      const changes = this.recent.filter((c) => c.seq > position && c.seq <= this.position).slice(0, limit);
+      // Every stream asks this on every change: found by bisection, not by a scan of the kept ones.
+      const from = firstAfter(this.recent, position);
+      const changes = this.recent.slice(from, from + limit).filter((c) => c.seq <= this.position);
       const last = changes.at(-1);
       return { changes, through: changes.length === limit && last ? last.seq : this.position };
     }

@@ -1,4 +1,5 @@
-import { PermissionFlagsBits, type BaseInteraction } from 'discord.js';
+import type { BaseInteraction } from 'discord.js';
+import { PermissionFlagsBits } from 'discord-api-types/v10';
 import { UserError } from '../base/errors.js';
 import type { Actor, AuditAction } from '../storage/config-models.js';
 import type { RequestContext } from '../config/types.js';

@@ -1,4 +1,5 @@
-import { ButtonStyle, ComponentType } from 'discord.js';
+// From discord-api-types, which discord.js re-exports: an API process need not load discord.js.
+import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import type { DbConnection } from '../storage/connection.js';
 import { KillAlertClaims } from '../storage/kill-alerts.js';
 import { errorDetail, logger } from '../base/logger.js';

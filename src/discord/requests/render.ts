@@ -5,7 +5,7 @@ import {
   type APIComponentInMessageActionRow,
   type APIEmbed,
   type APIEmbedField,
-} from 'discord.js';
+} from 'discord-api-types/v10';
 import type { ChangeRequest, RequestChange, RequestStatus } from '../../approvals/requests.js';
 import type { ChannelMessage } from '../../jobs/notifier.js';
 import { code, COLOR, LIMITS, safe, truncate, who } from '../render.js';
