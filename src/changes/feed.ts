@@ -266,7 +266,7 @@ export class ChangeFeed {
         return 'done';
       }
       // The marker moves with every publish: while it has not, the tail holds nothing new.
-      const marker = await this.config.changes.marker();
+      const { marker, seq: named } = await this.config.changes.marker();
       this.lastPull = new Date();
       // The database answers again: the outage ends here rather than at the next ping.
       if (this.failures > 0) this.config.health.noteAvailable();
@@ -284,7 +284,9 @@ export class ChangeFeed {
       if (this.position > from) this.advance();
       if ((tail.at(-1)?.seq ?? 0) <= this.position) {
         this.gapSince = undefined;
-        return 'done';
+        // The marker names a position the tail does not have: a process of an earlier release
+        // (which moves the marker but publishes nothing) committed it.
+        return named > this.position ? this.pullLog() : 'done';
       }
       // Entries after the next one are there: it was overwritten (the tail is full of newer
       // ones), or is still being published, or its writer stopped before publishing it.

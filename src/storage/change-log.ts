@@ -150,15 +150,20 @@ export class ChangeLog {
     const newest = Math.max(0, ...entries.map((e) => e.seq));
     await this.meta().updateOne(
       { _id: 'changes' },
-      { $set: { marker: randomUUID(), at: new Date() }, $max: { seq: Math.max(newest, this.appended) } },
+      // Only what is published: a follower that sees a position named here but not in the tail
+      // reads the log for it (see ChangeFeed), which an entry still being written would cost.
+      { $set: { marker: randomUUID(), at: new Date() }, $max: { seq: newest } },
       { upsert: true },
     );
   }
 
-  /** The marker publish() moves (undefined before the first publish). */
-  async marker(): Promise<string | undefined> {
+  /**
+   * The marker publish() moves (undefined before the first publish), and the head it names (which
+   * may lag, never lead: processes of an earlier release move it without publishing to the tail).
+   */
+  async marker(): Promise<{ marker: string | undefined; seq: number }> {
     const doc = await this.meta().findOne({ _id: 'changes' });
-    return doc?.marker;
+    return { marker: doc?.marker, seq: typeof doc?.seq === 'number' ? doc.seq : 0 };
   }
 
   /** Logs a version unless it is logged already (data written before the log existed). */

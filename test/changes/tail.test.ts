@@ -113,6 +113,27 @@ describe("following other processes' changes through the log's tail", () => {
     ]);
   });
 
+  it('follows a process of an earlier release, which moves the marker but publishes nothing', async () => {
+    const b = await follower(20);
+    const older = new ConfigStore(bindModels(aConn));
+    const version = a.cachedVersion('AI_CONFIDENCE_THRESHOLD') + 1;
+    await older.insertVersion({
+      key: 'AI_CONFIDENCE_THRESHOLD',
+      version,
+      value: 0.42,
+      action: 'set',
+      actor: actor(),
+      createdAt: new Date(),
+    });
+    const seq = await older.changes.append('AI_CONFIDENCE_THRESHOLD', version);
+    // What that release's writer does after its version: the marker, by $max on the head.
+    await aConn
+      .collection<{ _id: string }>('config_meta')
+      .updateOne({ _id: 'changes' }, { $set: { marker: 'older-release' }, $max: { seq } });
+    await expect.poll(() => b.feed.position, { timeout: 5000, interval: 10 }).toBe(seq);
+    expect(b.config.get('AI_CONFIDENCE_THRESHOLD')).toBe(0.42);
+  });
+
   it('catches up from the log, in order, when it fell further behind than the tail keeps', async () => {
     // No timer to speak of: B reads only when told to, after A committed more than the tail holds.
     const b = await follower(3_600_000);
