@@ -6,7 +6,6 @@ import { redactUri } from '../storage/connection.js';
 import { parseOverrides, type EnvOverride } from '../config/env-overrides.js';
 import { IMPACT_LEVELS, registry, type ImpactLevel } from '../config/registry.js';
 import { ENVIRONMENT_NAME, nearestEnvironment } from '../config/scopes.js';
-
 type Ctx = z.core.$RefinementCtx<string | undefined>;
 
 /** Adds one problem worded for a person ("`abc` is not a Discord id"), never zod's own wording. */
@@ -233,9 +232,9 @@ const envSchema = z
     DISCORD_OAUTH_URL: withDefault(httpUrl, 'https://discord.com'),
     /** How long Confirm/Cancel buttons of rollback and reset stay usable. */
     CONFIRM_TIMEOUT_MS: withDefault(wholeNumber(1000, 600_000, 'milliseconds'), 60_000),
-    /** How often each process reads what other processes committed, when no change stream says when. */
+    /** How often each process reads what others committed (when no change stream says when). */
     CONFIG_POLL_INTERVAL_MS: withDefault(wholeNumber(20, 60_000, 'milliseconds'), 55),
-    /** A change stream says when: `auto` where `hello` shows a replica set or cluster; `on` tries anyway. */
+    /** `auto`: a change stream where `hello` shows a replica set or cluster; `on`: try anyway. */
     CONFIG_CHANGE_STREAM: withDefault(oneOf(['auto', 'on', 'off'] as const), 'auto'),
     /** Where the daily export writes its files (one folder per date). */
     EXPORT_DIR: withDefault(anyText, './exports'),

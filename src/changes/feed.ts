@@ -1,12 +1,7 @@
 import { coalesced } from '../base/coalesce.js';
-import {
-  changeOf,
-  firstAfter,
-  stateOf,
-  type FeedChange,
-  type FeedFollower,
-  type FeedOptions,
-} from './feed-change.js';
+import { FeedHistory } from './feed-history.js';
+import { Pacer } from './pacer.js';
+import { changeOf, stateOf, type FeedChange, type FeedFollower, type FeedOptions } from './feed-change.js';
 import { errorDetail, logger } from '../base/logger.js';
 import type { ConfigVersionDoc } from '../storage/config-models.js';
 import { TAIL_SIZE } from '../storage/change-tail.js';
@@ -33,13 +28,13 @@ export class ChangeFeed {
   position = 0;
   /** Whether `position` is known (see prime). */
   private primed = false;
-  private readonly recent: FeedChange[] = [];
+  /** The changes this feed applied lately, for streams (see FeedHistory). */
+  private readonly history: FeedHistory;
   /** Registry slots as of `position`, for those that changed since this feed started (see stateOf). */
   private readonly states = new Map<string, SlotState>();
   /** This feed's own listeners on the bus (removed on stop). */
   private readonly offs = new Set<() => void>();
-  private timer: NodeJS.Timeout | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private readonly pacer: Pacer;
   private detach: (() => void) | undefined;
   private stopped = true;
   /** A read of the log is under way: a commit of this process then waits for it (see committed). */
@@ -58,6 +53,11 @@ export class ChangeFeed {
     private readonly opts: FeedOptions = {},
   ) {
     this.intervalMs = opts.intervalMs ?? 1000;
+    this.history = new FeedHistory(config, (slot) => this.knows(slot), opts.recent ?? 1000);
+    this.pacer = new Pacer(
+      () => this.pull(),
+      () => config.health.available,
+    );
   }
 
   /**
@@ -107,27 +107,15 @@ export class ChangeFeed {
     await this.pull();
   }
 
-  /**
-   * Reads the tail every `ms` from now on (polling; or, under a change stream that says when to
-   * read, a slower safety net). While the database is unreachable, once a second at most.
-   */
+  /** Reads the tail every `ms` from now on: polling, or a safety net under a change stream. */
   every(ms: number): void {
     this.intervalMs = ms;
-    if (this.stopped) return;
-    clearInterval(this.timer);
-    let tried = 0;
-    this.timer = setInterval(() => {
-      if (!this.config.health.available && Date.now() - tried < 1000) return;
-      tried = Date.now();
-      void this.pull();
-    }, ms);
-    this.timer.unref();
+    if (!this.stopped) this.pacer.every(ms);
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
-    clearTimeout(this.retry);
+    this.pacer.stop();
     this.detach?.();
     for (const off of [...this.offs]) off();
   }
@@ -140,29 +128,9 @@ export class ChangeFeed {
     return this.states.get(slot) ?? this.config.heldState(slot);
   }
 
-  /**
-   * What registry slots held as of an earlier `position` (a stream resuming there): each slot
-   * changed since is one version back from its first change after `position`, read in one query
-   * of the log and one of the versions. Slots not changed since hold what they hold now.
-   */
-  async statesAt(slots: readonly string[], position: number): Promise<Map<string, SlotState>> {
-    const through = this.position;
-    const out = new Map(slots.map((s) => [s, this.stateOf(s)]));
-    const first = await this.config.changes.firstOf(slots, position, through);
-    const wanted = [...first]
-      .filter(([, version]) => version > 1)
-      .map(([slot, version]) => ({ slot, version: version - 1 }));
-    const docs = await this.config.storedVersions(wanted);
-    for (const [slot, version] of first) {
-      const doc = docs.get(`${slot}@${version - 1}`);
-      out.set(
-        slot,
-        doc
-          ? { version: doc.version, value: doc.value, ...(doc.action === 'unset' ? { unset: true } : {}) }
-          : { version: 0, value: undefined },
-      );
-    }
-    return out;
+  /** What registry slots held as of an earlier `position` (a stream resuming there; see FeedHistory). */
+  statesAt(slots: readonly string[], position: number): Promise<Map<string, SlotState>> {
+    return this.history.statesAt(slots, position, this.position, (slot) => this.stateOf(slot));
   }
 
   /**
@@ -191,43 +159,16 @@ export class ChangeFeed {
     const follower = this.followerOf(c.slot);
     if (follower || this.config.isRegistered(key)) {
       const change = changeOf(c.seq, c.slot, c, c.at);
-      this.remember(change);
+      this.history.remember(change);
       if (!follower) this.states.set(c.slot, stateOf(change));
     }
     this.position = c.seq;
     this.advance();
   }
 
-  /**
-   * The changes after `position` up to this feed's, oldest first, and the position they cover
-   * (`through`: entries of keys this release does not know are covered but not listed): from
-   * memory when it still has them, else from the log. Undefined when the log no longer holds
-   * them (a resync is needed).
-   */
-  async since(
-    position: number,
-    limit = 500,
-  ): Promise<{ changes: FeedChange[]; through: number } | undefined> {
-    if (position >= this.position) return { changes: [], through: position };
-    const first = this.recent[0];
-    if (first && first.seq <= position + 1) {
-      // Every stream asks this on every change: found by bisection, not by a scan of the kept ones.
-      const from = firstAfter(this.recent, position);
-      const changes = this.recent.slice(from, from + limit).filter((c) => c.seq <= this.position);
-      const last = changes.at(-1);
-      return { changes, through: changes.length === limit && last ? last.seq : this.position };
-    }
-    if (position + 1 < (await this.config.changes.oldest())) return undefined;
-    const entries = (await this.config.changes.after(position, limit)).filter((e) => e._id <= this.position);
-    const known = entries.filter((e) => this.knows(e.key));
-    // One read for the page's versions, not one per entry.
-    const docs = await this.config.storedVersions(known.map((e) => ({ slot: e.key, version: e.version })));
-    const changes: FeedChange[] = [];
-    for (const e of known) {
-      const doc = docs.get(`${e.key}@${e.version}`);
-      if (doc) changes.push(changeOf(e._id, e.key, doc, doc.createdAt));
-    }
-    return { changes, through: entries.at(-1)?._id ?? position };
+  /** The changes after `position` up to this feed's, and the position they cover (see FeedHistory). */
+  since(position: number, limit = 500): Promise<{ changes: FeedChange[]; through: number } | undefined> {
+    return this.history.since(position, this.position, limit);
   }
 
   /** Reads the log from this feed's position; overlapping calls run once more, not in parallel. */
@@ -295,7 +236,7 @@ export class ChangeFeed {
       // Read the tail again however the marker stands: the missing entry may already be there.
       this.seenMarker = undefined;
       if (tail.length < TAIL_SIZE && now - this.gapSince < GAP_MS) {
-        this.wakeIn(GAP_MS / 4);
+        this.pacer.in(GAP_MS / 4);
         return 'done';
       }
       this.gapSince = undefined;
@@ -344,7 +285,7 @@ export class ChangeFeed {
       if (doc) {
         // Stamped with the version's own time, as this process's commits are (see committed).
         const change = changeOf(seq, slot, doc, doc.createdAt);
-        this.remember(change);
+        this.history.remember(change);
         if (!follower) this.states.set(slot, stateOf(change));
       }
     }
@@ -370,26 +311,9 @@ export class ChangeFeed {
 
   /** A change event arrived: the log may not show it yet (a change stream is faster), so look again shortly. */
   private wake(tries: number): void {
+    if (this.stopped) return;
     const before = this.position;
-    void this.pull().then(() => {
-      if (this.position > before || tries <= 1 || this.stopped) return;
-      clearTimeout(this.retry);
-      this.retry = setTimeout(() => this.wake(tries - 1), 100);
-      this.retry.unref();
-    });
-  }
-
-  /** Reads again in `ms` (an entry still being published). */
-  private wakeIn(ms: number): void {
-    clearTimeout(this.retry);
-    this.retry = setTimeout(() => void this.pull(), ms);
-    this.retry.unref();
-  }
-
-  private remember(change: FeedChange): void {
-    this.recent.push(change);
-    const keep = this.opts.recent ?? 1000;
-    if (this.recent.length > keep) this.recent.splice(0, this.recent.length - keep);
+    this.pacer.soon(() => this.position > before || this.stopped, tries);
   }
 
   /** Says the feed moved (the bus contains a listener that throws). */

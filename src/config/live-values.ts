@@ -215,21 +215,9 @@ export class LiveValues {
     return true;
   }
 
-  /**
-   * The value of a `merge: 'deep'` key in force for `environment` and `guildId`: its global value
-   * (or default) merged with the environment's and then the server's partial overrides. Computed
-   * once per combination until a layer changes.
-   */
+  /** The value of a `merge: 'deep'` key in force for `environment` and `guildId` (see mergedOf). */
   merged(key: string, layers: Layers, environment: string, guildId?: string | null): unknown {
-    const id = `${environment}|${guildId ?? ''}`;
-    if (layers.mergedCache.has(id)) return layers.mergedCache.get(id);
-    const value = mergeLayers([
-      this.value(key),
-      layers.env.get(environment)?.value,
-      guildId ? layers.guild.get(guildId)?.value : undefined,
-    ]);
-    layers.mergedCache.set(id, value);
-    return value;
+    return mergedOf(layers, () => this.value(key), environment, guildId);
   }
 
   /** Keeps layersOf() in step with the cache for override slots. */
@@ -342,4 +330,26 @@ export class LiveValues {
 /** A string V8 holds as one flat, internalised sequence (property names are). */
 function flat(s: string): string {
   return Object.keys({ [s]: 0 })[0] ?? s;
+}
+
+/**
+ * The value of a `merge: 'deep'` key in force for `environment` and `guildId`: its global value
+ * (or default) merged with the environment's and then the server's partial overrides. Computed
+ * once per combination until a layer changes.
+ */
+function mergedOf(
+  layers: Layers,
+  global: () => unknown,
+  environment: string,
+  guildId?: string | null,
+): unknown {
+  const id = `${environment}|${guildId ?? ''}`;
+  if (layers.mergedCache.has(id)) return layers.mergedCache.get(id);
+  const value = mergeLayers([
+    global(),
+    layers.env.get(environment)?.value,
+    guildId ? layers.guild.get(guildId)?.value : undefined,
+  ]);
+  layers.mergedCache.set(id, value);
+  return value;
 }
