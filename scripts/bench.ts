@@ -8,7 +8,8 @@
  * Every figure about more than one process is measured from outside them: real OS processes
  * (scripts/bench-peer.ts), real HTTP on loopback, arrival times by the machine's clock. The steps:
  * scripts/lib/bench-local.ts (this process), bench-propagation.ts (follower processes),
- * bench-api.ts and bench-load.ts (API processes), bench-storage.ts, bench-audit.ts, bench-flags.ts.
+ * bench-api.ts, bench-load.ts and bench-load1000.ts (API processes), bench-storage.ts,
+ * bench-audit.ts, bench-flags.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,8 @@ import { startApiPeer, benchToken, type BenchRun } from './lib/bench-common.js';
 import { benchRegistry, interactionFigures, readFigures, writeFigures } from './lib/bench-local.js';
 import { eightFollowers, oneFollower } from './lib/bench-propagation.js';
 import { sseFigures } from './lib/bench-api.js';
-import { load1000, loadFigures } from './lib/bench-load.js';
+import { loadFigures } from './lib/bench-load.js';
+import { load1000 } from './lib/bench-load1000.js';
 import { historyFigures, startupFigures } from './lib/bench-storage.js';
 
 async function main(): Promise<number | void> {

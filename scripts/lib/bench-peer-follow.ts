@@ -80,7 +80,9 @@ export class CommandCounter {
  * its sync, change feed and instance heartbeat all run; no HTTP server), which prints each change
  * that becomes current in it (`{change, scope, version, at}`, `at` its Date.now()). Commands on
  * stdin: `idle <ms>` counts its database commands and its CPU over that window and answers
- * `{idle: ...}`; `stop` ends it.
+ * `{idle: ...}`; `unpolled <ms>` does the same with its change feed's polling put off (an hour
+ * apart: ChangeFeed.every), then polling again at its interval, so the difference between the
+ * two is the cost of polling; `stop` ends it.
  */
 export async function followPeer(args: { uri: string; dbName: string; intervalMs?: number }): Promise<void> {
   const { parseEnv } = await import('../../src/app/env.js');
@@ -103,6 +105,12 @@ export async function followPeer(args: { uri: string; dbName: string; intervalMs
     const [command, arg] = line.trim().split(/\s+/);
     if (command === 'stop') break;
     if (command === 'idle') out({ idle: await counter.window(Number(arg) || 10_000) });
+    if (command === 'unpolled') {
+      runtime.feed.every(3_600_000);
+      const idle = await counter.window(Number(arg) || 10_000);
+      runtime.feed.every(e.CONFIG_POLL_INTERVAL_MS);
+      out({ idle });
+    }
   }
   await runtime.stop();
   rmSync(dataDir, { recursive: true, force: true });

@@ -118,22 +118,50 @@ export async function oneFollower(d: PropagationDeps): Promise<Record<string, nu
   };
 
   const idleMs = run.quick ? 5000 : 10_000;
-  run.say(`the follower at rest: its database commands and CPU over ${idleMs / 1000} s ...`);
-  await sleep(1500); // its report of the last change, and anything else the commits set off
-  const idle = (await peers[0]?.ask(`idle ${idleMs}`))?.idle as
-    { commands: number; seconds: number; cpu_percent: number; by: Record<string, number> } | undefined;
+  run.say(`the follower at rest: its database commands and CPU over ${idleMs / 1000} s, polling and not ...`);
+  // Past its report of the last change, and the garbage collections V8 runs when a process goes
+  // quiet after work (its memory reducer): the figure is of a process that has been idle a while.
+  await sleep(run.quick ? 5000 : 10_000);
+  const idle = await idleWindow(run, peers[0], `idle ${idleMs}`, 'idle commands of one follower');
+  // The same window with its polling put off: what the process costs when it does not poll.
+  const unpolled = await idleWindow(run, peers[0], `unpolled ${idleMs}`, 'the same, not polling');
   await Promise.all(peers.map((p) => p.stop()));
   if (idle) {
     out.poll_queries_per_s_per_process = idle.commands / idle.seconds;
     out.idle_cpu_percent = idle.cpu_percent;
-    run.say(
-      `  idle commands of one follower, ${idle.seconds.toFixed(1)} s (command collection: count, per s):`,
-    );
-    for (const [what, count] of Object.entries(idle.by))
-      run.say(`    ${what.padEnd(40)} ${String(count).padStart(5)}  ${(count / idle.seconds).toFixed(2)}/s`);
   }
+  if (unpolled) {
+    out.poll_queries_per_s_unpolled = unpolled.commands / unpolled.seconds;
+    out.idle_cpu_percent_unpolled = unpolled.cpu_percent;
+  }
+  // % of a core × 10 is ms of CPU a second; over the polls a second, ms of CPU per poll.
+  if (idle && unpolled)
+    out.idle_cpu_ms_per_poll =
+      ((idle.cpu_percent - unpolled.cpu_percent) * 10) / (idle.commands / idle.seconds);
   out.poll_interval_ms = d.intervalMs;
   return out;
+}
+
+interface IdleWindow {
+  commands: number;
+  seconds: number;
+  cpu_percent: number;
+  by: Record<string, number>;
+}
+
+/** A follower's answer to an idle window's command (`idle` or `unpolled`), its commands told. */
+async function idleWindow(
+  run: BenchRun,
+  peer: Peer | undefined,
+  command: string,
+  what: string,
+): Promise<IdleWindow | undefined> {
+  const idle = (await peer?.ask(command))?.idle as IdleWindow | undefined;
+  if (!idle) return undefined;
+  run.say(`  ${what}, ${idle.seconds.toFixed(1)} s (command collection: count, per s):`);
+  for (const [name, count] of Object.entries(idle.by))
+    run.say(`    ${name.padEnd(40)} ${String(count).padStart(5)}  ${(count / idle.seconds).toFixed(2)}/s`);
+  return idle;
 }
 
 /**
