@@ -38,7 +38,7 @@ export async function sseFigures(d: ApiDeps, url: string): Promise<Record<string
   });
   await one.opened;
   const sseMs: number[] = [];
-  for (let i = 0; i < (run.quick ? 10 : 30); i++) {
+  for (let i = 0; i < (run.quick ? 20 : 100); i++) {
     const c = await commitHere(d.config);
     if (c?.seq === undefined) continue;
     const at = await arrivalOf(arrivals, c.seq);
@@ -64,11 +64,12 @@ export async function sseFigures(d: ApiDeps, url: string): Promise<Record<string
   });
   await flagStream.opened;
   const flagMs: number[] = [];
-  for (let i = 0; i < (run.quick ? 10 : 30); i++) {
-    const at = Date.now();
+  for (let i = 0; i < (run.quick ? 20 : 100); i++) {
     const w = await flags
       .update(flagName, (f) => ({ ...f, rollout: f.rollout === 50 ? 60 : 50 }), BENCH_ADMIN)
       .catch(() => undefined);
+    // From the commit (update() returned), as sse_event_ms is: not the write's own time.
+    const at = Date.now();
     if (w?.seq === undefined) continue;
     const got = await arrivalOf(flagArrivals, w.seq);
     if (got !== undefined) flagMs.push(got - at);

@@ -68,7 +68,7 @@ export class InstanceStore {
    * Records a report; the time it applied a new position is now (as seen by the recorder).
    * `prev`: what get() returned just before, when the caller read it already.
    */
-  report(r: InstanceReport, now = new Date(), prev?: InstanceDoc | null): Promise<void> {
+  report(r: InstanceReport, now = new Date(), prev?: InstanceDoc | null): Promise<InstanceDoc> {
     return this.records.report(r, now, prev);
   }
 
@@ -137,6 +137,8 @@ export class InstanceStore {
 export class InstanceReporter {
   private timer: NodeJS.Timeout | undefined;
   private detach: (() => void) | undefined;
+  /** What this process last wrote of itself: it alone writes its document, so none is read back. */
+  private last: InstanceDoc | undefined;
 
   constructor(
     private readonly store: InstanceStore,
@@ -162,13 +164,17 @@ export class InstanceReporter {
   /** Reports now; a report asked for while one is being written follows it. */
   readonly report = coalesced(async () => {
     try {
-      await this.store.report({
-        ...this.self,
-        host: hostname(),
-        pid: process.pid,
-        version: appVersion(),
-        applied: this.feed.position,
-      });
+      this.last = await this.store.report(
+        {
+          ...this.self,
+          host: hostname(),
+          pid: process.pid,
+          version: appVersion(),
+          applied: this.feed.position,
+        },
+        new Date(),
+        this.last,
+      );
     } catch (err) {
       logger.debug('Could not report which changes this process applied', errorDetail(err));
     }

@@ -87,7 +87,7 @@ export class InstanceRecords {
    * Records a report; the time it applied a new position is now (as seen by the recorder).
    * `prev`: what get() returned just before, when the caller read it already.
    */
-  async report(r: InstanceReport, now = new Date(), prev?: InstanceDoc | null): Promise<void> {
+  async report(r: InstanceReport, now = new Date(), prev?: InstanceDoc | null): Promise<InstanceDoc> {
     if (prev === undefined) prev = await this.model.findById(r.id).lean<InstanceDoc>().exec();
     const recent = prev?.recent ?? [];
     if (!prev || r.applied > prev.applied) recent.push({ seq: r.applied, at: now });
@@ -104,6 +104,7 @@ export class InstanceRecords {
       lastSeen: now,
     };
     await this.model.replaceOne({ _id: r.id }, doc, { upsert: true }).exec();
+    return doc;
   }
 
   async stopped(id: string): Promise<void> {
