@@ -88,8 +88,8 @@ export class ChangeFeed {
     const offs = [
       // This process's own commits arrive with their position: no read of the log needed.
       bus.on('committed', (c) => this.committed(c)),
-      // Versions applied here otherwise (caught up by the sync), flags included, and another
-      // process's commit noticed: the log has moved.
+      // Versions applied here otherwise (a refresh caught them up), flags included, and another
+      // process's commit announced by a change stream: the log has moved.
       bus.on('value', (c) => {
         // Applied by this feed itself, or a commit of this process taken from the bus already.
         if (this.pulling || (this.states.get(slotId(c.key, c.scope))?.version ?? 0) >= c.version) return;
