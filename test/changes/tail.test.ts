@@ -49,6 +49,14 @@ async function follower(intervalMs: number) {
   return { config, feed, commands };
 }
 
+/** A writer that wrote the next version of `key` and logged it, and did nothing more. */
+async function logOnly(key: string, value: unknown): Promise<{ version: number; seq: number }> {
+  const store = new ConfigStore(bindModels(aConn));
+  const version = a.cachedVersion(key) + 1;
+  await store.insertVersion({ key, version, value, action: 'set', actor: actor(), createdAt: new Date() });
+  return { version, seq: await store.changes.append(key, version) };
+}
+
 beforeAll(async () => {
   aConn = await connection();
   a = new ConfigService({ registry, conn: aConn, encryptionKeys: keys });
@@ -90,17 +98,7 @@ describe("following other processes' changes through the log's tail", () => {
     const from = b.feed.position;
     // A writer that logged version N+1 and stopped before publishing it (and before moving the
     // current value), then another commit that was published.
-    const stalled = new ConfigStore(bindModels(aConn));
-    const version = a.cachedVersion('IMMEDIATE_EXPORT_BUFFER') + 1;
-    await stalled.insertVersion({
-      key: 'IMMEDIATE_EXPORT_BUFFER',
-      version,
-      value: 42,
-      action: 'set',
-      actor: actor(),
-      createdAt: new Date(),
-    });
-    const lost = await stalled.changes.append('IMMEDIATE_EXPORT_BUFFER', version);
+    const { version, seq: lost } = await logOnly('IMMEDIATE_EXPORT_BUFFER', 42);
     const next = await a.set('MAX_BATCH_SIZE', '654', actor());
     expect(next.seq).toBe(lost + 1);
     await expect.poll(() => b.feed.position, { timeout: 5000, interval: 10 }).toBe(next.seq);
@@ -115,17 +113,7 @@ describe("following other processes' changes through the log's tail", () => {
 
   it('follows a process of an earlier release, which moves the marker but publishes nothing', async () => {
     const b = await follower(20);
-    const older = new ConfigStore(bindModels(aConn));
-    const version = a.cachedVersion('AI_CONFIDENCE_THRESHOLD') + 1;
-    await older.insertVersion({
-      key: 'AI_CONFIDENCE_THRESHOLD',
-      version,
-      value: 0.42,
-      action: 'set',
-      actor: actor(),
-      createdAt: new Date(),
-    });
-    const seq = await older.changes.append('AI_CONFIDENCE_THRESHOLD', version);
+    const { seq } = await logOnly('AI_CONFIDENCE_THRESHOLD', 0.42);
     // What that release's writer does after its version: the marker, by $max on the head.
     await aConn
       .collection<{ _id: string }>('config_meta')

@@ -144,7 +144,11 @@ describe('the tail of the change log (ConfigStore.publish)', () => {
     await store.publish(many);
     const tail = await store.changes.tail.after(0);
     expect(tail.map((e) => e.seq)).toEqual(many.slice(5).map((e) => e.seq));
-    expect(tail[0]).toMatchObject({ slot: 'K5', version: 1, doc: { key: 'K5', version: 1, value: 5, action: 'init' } });
+    expect(tail[0]).toMatchObject({
+      slot: 'K5',
+      version: 1,
+      doc: { key: 'K5', version: 1, value: 5, action: 'init' },
+    });
     expect(await store.changes.tail.after(TAIL_SIZE + 3)).toHaveLength(2);
   });
 });
