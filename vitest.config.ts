@@ -36,6 +36,10 @@ export default defineConfig({
     // Processes the tests start (scripts through tsx) resolve the workspace packages the same way.
     env: {
       NODE_ENV: 'test',
+      // The processes tests start follow each other every 100 ms rather than the default 55: dozens
+      // of them share two cores and one database server here, and no test measures propagation
+      // speed (npm run bench does, at the default).
+      CONFIG_POLL_INTERVAL_MS: '100',
       NODE_OPTIONS: [process.env.NODE_OPTIONS, '--conditions=config-bot-source'].filter(Boolean).join(' '),
     },
   },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { openTestDb, type TestDb } from '../helpers/db.js';
 import { spawnTs, type Child } from '../helpers/process.js';
 
-const INTERVAL_MS = 500; // the CONFIG_POLL_INTERVAL_MS default
+const INTERVAL_MS = 500; // CONFIG_POLL_INTERVAL_MS of the two processes
 /** Starting a child (tsx, connect, seed) on a loaded 2-core machine: a wait, not a speed claim. */
 const START_MS = 30_000;
 /** How long a wait for a line lasts; the propagation claims are checked on timestamps instead. */
