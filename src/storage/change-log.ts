@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import { insertIfAbsent, isDuplicateKeyError } from './insert-once.js';
+import { isUnavailableError } from './connection.js';
 import type { ConfigChangeDoc } from './config-models.js';
 import { randomUUID } from 'node:crypto';
 import { ChangeTail, type TailEntry } from './change-tail.js';
@@ -106,7 +107,13 @@ export class ChangeLog {
         p.resolve(await this.appendOne(p.key, p.version, Math.max(head, this.appended) + 1));
       }
     } catch (err) {
-      for (const p of group.slice(done)) p.reject(err);
+      // An unreachable database fails the appends queued meanwhile too: each would otherwise wait
+      // out its own timeout in turn (a writer queued behind a write cut by an outage answered
+      // after two server-selection timeouts instead of one).
+      const failed = isUnavailableError(err)
+        ? [...group.slice(done), ...this.queue.splice(0)]
+        : group.slice(done);
+      for (const p of failed) p.reject(err);
     }
   }
 
