@@ -89,6 +89,17 @@ function delays(committed: Map<number, number>, seen: Map<number, number[]>[]) {
   return { ms, missed, duplicates };
 }
 
+/** `count` follower processes (bench-peer-follow.ts) and the arrivals each reports. */
+async function startFollowers(d: PropagationDeps, count: number) {
+  const { peers } = await startPeers(count, {
+    mode: 'follow',
+    uri: d.uri,
+    dbName: d.dbName,
+    intervalMs: d.intervalMs,
+  });
+  return { peers, seen: recordArrivals(peers) };
+}
+
 /**
  * Commit here → the change current in ONE follower process (a real process, started as
  * production starts one), then that process at rest: the database commands it sends while
@@ -98,13 +109,7 @@ export async function oneFollower(d: PropagationDeps): Promise<Record<string, nu
   const { run } = d;
   const n = run.quick ? 30 : 100;
   run.say(`propagation to one follower process (${n} commits, one every 100-200 ms) ...`);
-  const { peers } = await startPeers(1, {
-    mode: 'follow',
-    uri: d.uri,
-    dbName: d.dbName,
-    intervalMs: d.intervalMs,
-  });
-  const seen = recordArrivals(peers);
+  const { peers, seen } = await startFollowers(d, 1);
   await sleep(500); // past its start-up: its first heartbeat and catch-up
   const committed = await commitSeries(d.config, n);
   await settle(committed, seen);
@@ -174,13 +179,7 @@ export async function eightFollowers(d: PropagationDeps): Promise<Record<string,
   const n = run.quick ? 30 : 100;
   const idleMs = run.quick ? 5000 : 10_000;
   run.say(`propagation to 8 follower processes (${n} commits), and the database's CPU ...`);
-  const { peers } = await startPeers(8, {
-    mode: 'follow',
-    uri: d.uri,
-    dbName: d.dbName,
-    intervalMs: d.intervalMs,
-  });
-  const seen = recordArrivals(peers);
+  const { peers, seen } = await startFollowers(d, 8);
   await sleep(1000);
   const out: Record<string, number> = {};
   // Said even with --json (on stderr): a figure missing from the object needs its reason.

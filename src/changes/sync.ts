@@ -96,11 +96,6 @@ export class ConfigSync {
     };
   }
 
-  /** Calls `listener` when another process committed something (the bus's `moved`). */
-  onMoved(listener: () => void): () => void {
-    return this.config.events.on('moved', () => listener());
-  }
-
   /** Opens the stream; false when it cannot be (the server then refuses it later, see onError). */
   private openStream(): boolean {
     try {

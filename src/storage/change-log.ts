@@ -136,7 +136,7 @@ export class ChangeLog {
     }
   }
 
-  /** The head moves when the writer publishes the entry to the tail (ConfigStore.publish). */
+  /** The head moves when the writer publishes the entry (ChangeLog.publish). */
   private advanced(position: number): void {
     const before = this.appended;
     this.appended = Math.max(this.appended, position);
@@ -185,15 +185,11 @@ export class ChangeLog {
   }
 
   /**
-   * The newest position, as the tail says (or, on a database no process of this release wrote to
-   * yet, the head marker earlier releases moved). It may lag the log by an entry whose writer
-   * stopped before publishing it; `after()` reads the log itself.
+   * The newest published position, as the marker says (one read by _id). It may lag the log by an
+   * entry whose writer stopped before publishing it; `after()` reads the log itself.
    */
   async head(): Promise<number> {
-    const published = await this.tail.head();
-    if (published) return published;
-    const doc = await this.meta().findOne({ _id: 'changes' });
-    return typeof doc?.seq === 'number' ? doc.seq : 0;
+    return (await this.marker()).seq;
   }
 
   /** Entries after `position`, oldest first, at most `limit`. */

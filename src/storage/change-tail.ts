@@ -12,7 +12,6 @@ export interface TailEntry {
   /** The slot, as in the change log. */
   slot: string;
   version: number;
-  at: Date;
   /**
    * The version itself, value opened. Absent when large, sensitive (a sealed value would outlive
    * a key rotation here), or unknown to the publisher (a repair of an older version).
@@ -28,7 +27,6 @@ interface TailDoc {
   seq: number;
   slot: string;
   version: number;
-  at: Date;
   /** The version document without its key and number (theirs are the entry's). */
   carried?: Omit<ConfigVersionDoc, '_id' | 'key' | 'version'>;
 }
@@ -64,25 +62,14 @@ export class ChangeTail {
       .toArray();
     return docs
       .sort((a, b) => a.seq - b.seq)
-      .map(({ seq, slot, version, at, carried }) => ({
+      .map(({ seq, slot, version, carried }) => ({
         seq,
         slot,
         version,
-        at,
         ...(carried
           ? { doc: { ...carried, key: slot, version, value: openLeniently(this.codec, slot, carried.value) } }
           : {}),
       }));
-  }
-
-  /** The newest published position (0 when nothing was published yet). */
-  async head(): Promise<number> {
-    const [doc] = await this.collection()
-      .find({}, { projection: { _id: 0, seq: 1 } })
-      .sort({ seq: -1 })
-      .limit(1)
-      .toArray();
-    return doc?.seq ?? 0;
   }
 
   private async publishOne(entry: TailEntry): Promise<void> {
@@ -91,7 +78,6 @@ export class ChangeTail {
       seq: entry.seq,
       slot: entry.slot,
       version: entry.version,
-      at: entry.at,
       ...(carried ? { carried } : {}),
     };
     try {

@@ -120,8 +120,7 @@ export class ConfigStore {
    * processes poll (see ChangeTail): with the version itself, so they need not read it back.
    */
   async publish(entries: readonly Publishable[]): Promise<void> {
-    const at = new Date();
-    await this.changes.publish(entries.map((e) => ({ ...e, at })));
+    await this.changes.publish(entries);
   }
 
   /**

@@ -9,7 +9,9 @@ describe('following changes with a change stream', () => {
     const db = await openTestDb('change_stream_fallback');
     onTestFinished(() => db.drop());
     if (await supportsChangeStreams(db.conn)) {
-      process.stdout.write('change-stream fallback test skipped: the test server offers change streams\n');
+      process.stderr.write(
+        'change-stream fallback test SKIPPED: the test server offers change streams, so nothing falls back\n',
+      );
       ctx.skip();
     }
     const writer = await openService(db);
