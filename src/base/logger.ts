@@ -30,7 +30,15 @@ const redact = winston.format((info) => {
   return info;
 });
 
+/**
+ * Drops a line below the logger's level before any other format runs: winston formats every line
+ * it is given and leaves the level to its transports, so a debug line per API request cost a
+ * timestamp, colours and a redaction at every level (about a sixth of what a read allocated).
+ */
+const enabled = winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false));
+
 const human = winston.format.combine(
+  enabled(),
   redact(),
   winston.format.colorize(),
   winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
@@ -43,6 +51,7 @@ const human = winston.format.combine(
 );
 
 const json = winston.format.combine(
+  enabled(),
   redact(),
   winston.format.timestamp(),
   winston.format.errors({ stack: true }),
