@@ -1,9 +1,9 @@
 import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import { OPERATORS, type Operator } from '@config-bot/client/flags';
+import { conditionValues, OPERATORS, type Operator } from '@config-bot/client/flags';
 import { UserError } from '../../src/base/errors.js';
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change } from '../../src/discord/flag/change.js';
-import { editConditions, splitValues, type ConditionChange } from '../../src/discord/flag/edits.js';
+import { editConditions, type ConditionChange } from '../../src/discord/flag/edits.js';
 import { onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import type { CommandContext } from '../../src/discord/types.js';
 
@@ -22,7 +22,18 @@ export const data = onFlag(
       .addChoices(...OPERATORS.map((op) => ({ name: op, value: op }))),
   )
   .addStringOption((o) =>
-    o.setName('values').setDescription('Comma-separated values (pro, team)').setMaxLength(2000),
+    o
+      .setName('values')
+      .setDescription('Comma-separated values (pro, team); one value for regex, num_eq, lt, semver_gt...')
+      .setMaxLength(2000),
+  )
+  .addBooleanOption((o) =>
+    o.setName('inverted').setDescription('Holds when the operator does not (Unleash: inverted)'),
+  )
+  .addBooleanOption((o) =>
+    o
+      .setName('case_insensitive')
+      .setDescription('Compare text lower-cased (equals, contains, starts_with, ends_with, regex)'),
   )
   .addIntegerOption((o) =>
     o
@@ -48,9 +59,16 @@ function conditionChange(i: ChatInputCommandInteraction): ConditionChange {
   const attribute = i.options.getString('attribute');
   const operator = i.options.getString('operator');
   const values = i.options.getString('values');
+  const inverted = i.options.getBoolean('inverted');
+  const caseInsensitive = i.options.getBoolean('case_insensitive');
   const remove = i.options.getInteger('remove');
   const clear = i.options.getBoolean('clear') === true;
-  const adding = attribute !== null || operator !== null || values !== null;
+  const adding =
+    attribute !== null ||
+    operator !== null ||
+    values !== null ||
+    inverted !== null ||
+    caseInsensitive !== null;
   if (Number(adding) + Number(remove !== null) + Number(clear) !== 1)
     throw new UserError(
       'INVALID_VALUE',
@@ -65,7 +83,14 @@ function conditionChange(i: ChatInputCommandInteraction): ConditionChange {
     );
   if (!(OPERATORS as readonly string[]).includes(operator))
     throw new UserError('INVALID_VALUE', `operator must be one of ${OPERATORS.join(', ')}.`);
+  // Left out rather than false, so a flag written before these options existed reads the same.
   return {
-    add: { attribute: attribute.trim(), operator: operator as Operator, values: splitValues(values) },
+    add: {
+      attribute: attribute.trim(),
+      operator: operator as Operator,
+      values: conditionValues(operator, values),
+      ...(inverted ? { inverted: true } : {}),
+      ...(caseInsensitive ? { caseInsensitive: true } : {}),
+    },
   };
 }

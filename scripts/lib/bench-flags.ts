@@ -63,12 +63,22 @@ const OPERATORS: Partial<Record<OurOperator, Operator>> = {
   not_equals: Operator.NOT_IN,
   contains: Operator.STR_CONTAINS,
   starts_with: Operator.STR_STARTS_WITH,
+  ends_with: Operator.STR_ENDS_WITH,
+  regex: Operator.REGEX,
+  in_cidr: Operator.IN_CIDR,
+  num_eq: Operator.NUM_EQ,
   lt: Operator.NUM_LT,
+  lte: Operator.NUM_LTE,
   gt: Operator.NUM_GT,
+  gte: Operator.NUM_GTE,
   semver_eq: Operator.SEMVER_EQ,
   semver_lt: Operator.SEMVER_LT,
+  semver_lte: Operator.SEMVER_LTE,
   semver_gt: Operator.SEMVER_GT,
+  semver_gte: Operator.SEMVER_GTE,
 };
+/** Unleash's IN compares exactly: ours compare lower-cased with no equivalent there. */
+const exactOnly = new Set<OurOperator>(['in', 'not_in', 'equals', 'not_equals']);
 
 /**
  * The Unleash feature that behaves as `def` in `environment` (Unleash serves an SDK one
@@ -82,16 +92,23 @@ export function toUnleashFeature(def: FlagDefinition, environment: string): Unle
     def.include.users.length + def.include.roles.length + def.include.guilds.length ? 'include' : '',
     def.exclude.users.length + def.exclude.roles.length + def.exclude.guilds.length ? 'exclude' : '',
     def.start || def.end ? 'start/end' : '',
-    ...def.conditions.map((c) => (OPERATORS[c.operator] ? '' : `condition ${c.operator}`)),
+    ...def.conditions.map((c) =>
+      OPERATORS[c.operator] && !(c.caseInsensitive && exactOnly.has(c.operator))
+        ? ''
+        : `condition ${c.operator}`,
+    ),
   ].filter(Boolean);
   if (unsupported.length) throw new Error(`${def.name}: no Unleash equivalent for ${unsupported.join(', ')}`);
   const constraints: UnleashConstraint[] = def.conditions.map((c) => {
     const operator = OPERATORS[c.operator] as Operator;
-    const one = operator !== Operator.IN && operator !== Operator.NOT_IN && !operator.startsWith('STR_');
+    const list =
+      [Operator.IN, Operator.NOT_IN, Operator.IN_CIDR].includes(operator) || operator.startsWith('STR_');
+    const one = !list;
     return {
       contextName: c.attribute,
       operator,
-      inverted: false,
+      inverted: c.inverted === true,
+      caseInsensitive: c.caseInsensitive === true,
       values: one ? [] : c.values,
       value: c.values[0],
     };

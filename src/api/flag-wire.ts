@@ -7,6 +7,7 @@ import {
   OPERATORS,
   PAYLOAD_TYPES,
   flagSchema,
+  type Condition,
   type FlagDefinition,
   type FlagInput,
 } from '@config-bot/client/flags';
@@ -33,7 +34,13 @@ export const wireFlagSchema = z.object({
   include: targets,
   exclude: targets,
   conditions: z.array(
-    z.object({ attribute: z.string(), operator: z.enum(OPERATORS), values: z.array(z.string()) }),
+    z.object({
+      attribute: z.string(),
+      operator: z.enum(OPERATORS),
+      values: z.array(z.string()),
+      inverted: z.boolean().optional().describe('Holds when the operator does not'),
+      caseInsensitive: z.boolean().optional().describe('Text operators compare lower-cased'),
+    }),
   ),
   rollout: z.number().describe('Percentage, 0 to 100, at most two decimals'),
   stickiness: z.string(),
@@ -66,6 +73,10 @@ export type SentFlag = z.infer<typeof wireFlagSchema>;
 // without a word, so the compiler says so instead.
 type Missing = Exclude<keyof WireFlag, keyof SentFlag>;
 const everyField: [Missing] extends [never] ? true : Missing = true;
+// The same for a condition's fields: an optional one left out here would still type-check above.
+type MissingInCondition = Exclude<keyof Condition, keyof SentFlag['conditions'][number]>;
+const everyConditionField: [MissingInCondition] extends [never] ? true : MissingInCondition = true;
+void everyConditionField;
 const isWireFlag: SentFlag extends WireFlag ? true : false = true;
 void everyField;
 void isWireFlag;

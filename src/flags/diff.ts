@@ -1,4 +1,4 @@
-import type { Condition, FlagDefinition, Variant } from '@config-bot/client/flags';
+import { conditionText, type FlagDefinition, type Variant } from '@config-bot/client/flags';
 import { preview } from '../base/text.js';
 
 /**
@@ -23,7 +23,12 @@ export function flagChanges(before: FlagDefinition | undefined, after: FlagDefin
   for (const side of ['include', 'exclude'] as const)
     for (const what of ['users', 'roles', 'guilds'] as const)
       list(out, `${side} ${what === 'guilds' ? 'servers' : what}`, before[side][what], after[side][what]);
-  list(out, 'conditions', before.conditions.map(conditionText), after.conditions.map(conditionText));
+  list(
+    out,
+    'conditions',
+    before.conditions.map((c) => conditionText(c)),
+    after.conditions.map((c) => conditionText(c)),
+  );
   scalar('rollout', before.rollout, after.rollout, (v) => `${String(v)}%`);
   scalar('stickiness', before.stickiness, after.stickiness);
   scalar('group', before.group, after.group);
@@ -37,11 +42,6 @@ export function flagChanges(before: FlagDefinition | undefined, after: FlagDefin
     out.push(`variants: ${after.variants.map((v) => v.name).join(', ')} (order or payloads changed)`);
   scalar('error threshold', before.errorThreshold, after.errorThreshold, thresholdText);
   return out;
-}
-
-/** `plan in pro, team`. */
-export function conditionText(c: Condition): string {
-  return `${c.attribute} ${c.operator.replace(/_/g, ' ')} ${c.values.join(', ')}`;
 }
 
 /** `blue (500)`, `blue (500, json {"steps":1})`: a payload change is a change too. */

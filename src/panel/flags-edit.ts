@@ -6,6 +6,7 @@ import {
   FLAG_TYPES,
   OPERATORS,
   PAYLOAD_TYPES,
+  conditionValues,
   parseDate,
   parseFlag,
   type Condition,
@@ -130,6 +131,9 @@ const SECTION_EDITS: Record<Section, SectionEdit> = {
     const ops = all(body, 'operator');
     const values = all(body, 'values');
     const removed = new Set(all(body, 'remove'));
+    // Checkboxes send their row's number when ticked, nothing otherwise.
+    const inverted = new Set(all(body, 'inverted'));
+    const folded = new Set(all(body, 'caseInsensitive'));
     const conditions: Condition[] = [];
     attrs.forEach((a, i) => {
       const attribute = a.trim();
@@ -138,11 +142,13 @@ const SECTION_EDITS: Record<Section, SectionEdit> = {
       const operator = (ops[i] ?? '').trim();
       if (!(OPERATORS as readonly string[]).includes(operator))
         issues.push({ field: `conditions.${i}`, message: `operator must be one of ${OPERATORS.join(', ')}` });
-      // Comma-separated, as /flag condition takes them; an empty piece is kept so the model names it.
+      // As /flag condition takes them (comma-separated, one value for regex and comparisons).
       conditions.push({
         attribute,
         operator: operator as Condition['operator'],
-        values: text.split(',').map((v) => v.trim()),
+        values: conditionValues(operator, text),
+        ...(inverted.has(String(i)) ? { inverted: true } : {}),
+        ...(folded.has(String(i)) ? { caseInsensitive: true } : {}),
       });
     });
     return { ...f, conditions };

@@ -1,6 +1,7 @@
 import { preview } from '../base/text.js';
 import {
   ATTRIBUTE_NAME,
+  conditionText,
   type FlagContext,
   type FlagSet,
   type VariantPayload,
@@ -113,8 +114,7 @@ export function PlaygroundAnswer({ result }: { result: PlaygroundResult }) {
           <>
             <dt>Condition</dt>
             <dd>
-              {e.condition.index + 1}: <code>{e.condition.attribute}</code> {e.condition.operator}{' '}
-              <code>{e.condition.values.join(', ')}</code>, seen{' '}
+              {e.condition.index + 1}: <code>{conditionText(e.condition)}</code>, seen{' '}
               {e.condition.actual === undefined ? 'nothing' : <code>{e.condition.actual}</code>}
             </dd>
           </>

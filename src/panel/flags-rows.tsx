@@ -27,12 +27,17 @@ export function ConditionsSection(p: SectionProps) {
     c.operator,
     c.values.join(', '),
   ]);
+  // A ticked box sends its row's number: the refused form's, else the flag's own.
+  const ticked = (field: 'inverted' | 'caseInsensitive', i: number): boolean =>
+    p.refused?.section === 'conditions'
+      ? all(p.refused.body ?? {}, field).includes(String(i))
+      : p.f.conditions[i]?.[field] === true;
   return (
     <SectionForm
       {...p}
       section="conditions"
       title="Conditions"
-      hint="All must hold. Values are comma-separated; the last row adds one."
+      hint="All must hold. Values are comma-separated (one for regex and comparisons); the last row adds one."
     >
       <FieldAlert issues={is} field="conditions" />
       {rows.map(([attribute = '', operator = '', values = ''], i) => (
@@ -51,6 +56,21 @@ export function ConditionsSection(p: SectionProps) {
           </label>
           <label class="fl-grow">
             Values <input name="values" value={values} placeholder="pro, team" />
+          </label>
+          <label class="fl-inline" title="Holds when the operator does not">
+            <input type="checkbox" name="inverted" value={String(i)} checked={ticked('inverted', i)} /> Not
+          </label>
+          <label
+            class="fl-inline"
+            title="equals, contains, starts_with, ends_with, regex: compare lower-cased"
+          >
+            <input
+              type="checkbox"
+              name="caseInsensitive"
+              value={String(i)}
+              checked={ticked('caseInsensitive', i)}
+            />{' '}
+            Any case
           </label>
           {i < p.f.conditions.length && (
             <label class="fl-inline">

@@ -125,7 +125,9 @@ describe('@config-bot/client as an application installs it', () => {
       expect((await readdir(modules)).filter((name) => !name.startsWith('.')).sort()).toEqual([
         '@config-bot',
         'eventsource-parser',
+        'ip-address',
         'murmurhash3js',
+        're2js',
         'semver',
         'signal-exit',
         'write-file-atomic',

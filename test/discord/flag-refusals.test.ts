@@ -55,8 +55,9 @@ describe('/flag refuses with clear messages and changes nothing', () => {
     expect(await refusal('/flag condition name:cond attribute:age operator:lt values:abc')).toMatch(
       /conditions\[0\]\.values\[0\]: `abc` is not a number \(needed by lt\)/,
     );
-    expect(await refusal('/flag condition name:cond attribute:plan operator:equals values:"a, b"')).toMatch(
-      /equals compares with exactly one value, got 2/,
+    // A one-value operator takes the text whole (a regular expression or a name may hold commas).
+    expect(await refusal('/flag condition name:cond attribute:age operator:lt values:"1, 2"')).toMatch(
+      /`1, 2` is not a number \(needed by lt\)/,
     );
     expect(await refusal('/flag condition name:cond attribute:plan')).toMatch(
       /needs attribute, operator and values/,
@@ -94,6 +95,37 @@ describe('/flag refuses with clear messages and changes nothing', () => {
       .ConfigAudit.find({ status: 'denied', 'actor.id': as.member().user.id })
       .lean();
     expect(rows).toEqual([expect.objectContaining({ key: 'flag:guarded', action: 'set' })]);
+  });
+
+  it("Unleash's operators: a pattern RE2 cannot run, any case on numbers; a valid one is kept whole", async () => {
+    const version = await flag('ops');
+    expect(
+      await refusal('/flag condition name:ops attribute:email operator:regex values:"^(?=a)b$"'),
+    ).toMatch(
+      /ops was not changed:\n• conditions\[0\]\.values\[0\]: `\^\(\?=a\)b\$` is not a regular expression in RE2's syntax/,
+    );
+    expect(
+      await refusal('/flag condition name:ops attribute:seats operator:gte values:10 case_insensitive:true'),
+    ).toMatch(/conditions\[0\]\.caseInsensitive: applies to text operators only/);
+    expect(version()).toBe(1);
+    // A regular expression holds commas: it is one value, not split as lists are.
+    const [, added] = await f.bot
+      .session()
+      .run(
+        '/flag condition name:ops attribute:email operator:regex values:"^[a-z]{1,3}@Example" inverted:true case_insensitive:true',
+      );
+    expect(displayed(added?.embeds[0]?.fields?.find((x) => x.name === 'Changes')?.value)).toBe(
+      '• conditions: +not (email regex ^[a-z]{1,3}@Example, any case)',
+    );
+    expect(f.bot.ctx.flags.get('ops')?.flag.conditions).toEqual([
+      {
+        attribute: 'email',
+        operator: 'regex',
+        values: ['^[a-z]{1,3}@Example'],
+        inverted: true,
+        caseInsensitive: true,
+      },
+    ]);
   });
 
   it('a server outside the allowlist cannot even list flags', async () => {

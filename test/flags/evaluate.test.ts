@@ -239,7 +239,7 @@ describe('conditions', () => {
     expect(explain(flag('c-flag', { conditions: [condition] }), ctx).enabled).toBe(expected);
   });
 
-  it('a context value that is not a number, date or version fails the condition', () => {
+  it('a context value that is not a number (as Number reads it), date or version fails the condition', () => {
     const f = flag('c-flag', {
       conditions: [
         { attribute: 'v', operator: 'semver_gt', values: ['1.0.0'] },
@@ -248,7 +248,9 @@ describe('conditions', () => {
     });
     const set = build(f);
     expect(set.isEnabled('c-flag', { attributes: { v: 'v2.0.0', n: '1' } })).toBe(false);
-    expect(set.isEnabled('c-flag', { attributes: { v: '2.0.0', n: '' } })).toBe(false);
+    expect(set.isEnabled('c-flag', { attributes: { v: '2.0.0', n: 'five' } })).toBe(false);
+    // Numbers in a context are read as Unleash reads them (JavaScript's Number): '' is 0.
+    expect(set.isEnabled('c-flag', { attributes: { v: '2.0.0', n: '' } })).toBe(true);
     expect(set.isEnabled('c-flag', { attributes: { v: '2.0.0', n: '1' } })).toBe(true);
     // A name like a prototype member is no attribute: such a flag is left out, so off.
     const proto = new FlagSet(
@@ -444,7 +446,16 @@ describe('compatibility with unleash-client (offline, bootstrap data)', () => {
     userId,
     guildId: String(300_000_000_000_000_000n + BigInt(i % 97)),
     environment: 'production',
-    attributes: { tenant: `tenant-${i % 1013}`, plan: i % 3 ? 'pro' : 'free' },
+    attributes: {
+      tenant: `tenant-${i % 1013}`,
+      plan: i % 3 ? 'pro' : 'free',
+      // For Unleash's other operators: numbers as Number() reads them (' 7 ', ''), versions
+      // valid and not, addresses of both families, mixed-case text.
+      seats: ['0', '5', '7.5', '12', ' 7 ', '', 'many', '1e1'][i % 8] as string,
+      version: ['1.2.3', '2.0.0-beta.1', '2.0.0', '10.1.0', 'v1.0.0', 'x'][i % 6] as string,
+      ip: i % 2 ? `10.${i % 256}.${(i >> 8) % 4}.1` : `2001:db8::${(i % 4096).toString(16)}`,
+      email: `User${i}@${['Example.com', 'example.COM', 'test.org'][i % 3]}`,
+    },
   }));
 
   const variantJson = (v: { name: string; enabled: boolean; feature_enabled?: boolean; payload?: unknown }) =>
@@ -506,6 +517,63 @@ describe('compatibility with unleash-client (offline, bootstrap data)', () => {
     expect(on.get('p-50')).toBeGreaterThan(4_700);
     expect(on.get('p-50')).toBeLessThan(5_300);
     expect(on.get('p-12-5')).toBeGreaterThan(1_000);
+  });
+
+  it('answers every operator as unleash-client does, inverted and case-insensitive too', async () => {
+    type C = NonNullable<FlagInput['conditions']>[number];
+    const conditions: [string, C][] = [
+      ['ends', { attribute: 'email', operator: 'ends_with', values: ['@example.com', '.org'] }],
+      [
+        'ends-ci',
+        { attribute: 'email', operator: 'ends_with', values: ['@example.com'], caseInsensitive: true },
+      ],
+      [
+        'starts-ci-not',
+        {
+          attribute: 'email',
+          operator: 'starts_with',
+          values: ['user1'],
+          caseInsensitive: true,
+          inverted: true,
+        },
+      ],
+      ['contains-ci', { attribute: 'email', operator: 'contains', values: ['R2'], caseInsensitive: true }],
+      ['regex', { attribute: 'email', operator: 'regex', values: ['^User[0-9]{1,3}@'] }],
+      [
+        'regex-ci',
+        { attribute: 'email', operator: 'regex', values: ['^user\\d+5@example'], caseInsensitive: true },
+      ],
+      [
+        'cidr',
+        { attribute: 'ip', operator: 'in_cidr', values: ['10.0.0.0/12', '2001:db8::/116', '10.200.1.1'] },
+      ],
+      ['cidr-not', { attribute: 'ip', operator: 'in_cidr', values: ['10.128.0.0/9'], inverted: true }],
+      ['num-eq', { attribute: 'seats', operator: 'num_eq', values: ['7'] }],
+      ['num-lte', { attribute: 'seats', operator: 'lte', values: ['7.5'] }],
+      ['num-gte', { attribute: 'seats', operator: 'gte', values: ['10'] }],
+      ['num-lt-not', { attribute: 'seats', operator: 'lt', values: ['1'], inverted: true }],
+      ['semver-lte', { attribute: 'version', operator: 'semver_lte', values: ['2.0.0'] }],
+      ['semver-gte', { attribute: 'version', operator: 'semver_gte', values: ['2.0.0-beta.1'] }],
+      ['semver-eq-not', { attribute: 'version', operator: 'semver_eq', values: ['2.0.0'], inverted: true }],
+      ['in-empty', { attribute: 'plan', operator: 'in', values: [] }],
+      ['not-in-empty', { attribute: 'plan', operator: 'not_in', values: [] }],
+      ['in-not', { attribute: 'plan', operator: 'in', values: ['pro'], inverted: true }],
+      ['missing-not', { attribute: 'absent', operator: 'contains', values: ['x'], inverted: true }],
+    ];
+    const on = await compare(
+      conditions.map(([name, c]) => flag(`op-${name}`, { conditions: [c] })),
+      'isEnabled',
+    );
+    // Each condition splits the contexts (none is trivially all or nothing) but the empty lists.
+    for (const [name] of conditions.filter(([n]) => !n.endsWith('empty') && n !== 'missing-not')) {
+      expect(on.get(`op-${name}`) ?? 0, name).toBeGreaterThan(0);
+      expect(on.get(`op-${name}`) ?? 0, name).toBeLessThan(10_000);
+    }
+    // Unleash's meanings: in nothing never holds, not_in nothing always; a missing attribute
+    // fails contains, so inverted it holds for everyone.
+    expect([on.get('op-in-empty') ?? 0, on.get('op-not-in-empty'), on.get('op-missing-not')]).toEqual([
+      0, 10_000, 10_000,
+    ]);
   });
 
   it('chooses the same variants, with payloads, with and without a partial rollout', async () => {

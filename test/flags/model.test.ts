@@ -51,6 +51,13 @@ describe('parseFlag', () => {
         { attribute: 'seats', operator: 'gt', values: ['-2.5'] },
         { attribute: 'signup', operator: 'before', values: ['2026-05-01'] },
         { attribute: 'app.version', operator: 'semver_lt', values: ['2.0.0-beta.1'] },
+        { attribute: 'email', operator: 'ends_with', values: ['@example.com'], caseInsensitive: true },
+        { attribute: 'email', operator: 'regex', values: ['^[a-z]{1,3}\\d+@'], inverted: true },
+        { attribute: 'ip', operator: 'in_cidr', values: ['10.0.0.0/8', '2001:db8::/32', '192.168.1.7'] },
+        { attribute: 'seats', operator: 'gte', values: ['10'] },
+        { attribute: 'app.version', operator: 'semver_gte', values: ['1.4.0'] },
+        // Unleash's meaning: in nothing never holds (written as JSON, or imported).
+        { attribute: 'plan', operator: 'in', values: [] },
       ],
       rollout: 12.34,
       stickiness: 'tenant_id',
@@ -119,7 +126,42 @@ describe('parseFlag', () => {
       condition('not_in', ['x'], 'prototype'),
       'conditions[0].attribute: `prototype` cannot be an attribute',
     ],
-    ['a condition with no values', condition('in', []), 'conditions[0].values: must list at least one value'],
+    [
+      'contains with no values',
+      condition('contains', []),
+      'conditions[0].values: must list at least one value',
+    ],
+    [
+      'a regular expression RE2 cannot run (a lookahead)',
+      condition('regex', ['^(?=a)b$']),
+      "conditions[0].values[0]: `^(?=a)b$` is not a regular expression in RE2's syntax (Unleash's): error parsing regexp: invalid or unsupported Perl syntax: `(?=`",
+    ],
+    [
+      'regex with two values',
+      condition('regex', ['a', 'b']),
+      'conditions[0].values: regex compares with exactly one value, got 2',
+    ],
+    [
+      'in_cidr with a range that is not one',
+      condition('in_cidr', ['10.0.0.0/8', '10.0.0.0/33']),
+      'conditions[0].values[1]: `10.0.0.0/33` is not an IPv4 or IPv6 address or CIDR range (10.0.0.0/8, 2001:db8::/32) (needed by in_cidr)',
+    ],
+    [
+      'gte with a word',
+      condition('gte', ['many']),
+      'conditions[0].values[0]: `many` is not a number (needed by gte)',
+    ],
+    ['semver_lte with a partial version', condition('semver_lte', ['2']), '`2` is not a semantic version'],
+    [
+      'caseInsensitive on a number operator',
+      { conditions: [{ attribute: 'seats', operator: 'lt', values: ['5'], caseInsensitive: true }] },
+      'conditions[0].caseInsensitive: applies to text operators only (equals, not_equals, contains, starts_with, ends_with, regex), not lt',
+    ],
+    [
+      'inverted given as text',
+      { conditions: [{ attribute: 'plan', operator: 'in', values: ['pro'], inverted: 'yes' }] },
+      'conditions[0].inverted: must be true or false',
+    ],
     ['an empty value', condition('in', ['']), 'conditions[0].values[0]: must not be empty'],
     [
       'equals with two values',

@@ -20,7 +20,16 @@ async function seeded(api: TestApi): Promise<void> {
       enabled: true,
       environments: ['production', 'staging'],
       rollout: 25,
-      conditions: [{ attribute: 'plan', operator: 'in', values: ['pro', 'team'] }],
+      conditions: [
+        { attribute: 'plan', operator: 'in', values: ['pro', 'team'] },
+        {
+          attribute: 'email',
+          operator: 'ends_with',
+          values: ['@example.com'],
+          inverted: true,
+          caseInsensitive: true,
+        },
+      ],
       include: { users: ['300000000000000001'] },
       variants: [
         { name: 'blue', weight: 500, payload: { type: 'json', value: '{"steps":2}' } },

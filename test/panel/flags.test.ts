@@ -101,13 +101,31 @@ describe('panel flag edits', () => {
       ['attribute', 'plan'],
       ['operator', 'in'],
       ['values', 'pro, team'],
+      // A second row, with its boxes ticked: a ticked box sends its row's number.
+      ['attribute', 'email'],
+      ['operator', 'regex'],
+      ['values', '^[a-z]{1,3}@Example'],
+      ['inverted', '1'],
+      ['caseInsensitive', '1'],
     ]);
     expect(cond.status).toBe(200);
     const held = api.runtime.flags.get('new-checkout');
     expect(held?.version).toBe(3);
     expect(held?.flag.rollout).toBe(25);
     expect(held?.flag.owner).toBe('admin');
-    expect(held?.flag.conditions).toEqual([{ attribute: 'plan', operator: 'in', values: ['pro', 'team'] }]);
+    expect(held?.flag.conditions).toEqual([
+      { attribute: 'plan', operator: 'in', values: ['pro', 'team'] },
+      {
+        attribute: 'email',
+        operator: 'regex',
+        values: ['^[a-z]{1,3}@Example'],
+        inverted: true,
+        caseInsensitive: true,
+      },
+    ]);
+    // The form shows them ticked again, on that row only.
+    const form = await (await admin.fetch('/panel/flags/new-checkout')).text();
+    expect(form.match(/name="inverted" value="\d+" checked/g)).toEqual(['name="inverted" value="1" checked']);
     const audit = await api.runtime.config.auditLog({ key: 'flag:new-checkout', channelId: 'panel' });
     const ok = audit.filter((r) => r.status === 'success');
     expect(ok.map((r) => r.action).sort()).toEqual(['create', 'set', 'set']);

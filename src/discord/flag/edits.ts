@@ -1,6 +1,5 @@
 import { UserError } from '../../base/errors.js';
-import { conditionText } from '../../flags/diff.js';
-import type { FlagDefinition, FlagInput, Operator } from '@config-bot/client/flags';
+import { conditionText, type Condition, type FlagDefinition, type FlagInput } from '@config-bot/client/flags';
 import { preview } from '../../base/text.js';
 
 /** A proposed definition and what the admin should know about it. */
@@ -119,12 +118,9 @@ export function editTarget(
   return { flag: { ...f, [side]: { ...f[side], [LISTS[kind]]: next } }, warnings };
 }
 
-export type ConditionChange =
-  { add: { attribute: string; operator: Operator; values: string[] } } | { remove: number } | { clear: true };
+export type ConditionChange = { add: Condition } | { remove: number } | { clear: true };
 
 /** `a, b ,c` → [a, b, c]; an empty piece is kept, so validation names it. */
-export const splitValues = (text: string): string[] => text.split(',').map((v) => v.trim());
-
 /** Adds a condition (all must hold), removes one by its number (1 is the first), or clears them. */
 export function editConditions(f: FlagDefinition, change: ConditionChange): Edit {
   if ('add' in change) return { flag: { ...f, conditions: [...f.conditions, change.add] }, warnings: [] };

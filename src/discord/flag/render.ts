@@ -1,9 +1,9 @@
 import { EmbedBuilder, type APIEmbedField } from 'discord.js';
-import { conditionText, thresholdText } from '../../flags/diff.js';
+import { thresholdText } from '../../flags/diff.js';
 import type { Staleness } from '../../flags/lifecycle.js';
 import type { ReasonCounts } from '../../flags/usage.js';
 import type { FlagVersion, FlagWrite, StoredFlag } from '../../flags/types.js';
-import { isOn, REASONS, type FlagDefinition } from '@config-bot/client/flags';
+import { conditionText, isOn, REASONS, type FlagDefinition } from '@config-bot/client/flags';
 import { preview } from '../../base/text.js';
 import { COLOR, LIMITS, code, safe, truncate, when, who } from '../render.js';
 

@@ -2,11 +2,12 @@
  * Precompilation: turns a valid flag definition into the structure evaluation reads (ids into Sets,
  * condition values parsed once, variants weighed), and marks the flags in prerequisite cycles.
  */
+import type { Address4, Address6 } from 'ip-address';
 import type semver from 'semver';
 import { keyOf, type Key } from './context.js';
 import type { FlagCounts } from './counts.js';
 import type { Condition, FlagDefinition } from './model.js';
-import { parseDate, parseNumber, parseSemver } from './values.js';
+import { compileRegex, parseAddress, parseDate, parseNumber, parseSemver } from './values.js';
 import { compileVariants, type CompiledVariants } from './variants.js';
 
 export interface CompiledCondition {
@@ -44,13 +45,22 @@ const targets = (t: FlagDefinition['include']): Targets | null =>
     ? null
     : { users: new Set(t.users), roles: new Set(t.roles), guilds: new Set(t.guilds) };
 
-/** A test per condition, with its values parsed once. Missing attributes fail every operator but the negative ones. */
+/**
+ * A test per condition, with its values parsed once, as unleash-client evaluates Unleash's
+ * operators: a missing attribute fails every operator but `not_in` and `not_equals` (before
+ * `inverted`, which turns any answer around); numbers in the context are read as JavaScript's
+ * Number reads them, dates and versions must be valid or the comparison fails.
+ */
 function compileCondition(def: Condition): CompiledCondition {
-  const [first = ''] = def.values;
-  const set = new Set(def.values);
+  const fold = def.caseInsensitive === true;
+  const values = fold ? def.values.map((x) => x.toLocaleLowerCase()) : def.values;
+  const [first = ''] = values;
+  const set = new Set(values);
   const num = parseNumber(first) ?? NaN;
   const date = parseDate(first) ?? NaN;
   const version = parseSemver(first);
+  const regex = def.operator === 'regex' ? compileRegex(def.values[0] ?? '', fold) : undefined;
+  const ranges = def.operator === 'in_cidr' ? def.values.map(parseAddress) : [];
   // One-entry memo: an application usually passes the same version string many times in a row.
   let lastText: string | undefined;
   let lastVersion: semver.SemVer | undefined;
@@ -59,24 +69,47 @@ function compileCondition(def: Condition): CompiledCondition {
     if (v !== lastText) [lastText, lastVersion] = [v, parseSemver(v)];
     return lastVersion ? lastVersion.compare(version) : NaN;
   };
-  const n = (v: string | undefined) => (v === undefined ? NaN : (parseNumber(v) ?? NaN));
+  // Unleash reads a context number with Number(): '' is 0 and ' 7 ' is 7; a missing one is NaN.
+  const n = (v: string | undefined) => (v === undefined ? NaN : Number(v));
   const d = (v: string | undefined) => (v === undefined ? NaN : Date.parse(v));
+  const t = (v: string | undefined) => (fold && v !== undefined ? v.toLocaleLowerCase() : v);
   const tests: Record<Condition['operator'], (v: string | undefined) => boolean> = {
     in: (v) => v !== undefined && set.has(v),
     not_in: (v) => v === undefined || !set.has(v),
-    equals: (v) => v === first,
-    not_equals: (v) => v !== first,
-    contains: (v) => v !== undefined && def.values.some((x) => v.includes(x)),
-    starts_with: (v) => v !== undefined && def.values.some((x) => v.startsWith(x)),
+    equals: (v) => t(v) === first,
+    not_equals: (v) => t(v) !== first,
+    contains: (v) => v !== undefined && values.some((x) => (t(v) as string).includes(x)),
+    starts_with: (v) => v !== undefined && values.some((x) => (t(v) as string).startsWith(x)),
+    ends_with: (v) => v !== undefined && values.some((x) => (t(v) as string).endsWith(x)),
+    regex: (v) => v !== undefined && regex !== undefined && !('error' in regex) && regex.matcher(v).find(),
+    in_cidr: (v) => inRanges(v, ranges),
+    num_eq: (v) => n(v) === num,
     lt: (v) => n(v) < num,
+    lte: (v) => n(v) <= num,
     gt: (v) => n(v) > num,
+    gte: (v) => n(v) >= num,
     before: (v) => d(v) < date,
     after: (v) => d(v) > date,
     semver_eq: (v) => cmp(v) === 0,
     semver_lt: (v) => cmp(v) < 0,
+    semver_lte: (v) => cmp(v) <= 0,
     semver_gt: (v) => cmp(v) > 0,
+    semver_gte: (v) => cmp(v) >= 0,
   };
-  return { def, key: keyOf(def.attribute), test: tests[def.operator] };
+  const test = tests[def.operator];
+  return { def, key: keyOf(def.attribute), test: def.inverted === true ? (v) => !test(v) : test };
+}
+
+/** Whether an address is one of the ranges (or addresses), of its own family; not an address: no. */
+function inRanges(v: string | undefined, ranges: readonly (Address4 | Address6 | undefined)[]): boolean {
+  const address = v === undefined ? undefined : parseAddress(v);
+  if (!address) return false;
+  return ranges.some(
+    (r) =>
+      r !== undefined &&
+      r.v4 === address.v4 &&
+      (address.correctForm() === r.correctForm() || address.isInSubnet(r)),
+  );
 }
 
 /** A flag's structure with its prerequisites still unresolved (`link` resolves them once all are compiled). */

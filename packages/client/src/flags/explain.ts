@@ -3,6 +3,7 @@
  */
 import { preview } from '../text.js';
 import { bucket } from './buckets.js';
+import { conditionText } from './describe.js';
 import type { Compiled } from './compile.js';
 import { lookup, text } from './context.js';
 import type { Condition, FlagContext, FlagDefinition } from './model.js';
@@ -25,7 +26,7 @@ export interface Explanation {
   prerequisite?: { name: string; reason: Reason; message: string };
   /** The prerequisite cycle this flag is in, first name repeated at the end. */
   cycle?: string[];
-  condition?: { index: number; attribute: string; operator: string; values: string[]; actual?: string };
+  condition?: Condition & { index: number; actual?: string };
   rollout?: { percentage: number; stickiness: string; group: string; bucket?: number };
 }
 
@@ -101,7 +102,7 @@ function describe(e: Explanation, def: FlagDefinition): string {
       if (!c) return 'a condition failed';
       const seen =
         c.actual === undefined ? `${c.attribute} is not set` : `${c.attribute} is ${quoted(c.actual)}`;
-      return `condition ${c.index + 1} failed: ${c.attribute} ${c.operator} ${c.values.map((v) => preview(v, 20)).join(', ')} (${seen})`;
+      return `condition ${c.index + 1} failed: ${conditionText(c, (v) => preview(v, 20))} (${seen})`;
     }
     case 'missing_stickiness':
       return `no ${def.stickiness} in the context to place it in the ${def.rollout}% rollout`;

@@ -19,13 +19,21 @@ export const OPERATORS = [
   'not_equals',
   'contains',
   'starts_with',
+  'ends_with',
+  'regex',
+  'in_cidr',
+  'num_eq',
   'lt',
+  'lte',
   'gt',
+  'gte',
   'before',
   'after',
   'semver_eq',
   'semver_lt',
+  'semver_lte',
   'semver_gt',
+  'semver_gte',
 ] as const;
 export type Operator = (typeof OPERATORS)[number];
 
@@ -33,14 +41,33 @@ export type Operator = (typeof OPERATORS)[number];
 export const SINGLE_VALUE_OPERATORS: ReadonlySet<Operator> = new Set([
   'equals',
   'not_equals',
+  'regex',
+  'num_eq',
   'lt',
+  'lte',
   'gt',
+  'gte',
   'before',
   'after',
   'semver_eq',
   'semver_lt',
+  'semver_lte',
   'semver_gt',
+  'semver_gte',
 ]);
+
+/** Operators on text, where `caseInsensitive` means something (as Unleash's STR_* and REGEX). */
+export const TEXT_OPERATORS: ReadonlySet<Operator> = new Set([
+  'equals',
+  'not_equals',
+  'contains',
+  'starts_with',
+  'ends_with',
+  'regex',
+]);
+
+/** Operators whose list of values may be empty (Unleash's meaning: `in` nothing never holds, `not_in` nothing always). */
+export const EMPTY_LIST_OPERATORS: ReadonlySet<Operator> = new Set(['in', 'not_in']);
 
 /** Unleash's payload types, so a variant moves between the two systems unchanged. */
 export const PAYLOAD_TYPES = ['string', 'json', 'csv', 'number'] as const;
@@ -89,6 +116,10 @@ export type Condition = {
   attribute: string;
   operator: Operator;
   values: string[];
+  /** Holds when the operator does not (Unleash's `inverted`); absent is false. */
+  inverted?: boolean;
+  /** Text operators compare lower-cased (Unleash's `caseInsensitive`); absent is false. */
+  caseInsensitive?: boolean;
 };
 
 export type VariantPayload = {

@@ -6,6 +6,7 @@ import { preview } from '../text.js';
 import {
   ATTRIBUTE_NAME,
   CONTEXT_FIELDS,
+  EMPTY_LIST_OPERATORS,
   FLAG_IMPACTS,
   FLAG_NAME,
   FLAG_TYPES,
@@ -13,13 +14,14 @@ import {
   PAYLOAD_TYPES,
   RESERVED_ATTRIBUTES,
   SINGLE_VALUE_OPERATORS,
+  TEXT_OPERATORS,
   VARIANT_WEIGHT_TOTAL,
   type FlagDefinition,
   type FlagInput,
   type Operator,
 } from './model.js';
 import { ENVIRONMENT_NAME } from './names.js';
-import { parseDate, parseNumber, parseSemver } from './values.js';
+import { compileRegex, parseAddress, parseDate, parseNumber, parseSemver } from './values.js';
 
 /**
  * What a valid flag is, the one place that says it: the evaluator (evaluate.ts) trusts what
@@ -65,20 +67,31 @@ const targets = z
   )
   .default({ users: [], roles: [], guilds: [] });
 
+const NUMBER = { parse: parseNumber, what: 'a number' };
+const DATE = {
+  parse: parseDate,
+  what: 'an ISO 8601 date (2026-05-01) or date-time with a zone (2026-05-01T09:00:00Z)',
+};
+const SEMVER = { parse: parseSemver, what: 'a semantic version (1.4.0, 2.0.0-beta.1)' };
+
+/** What each operator's values must be, checked when the flag is written; an `error` says why not. */
 const VALUE_CHECKS: Partial<Record<Operator, { parse: (s: string) => unknown; what: string }>> = {
-  lt: { parse: parseNumber, what: 'a number' },
-  gt: { parse: parseNumber, what: 'a number' },
-  before: {
-    parse: parseDate,
-    what: 'an ISO 8601 date (2026-05-01) or date-time with a zone (2026-05-01T09:00:00Z)',
+  num_eq: NUMBER,
+  lt: NUMBER,
+  lte: NUMBER,
+  gt: NUMBER,
+  gte: NUMBER,
+  before: DATE,
+  after: DATE,
+  semver_eq: SEMVER,
+  semver_lt: SEMVER,
+  semver_lte: SEMVER,
+  semver_gt: SEMVER,
+  semver_gte: SEMVER,
+  in_cidr: {
+    parse: parseAddress,
+    what: 'an IPv4 or IPv6 address or CIDR range (10.0.0.0/8, 2001:db8::/32)',
   },
-  after: {
-    parse: parseDate,
-    what: 'an ISO 8601 date (2026-05-01) or date-time with a zone (2026-05-01T09:00:00Z)',
-  },
-  semver_eq: { parse: parseSemver, what: 'a semantic version (1.4.0, 2.0.0-beta.1)' },
-  semver_lt: { parse: parseSemver, what: 'a semantic version (1.4.0, 2.0.0-beta.1)' },
-  semver_gt: { parse: parseSemver, what: 'a semantic version (1.4.0, 2.0.0-beta.1)' },
 };
 
 const reserved = (name: string) =>
@@ -97,19 +110,40 @@ const conditionSchema = z
       operator: z.enum(OPERATORS, { error: `must be one of ${OPERATORS.join(', ')}` }),
       values: z
         .array(text(200), expected('a list of values'))
-        .min(1, 'must list at least one value')
         .max(MAX_VALUES, `must list at most ${MAX_VALUES} values`),
+      inverted: z.boolean(expected('true or false')).optional(),
+      caseInsensitive: z.boolean(expected('true or false')).optional(),
     },
     expected('an object'),
   )
   .superRefine((c, ctx) => {
     if (!OPERATORS.includes(c.operator) || !Array.isArray(c.values)) return;
+    if (c.caseInsensitive === true && !TEXT_OPERATORS.has(c.operator))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['caseInsensitive'],
+        message: `applies to text operators only (${[...TEXT_OPERATORS].join(', ')}), not ${c.operator}`,
+      });
+    if (c.values.length === 0 && !EMPTY_LIST_OPERATORS.has(c.operator)) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'must list at least one value' });
+      return;
+    }
     if (SINGLE_VALUE_OPERATORS.has(c.operator) && c.values.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['values'],
         message: `${c.operator} compares with exactly one value, got ${c.values.length}`,
       });
+      return;
+    }
+    if (c.operator === 'regex') {
+      const re = typeof c.values[0] === 'string' ? compileRegex(c.values[0]) : undefined;
+      if (re && 'error' in re)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['values', 0],
+          message: `${quote(c.values[0])} is not a regular expression in RE2's syntax (Unleash's): ${re.error}`,
+        });
       return;
     }
     const check = VALUE_CHECKS[c.operator];

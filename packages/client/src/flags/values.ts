@@ -1,3 +1,5 @@
+import { Address4, Address6 } from 'ip-address';
+import { RE2JS } from 're2js';
 import semver from 'semver';
 import * as z from 'zod';
 
@@ -24,4 +26,24 @@ export function parseDate(s: string): number | undefined {
 export function parseSemver(s: string): semver.SemVer | undefined {
   if (!/^\d/.test(s) || s.trim() !== s) return undefined;
   return semver.parse(s) ?? undefined;
+}
+
+/**
+ * A regular expression in RE2's syntax, compiled, or why it is not one. RE2 (re2js, the engine
+ * unleash-client uses) matches in time linear in the input: a pattern an admin writes can never
+ * make an application's evaluation hang on a hostile value, as a backtracking RegExp can.
+ */
+export function compileRegex(source: string, caseInsensitive = false): RE2JS | { error: string } {
+  try {
+    return RE2JS.compile(source, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** An IPv4 or IPv6 address or CIDR range (`10.0.0.0/8`, `2001:db8::/32`), as ip-address reads it. */
+export function parseAddress(s: string): Address4 | Address6 | undefined {
+  if (Address4.isValid(s)) return new Address4(s);
+  if (Address6.isValid(s)) return new Address6(s);
+  return undefined;
 }
