@@ -9,6 +9,7 @@ import * as history from './history.js';
 import * as list from './list.js';
 import * as off from './off.js';
 import * as on from './on.js';
+import * as override from './override.js';
 import * as payload from './payload.js';
 import * as requireFlag from './require.js';
 import * as rollback from './rollback.js';
@@ -42,6 +43,7 @@ export const { data, requires, execute, autocomplete, button, buttonRequires } =
     schedule,
     variants,
     payload,
+    override,
     stickiness,
     threshold,
     require: requireFlag,

@@ -123,6 +123,9 @@ export function toUnleashFeature(def: FlagDefinition, environment: string): Unle
       weight: v.weight,
       stickiness: def.stickiness,
       ...(v.payload ? { payload: { type: v.payload.type as PayloadType, value: v.payload.value } } : {}),
+      ...(v.overrides
+        ? { overrides: v.overrides.map((o) => ({ contextName: o.attribute, values: o.values })) }
+        : {}),
     })),
   };
   return {

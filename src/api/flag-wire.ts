@@ -10,6 +10,7 @@ import {
   type Condition,
   type FlagDefinition,
   type FlagInput,
+  type Variant,
 } from '@config-bot/client/flags';
 
 /**
@@ -53,6 +54,10 @@ export const wireFlagSchema = z.object({
       name: z.string(),
       weight: z.number().describe('Thousandths; all weights add up to 1000'),
       payload: z.object({ type: z.enum(PAYLOAD_TYPES), value: z.string() }).optional(),
+      overrides: z
+        .array(z.object({ attribute: z.string(), values: z.array(z.string()) }))
+        .optional()
+        .describe('Contexts with one of these values get this variant, before the weights'),
     }),
   ),
   errorThreshold: z.object({ errors: z.number(), windowMs: z.number() }).optional(),
@@ -77,6 +82,9 @@ const everyField: [Missing] extends [never] ? true : Missing = true;
 type MissingInCondition = Exclude<keyof Condition, keyof SentFlag['conditions'][number]>;
 const everyConditionField: [MissingInCondition] extends [never] ? true : MissingInCondition = true;
 void everyConditionField;
+type MissingInVariant = Exclude<keyof Variant, keyof SentFlag['variants'][number]>;
+const everyVariantField: [MissingInVariant] extends [never] ? true : MissingInVariant = true;
+void everyVariantField;
 const isWireFlag: SentFlag extends WireFlag ? true : false = true;
 void everyField;
 void isWireFlag;

@@ -44,9 +44,14 @@ export function flagChanges(before: FlagDefinition | undefined, after: FlagDefin
   return out;
 }
 
-/** `blue (500)`, `blue (500, json {"steps":1})`: a payload change is a change too. */
+/** `blue (500)`, `blue (500, json {"steps":1}, pinned plan=pro|team)`: a payload or override change is a change too. */
 export function variantText(v: Variant): string {
-  return `${v.name} (${v.weight}${v.payload ? `, ${v.payload.type} ${preview(v.payload.value, 40)}` : ''})`;
+  const pins = (v.overrides ?? []).map(
+    (o) => `${o.attribute}=${o.values.map((x) => preview(x, 20)).join('|')}`,
+  );
+  return `${v.name} (${v.weight}${v.payload ? `, ${v.payload.type} ${preview(v.payload.value, 40)}` : ''}${
+    pins.length ? `, pinned ${pins.join(' ')}` : ''
+  })`;
 }
 
 export function thresholdText(t: unknown): string {

@@ -8,6 +8,7 @@ import {
   PAYLOAD_TYPES,
   conditionValues,
   parseDate,
+  parseOverrides,
   parseFlag,
   type Condition,
   type FlagDefinition,
@@ -175,6 +176,7 @@ const SECTION_EDITS: Record<Section, SectionEdit> = {
     const weights = all(body, 'weight');
     const types = all(body, 'payloadType');
     const payloads = all(body, 'payload');
+    const pinned = all(body, 'pinned');
     const removed = new Set(all(body, 'remove'));
     const variants: Variant[] = [];
     names.forEach((n, i) => {
@@ -194,10 +196,17 @@ const SECTION_EDITS: Record<Section, SectionEdit> = {
           field: `variants.${i}`,
           message: `payload type must be one of ${PAYLOAD_TYPES.join(', ')}`,
         });
+      const { overrides, bad } = parseOverrides(pinned[i] ?? '');
+      if (bad.length)
+        issues.push({
+          field: `variants.${i}`,
+          message: `pinned: ${bad.map((b) => `"${preview(b)}"`).join(', ')} is not attribute=values (plan=pro, team; userId=42)`,
+        });
       variants.push({
         name,
         weight: weight ?? 0,
         ...(type ? { payload: { type: type as (typeof PAYLOAD_TYPES)[number], value } } : {}),
+        ...(overrides.length ? { overrides } : {}),
       });
     });
     return { ...f, variants };

@@ -1,4 +1,4 @@
-import { OPERATORS, PAYLOAD_TYPES } from '@config-bot/client/flags';
+import { OPERATORS, overridesText, PAYLOAD_TYPES } from '@config-bot/client/flags';
 import { all, type Section } from './flags-edit.js';
 import { FieldAlert } from './flags-list.js';
 import { issuesFor, SectionForm, type SectionProps } from './flags-sections.js';
@@ -86,21 +86,28 @@ export function ConditionsSection(p: SectionProps) {
 
 export function VariantsSection(p: SectionProps) {
   const is = issuesFor(p, 'variants');
-  const rows = rowsOf(p, 'variants', ['variant', 'weight', 'payloadType', 'payload'], p.f.variants, (v) => [
-    v.name,
-    String(v.weight),
-    v.payload?.type ?? '',
-    v.payload?.value ?? '',
-  ]);
+  const rows = rowsOf(
+    p,
+    'variants',
+    ['variant', 'weight', 'payloadType', 'payload', 'pinned'],
+    p.f.variants,
+    (v) => [
+      v.name,
+      String(v.weight),
+      v.payload?.type ?? '',
+      v.payload?.value ?? '',
+      overridesText(v.overrides),
+    ],
+  );
   return (
     <SectionForm
       {...p}
       section="variants"
       title="Variants"
-      hint="Weights in thousandths adding up to 1000 (500 is half). The last row adds one."
+      hint="Weights in thousandths adding up to 1000 (500 is half). Pinned: contexts with these values get the variant, before the weights. The last row adds one."
     >
       <FieldAlert issues={is} field="variants" />
-      {rows.map(([name = '', weight = '', type = '', value = ''], i) => (
+      {rows.map(([name = '', weight = '', type = '', value = '', pinned = ''], i) => (
         <fieldset class="fl-row fl-row-item">
           <legend>{i < p.f.variants.length ? `Variant ${i + 1}` : 'New variant'}</legend>
           <label>
@@ -123,6 +130,9 @@ export function VariantsSection(p: SectionProps) {
             <textarea name="payload" rows={1}>
               {value}
             </textarea>
+          </label>
+          <label class="fl-grow" title="Contexts with these values get this variant, before the weights">
+            Pinned to <input name="pinned" value={pinned} placeholder="plan=enterprise; userId=42" />
           </label>
           {i < p.f.variants.length && (
             <label class="fl-inline">

@@ -128,6 +128,37 @@ describe('/flag refuses with clear messages and changes nothing', () => {
     ]);
   });
 
+  it('/flag override pins a variant, shows it, unpins it; an unknown variant or attribute is refused', async () => {
+    const version = await flag('pins');
+    const s = f.bot.session();
+    await s.run('/flag variants name:pins weights:"a:500, b:500"');
+    const [, pinned] = await s.run(
+      '/flag override name:pins variant:b attribute:plan values:"enterprise, team"',
+    );
+    expect(displayed(pinned?.embeds[0]?.fields?.find((x) => x.name === 'Changes')?.value)).toMatch(
+      /\+b \(500, pinned plan=enterprise\|team\)/,
+    );
+    const [, view] = await s.run('/flag view name:pins');
+    expect(displayed(view?.embeds[0]?.fields?.find((x) => x.name === 'Variants')?.value)).toBe(
+      'a (50%)\nb (50%); pinned to plan enterprise, team',
+    );
+    expect(f.bot.ctx.flags.get('pins')?.flag.variants[1]?.overrides).toEqual([
+      { attribute: 'plan', values: ['enterprise', 'team'] },
+    ]);
+    expect(await refusal('/flag override name:pins variant:zz attribute:plan values:x')).toBe(
+      'zz is not a variant of pins (its variants: a, b).',
+    );
+    expect(await refusal('/flag override name:pins variant:a attribute:plan values:team')).toMatch(
+      /variants\[1\]\.overrides\[0\]: `plan=team` pins both a and b: a context gets one variant/,
+    );
+    expect(await refusal('/flag override name:pins variant:b clear:true attribute:tenant')).toMatch(
+      /b has no override on tenant \(it has: plan\)/,
+    );
+    await s.run('/flag override name:pins variant:b clear:true');
+    expect(f.bot.ctx.flags.get('pins')?.flag.variants[1]).toEqual({ name: 'b', weight: 500 });
+    expect(version()).toBe(4);
+  });
+
   it('a server outside the allowlist cannot even list flags', async () => {
     const [reply] = await f.bot.session(as.foreignAdmin()).run('/flag list');
     expect(reply?.embeds[0]?.description).toMatch(/This server is not allowed/);

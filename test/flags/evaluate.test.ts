@@ -596,4 +596,24 @@ describe('compatibility with unleash-client (offline, bootstrap data)', () => {
     expect(on.get('exp-full:a')).toBeGreaterThan(3_000);
     expect(on.get('exp-half:disabled')).toBeGreaterThan(4_000);
   });
+
+  it('pins variants by overrides before the weights, as unleash-client does', async () => {
+    const pinned = [
+      { name: 'a', weight: 500, overrides: [{ attribute: 'plan', values: ['free'] }] },
+      {
+        name: 'b',
+        weight: 500,
+        overrides: [
+          { attribute: 'tenant', values: ['tenant-7', 'tenant-8'] },
+          { attribute: 'userId', values: [contexts[3]?.userId ?? ''] },
+        ],
+      },
+      // No weight: reached by its override only.
+      { name: 'c', weight: 0, overrides: [{ attribute: 'tenant', values: ['tenant-9'] }] },
+    ];
+    const on = await compare([flag('pinned', { variants: pinned, rollout: 80, group: 'pinned' })], 'variant');
+    expect(on.get('pinned:c')).toBeGreaterThan(0);
+    // Every context on the free plan that is in the rollout got a (tenant overrides come later).
+    expect(on.get('pinned:a')).toBeGreaterThan(2_000);
+  });
 });

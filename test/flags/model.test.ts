@@ -67,7 +67,15 @@ describe('parseFlag', () => {
       prerequisites: ['payments-v2'],
       variants: [
         { name: 'control', weight: 500 },
-        { name: 'one-click', weight: 500, payload: { type: 'json', value: '{"steps":1}' } },
+        {
+          name: 'one-click',
+          weight: 500,
+          payload: { type: 'json', value: '{"steps":1}' },
+          overrides: [
+            { attribute: 'userId', values: ['100000000000000001'] },
+            { attribute: 'plan', values: ['enterprise', 'team'] },
+          ],
+        },
       ],
       errorThreshold: { errors: 50, windowMs: 60_000 },
     };
@@ -152,6 +160,26 @@ describe('parseFlag', () => {
       'conditions[0].values[0]: `many` is not a number (needed by gte)',
     ],
     ['semver_lte with a partial version', condition('semver_lte', ['2']), '`2` is not a semantic version'],
+    [
+      'a value pinned to two variants',
+      {
+        variants: [
+          { name: 'a', weight: 500, overrides: [{ attribute: 'plan', values: ['pro', 'team'] }] },
+          { name: 'b', weight: 500, overrides: [{ attribute: 'plan', values: ['free', 'team'] }] },
+        ],
+      },
+      'variants[1].overrides[0]: `plan=team` pins both a and b: a context gets one variant',
+    ],
+    [
+      'an override with no values',
+      { variants: [{ name: 'a', weight: 1000, overrides: [{ attribute: 'plan', values: [] }] }] },
+      'variants[0].overrides[0].values: must list at least one value',
+    ],
+    [
+      'an override on constructor',
+      { variants: [{ name: 'a', weight: 1000, overrides: [{ attribute: 'constructor', values: ['x'] }] }] },
+      'variants[0].overrides[0].attribute: `constructor` cannot be an attribute',
+    ],
     [
       'caseInsensitive on a number operator',
       { conditions: [{ attribute: 'seats', operator: 'lt', values: ['5'], caseInsensitive: true }] },

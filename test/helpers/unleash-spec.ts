@@ -41,7 +41,7 @@ interface UnleashVariant {
   weight: number;
   stickiness?: string;
   payload?: { type: 'string' | 'json' | 'csv' | 'number'; value: string };
-  overrides?: unknown[];
+  overrides?: { contextName: string; values: string[] }[];
 }
 export interface UnleashFeature {
   name: string;
@@ -182,7 +182,6 @@ export function convertFeature(f: UnleashFeature, flagName: string, environments
   if (strategies.length > 1) return { notYet: 'several strategies (rule sets)' };
   if (f.dependencies?.length) return { notYet: 'dependencies' };
   const variants = f.variants ?? [];
-  if (variants.some((v) => v.overrides?.length)) return { notYet: 'variant overrides' };
   if (variants.length && variants.reduce((a, v) => a + v.weight, 0) !== 1000)
     return { notYet: 'variant weights as Unleash stores them (not adding up to 1000)' };
   const base: FlagInput = {
@@ -196,6 +195,9 @@ export function convertFeature(f: UnleashFeature, flagName: string, environments
       name: v.name,
       weight: v.weight,
       ...(v.payload ? { payload: v.payload } : {}),
+      ...(v.overrides?.length
+        ? { overrides: v.overrides.map((o) => ({ attribute: o.contextName, values: o.values })) }
+        : {}),
     })),
     // Unleash hashes variants with the feature's name.
     group: f.name,

@@ -32,7 +32,12 @@ async function seeded(api: TestApi): Promise<void> {
       ],
       include: { users: ['300000000000000001'] },
       variants: [
-        { name: 'blue', weight: 500, payload: { type: 'json', value: '{"steps":2}' } },
+        {
+          name: 'blue',
+          weight: 500,
+          payload: { type: 'json', value: '{"steps":2}' },
+          overrides: [{ attribute: 'plan', values: ['enterprise'] }],
+        },
         { name: 'green', weight: 500 },
       ],
       errorThreshold: { errors: 10, windowMs: 300_000 },

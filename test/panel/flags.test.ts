@@ -123,12 +123,53 @@ describe('panel flag edits', () => {
         caseInsensitive: true,
       },
     ]);
+    const pins = await rows(admin, '/panel/flags/new-checkout/edit/variants', [
+      ['version', '3'],
+      ['variant', 'blue'],
+      ['weight', '500'],
+      ['payloadType', ''],
+      ['payload', ''],
+      ['pinned', 'plan=enterprise'],
+      ['variant', 'green'],
+      ['weight', '500'],
+      ['payloadType', ''],
+      ['payload', ''],
+      ['pinned', 'nonsense'],
+    ]);
+    expect(pins.status).toBe(400);
+    expect(await pins.text()).toContain('pinned: &quot;nonsense&quot; is not attribute=values');
+    expect(api.runtime.flags.get('new-checkout')?.version).toBe(3);
+    const pinnedOk = await rows(admin, '/panel/flags/new-checkout/edit/variants', [
+      ['version', '3'],
+      ['variant', 'blue'],
+      ['weight', '500'],
+      ['payloadType', ''],
+      ['payload', ''],
+      ['pinned', 'plan=enterprise, team; userId=42'],
+      ['variant', 'green'],
+      ['weight', '500'],
+      ['payloadType', ''],
+      ['payload', ''],
+      ['pinned', ''],
+    ]);
+    expect(pinnedOk.status).toBe(200);
+    expect(api.runtime.flags.get('new-checkout')?.flag.variants).toEqual([
+      {
+        name: 'blue',
+        weight: 500,
+        overrides: [
+          { attribute: 'plan', values: ['enterprise', 'team'] },
+          { attribute: 'userId', values: ['42'] },
+        ],
+      },
+      { name: 'green', weight: 500 },
+    ]);
     // The form shows them ticked again, on that row only.
     const form = await (await admin.fetch('/panel/flags/new-checkout')).text();
     expect(form.match(/name="inverted" value="\d+" checked/g)).toEqual(['name="inverted" value="1" checked']);
     const audit = await api.runtime.config.auditLog({ key: 'flag:new-checkout', channelId: 'panel' });
     const ok = audit.filter((r) => r.status === 'success');
-    expect(ok.map((r) => r.action).sort()).toEqual(['create', 'set', 'set']);
+    expect(ok.map((r) => r.action).sort()).toEqual(['create', 'set', 'set', 'set']);
     for (const r of ok) expect(r.actor).toEqual(panelIdentity().user);
     expect(ok.find((r) => r.reason === 'ramp up')).toBeDefined();
   });

@@ -82,7 +82,11 @@ export function ruleFields(f: FlagDefinition): APIEmbedField[] {
         f.variants
           .map(
             (v) =>
-              `${safe(v.name, 64)} (${v.weight / 10}%)${v.payload ? `: ${v.payload.type} ${safe(preview(v.payload.value, 60), 80)}` : ''}`,
+              `${safe(v.name, 64)} (${v.weight / 10}%)${v.payload ? `: ${v.payload.type} ${safe(preview(v.payload.value, 60), 80)}` : ''}${
+                v.overrides?.length
+                  ? `; pinned to ${v.overrides.map((o) => `${safe(o.attribute, 64)} ${safe(preview(o.values.join(', '), 60), 80)}`).join('; ')}`
+                  : ''
+              }`,
           )
           .join('\n'),
         LIMITS.fieldValue,

@@ -3,6 +3,7 @@ import {
   VARIANT_WEIGHT_TOTAL,
   type FlagDefinition,
   type Variant,
+  type VariantOverride,
   type VariantPayload,
 } from '@config-bot/client/flags';
 import { preview } from '../../base/text.js';
@@ -57,14 +58,7 @@ export function editVariants(f: FlagDefinition, weights: { name: string; weight:
 
 /** Sets or removes (`null`) the payload of one variant. */
 export function editPayload(f: FlagDefinition, name: string, payload: VariantPayload | null): Edit {
-  const at = f.variants.findIndex((v) => v.name === name);
-  if (at < 0)
-    throw new UserError(
-      'INVALID_VALUE',
-      f.variants.length
-        ? `${preview(name)} is not a variant of ${f.name} (its variants: ${f.variants.map((v) => v.name).join(', ')}).`
-        : `${f.name} has no variants yet: /flag variants name:${f.name} weights:"a:500, b:500" adds them.`,
-    );
+  const at = variantAt(f, name);
   const current = f.variants[at];
   if (payload === null && !current?.payload) throw unchanged(`${name} has no payload.`);
   const variants = f.variants.map((v, i) => {
@@ -73,4 +67,55 @@ export function editPayload(f: FlagDefinition, name: string, payload: VariantPay
     return payload ? { ...rest, payload } : rest;
   });
   return { flag: { ...f, variants }, warnings: [] };
+}
+
+/**
+ * Pins a variant to contexts whose attribute has one of `values` (replacing that attribute's
+ * override of the variant), or unpins: the attribute given, or every override of the variant.
+ */
+export function editOverride(
+  f: FlagDefinition,
+  name: string,
+  change: { attribute: string; values: string[] } | { clear: true; attribute: string | null },
+): Edit {
+  const at = variantAt(f, name);
+  const current = f.variants[at]?.overrides ?? [];
+  let overrides: VariantOverride[];
+  if ('clear' in change) {
+    if (!current.length) throw unchanged(`${name} has no overrides.`);
+    if (change.attribute !== null && !current.some((o) => o.attribute === change.attribute))
+      throw unchanged(
+        `${name} has no override on ${preview(change.attribute)} (it has: ${current.map((o) => o.attribute).join(', ')}).`,
+      );
+    overrides = change.attribute === null ? [] : current.filter((o) => o.attribute !== change.attribute);
+  } else {
+    if (!change.attribute)
+      throw new UserError(
+        'INVALID_VALUE',
+        'An override needs attribute: the context attribute whose values get the variant.',
+      );
+    const next = { attribute: change.attribute, values: change.values };
+    overrides = current.some((o) => o.attribute === change.attribute)
+      ? current.map((o) => (o.attribute === change.attribute ? next : o))
+      : [...current, next];
+  }
+  const variants = f.variants.map((v, i) => {
+    if (i !== at) return v;
+    const { overrides: _old, ...rest } = v;
+    return overrides.length ? { ...rest, overrides } : rest;
+  });
+  return { flag: { ...f, variants }, warnings: [] };
+}
+
+/** Where variant `name` is, or a refusal naming the flag's variants. */
+function variantAt(f: FlagDefinition, name: string): number {
+  const at = f.variants.findIndex((v) => v.name === name);
+  if (at < 0)
+    throw new UserError(
+      'INVALID_VALUE',
+      f.variants.length
+        ? `${preview(name)} is not a variant of ${f.name} (its variants: ${f.variants.map((v) => v.name).join(', ')}).`
+        : `${f.name} has no variants yet: /flag variants name:${f.name} weights:"a:500, b:500" adds them.`,
+    );
+  return at;
 }

@@ -5,7 +5,7 @@
  */
 export * from './evaluate.js';
 export * from './model.js';
-export { conditionText, conditionValues } from './describe.js';
+export { conditionText, conditionValues, overridesText, parseOverrides } from './describe.js';
 export { ENVIRONMENT_NAME } from './names.js';
 export { isOn } from './reasons.js';
 export { flagSchema, formatIssues, parseFlag, type FlagParse } from './schema.js';

@@ -127,11 +127,19 @@ export type VariantPayload = {
   value: string;
 };
 
+/** Contexts whose attribute has one of the values get the variant, whatever its weight (Unleash's overrides). */
+export type VariantOverride = {
+  attribute: string;
+  values: string[];
+};
+
 export type Variant = {
   name: string;
   /** Thousandths: all of a flag's weights add up to VARIANT_WEIGHT_TOTAL. */
   weight: number;
   payload?: VariantPayload;
+  /** Checked before the weights, variant by variant in order: the first that matches is chosen. */
+  overrides?: VariantOverride[];
 };
 
 /** A flag as stored and evaluated: every default filled in (the fields are described in schema.ts). */

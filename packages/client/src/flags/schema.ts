@@ -97,16 +97,19 @@ const VALUE_CHECKS: Partial<Record<Operator, { parse: (s: string) => unknown; wh
 const reserved = (name: string) =>
   `${quote(name)} cannot be an attribute: no application can pass ${[...RESERVED_ATTRIBUTES].join(', ')} as one, so nothing could ever match`;
 
+/** A context attribute a rule reads: not a name no application can pass. */
+const attributeName = z
+  .string(expected('an attribute name'))
+  .regex(ATTRIBUTE_NAME, {
+    error: (iss) =>
+      `${quote(iss.input)} is not an attribute name (a letter or _, then letters, digits, _ . -; at most 64)`,
+  })
+  .refine((a) => !RESERVED_ATTRIBUTES.has(a), { error: (iss) => reserved(String(iss.input)) });
+
 const conditionSchema = z
   .strictObject(
     {
-      attribute: z
-        .string(expected('an attribute name'))
-        .regex(ATTRIBUTE_NAME, {
-          error: (iss) =>
-            `${quote(iss.input)} is not an attribute name (a letter or _, then letters, digits, _ . -; at most 64)`,
-        })
-        .refine((a) => !RESERVED_ATTRIBUTES.has(a), { error: (iss) => reserved(String(iss.input)) }),
+      attribute: attributeName,
       operator: z.enum(OPERATORS, { error: `must be one of ${OPERATORS.join(', ')}` }),
       values: z
         .array(text(200), expected('a list of values'))
@@ -193,9 +196,48 @@ const variantSchema = z.strictObject(
       .min(0, 'must be 0 or more')
       .max(VARIANT_WEIGHT_TOTAL, `must be at most ${VARIANT_WEIGHT_TOTAL}`),
     payload: payloadSchema.optional(),
+    overrides: z
+      .array(
+        z.strictObject(
+          {
+            attribute: attributeName,
+            values: z
+              .array(text(200), expected('a list of values'))
+              .min(1, 'must list at least one value')
+              .max(MAX_VALUES, `must list at most ${MAX_VALUES} values`),
+          },
+          expected('an object { attribute, values }'),
+        ),
+        expected('a list of overrides'),
+      )
+      .max(20, 'must list at most 20 overrides')
+      .optional(),
   },
-  expected('an object { name, weight, payload? }'),
+  expected('an object { name, weight, payload?, overrides? }'),
 );
+
+/** A value pinned to two variants on one attribute: the first would always win, the second never. */
+function pinnedOnce(vs: unknown[], ctx: $RefinementCtx<unknown[]>): void {
+  const pinned = new Map<string, string>();
+  vs.forEach((v, i) => {
+    const { name, overrides } = (v ?? {}) as { name?: unknown; overrides?: unknown };
+    if (!Array.isArray(overrides)) return;
+    overrides.forEach((o: { attribute?: unknown; values?: unknown }, j) => {
+      if (typeof o?.attribute !== 'string' || !Array.isArray(o.values)) return;
+      for (const value of o.values) {
+        const at = `${o.attribute}=${String(value)}`;
+        const first = pinned.get(at);
+        if (first !== undefined && first !== name)
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'overrides', j],
+            message: `${quote(at)} pins both ${first} and ${String(name)}: a context gets one variant`,
+          });
+        else pinned.set(at, String(name));
+      }
+    });
+  });
+}
 
 const isoDateTime = z.iso.datetime({
   offset: true,
@@ -302,6 +344,7 @@ export const flagSchema = z
             vs.map((v) => v?.name),
             ctx,
           );
+          pinnedOnce(vs, ctx);
           const sum = vs.reduce((a, v) => a + (typeof v?.weight === 'number' ? v.weight : 0), 0);
           if (vs.length > 0 && sum !== VARIANT_WEIGHT_TOTAL)
             ctx.addIssue({

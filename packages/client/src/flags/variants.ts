@@ -3,7 +3,7 @@
  */
 import murmurhash3js from 'murmurhash3js';
 import { VARIANT_NORMALIZER, VARIANT_SEED } from './buckets.js';
-import { lookup, type Key } from './context.js';
+import { keyOf, lookup, type Key } from './context.js';
 import type { FlagContext, FlagDefinition, VariantPayload } from './model.js';
 
 export interface FlagVariant {
@@ -16,8 +16,15 @@ export interface FlagVariant {
   payload?: VariantPayload;
 }
 
-/** Cumulative weights and the frozen answer for each variant; null when the flag has none. */
-export type CompiledVariants = { upTo: number[]; answers: FlagVariant[] } | null;
+/** A context value that pins a variant, in the order Unleash checks them (variant by variant). */
+interface Pin {
+  key: Key;
+  values: ReadonlySet<string>;
+  answer: FlagVariant;
+}
+
+/** Cumulative weights, the frozen answer for each variant and the overrides; null when the flag has none. */
+export type CompiledVariants = { upTo: number[]; answers: FlagVariant[]; pins: Pin[] } | null;
 
 /** What `pickVariant` reads of a compiled flag. */
 interface VariantSource {
@@ -43,13 +50,17 @@ export function compileVariants(def: FlagDefinition): CompiledVariants {
   let sum = 0;
   const upTo: number[] = [];
   const answers: FlagVariant[] = [];
+  const pins: Pin[] = [];
   for (const v of def.variants) {
     upTo.push((sum += v.weight));
     const a: FlagVariant = { name: v.name, enabled: true, featureEnabled: true };
     if (v.payload) a.payload = Object.freeze({ ...v.payload });
-    answers.push(Object.freeze(a));
+    const answer = Object.freeze(a);
+    answers.push(answer);
+    for (const o of v.overrides ?? [])
+      pins.push({ key: keyOf(o.attribute), values: new Set(o.values), answer });
   }
-  return { upTo, answers };
+  return { upTo, answers, pins };
 }
 
 /** Unleash's variant choice; a context with no stickiness value gets the first variant (Unleash picks at random). */
@@ -59,7 +70,11 @@ export function pickVariant(
   environment: string | undefined,
 ): FlagVariant {
   if (!f.variants) return NO_VARIANT;
-  const { upTo, answers } = f.variants;
+  const { upTo, answers, pins } = f.variants;
+  for (const pin of pins) {
+    const v = lookup(pin.key, ctx, environment);
+    if (v !== undefined && pin.values.has(v)) return pin.answer;
+  }
   const seed = lookup(f.stickiness, ctx, environment);
   const target = seed
     ? (murmurhash3js.x86.hash32(f.prefix + seed, VARIANT_SEED) % VARIANT_NORMALIZER) + 1
