@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type mongoose from 'mongoose';
 import { CHAIN_START, rowHash, type ChainLink } from './audit-hash.js';
 import { errorDetail, logger } from '../base/logger.js';
+import { isUnavailableError } from './connection.js';
 import { isDuplicateKeyError } from './insert-once.js';
 
 /** The newest row of the chain, as far as a writer knows. */
@@ -38,6 +39,9 @@ const idText = (id: unknown): string => String(id);
 export class AuditChain {
   private head: ChainHead | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** The last append that failed for want of the database, numbered (see serially). */
+  private cut: { error: unknown; at: number } | undefined;
+  private cuts = 0;
   private indexed: Promise<unknown> | undefined;
 
   /** The head marker: one document, `{ _id: 'head', seq, hash, id }`, read by _id (see after()). */
@@ -141,8 +145,21 @@ export class AuditChain {
     return rows.map((r) => ({ id: idText(r._id), createdAt: r.createdAt as Date | undefined }));
   }
 
+  /**
+   * Runs `work` after the appends queued before it. When one fails because the database is out
+   * of reach, those queued behind it fail at once with its error: each would otherwise wait out
+   * its own server-selection timeout in turn (the fourth of four writers cut by an outage answered
+   * after 9 s instead of 3). Work queued after the failure tries the database again.
+   */
   private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work);
+    const queuedAfter = this.cuts;
+    const run = this.tail.then(() => {
+      if (this.cut && this.cut.at > queuedAfter) throw this.cut.error;
+      return work().catch((err: unknown) => {
+        if (isUnavailableError(err)) this.cut = { error: err, at: ++this.cuts };
+        throw err;
+      });
+    });
     this.tail = run.catch(() => undefined);
     return run;
   }

@@ -5,6 +5,7 @@ import { describeBreak, reportLines } from '../../src/audit/report-text.js';
 import { newSigningKeyText, parsePublicKey, parseSigningKey, signText } from '../../src/audit/signing.js';
 import type { ChainReport } from '../../src/audit/verify.js';
 import type { ConfigService } from '../../src/config/service.js';
+import { AuditChain } from '../../src/storage/audit-chain.js';
 import { rowHash } from '../../src/storage/audit-hash.js';
 import { connect } from '../../src/storage/connection.js';
 import { actor, openService, openTestDb, type TestDb } from '../helpers/db.js';
@@ -64,6 +65,25 @@ describe('the audit chain', () => {
     const all = await rows(db).find({ action: 'view' }).toArray();
     expect(all).toHaveLength(24);
     expect((await a.trail.verify()).intact).toBe(true);
+  });
+
+  it('an unreachable database fails the appends queued behind a failed one with its error, not one timeout each', async () => {
+    const db = await openTestDb('chain-cut');
+    onTestFinished(() => db.drop());
+    const conn = await connect({ uri: db.uri, dbName: db.dbName, timeoutMs: 3000 });
+    const chain = new AuditChain(conn.collection('config_audit_logs'));
+    expect(await chain.append({ _id: 'before' })).toBe(true);
+    await conn.close();
+    const queued = await Promise.allSettled([1, 2, 3].map((i) => chain.append({ _id: `cut-${i}` })));
+    const errors = queued.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined));
+    expect(errors[0]?.message).toMatch(/closed|connected/i);
+    // The same error, given at once: the queued ones never went to the database themselves.
+    expect(errors.slice(1)).toEqual([errors[0], errors[0]]);
+    expect(errors[1]).toBe(errors[0]);
+    // What is queued after the failure tries again (the database may be back by then).
+    const later = await chain.append({ _id: 'after' }).catch((e: unknown) => e);
+    expect(later).toBeInstanceOf(Error);
+    expect(later).not.toBe(errors[0]);
   });
 
   it('reports a row whose content was edited, by id and place', async () => {
