@@ -2,7 +2,7 @@ import { SlashCommandSubcommandBuilder, type ChatInputCommandInteraction } from 
 import { conditionValues } from '@config-bot/client/flags';
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change, oneOf } from '../../src/discord/flag/change.js';
-import { onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
+import { onFlag, reasonOption, variantOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import { editOverride } from '../../src/discord/flag/variants.js';
 import type { CommandContext } from '../../src/discord/types.js';
 
@@ -11,14 +11,7 @@ export const data = onFlag(
   'override',
   'Pin a variant to contexts with given values (Unleash: overrides), or unpin',
 )
-  .addStringOption((o) =>
-    o
-      .setName('variant')
-      .setDescription('The variant')
-      .setRequired(true)
-      .setMaxLength(64)
-      .setAutocomplete(true),
-  )
+  .addStringOption(variantOption)
   .addStringOption((o) =>
     o.setName('attribute').setDescription('Context attribute (userId, plan, tenant)').setMaxLength(64),
   )

@@ -3,7 +3,7 @@ import { PAYLOAD_TYPES, type VariantPayload } from '@config-bot/client/flags';
 import { UserError } from '../../src/base/errors.js';
 import { autocomplete } from '../../src/discord/flag/complete.js';
 import { change, oneOf } from '../../src/discord/flag/change.js';
-import { onFlag, reasonOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
+import { onFlag, reasonOption, variantOption, FLAG_EDIT } from '../../src/discord/flag/options.js';
 import { editPayload } from '../../src/discord/flag/variants.js';
 import type { CommandContext } from '../../src/discord/types.js';
 
@@ -12,14 +12,7 @@ export const data = onFlag(
   'payload',
   'Set or remove the payload of a variant',
 )
-  .addStringOption((o) =>
-    o
-      .setName('variant')
-      .setDescription('The variant')
-      .setRequired(true)
-      .setMaxLength(64)
-      .setAutocomplete(true),
-  )
+  .addStringOption(variantOption)
   .addStringOption((o) =>
     o
       .setName('type')

@@ -49,6 +49,10 @@ export const reasonOption = (o: SlashCommandStringOption) =>
 export const envOption = (what: string) => (o: SlashCommandStringOption) =>
   o.setName('env').setDescription(what).setMaxLength(32).setAutocomplete(true);
 
+/** One of the flag's variants (required; autocompleted from the flag named). */
+export const variantOption = (o: SlashCommandStringOption) =>
+  o.setName('variant').setDescription('The variant').setRequired(true).setMaxLength(64).setAutocomplete(true);
+
 export const addOrRemove = (o: SlashCommandStringOption) =>
   o
     .setName('action')
