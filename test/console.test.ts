@@ -109,8 +109,10 @@ describe('npm run console, lines from a pipe', { timeout: CONSOLE_TEST_TIMEOUT_M
     expect(await current(db, 'MAX_BATCH_SIZE')).toMatchObject({ value: 100, version: 3 });
   });
 
-  it("the README's pipe examples work as written", async () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  it('the pipe examples of the README and docs/commands.md work as written', async () => {
+    const readme = ['README.md', 'docs/commands.md']
+      .map((f) => readFileSync(path.join(ROOT, f), 'utf8'))
+      .join('\n');
     const examples = readme.match(/printf '[^']*' \| npm run[^`\n]*console[^`\n]*/g) ?? [];
     expect(examples.length).toBeGreaterThan(0);
     for (const example of examples) {
