@@ -59,8 +59,17 @@ function compileCondition(def: Condition): CompiledCondition {
   const num = parseNumber(first) ?? NaN;
   const date = parseDate(first) ?? NaN;
   const version = parseSemver(first);
-  const regex = def.operator === 'regex' ? compileRegex(def.values[0] ?? '', fold) : undefined;
+  const compiled = def.operator === 'regex' ? compileRegex(def.values[0] ?? '', fold) : undefined;
+  // Valid by the schema; a pattern that still does not compile matches nothing.
+  const regex = compiled && !('error' in compiled) ? compiled : undefined;
   const ranges = def.operator === 'in_cidr' ? def.values.map(parseAddress) : [];
+  // One-entry memo, as for versions: the same address is usually asked about many times in a row.
+  let lastAddress: string | undefined;
+  let lastParsed: ReturnType<typeof parseAddress>;
+  const address = (v: string | undefined) => {
+    if (v !== lastAddress) [lastAddress, lastParsed] = [v, v === undefined ? undefined : parseAddress(v)];
+    return lastParsed;
+  };
   // One-entry memo: an application usually passes the same version string many times in a row.
   let lastText: string | undefined;
   let lastVersion: semver.SemVer | undefined;
@@ -73,16 +82,21 @@ function compileCondition(def: Condition): CompiledCondition {
   const n = (v: string | undefined) => (v === undefined ? NaN : Number(v));
   const d = (v: string | undefined) => (v === undefined ? NaN : Date.parse(v));
   const t = (v: string | undefined) => (fold && v !== undefined ? v.toLocaleLowerCase() : v);
+  // Whether any value matches the context's text (folded once); a missing attribute matches none.
+  const any = (v: string | undefined, match: (text: string, value: string) => boolean) => {
+    const text = t(v);
+    return text !== undefined && values.some((x) => match(text, x));
+  };
   const tests: Record<Condition['operator'], (v: string | undefined) => boolean> = {
     in: (v) => v !== undefined && set.has(v),
     not_in: (v) => v === undefined || !set.has(v),
     equals: (v) => t(v) === first,
     not_equals: (v) => t(v) !== first,
-    contains: (v) => v !== undefined && values.some((x) => (t(v) as string).includes(x)),
-    starts_with: (v) => v !== undefined && values.some((x) => (t(v) as string).startsWith(x)),
-    ends_with: (v) => v !== undefined && values.some((x) => (t(v) as string).endsWith(x)),
-    regex: (v) => v !== undefined && regex !== undefined && !('error' in regex) && regex.matcher(v).find(),
-    in_cidr: (v) => inRanges(v, ranges),
+    contains: (v) => any(v, (text, x) => text.includes(x)),
+    starts_with: (v) => any(v, (text, x) => text.startsWith(x)),
+    ends_with: (v) => any(v, (text, x) => text.endsWith(x)),
+    regex: (v) => v !== undefined && regex !== undefined && regex.matcher(v).find(),
+    in_cidr: (v) => inRanges(address(v), ranges),
     num_eq: (v) => n(v) === num,
     lt: (v) => n(v) < num,
     lte: (v) => n(v) <= num,
@@ -100,9 +114,11 @@ function compileCondition(def: Condition): CompiledCondition {
   return { def, key: keyOf(def.attribute), test: def.inverted === true ? (v) => !test(v) : test };
 }
 
-/** Whether an address is one of the ranges (or addresses), of its own family; not an address: no. */
-function inRanges(v: string | undefined, ranges: readonly (Address4 | Address6 | undefined)[]): boolean {
-  const address = v === undefined ? undefined : parseAddress(v);
+/** Whether an address is in one of the ranges (or is one of the addresses), of its own family. */
+function inRanges(
+  address: Address4 | Address6 | undefined,
+  ranges: readonly (Address4 | Address6 | undefined)[],
+): boolean {
   if (!address) return false;
   return ranges.some(
     (r) =>

@@ -12,15 +12,20 @@ export const FLAG_IMPACTS = ['none', 'low', 'medium', 'high', 'critical'] as con
 export type FlagImpact = (typeof FLAG_IMPACTS)[number];
 export type FlagType = (typeof FLAG_TYPES)[number];
 
-export const OPERATORS = [
-  'in',
-  'not_in',
+/** Operators on text, where `caseInsensitive` means something (as Unleash's STR_* and REGEX). */
+const TEXT_OPERATOR_NAMES = [
   'equals',
   'not_equals',
   'contains',
   'starts_with',
   'ends_with',
   'regex',
+] as const;
+
+export const OPERATORS = [
+  'in',
+  'not_in',
+  ...TEXT_OPERATOR_NAMES,
   'in_cidr',
   'num_eq',
   'lt',
@@ -56,15 +61,7 @@ export const SINGLE_VALUE_OPERATORS: ReadonlySet<Operator> = new Set([
   'semver_gte',
 ]);
 
-/** Operators on text, where `caseInsensitive` means something (as Unleash's STR_* and REGEX). */
-export const TEXT_OPERATORS: ReadonlySet<Operator> = new Set([
-  'equals',
-  'not_equals',
-  'contains',
-  'starts_with',
-  'ends_with',
-  'regex',
-]);
+export const TEXT_OPERATORS: ReadonlySet<Operator> = new Set(TEXT_OPERATOR_NAMES);
 
 /** Operators whose list of values may be empty (Unleash's meaning: `in` nothing never holds, `not_in` nothing always). */
 export const EMPTY_LIST_OPERATORS: ReadonlySet<Operator> = new Set(['in', 'not_in']);
